@@ -1,0 +1,396 @@
+"""The public problem schema: carers, clients, visits, travel and objective weights.
+
+Everything a coordinator (or an importer) hands to the scheduler is described here as
+pydantic models, so a problem round-trips through JSON and bad input is rejected with
+an error that names the field and the reason before any solving starts.
+
+Times are minutes after midnight of ``Problem.day`` (floats, so benchmark data with
+fractional travel times is represented exactly). Inputs may also give times as
+``"HH:MM"`` strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "BreakRule",
+    "Carer",
+    "Client",
+    "Gender",
+    "Location",
+    "ObjectiveWeights",
+    "Problem",
+    "Shift",
+    "Synchronisation",
+    "TimeWindow",
+    "TravelMatrix",
+    "TravelMode",
+    "Visit",
+    "VisitPart",
+    "parse_minutes",
+]
+
+
+def parse_minutes(value: object) -> object:
+    """Accept minutes as a number or an ``"HH:MM"`` string (``"24:00"`` is allowed)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if ":" in text:
+            hours, _, minutes = text.partition(":")
+            if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+                raise ValueError(f"time {value!r} is not HH:MM")
+            if int(minutes) >= 60:
+                raise ValueError(f"time {value!r} has more than 59 minutes")
+            return int(hours) * 60 + int(minutes)
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"time {value!r} is neither minutes nor HH:MM") from None
+    return value
+
+
+Minutes = Annotated[float, BeforeValidator(parse_minutes)]
+"""A time of day in minutes after midnight (or a duration in minutes)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+class Gender(str, Enum):
+    female = "female"
+    male = "male"
+
+
+class TravelMode(str, Enum):
+    drive = "drive"
+    walk = "walk"
+
+
+class Location(_Model):
+    """A place: a client's home, a carer's home or an office.
+
+    Coordinates are optional when travel matrices are given; ``lat``/``lon`` are WGS84
+    degrees, ``x``/``y`` planar units (benchmark data).
+    """
+
+    id: str = Field(min_length=1)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    x: float | None = None
+    y: float | None = None
+    address: str | None = None
+
+
+class TimeWindow(_Model):
+    """An interval of start times ``[start, end]``; ``end`` may be open (None)."""
+
+    start: Minutes = 0.0
+    end: Minutes | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeWindow:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"window end {self.end:g} is before its start {self.start:g}")
+        return self
+
+
+class Shift(_Model):
+    """An availability interval; a carer may have several (split shifts)."""
+
+    start: Minutes
+    end: Minutes
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Shift:
+        if self.end <= self.start:
+            raise ValueError(f"shift end {self.end:g} is not after its start {self.start:g}")
+        return self
+
+
+class BreakRule(_Model):
+    """A rest break owed on a long day.
+
+    If the carer's working span (leaving home to getting home) exceeds ``after_minutes``,
+    the plan must hold one break of at least ``duration`` minutes between two visits,
+    starting inside ``[earliest, latest]`` when those are given.
+    """
+
+    after_minutes: Minutes = Field(default=360.0, ge=0)
+    duration: Minutes = Field(default=30.0, gt=0)
+    earliest: Minutes | None = None
+    latest: Minutes | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BreakRule:
+        if self.earliest is not None and self.latest is not None and self.latest < self.earliest:
+            raise ValueError("break window latest is before earliest")
+        return self
+
+
+class Carer(_Model):
+    """A care assistant and what they can do today.
+
+    ``working_minutes`` counts visit and travel time (not waiting or breaks);
+    ``max_working_minutes`` caps it (hard) and ``contracted_minutes`` is the soft target
+    beyond which overtime is penalised.
+    """
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    gender: Gender | None = None
+    skills: list[str] = Field(default_factory=list)
+    start_location: str
+    end_location: str | None = None
+    shifts: list[Shift] = Field(min_length=1)
+    travel_mode: TravelMode = TravelMode.drive
+    max_working_minutes: Minutes | None = Field(default=None, ge=0)
+    contracted_minutes: Minutes | None = Field(default=None, ge=0)
+    break_rule: BreakRule | None = None
+
+    @model_validator(mode="after")
+    def _shifts_disjoint(self) -> Carer:
+        ordered = sorted(self.shifts, key=lambda s: s.start)
+        for before, after in zip(ordered, ordered[1:]):
+            if after.start < before.end:
+                raise ValueError(f"shifts overlap: {before.start:g}-{before.end:g} and {after.start:g}-{after.end:g}")
+        self.shifts = ordered
+        return self
+
+    @property
+    def home_end(self) -> str:
+        return self.end_location or self.start_location
+
+
+class Client(_Model):
+    """A person receiving care, with hard and soft wishes about who visits."""
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    location: str
+    gender_requirement: Gender | None = None
+    gender_preference: Gender | None = None
+    preferred_carers: list[str] = Field(default_factory=list)
+    banned_carers: list[str] = Field(default_factory=list)
+    historical_carers: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+
+class Synchronisation(_Model):
+    """How the two carers of a double-handed visit meet.
+
+    ``simultaneous``: both parts start together. ``sequential``: the second part starts
+    between ``min_gap`` and ``max_gap`` minutes after the first.
+    """
+
+    kind: Literal["simultaneous", "sequential"] = "simultaneous"
+    min_gap: Minutes = 0.0
+    max_gap: Minutes = 0.0
+
+    @model_validator(mode="after")
+    def _gaps(self) -> Synchronisation:
+        if self.kind == "simultaneous":
+            self.min_gap = self.max_gap = 0.0
+        elif self.max_gap < self.min_gap:
+            raise ValueError(f"max_gap {self.max_gap:g} is below min_gap {self.min_gap:g}")
+        return self
+
+
+class VisitPart(_Model):
+    """What one of the carers of a visit does, when the parts differ (benchmark services)."""
+
+    skills: list[str] = Field(default_factory=list)
+    duration: Minutes | None = Field(default=None, ge=0)
+
+
+class Visit(_Model):
+    """A call at a client's home.
+
+    ``window`` bounds the start hard; ``target`` is the soft start window whose breach
+    costs lateness/earliness. A visit needs one or two carers; each carer needs
+    ``skills`` plus the skills of their part (``parts[i]``, if given).
+    """
+
+    id: str = Field(min_length=1)
+    client: str
+    duration: Minutes = Field(ge=0)
+    window: TimeWindow = Field(default_factory=TimeWindow)
+    target: TimeWindow | None = None
+    skills: list[str] = Field(default_factory=list)
+    carers_needed: Literal[1, 2] = 1
+    parts: list[VisitPart] | None = None
+    synchronisation: Synchronisation | None = None
+    mandatory: bool = True
+    value: float = Field(default=0.0, ge=0)
+    pinned_carers: list[str] = Field(default_factory=list)
+    pinned_start: Minutes | None = None
+    tasks: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Visit:
+        if self.parts is not None and len(self.parts) != self.carers_needed:
+            raise ValueError(f"parts has {len(self.parts)} entries but carers_needed is {self.carers_needed}")
+        if self.carers_needed == 2 and self.synchronisation is None:
+            self.synchronisation = Synchronisation()
+        if self.carers_needed == 1 and self.synchronisation is not None:
+            raise ValueError("synchronisation is only meaningful when carers_needed is 2")
+        if len(self.pinned_carers) > self.carers_needed:
+            raise ValueError(f"{len(self.pinned_carers)} pinned carers but carers_needed is {self.carers_needed}")
+        if len(set(self.pinned_carers)) != len(self.pinned_carers):
+            raise ValueError("pinned_carers repeats a carer")
+        if self.pinned_start is not None:
+            if self.pinned_start < self.window.start or (self.window.end is not None and self.pinned_start > self.window.end):
+                raise ValueError("pinned_start lies outside the visit's window")
+        return self
+
+    def part_duration(self, part: int) -> float:
+        if self.parts is not None and self.parts[part].duration is not None:
+            return float(self.parts[part].duration)
+        return float(self.duration)
+
+    def part_skills(self, part: int) -> list[str]:
+        extra = self.parts[part].skills if self.parts is not None else []
+        return list(dict.fromkeys([*self.skills, *extra]))
+
+
+class TravelMatrix(_Model):
+    """Travel minutes between locations for one mode; ``minutes[i][j]`` goes from
+    ``Problem.locations[i]`` to ``Problem.locations[j]`` (asymmetric allowed)."""
+
+    mode: TravelMode
+    minutes: list[list[float]]
+    estimated: bool = False
+
+
+class ObjectiveWeights(_Model):
+    """Weights of the plan cost, documented in ``objective.md`` terms.
+
+    Defaults are lexicographic in spirit: an uncovered mandatory visit costs more than
+    any realistic amount of lateness, lateness more than travel, travel more than the
+    soft wishes (preferences, continuity) and fairness (overtime).
+    """
+
+    unassigned_mandatory: float = Field(default=10_000.0, ge=0, description="per mandatory visit left unassigned")
+    optional_value: float = Field(default=1.0, ge=0, description="multiplier of an optional visit's value when not done")
+    lateness: float = Field(default=20.0, ge=0, description="per minute a carer starts after the target window (each carer counts)")
+    max_lateness: float = Field(default=0.0, ge=0, description="per minute of the largest lateness of any carer's start")
+    earliness: float = Field(default=2.0, ge=0, description="per minute a carer starts before the target window")
+    travel: float = Field(default=1.0, ge=0, description="per minute of travel, home legs included")
+    gender_preference: float = Field(default=15.0, ge=0, description="per carer of the client's non-preferred gender")
+    non_preferred_carer: float = Field(default=10.0, ge=0, description="per carer not in a client's non-empty preferred list")
+    continuity: float = Field(default=10.0, ge=0, description="per carer who has never visited a client with a non-empty history")
+    overtime: float = Field(default=1.0, ge=0, description="per minute worked beyond contracted minutes")
+
+    @classmethod
+    def hhcrsp(cls) -> ObjectiveWeights:
+        """The published HHCRSP objective: (travel + total tardiness + max tardiness) / 3."""
+        third = 1.0 / 3.0
+        return cls(
+            lateness=third, max_lateness=third, travel=third, earliness=0.0,
+            gender_preference=0.0, non_preferred_carer=0.0, continuity=0.0, overtime=0.0,
+        )
+
+
+class Problem(_Model):
+    """One day of care to plan: who can work, who needs care, and how far apart they are."""
+
+    name: str = "care-day"
+    day: dt.date | None = None
+    skills: list[str] = Field(default_factory=list)
+    locations: list[Location]
+    carers: list[Carer]
+    clients: list[Client]
+    visits: list[Visit]
+    travel: list[TravelMatrix] = Field(default_factory=list)
+    weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+
+    @model_validator(mode="after")
+    def _references(self) -> Problem:
+        _check_unique("locations", [x.id for x in self.locations])
+        _check_unique("carers", [x.id for x in self.carers])
+        _check_unique("clients", [x.id for x in self.clients])
+        _check_unique("visits", [x.id for x in self.visits])
+        _check_unique("skills", self.skills)
+        locations = {x.id for x in self.locations}
+        carers = {x.id for x in self.carers}
+        clients = {x.id for x in self.clients}
+        skills = set(self.skills)
+
+        def unknown_skills(where: str, names: list[str]) -> None:
+            for name in names:
+                if name not in skills:
+                    raise ValueError(f"{where}: unknown skill {name!r} (declare it in Problem.skills)")
+
+        for i, carer in enumerate(self.carers):
+            for field in ("start_location", "end_location"):
+                ref = getattr(carer, field)
+                if ref is not None and ref not in locations:
+                    raise ValueError(f"carers[{i}].{field}: unknown location {ref!r}")
+            unknown_skills(f"carers[{i}].skills", carer.skills)
+        for i, client in enumerate(self.clients):
+            if client.location not in locations:
+                raise ValueError(f"clients[{i}].location: unknown location {client.location!r}")
+            for field in ("preferred_carers", "banned_carers", "historical_carers"):
+                for ref in getattr(client, field):
+                    if ref not in carers:
+                        raise ValueError(f"clients[{i}].{field}: unknown carer {ref!r}")
+        for i, visit in enumerate(self.visits):
+            if visit.client not in clients:
+                raise ValueError(f"visits[{i}].client: unknown client {visit.client!r}")
+            unknown_skills(f"visits[{i}].skills", visit.skills)
+            for p, part in enumerate(visit.parts or []):
+                unknown_skills(f"visits[{i}].parts[{p}].skills", part.skills)
+            for ref in visit.pinned_carers:
+                if ref not in carers:
+                    raise ValueError(f"visits[{i}].pinned_carers: unknown carer {ref!r}")
+        n = len(self.locations)
+        modes = set()
+        for i, matrix in enumerate(self.travel):
+            if matrix.mode in modes:
+                raise ValueError(f"travel[{i}].mode: a second matrix for mode {matrix.mode.value!r}")
+            modes.add(matrix.mode)
+            if len(matrix.minutes) != n or any(len(row) != n for row in matrix.minutes):
+                raise ValueError(f"travel[{i}].minutes: must be {n} x {n} (one row and column per location)")
+            for r, row in enumerate(matrix.minutes):
+                for c, value in enumerate(row):
+                    if not value >= 0:  # also rejects NaN
+                        raise ValueError(f"travel[{i}].minutes[{r}][{c}]: travel time {value} must be >= 0")
+        for i, carer in enumerate(self.carers):
+            if carer.travel_mode not in modes:
+                by_coordinates = all(_has_coordinates(x) for x in self.locations)
+                if not by_coordinates:
+                    raise ValueError(
+                        f"carers[{i}].travel_mode: no travel matrix for mode {carer.travel_mode.value!r} "
+                        "and not every location has coordinates to estimate one"
+                    )
+        return self
+
+    # Convenience look-ups (not part of the schema).
+    def location_index(self) -> dict[str, int]:
+        return {x.id: i for i, x in enumerate(self.locations)}
+
+    def carer(self, carer_id: str) -> Carer:
+        return next(c for c in self.carers if c.id == carer_id)
+
+    def client(self, client_id: str) -> Client:
+        return next(c for c in self.clients if c.id == client_id)
+
+    def visit(self, visit_id: str) -> Visit:
+        return next(v for v in self.visits if v.id == visit_id)
+
+
+def _has_coordinates(location: Location) -> bool:
+    return (location.lat is not None and location.lon is not None) or (location.x is not None and location.y is not None)
+
+
+def _check_unique(field: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i, x in enumerate(ids):
+        if x in seen:
+            raise ValueError(f"{field}[{i}].id: duplicate id {x!r}")
+        seen.add(x)
