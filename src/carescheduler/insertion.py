@@ -1,0 +1,156 @@
+"""Regret insertion: put unassigned visits where they cost least, hardest first.
+
+Used to build the first plan and as the fast repair of the large-neighbourhood search.
+Stand-alone visits keep a cache of their cheapest position on every carer, so after an
+insertion only the touched carers are priced again; double-handed visits are priced as
+synchronised pairs each round.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .instance import INF
+from .solution import Solution
+
+__all__ = ["insert_visits"]
+
+PAIR_CANDIDATES = 8
+
+
+def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
+                  noise: float = 0.0) -> list[int]:
+    """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out."""
+    inst = sol.inst
+    args = inst.kernel_args()
+    K = inst.n_carers
+    pending = [int(v) for v in visits]
+    if not pending:
+        return []
+    singles = [v for v in pending if inst.visit_tasks[v, 1] < 0]
+    cache_cost = {v: np.full(K, INF) for v in singles}
+    cache_pos = {v: np.full(K, -1, dtype=np.int64) for v in singles}
+    all_carers = np.arange(K, dtype=np.int64)
+    stale = all_carers
+    cur_max = sol.max_lateness()
+    left_out: list[int] = []
+    w_over = inst.w_overtime
+    while pending:
+        for v in pending:
+            if v in cache_cost and len(stale):
+                kernels.single_costs(int(inst.visit_tasks[v, 0]), stale, sol.R, sol.L, sol.start, sol.working,
+                                     inst.max_work, inst.contracted, w_over, inst.eligible, inst.assign_cost,
+                                     cur_max, args, cache_cost[v], cache_pos[v])
+        best_v, best_score, best_move = -1, -INF, None
+        for v in pending:
+            if v in cache_cost:
+                costs = cache_cost[v]
+                k = int(np.argmin(costs))
+                cost = costs[k]
+                if cost >= INF:
+                    move = None
+                    second = INF
+                else:
+                    second = np.partition(costs, 1)[1] if K > 1 else INF
+                    move = ("single", int(inst.visit_tasks[v, 0]), k, int(cache_pos[v][k]))
+            else:
+                t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
+                cost, k0, p0, k1, p1, second = kernels.best_pair(
+                    t0, t1, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted, w_over,
+                    inst.eligible, inst.assign_cost, cur_max, args, PAIR_CANDIDATES)
+                move = None if cost >= INF else ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
+            if move is None or cost > inst.visit_penalty[v]:
+                score = INF  # cannot (or should not) be placed: settle it first
+            elif regret >= 2:
+                score = min(second, inst.visit_penalty[v]) - cost
+            else:
+                score = -cost
+            if noise and score < INF:
+                score += noise * rng.random() * (abs(cost) + 1.0)
+            if score > best_score:
+                best_v, best_score, best_move = v, score, move
+                best_cost = cost
+        v = best_v
+        pending.remove(v)
+        if best_move is None:
+            best_cost, best_move = _exact_best(sol, v)
+        if best_move is None or best_cost > inst.visit_penalty[v]:
+            left_out.append(v)
+            stale = np.zeros(0, dtype=np.int64)
+            continue
+        before = sol.copy()
+        if best_move[0] == "single":
+            _, t, k, p = best_move
+            sol.insert(t, k, p)
+            touched = [k]
+        else:
+            _, t0, k0, p0, t1, k1, p1 = best_move
+            sol.insert(t0, k0, p0)
+            sol.insert(t1, k1, p1)
+            touched = [k0, k1]
+        sol.refresh()
+        if not sol.feasible:
+            # A break or synchronisation knock-on the pricing could not see: undo.
+            _restore(sol, before)
+            left_out.append(v)
+            stale = np.zeros(0, dtype=np.int64)
+            continue
+        new_max = sol.max_lateness()
+        if new_max > cur_max + 1e-9 and inst.w_maxlate > 0:
+            stale = all_carers
+        else:
+            stale = np.array(sorted(set(touched)), dtype=np.int64)
+        cur_max = new_max
+        cache_cost.pop(v, None)
+        cache_pos.pop(v, None)
+    return left_out
+
+
+def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:
+    """Where a task fits chronologically in carer k's route, and its neighbours."""
+    n = int(sol.L[k])
+    starts = sol.start[sol.R[k, :n]]
+    p = int(np.searchsorted(starts, sol.inst.task_release[t]))
+    return sorted({max(0, min(n, q)) for q in (p - 1, p, p + 1, n)})
+
+
+def _exact_best(sol: Solution, v: int):
+    """Price a visit by re-timing the whole plan for each candidate placement.
+
+    Slower than the kernels but exact: it follows pushes through synchronised partners,
+    which the fast pricing refuses. Used only for visits the fast pricing cannot place.
+    """
+    inst = sol.inst
+    base = sol.total
+    t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
+    carers0 = np.flatnonzero(inst.eligible[t0])
+    best_cost, best_move = INF, None
+    trial = sol.copy()
+    if t1 < 0:
+        candidates = [(("single", t0, int(k), p)) for k in carers0 for p in _natural_positions(sol, t0, int(k))]
+    else:
+        carers1 = np.flatnonzero(inst.eligible[t1])
+        candidates = [("pair", t0, int(k0), p0, t1, int(k1), p1)
+                      for k0 in carers0 for k1 in carers1 if k0 != k1
+                      for p0 in _natural_positions(sol, t0, int(k0))[-2:]
+                      for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
+    for move in candidates:
+        _restore(trial, sol)
+        if move[0] == "single":
+            trial.insert(move[1], move[2], move[3])
+        else:
+            trial.insert(move[1], move[2], move[3])
+            trial.insert(move[4], move[5], move[6])
+        if trial.refresh():
+            cost = trial.total - base + inst.visit_penalty[v]
+            if cost < best_cost:
+                best_cost, best_move = cost, move
+    return best_cost, best_move
+
+
+def _restore(sol: Solution, saved: Solution) -> None:
+    for name in ("R", "L", "route_of", "start", "lb", "brk", "travel", "working", "late", "early"):
+        getattr(sol, name)[...] = getattr(saved, name)
+    sol.feasible = saved.feasible
+    sol.cost = saved.cost

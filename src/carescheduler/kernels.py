@@ -1,0 +1,439 @@
+"""Compiled inner loops of the search: timing routes and pricing insertions.
+
+Routes are rows of an int array ``R[k, :L[k]]`` of task ids. Timing is the earliest
+schedule: every constraint here is "start >= a non-decreasing function of other starts"
+(travel, windows, shifts, synchronisation, breaks), so the earliest schedule is the
+least fixed point and minimises every start at once; lateness and travel can only get
+worse by starting later, so it is also the cheapest schedule for the given sequences.
+
+The argument tuple ``A`` is ``Instance.kernel_args()``; numba compiles these functions
+once and caches them on disk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+INF = 1.0e12
+EPS = 1.0e-6
+
+
+@njit(cache=True)
+def fit_in_shift(k, ready, dur, first_travel, shift_start, shift_end, n_shifts):
+    """Earliest start >= ready that keeps the visit inside one of carer k's shifts."""
+    for s in range(n_shifts[k]):
+        st = ready
+        lo = shift_start[k, s] + first_travel
+        if st < lo:
+            st = lo
+        if st + dur <= shift_end[k, s] + EPS:
+            return st, s
+    return INF, -1
+
+
+@njit(cache=True)
+def _forward(k, R, L, lb, start, brk, A):
+    (task_loc, task_dur, task_release, task_latest, tgt_s, tgt_e, partner, gmin, gmax,
+     carer_mode, carer_start, carer_end, shift_start, shift_end, n_shifts,
+     break_after, break_dur, break_earliest, break_latest, travel, wl, wm, we, wt) = A
+    n = L[k]
+    if n == 0:
+        return True
+    tr = travel[carer_mode[k]]
+    prev_loc = carer_start[k]
+    prev_end = 0.0
+    sidx = -1
+    for i in range(n):
+        t = R[k, i]
+        loc = task_loc[t]
+        d = tr[prev_loc, loc]
+        if i == 0:
+            st, sidx = fit_in_shift(k, lb[t], task_dur[t], d, shift_start, shift_end, n_shifts)
+        else:
+            ready = prev_end + d
+            if brk[k] == i - 1:
+                bs = ready if ready > break_earliest[k] else break_earliest[k]
+                if bs > break_latest[k] + EPS:
+                    return False
+                ready = bs + break_dur[k]
+            if ready < lb[t]:
+                ready = lb[t]
+            st, sidx = fit_in_shift(k, ready, task_dur[t], 0.0, shift_start, shift_end, n_shifts)
+        if st > task_latest[t] + EPS:
+            return False
+        start[t] = st
+        prev_end = st + task_dur[t]
+        prev_loc = loc
+    if prev_end + tr[prev_loc, carer_end[k]] > shift_end[k, sidx] + EPS:
+        return False
+    return True
+
+
+@njit(cache=True)
+def schedule(R, L, route_of, brk, start, lb, A):
+    """Earliest start of every routed task; False if the routes admit no schedule."""
+    task_release = A[2]
+    partner = A[6]
+    gmin = A[7]
+    gmax = A[8]
+    T = start.shape[0]
+    K = L.shape[0]
+    for t in range(T):
+        lb[t] = task_release[t]
+    dirty = np.ones(K, dtype=np.bool_)
+    for _ in range(2 * T + 20):
+        for k in range(K):
+            if dirty[k]:
+                dirty[k] = False
+                if not _forward(k, R, L, lb, start, brk, A):
+                    return False
+        changed = False
+        for t in range(T):
+            p = partner[t]
+            if p < t or route_of[t] < 0 or route_of[p] < 0:
+                continue
+            need1 = start[t] + gmin[t]
+            if start[p] < need1 - EPS:
+                lb[p] = need1
+                dirty[route_of[p]] = True
+                changed = True
+            need0 = start[p] - gmax[t]
+            if start[t] < need0 - EPS:
+                lb[t] = need0
+                dirty[route_of[t]] = True
+                changed = True
+        if not changed:
+            return True
+    return False
+
+
+@njit(cache=True)
+def route_span(k, R, L, start, A):
+    task_loc = A[0]
+    task_dur = A[1]
+    tr = A[19][A[9][k]]
+    first = R[k, 0]
+    last = R[k, L[k] - 1]
+    leave = start[first] - tr[A[10][k], task_loc[first]]
+    back = start[last] + task_dur[last] + tr[task_loc[last], A[11][k]]
+    return leave, back
+
+
+@njit(cache=True)
+def break_gap(k, R, L, start, A):
+    """Index i of a gap after visit i that already holds carer k's break, else -1."""
+    task_loc = A[0]
+    task_dur = A[1]
+    tr = A[19][A[9][k]]
+    B = A[16][k]
+    be = A[17][k]
+    bl = A[18][k]
+    for i in range(L[k] - 1):
+        t = R[k, i]
+        u = R[k, i + 1]
+        e = start[t] + task_dur[t]
+        s = start[u]
+        if s - e >= tr[task_loc[t], task_loc[u]] + B - EPS:
+            lo = e if e > be else be
+            hi = bl if bl < s - B else s - B
+            if lo <= hi + EPS:
+                return i
+    return -1
+
+
+@njit(cache=True)
+def needs_break(k, R, L, start, A):
+    if L[k] == 0 or A[15][k] >= INF / 2:
+        return False
+    leave, back = route_span(k, R, L, start, A)
+    return back - leave > A[15][k] + EPS
+
+
+@njit(cache=True)
+def schedule_with_breaks(R, L, route_of, brk, start, lb, A):
+    """Schedule, then give every carer on a long day a break, pushing visits if needed."""
+    task_loc = A[0]
+    task_dur = A[1]
+    travel = A[19]
+    K = L.shape[0]
+    for k in range(K):
+        brk[k] = -1
+    if not schedule(R, L, route_of, brk, start, lb, A):
+        return False
+    for _ in range(4):
+        all_ok = True
+        for k in range(K):
+            if brk[k] >= 0 or not needs_break(k, R, L, start, A):
+                continue
+            if break_gap(k, R, L, start, A) >= 0:
+                continue
+            all_ok = False
+            tr = travel[A[9][k]]
+            best_i = -1
+            best_push = INF
+            for i in range(L[k] - 1):
+                t = R[k, i]
+                u = R[k, i + 1]
+                arrive = start[t] + task_dur[t] + tr[task_loc[t], task_loc[u]]
+                bs = arrive if arrive > A[17][k] else A[17][k]
+                if bs > A[18][k] + EPS:
+                    continue
+                push = bs + A[16][k] - start[u]
+                if push < best_push:
+                    best_push = push
+                    best_i = i
+            if best_i < 0:
+                return False
+            brk[k] = best_i
+            if not schedule(R, L, route_of, brk, start, lb, A):
+                return False
+        if all_ok:
+            return True
+    for k in range(K):
+        if brk[k] < 0 and needs_break(k, R, L, start, A) and break_gap(k, R, L, start, A) < 0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def route_costs(R, L, start, A, travel_out, work_out, late_out, early_out):
+    """Per-carer travel and working minutes, per-task lateness and earliness."""
+    task_loc = A[0]
+    task_dur = A[1]
+    tgt_s = A[4]
+    tgt_e = A[5]
+    K = L.shape[0]
+    for k in range(K):
+        travel_out[k] = 0.0
+        work_out[k] = 0.0
+        if L[k] == 0:
+            continue
+        tr = A[19][A[9][k]]
+        prev = A[10][k]
+        for i in range(L[k]):
+            t = R[k, i]
+            travel_out[k] += tr[prev, task_loc[t]]
+            work_out[k] += task_dur[t]
+            prev = task_loc[t]
+            late = start[t] - tgt_e[t]
+            late_out[t] = late if late > 0.0 else 0.0
+            early = tgt_s[t] - start[t]
+            early_out[t] = early if early > 0.0 else 0.0
+        travel_out[k] += tr[prev, A[11][k]]
+        work_out[k] += travel_out[k]
+
+
+@njit(cache=True)
+def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_over, assign_cost, cur_max, A):
+    """Cost of putting task t at position p of carer k's route.
+
+    With ``s_fixed < 0`` the task starts as early as it can; otherwise exactly at
+    ``s_fixed`` (synchronised parts). Returns (cost delta, start, new max lateness),
+    cost INF when infeasible. Later visits may be pushed; a pushed visit with a partner
+    on another route is refused (its partner would have to move too).
+    """
+    (task_loc, task_dur, task_release, task_latest, tgt_s, tgt_e, partner, gmin, gmax,
+     carer_mode, carer_start, carer_end, shift_start, shift_end, n_shifts,
+     break_after, break_dur, break_earliest, break_latest, travel, wl, wm, we, wt) = A
+    tr = travel[carer_mode[k]]
+    n = L[k]
+    loc = task_loc[t]
+    dur = task_dur[t]
+    if p == 0:
+        prev_loc = carer_start[k]
+        prev_end = -INF
+    else:
+        pt = R[k, p - 1]
+        prev_loc = task_loc[pt]
+        prev_end = start[pt] + task_dur[pt]
+    next_loc = carer_end[k] if p == n else task_loc[R[k, p]]
+    d_in = tr[prev_loc, loc]
+    d_out = tr[loc, next_loc]
+    dtravel = d_in + d_out - (tr[prev_loc, next_loc] if n > 0 else 0.0)
+    if n == 0:
+        dtravel = d_in + d_out
+    new_work = working[k] + dtravel + dur
+    if new_work > max_work[k] + EPS:
+        return INF, INF, cur_max
+    ready = task_release[t]
+    if s_fixed >= 0.0:
+        ready = s_fixed
+    if p == 0:
+        st, sidx = fit_in_shift(k, ready, dur, d_in, shift_start, shift_end, n_shifts)
+    else:
+        r2 = prev_end + d_in
+        if r2 > ready:
+            ready = r2
+        st, sidx = fit_in_shift(k, ready, dur, 0.0, shift_start, shift_end, n_shifts)
+    if st > task_latest[t] + EPS:
+        return INF, INF, cur_max
+    if s_fixed >= 0.0 and st > s_fixed + EPS:
+        return INF, INF, cur_max
+    cost = wt * dtravel + assign_cost[t, k]
+    late = st - tgt_e[t]
+    new_max = cur_max
+    if late > 0.0:
+        cost += wl * late
+        if late > new_max:
+            new_max = late
+    early = tgt_s[t] - st
+    if early > 0.0:
+        cost += we * early
+    old_ot = working[k] - contracted[k]
+    new_ot = new_work - contracted[k]
+    cost += w_over * ((new_ot if new_ot > 0.0 else 0.0) - (old_ot if old_ot > 0.0 else 0.0))
+    # push the rest of the route
+    end = st + dur
+    cur_loc = loc
+    last_sidx = sidx
+    reached_end = True
+    for q in range(p, n):
+        u = R[k, q]
+        arr = end + tr[cur_loc, task_loc[u]]
+        if arr <= start[u] + EPS:
+            reached_end = False
+            break
+        su, s2 = fit_in_shift(k, arr, task_dur[u], 0.0, shift_start, shift_end, n_shifts)
+        if su > task_latest[u] + EPS or partner[u] >= 0:
+            return INF, INF, cur_max
+        old_late = start[u] - tgt_e[u]
+        nl = su - tgt_e[u]
+        if nl > 0.0:
+            cost += wl * (nl - (old_late if old_late > 0.0 else 0.0))
+            if nl > new_max:
+                new_max = nl
+        oe = tgt_s[u] - start[u]
+        if oe > 0.0:
+            ne = tgt_s[u] - su
+            cost -= we * (oe - (ne if ne > 0.0 else 0.0))
+        end = su + task_dur[u]
+        cur_loc = task_loc[u]
+        last_sidx = s2
+    if reached_end:
+        if end + tr[cur_loc, carer_end[k]] > shift_end[k, last_sidx] + EPS:
+            return INF, INF, cur_max
+    cost += wm * (new_max - cur_max)
+    return cost, st, new_max
+
+
+@njit(cache=True)
+def best_single(t, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A):
+    """Cheapest position for a lone task and the regret (best on another carer minus best)."""
+    K = L.shape[0]
+    best = INF
+    best_k = -1
+    best_p = -1
+    second = INF
+    for k in range(K):
+        if not eligible[t, k]:
+            continue
+        route_best = INF
+        route_p = -1
+        for p in range(L[k] + 1):
+            c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
+                                  assign_cost, cur_max, A)
+            if c < route_best:
+                route_best = c
+                route_p = p
+        if route_best < best:
+            second = best
+            best = route_best
+            best_k = k
+            best_p = route_p
+        elif route_best < second:
+            second = route_best
+    return best, best_k, best_p, second
+
+
+@njit(cache=True)
+def best_pair(t0, t1, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A, M):
+    """Cheapest synchronised placement of a double-handed visit's two parts.
+
+    The M cheapest stand-alone positions of each part are combined; for each pair of
+    distinct carers the common (or gapped) start is the earliest both can make.
+    Returns (cost, k0, p0, k1, p1, second best cost).
+    """
+    gmin = A[7][t0]
+    gmax = A[8][t0]
+    K = L.shape[0]
+    cand = np.full((2, M, 4), -1.0)   # cost, k, p, start
+    for side in range(2):
+        t = t0 if side == 0 else t1
+        for m in range(M):
+            cand[side, m, 0] = INF
+        for k in range(K):
+            if not eligible[t, k]:
+                continue
+            for p in range(L[k] + 1):
+                c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
+                                      assign_cost, cur_max, A)
+                if c >= cand[side, M - 1, 0]:
+                    continue
+                j = M - 1
+                while j > 0 and cand[side, j - 1, 0] > c:
+                    cand[side, j] = cand[side, j - 1]
+                    j -= 1
+                cand[side, j, 0] = c
+                cand[side, j, 1] = k
+                cand[side, j, 2] = p
+                cand[side, j, 3] = st
+    best = INF
+    second = INF
+    bk0 = -1
+    bp0 = -1
+    bk1 = -1
+    bp1 = -1
+    for i in range(M):
+        if cand[0, i, 0] >= INF:
+            break
+        for j in range(M):
+            if cand[1, j, 0] >= INF:
+                break
+            k0 = int(cand[0, i, 1])
+            k1 = int(cand[1, j, 1])
+            if k0 == k1:
+                continue
+            a0 = cand[0, i, 3]
+            a1 = cand[1, j, 3]
+            s0 = a0 if a0 > a1 - gmax else a1 - gmax
+            s1 = a1 if a1 > s0 + gmin else s0 + gmin
+            p0 = int(cand[0, i, 2])
+            p1 = int(cand[1, j, 2])
+            c0, st0, nm0 = _price_at(t0, k0, p0, s0, R, L, start, working, max_work, contracted, w_over,
+                                     assign_cost, cur_max, A)
+            if c0 >= INF:
+                continue
+            c1, st1, nm1 = _price_at(t1, k1, p1, s1, R, L, start, working, max_work, contracted, w_over,
+                                     assign_cost, nm0, A)
+            if c1 >= INF:
+                continue
+            c = c0 + c1
+            if c < best:
+                second = best
+                best = c
+                bk0 = k0
+                bp0 = p0
+                bk1 = k1
+                bp1 = p1
+            elif c < second:
+                second = c
+    return best, bk0, bp0, bk1, bp1, second
+
+
+@njit(cache=True)
+def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A,
+                 out_cost, out_pos):
+    """Cheapest position of a lone task on each carer in ``carers`` (INF if none)."""
+    for idx in range(carers.shape[0]):
+        k = carers[idx]
+        out_cost[k] = INF
+        out_pos[k] = -1
+        if not eligible[t, k]:
+            continue
+        for p in range(L[k] + 1):
+            c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
+                                  assign_cost, cur_max, A)
+            if c < out_cost[k]:
+                out_cost[k] = c
+                out_pos[k] = p

@@ -1,0 +1,231 @@
+"""Large-neighbourhood search: remove a related group of visits, put them back better.
+
+Each iteration picks a removal (random, related by place and time, whole routes, the
+costliest visits, or a slice of the day) and re-inserts with noisy regret insertion;
+every few iterations a CP-SAT sub-model re-plans two to four neighbouring routes from
+the incumbent instead. A simulated-annealing acceptance lets the search climb out of
+local optima; the best solution seen is what is returned.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cpsat_model import solve_subproblem
+from .insertion import _restore, insert_visits
+from .instance import Instance
+from .solution import Solution
+
+__all__ = ["LNSSettings", "Progress", "large_neighbourhood_search"]
+
+
+@dataclass
+class Progress:
+    """What a progress callback receives after each improvement and periodically."""
+
+    seconds: float
+    iterations: int
+    best_cost: float
+    unassigned: int
+    phase: str
+
+
+@dataclass
+class LNSSettings:
+    cpsat_every: int = 25          # iterations between CP-SAT route repairs
+    cpsat_routes: int = 3          # routes per CP-SAT sub-model
+    cpsat_seconds: float = 1.0     # time per CP-SAT sub-model
+    min_remove: int = 3
+    max_remove: int = 30
+    start_temperature: float = 0.02  # as a share of the initial cost per visit
+    workers: int = 1
+
+
+def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Generator,
+                               settings: LNSSettings | None = None,
+                               progress: Callable[[Progress], None] | None = None,
+                               started: float | None = None, seed: int = 0,
+                               max_iterations: int | None = None) -> tuple[Solution, int]:
+    """Improve ``sol`` until ``deadline`` (a ``time.monotonic()`` value); return (best, iterations)."""
+    settings = settings or LNSSettings()
+    inst = sol.inst
+    started = time.monotonic() if started is None else started
+    current = sol.copy()
+    best = sol.copy()
+    n_visits = inst.n_visits
+    if n_visits == 0:
+        return best, 0
+    base_temp = settings.start_temperature * max(1.0, _soft_cost(current)) / max(1, n_visits) * 10
+    total_time = max(1e-3, deadline - time.monotonic())
+    operators = [_random_removal, _related_removal, _route_removal, _worst_removal, _time_slice_removal]
+    weights = np.ones(len(operators))
+    iteration = 0
+    last_report = 0.0
+    trial = current.copy()
+    while time.monotonic() < deadline and (max_iterations is None or iteration < max_iterations):
+        iteration += 1
+        now = time.monotonic()
+        frac = min(1.0, (now - (deadline - total_time)) / total_time)
+        temperature = base_temp * (1.0 - frac) + 1e-9
+        _restore(trial, current)
+        use_cpsat = settings.cpsat_every > 0 and iteration % settings.cpsat_every == 0 and inst.n_carers > 1
+        if use_cpsat and deadline - now > 0.3:
+            ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1), seed + iteration)
+            op = -1
+            if not ok:
+                continue
+        else:
+            op = int(rng.choice(len(operators), p=weights / weights.sum()))
+            assigned = trial.assigned_visits()
+            q = int(rng.integers(settings.min_remove, max(settings.min_remove, settings.max_remove) + 1))
+            q = max(1, min(q, len(assigned), max(settings.min_remove, int(0.4 * n_visits))))
+            removed = operators[op](trial, q, rng) if len(assigned) else []
+            for v in removed:
+                trial.remove_visit(int(v))
+            trial.refresh()
+            pending = list(dict.fromkeys([*map(int, removed), *map(int, trial.unassigned_visits())]))
+            rng.shuffle(pending)
+            insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random())
+        if not trial.feasible:
+            continue
+        delta = trial.total - current.total
+        improved_best = trial.total < best.total - 1e-9
+        if delta < -1e-9 or rng.random() < math.exp(-delta / temperature):
+            _restore(current, trial)
+            if op >= 0:
+                weights[op] = 0.9 * weights[op] + 0.1 * (3.0 if improved_best else 1.5 if delta < 0 else 0.5)
+        if improved_best:
+            _restore(best, trial)
+        if progress is not None and (improved_best or now - last_report > 0.5):
+            last_report = now
+            progress(Progress(now - started, iteration, best.total, len(best.unassigned_visits()), "search"))
+    return best, iteration
+
+
+def _soft_cost(sol: Solution) -> float:
+    c = sol.cost
+    return c.lateness + c.max_lateness + c.earliness + c.travel + c.assignment + c.overtime
+
+
+# --- removals: each returns visit indices currently assigned -----------------------------
+
+def _random_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    assigned = sol.assigned_visits()
+    return rng.choice(assigned, size=min(q, len(assigned)), replace=False)
+
+
+def _visit_features(sol: Solution, visits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    inst = sol.inst
+    t0 = inst.visit_tasks[visits, 0]
+    return inst.task_loc[t0], sol.start[t0]
+
+
+def _related_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    inst = sol.inst
+    assigned = sol.assigned_visits()
+    seed = rng.choice(assigned)
+    locs, starts = _visit_features(sol, assigned)
+    seed_loc, seed_start = _visit_features(sol, np.array([seed]))
+    tr = inst.travel[0]
+    dist = tr[seed_loc[0], locs] + tr[locs, seed_loc[0]]
+    relatedness = dist / (dist.mean() + 1e-9) + np.abs(starts - seed_start[0]) / (np.abs(starts - seed_start[0]).mean() + 1e-9)
+    relatedness *= 1.0 + 0.3 * rng.random(len(assigned))
+    return assigned[np.argsort(relatedness)[:q]]
+
+
+def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    inst = sol.inst
+    used = np.flatnonzero(sol.L > 0)
+    first = rng.choice(used)
+    chosen = [first]
+    if len(used) > 1 and rng.random() < 0.7:
+        # a neighbouring route: the one whose visits are closest to this route's
+        locs = inst.task_loc[sol.R[first, : sol.L[first]]]
+        tr = inst.travel[0]
+        scores = []
+        for k in used:
+            if k == first:
+                continue
+            other = inst.task_loc[sol.R[k, : sol.L[k]]]
+            scores.append((tr[np.ix_(locs, other)].min(), k))
+        scores.sort()
+        chosen.append(scores[int(rng.integers(0, min(3, len(scores))))][1])
+    tasks = np.concatenate([sol.R[k, : sol.L[k]] for k in chosen])
+    visits = np.unique(inst.task_visit[tasks])
+    return visits[: max(q, len(visits))]
+
+
+def _worst_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    inst = sol.inst
+    assigned = sol.assigned_visits()
+    score = np.zeros(len(assigned))
+    for i, v in enumerate(assigned):
+        for t in inst.visit_tasks[v]:
+            if t < 0:
+                continue
+            k = sol.route_of[t]
+            row = sol.R[k, : sol.L[k]]
+            p = int(np.flatnonzero(row == t)[0])
+            tr = inst.travel[inst.carer_mode[k]]
+            prev = inst.carer_start[k] if p == 0 else inst.task_loc[row[p - 1]]
+            nxt = inst.carer_end[k] if p == len(row) - 1 else inst.task_loc[row[p + 1]]
+            here = inst.task_loc[t]
+            score[i] += inst.w_travel * (tr[prev, here] + tr[here, nxt] - tr[prev, nxt])
+            score[i] += inst.w_late * sol.late[t] + inst.assign_cost[t, k]
+    score *= rng.random(len(assigned)) ** 0.3
+    return assigned[np.argsort(-score)[:q]]
+
+
+def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    assigned = sol.assigned_visits()
+    _, starts = _visit_features(sol, assigned)
+    centre = rng.choice(starts)
+    return assigned[np.argsort(np.abs(starts - centre))[:q]]
+
+
+# --- CP-SAT repair -----------------------------------------------------------------------
+
+def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int) -> bool:
+    """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT."""
+    inst = sol.inst
+    used = np.flatnonzero(sol.L > 0)
+    if len(used) == 0:
+        return False
+    removal = _route_removal(sol, 1, rng)
+    carers = set(int(sol.route_of[t]) for v in removal for t in inst.visit_tasks[v] if t >= 0)
+    while len(carers) < min(settings.cpsat_routes, inst.n_carers):
+        carers.add(int(rng.integers(0, inst.n_carers)))
+    carers = sorted(carers)
+    visits = set()
+    for k in carers:
+        visits.update(int(inst.task_visit[t]) for t in sol.route(k))
+    # partners of moved parts come along unless frozen elsewhere (the model pins them)
+    unassigned = [int(v) for v in sol.unassigned_visits()
+                  if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)]
+    visits.update(unassigned[:10])
+    visits = sorted(visits)
+    result = solve_subproblem(inst, sol, carers, visits, seconds, seed=seed, workers=settings.workers)
+    if result is None:
+        return False
+    for k in carers:
+        for t in sol.route(k):
+            sol.route_of[t] = -1
+        sol.L[k] = 0
+        sol.R[k, :] = -1
+    for v in visits:
+        for t in inst.visit_tasks[v]:
+            if t >= 0 and sol.route_of[t] in carers:
+                sol.remove_task(int(t))
+    for k, seq in result.routes.items():
+        sol.set_route(k, seq)
+    # a visit whose part stayed on a frozen route while the other part was dropped is removed whole
+    for v in visits:
+        parts = [t for t in inst.visit_tasks[v] if t >= 0]
+        if len(parts) == 2 and (sol.route_of[parts[0]] < 0) != (sol.route_of[parts[1]] < 0):
+            sol.remove_visit(v)
+    return sol.refresh()

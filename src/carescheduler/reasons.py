@@ -1,0 +1,59 @@
+"""Why a visit is unassigned, in words a coordinator can act on."""
+
+from __future__ import annotations
+
+from .domain import Problem, Visit
+from .instance import Instance
+from .plan import format_minutes
+
+__all__ = ["unassigned_reason"]
+
+
+def _window_text(visit: Visit) -> str:
+    start = format_minutes(visit.window.start)
+    if visit.window.end is None:
+        return f"from {start}"
+    return f"between {start} and {format_minutes(visit.window.end + visit.duration)}"
+
+
+def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> str:
+    """Name the first rule that rules the visit out, narrowing from skills to time."""
+    problem: Problem = inst.problem
+    visit = problem.visits[v]
+    client = problem.client(visit.client)
+    needed = visit.carers_needed
+    if not visit.mandatory and penalty_beaten:
+        return (f"optional visit left out: fitting it in would cost more than its value "
+                f"({visit.value:g})")
+    for part in range(needed):
+        skills = visit.part_skills(part)
+        with_skills = [c for c in problem.carers if set(skills) <= set(c.skills)]
+        label = ", ".join(repr(s) for s in skills)
+        if not with_skills:
+            return f"no carer has skill {label}" if len(skills) == 1 else f"no carer has all of the skills {label}"
+        pool = with_skills
+        if client.gender_requirement is not None:
+            pool = [c for c in pool if c.gender == client.gender_requirement]
+            if not pool:
+                return f"no {client.gender_requirement.value} carer has skill {label}" if skills else \
+                    f"no {client.gender_requirement.value} carer is available"
+        banned = set(client.banned_carers)
+        if pool and all(c.id in banned for c in pool):
+            return f"every carer who could do it is banned by client {client.id}"
+        t = int(inst.visit_tasks[v, part])
+        if not inst.eligible[t].any():
+            what = f"with skill {label}" if skills else "allowed for this client"
+            return f"no carer {what} is on shift {_window_text(visit)}"
+    if needed == 2:
+        t0, t1 = inst.visit_tasks[v]
+        either = inst.eligible[t0] | inst.eligible[t1]
+        if either.sum() < 2:
+            return f"needs two carers at once but only one eligible carer is on shift {_window_text(visit)}"
+    if visit.pinned_carers:
+        names = ", ".join(visit.pinned_carers)
+        return f"pinned to {names}, who cannot fit it in {_window_text(visit)}"
+    names = [problem.carers[k].id for k in range(inst.n_carers) if inst.eligible[inst.visit_tasks[v]].any(axis=0)[k]]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    together = "together " if needed == 2 else ""
+    return (f"every eligible carer ({shown}) is fully booked {_window_text(visit)}: no one can {together}fit "
+            "it in without breaking a window, shift, break or working-time limit")

@@ -1,0 +1,145 @@
+"""A working solution of the search: carers' task sequences, their times and cost.
+
+Sequences are the decision; start times follow from them (``kernels.schedule``), so a
+solution is always consistent after ``refresh()``. Copies are cheap array copies, which
+the large-neighbourhood search relies on to try a change and throw it away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .instance import INF, Instance
+
+__all__ = ["Cost", "Solution"]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The solver's own account of a solution's objective (the validator keeps its own)."""
+
+    unassigned: float
+    lateness: float
+    max_lateness: float
+    earliness: float
+    travel: float
+    assignment: float
+    overtime: float
+
+    @property
+    def total(self) -> float:
+        return (self.unassigned + self.lateness + self.max_lateness + self.earliness + self.travel
+                + self.assignment + self.overtime)
+
+
+class Solution:
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        K, T = inst.n_carers, inst.n_tasks
+        self.R = np.full((K, max(T, 1)), -1, dtype=np.int64)
+        self.L = np.zeros(K, dtype=np.int64)
+        self.route_of = np.full(T, -1, dtype=np.int64)
+        self.start = np.zeros(T)
+        self.lb = np.zeros(T)
+        self.brk = np.full(K, -1, dtype=np.int64)
+        self.travel = np.zeros(K)
+        self.working = np.zeros(K)
+        self.late = np.zeros(T)
+        self.early = np.zeros(T)
+        self.feasible = True
+        self.cost: Cost | None = None
+
+    def copy(self) -> Solution:
+        other = Solution.__new__(Solution)
+        other.inst = self.inst
+        for name in ("R", "L", "route_of", "start", "lb", "brk", "travel", "working", "late", "early"):
+            setattr(other, name, getattr(self, name).copy())
+        other.feasible = self.feasible
+        other.cost = self.cost
+        return other
+
+    # --- structure -------------------------------------------------------------------
+    def route(self, k: int) -> list[int]:
+        return self.R[k, : self.L[k]].tolist()
+
+    def set_route(self, k: int, tasks: list[int]) -> None:
+        for t in self.route(k):
+            self.route_of[t] = -1
+        self.L[k] = len(tasks)
+        self.R[k, : len(tasks)] = tasks
+        self.R[k, len(tasks):] = -1
+        for t in tasks:
+            self.route_of[t] = k
+
+    def insert(self, t: int, k: int, p: int) -> None:
+        n = self.L[k]
+        self.R[k, p + 1: n + 1] = self.R[k, p:n].copy()
+        self.R[k, p] = t
+        self.L[k] = n + 1
+        self.route_of[t] = k
+
+    def remove_task(self, t: int) -> None:
+        k = self.route_of[t]
+        if k < 0:
+            return
+        n = self.L[k]
+        row = self.R[k, :n]
+        p = int(np.flatnonzero(row == t)[0])
+        self.R[k, p: n - 1] = self.R[k, p + 1: n].copy()
+        self.R[k, n - 1] = -1
+        self.L[k] = n - 1
+        self.route_of[t] = -1
+
+    def remove_visit(self, v: int) -> None:
+        for t in self.inst.visit_tasks[v]:
+            if t >= 0:
+                self.remove_task(int(t))
+
+    def visit_assigned(self, v: int) -> bool:
+        return self.route_of[self.inst.visit_tasks[v, 0]] >= 0
+
+    def assigned_visits(self) -> np.ndarray:
+        return np.flatnonzero(self.route_of[self.inst.visit_tasks[:, 0]] >= 0)
+
+    def unassigned_visits(self) -> np.ndarray:
+        return np.flatnonzero(self.route_of[self.inst.visit_tasks[:, 0]] < 0)
+
+    # --- timing and cost -------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Re-time every route (breaks included) and recompute the cost."""
+        inst = self.inst
+        args = inst.kernel_args()
+        self.feasible = bool(kernels.schedule_with_breaks(self.R, self.L, self.route_of, self.brk, self.start,
+                                                          self.lb, args))
+        kernels.route_costs(self.R, self.L, self.start, args, self.travel, self.working, self.late, self.early)
+        routed = self.route_of >= 0
+        self.late[~routed] = 0.0
+        self.early[~routed] = 0.0
+        if np.any(self.working > inst.max_work + 1e-6):
+            self.feasible = False
+        unassigned = inst.visit_penalty[self.route_of[inst.visit_tasks[:, 0]] < 0].sum()
+        rows = np.flatnonzero(routed)
+        assignment = inst.assign_cost[rows, self.route_of[rows]].sum()
+        overtime = np.maximum(0.0, self.working - inst.contracted).sum()
+        self.cost = Cost(
+            unassigned=float(unassigned),
+            lateness=inst.w_late * float(self.late.sum()),
+            max_lateness=inst.w_maxlate * float(self.late.max(initial=0.0)),
+            earliness=inst.w_early * float(self.early.sum()),
+            travel=inst.w_travel * float(self.travel.sum()),
+            assignment=float(assignment),
+            overtime=inst.w_overtime * float(overtime),
+        )
+        return self.feasible
+
+    @property
+    def total(self) -> float:
+        if self.cost is None:
+            self.refresh()
+        return self.cost.total if self.feasible else INF
+
+    def max_lateness(self) -> float:
+        return float(self.late.max(initial=0.0))

@@ -1,0 +1,177 @@
+"""``solve()``: from a problem to a plan within a time limit.
+
+The pipeline: compile the problem to arrays, build a first plan by regret insertion,
+then improve it by large-neighbourhood search with CP-SAT route repairs until the time
+limit; small days are also handed whole to the CP-SAT model, hinted with the best plan,
+which can prove them optimal. The best plan found so far is always what comes back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .cpsat_model import solve_subproblem
+from .domain import Problem
+from .insertion import insert_visits
+from .instance import Instance, compile_problem
+from .lns import LNSSettings, Progress, large_neighbourhood_search
+from .plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
+from .reasons import unassigned_reason
+from .solution import Solution
+from . import kernels
+
+__all__ = ["Progress", "solve", "plan_from_solution", "FULL_MODEL_MAX_TASKS"]
+
+FULL_MODEL_MAX_TASKS = 40
+"""Days with at most this many carer-visits also get a whole-problem CP-SAT run."""
+
+
+def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: int = 1,
+          progress: Callable[[Progress], None] | None = None, max_iterations: int | None = None) -> Plan:
+    """Plan the day. Returns the best plan found within ``time_limit`` seconds.
+
+    ``seed`` and ``workers`` make a run reproducible (given the same iteration count;
+    a wall-clock limit can stop two runs at different iterations). ``max_iterations``
+    bounds the search independently of the clock, for exactly repeatable runs.
+    """
+    started = time.monotonic()
+    deadline = started + max(0.0, float(time_limit))
+    inst = compile_problem(problem)
+    rng = np.random.default_rng(seed)
+    sol = Solution(inst)
+    sol.refresh()
+    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2)
+    if progress is not None:
+        progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
+    iterations = 0
+    status = "heuristic"
+    small = inst.n_tasks <= FULL_MODEL_MAX_TASKS
+    lns_deadline = deadline
+    if small:
+        lns_deadline = started + 0.5 * (deadline - started)
+    settings = LNSSettings(workers=workers)
+    if time.monotonic() < lns_deadline:
+        sol, iterations = large_neighbourhood_search(sol, lns_deadline, rng, settings, progress, started, seed,
+                                                     max_iterations)
+    if small and inst.n_carers > 0 and time.monotonic() < deadline - 0.05:
+        result = solve_subproblem(inst, sol, list(range(inst.n_carers)), list(range(inst.n_visits)),
+                                  deadline - time.monotonic(), seed=seed, workers=workers)
+        if result is not None:
+            trial = sol.copy()
+            for k, seq in result.routes.items():
+                trial.set_route(k, [])
+            for k, seq in result.routes.items():
+                trial.set_route(k, seq)
+            if trial.refresh() and trial.total <= sol.total + 1e-9:
+                sol = trial
+            status = "optimal" if result.status == "OPTIMAL" else "heuristic"
+    seconds = time.monotonic() - started
+    if progress is not None:
+        progress(Progress(seconds, iterations, sol.total, len(sol.unassigned_visits()), "done"))
+    return plan_from_solution(sol, {"status": status, "seconds": round(seconds, 3), "iterations": iterations,
+                                    "seed": seed, "workers": workers, "time_limit": time_limit})
+
+
+def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
+    """Write a solution as the public plan, with breaks, reasons and KPIs."""
+    inst: Instance = sol.inst
+    problem = inst.problem
+    routes = []
+    args = inst.kernel_args()
+    for k, carer in enumerate(problem.carers):
+        seq = sol.route(k)
+        route = Route(carer=carer.id)
+        if seq:
+            tr = inst.travel[inst.carer_mode[k]]
+            prev = inst.carer_start[k]
+            for t in seq:
+                v = int(inst.task_visit[t])
+                visit = problem.visits[v]
+                partner = None
+                p = inst.task_partner[t]
+                if p >= 0:
+                    partner = problem.carers[int(sol.route_of[p])].id
+                route.visits.append(PlannedVisit(
+                    visit=visit.id, part=int(inst.task_part[t]), client=visit.client,
+                    start=float(sol.start[t]), end=float(sol.start[t] + inst.task_dur[t]),
+                    travel_before=float(tr[prev, inst.task_loc[t]]), partner=partner))
+                prev = inst.task_loc[t]
+            leave, back = kernels.route_span(k, sol.R, sol.L, sol.start, args)
+            route.leave_home = float(leave)
+            route.return_home = float(back)
+            route.travel_minutes = float(sol.travel[k])
+            route.working_minutes = float(sol.working[k])
+            if kernels.needs_break(k, sol.R, sol.L, sol.start, args):
+                i = kernels.break_gap(k, sol.R, sol.L, sol.start, args)
+                if i >= 0:
+                    end_i = sol.start[seq[i]] + inst.task_dur[seq[i]]
+                    b_start = max(end_i, inst.break_earliest[k])
+                    route.breaks.append(PlannedBreak(start=float(b_start), end=float(b_start + inst.break_dur[k])))
+        routes.append(route)
+    unassigned = []
+    for v in sol.unassigned_visits():
+        v = int(v)
+        beaten = not inst.visit_mandatory[v]
+        unassigned.append(UnassignedVisit(visit=problem.visits[v].id, reason=unassigned_reason(inst, v, beaten)))
+    cost = sol.cost
+    breakdown = CostBreakdown(
+        unassigned=cost.unassigned, lateness=cost.lateness, max_lateness=cost.max_lateness,
+        earliness=cost.earliness, travel=cost.travel, preferences=_preference_cost(sol),
+        continuity=_continuity_cost(sol), overtime=cost.overtime, total=cost.total)
+    return Plan(problem=problem.name, routes=routes, unassigned=unassigned, kpis=_kpis(sol), cost=breakdown,
+                solver=solver_info or {})
+
+
+def _pairs(sol: Solution):
+    rows = np.flatnonzero(sol.route_of >= 0)
+    return rows, sol.route_of[rows]
+
+
+def _preference_cost(sol: Solution) -> float:
+    inst = sol.inst
+    w = inst.problem.weights
+    total = 0.0
+    for t, k in zip(*_pairs(sol)):
+        visit = inst.problem.visits[inst.task_visit[t]]
+        client = inst.problem.client(visit.client)
+        carer = inst.problem.carers[k]
+        if client.gender_preference is not None and carer.gender != client.gender_preference:
+            total += w.gender_preference
+        if client.preferred_carers and carer.id not in client.preferred_carers:
+            total += w.non_preferred_carer
+    return total
+
+
+def _continuity_cost(sol: Solution) -> float:
+    preferences = _preference_cost(sol)
+    return float(sol.cost.assignment - preferences)
+
+
+def _kpis(sol: Solution) -> KPIs:
+    inst = sol.inst
+    problem = inst.problem
+    n = inst.n_visits
+    assigned = len(sol.assigned_visits())
+    unassigned = sol.unassigned_visits()
+    with_history = known = 0
+    for t, k in zip(*_pairs(sol)):
+        client = problem.client(problem.visits[inst.task_visit[t]].client)
+        if client.historical_carers:
+            with_history += 1
+            known += problem.carers[k].id in client.historical_carers
+    return KPIs(
+        visits_total=n,
+        visits_assigned=assigned,
+        mandatory_unassigned=int(inst.visit_mandatory[unassigned].sum()),
+        coverage=assigned / n if n else 1.0,
+        travel_minutes=float(sol.travel.sum()),
+        total_lateness=float(sol.late.sum()),
+        max_lateness=sol.max_lateness(),
+        continuity=known / with_history if with_history else 1.0,
+        overtime_minutes=float(np.maximum(0.0, sol.working - inst.contracted).sum()),
+        working_minutes={problem.carers[k].id: float(sol.working[k]) for k in range(inst.n_carers) if sol.L[k] > 0},
+        travel_estimated=inst.travel_estimated,
+    )
