@@ -27,6 +27,9 @@ def describe_validation_error(error: ValidationError, source: str | None = None)
         message = item.get("msg", "invalid")
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
+        if not field and ": " in message and " " not in message.split(": ", 1)[0]:
+            # cross-reference errors name their field at the start of the message
+            field, message = message.split(": ", 1)
         lines.append(f"{field}: {message}" if field else message)
         first_field = first_field or field
     return InputError(first_field, "; ".join(lines), source)

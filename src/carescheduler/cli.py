@@ -1,0 +1,198 @@
+"""The ``carescheduler`` command: solve, validate and demo from the terminal.
+
+User errors (bad files, bad options) print one line naming the field and the reason and
+exit with status 2; ``validate`` exits 1 for an invalid plan. With ``--json`` the last
+line printed is one JSON object a script can parse.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import InputError
+from .plan import Plan, format_minutes
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Schedule care-at-home workers: solve a day, validate a plan, run the demo.")
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    auto = "auto"
+    native = "native"
+    mankowska = "mankowska"
+    iolab = "iolab"
+    solomon = "solomon"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, quiet: bool) -> Plan:
+    from .solver import solve
+
+    if quiet:
+        return solve(problem, time_limit=time_limit, seed=seed, workers=workers)
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("solving", total=max(time_limit, 1e-3), status="building first plan")
+
+        def report(p):
+            bar.update(task, completed=min(p.seconds, time_limit),
+                       status=f"cost {p.best_cost:,.2f}  unassigned {p.unassigned}  iterations {p.iterations}")
+
+        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, progress=report)
+
+
+def _summary(problem, plan: Plan, report) -> None:
+    console = Console()
+    table = Table(title=f"{problem.name}: {len(problem.visits)} visits, {len(problem.carers)} carers")
+    for column in ("carer", "visits", "first", "last", "travel min", "working min"):
+        table.add_column(column, justify="right" if column != "carer" else "left")
+    for route in plan.routes:
+        if not route.visits:
+            continue
+        table.add_row(route.carer, str(len(route.visits)), format_minutes(route.visits[0].start),
+                      format_minutes(route.visits[-1].end), f"{route.travel_minutes:.1f}",
+                      f"{route.working_minutes:.1f}")
+    console.print(table)
+    k = plan.kpis
+    console.print(f"coverage {k.coverage:.1%}  travel {k.travel_minutes:.1f} min  lateness {k.total_lateness:.1f} "
+                  f"(max {k.max_lateness:.1f})  continuity {k.continuity:.0%}  cost {plan.cost.total:,.3f}"
+                  + ("  [yellow](travel estimated)[/]" if k.travel_estimated else ""))
+    for item in plan.unassigned[:20]:
+        console.print(f"[yellow]unassigned[/] {item.visit}: {item.reason}", highlight=False)
+    if len(plan.unassigned) > 20:
+        console.print(f"... and {len(plan.unassigned) - 20} more unassigned")
+    if report.valid:
+        console.print("[green]plan is valid[/] (independent validator)")
+    else:
+        console.print(f"[red]plan is INVALID[/]: {len(report.violations)} violations")
+
+
+def _result_line(plan: Plan, report, seconds: float) -> str:
+    return json.dumps({
+        "feasible": report.valid,
+        "cost": round(report.cost.total, 6),
+        "unassigned": len(plan.unassigned),
+        "mandatory_unassigned": plan.kpis.mandatory_unassigned,
+        "seconds": round(seconds, 3),
+        "status": plan.solver.get("status"),
+        "iterations": plan.solver.get("iterations"),
+    })
+
+
+@app.command()
+def solve(
+    instance: Path = typer.Argument(..., help="problem file: native JSON, Mankowska .txt, iolab .json, Solomon .txt"),
+    format: Format = typer.Option(Format.auto, "--format", help="input format (detected by default)"),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    workers: int = typer.Option(1, "--workers", min=1, help="CP-SAT worker threads"),
+    out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
+    iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
+    as_json: bool = typer.Option(False, "--json", help="end with one JSON line: feasible, cost, unassigned, seconds"),
+) -> None:
+    """Plan a day and print the plan's summary."""
+    from .formats import read_problem, write_iolab_solution, write_plan
+    from .validator import validate
+
+    started = time.monotonic()
+    try:
+        problem = read_problem(instance, format.value)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json)
+    seconds = time.monotonic() - started
+    report = validate(problem, plan)
+    try:
+        if out is not None:
+            write_plan(plan, out)
+        if iolab_out is not None:
+            write_iolab_solution(problem, plan, iolab_out)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    if as_json:
+        print(_result_line(plan, report, seconds))
+    else:
+        _summary(problem, plan, report)
+    if not report.valid:
+        for v in report.violations:
+            err.print(f"violation [{v.code}] {v.message}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    instance: Path = typer.Argument(..., help="the problem the plan is for"),
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="a native plan JSON or an iolab solution JSON"),
+    format: Format = typer.Option(Format.auto, "--format", help="problem format (detected by default)"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Check a plan against every hard rule and recompute its cost. Exit 0 valid, 1 invalid."""
+    from .formats import read_plan, read_problem
+    from .validator import validate as run_validator
+
+    try:
+        problem = read_problem(instance, format.value)
+        plan = read_plan(problem, plan_file)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    report = run_validator(problem, plan)
+    if as_json:
+        print(json.dumps({"feasible": report.valid, "cost": report.cost.total, "unassigned": len(plan.unassigned),
+                          "violations": [v.model_dump() for v in report.violations],
+                          "breakdown": report.cost.model_dump()}))
+    else:
+        for v in report.violations:
+            print(f"violation [{v.code}] {v.message}")
+        state = "valid" if report.valid else f"INVALID ({len(report.violations)} violations)"
+        print(f"{state}; cost {report.cost.total:.3f}; unassigned {len(plan.unassigned)}")
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+def demo(
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path | None = typer.Option(None, "--out", help="also write the demo problem and plan here (a folder)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Solve the embedded demo day (a market town and its villages) and show the plan."""
+    from .demo import demo_problem
+    from .formats import write_plan, write_problem
+    from .validator import validate as run_validator
+
+    started = time.monotonic()
+    problem = demo_problem()
+    plan = _solve_with_progress(problem, time_limit, seed, 1, quiet=as_json)
+    report = run_validator(problem, plan)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_problem(problem, out / "demo-problem.json")
+        write_plan(plan, out / "demo-plan.json")
+    if as_json:
+        print(_result_line(plan, report, time.monotonic() - started))
+    else:
+        _summary(problem, plan, report)
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
