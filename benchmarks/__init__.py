@@ -1,0 +1,1 @@
+"""Benchmark runners on public instances (not unit tests): see RESULTS.md."""

@@ -1,0 +1,42 @@
+"""Home-care benchmark runner: Mankowska 2014 (A-G) and the Italian set of Ceschia et al.
+
+    python -m benchmarks.hhcrsp --set mankowska --time-limit 10 [--instances A1 B3 ...] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+
+from .runner import run, shared_benchmarks
+
+
+def jobs_for(set_name: str, instances: list[str] | None, time_limit: float, workers: int) -> list[dict]:
+    folder = shared_benchmarks() / ("mankowska2014" if set_name == "mankowska" else "ceschia2024_italian")
+    jobs = []
+    with open(folder / "bks.csv") as f:
+        for row in csv.DictReader(f):
+            label = row.get("label") or row["instance"]
+            if instances and label not in instances and row["instance"] not in instances:
+                continue
+            bks = float(row["bks_published"] if set_name == "mankowska" else row["bks"])
+            jobs.append({"instance": label, "path": str(folder / row["instance_file"]), "bks": bks,
+                         "time_limit": time_limit, "workers": workers})
+    return jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--set", choices=["mankowska", "italian"], required=True)
+    parser.add_argument("--instances", nargs="*")
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1, help="CP-SAT workers per solve")
+    parser.add_argument("--jobs", type=int, default=2, help="instances solved at once")
+    parser.add_argument("--name", help="result file name (default: SET-<time limit>s)")
+    args = parser.parse_args()
+    jobs = jobs_for(args.set, args.instances, args.time_limit, args.workers)
+    run(args.name or f"{args.set}-{args.time_limit:g}s", jobs, args.jobs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Shared machinery of the benchmark runners: run instances in parallel, write CSV/markdown.
+
+Each instance is solved in its own process (``--jobs`` at a time) with the library's
+``solve``; every plan is checked by the independent validator. Results are stamped with
+the date, commit, CPU and worker count so runs can be compared later.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import platform
+import subprocess
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def shared_benchmarks() -> Path:
+    env = os.environ.get("CARESCHEDULER_BENCHMARKS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+def stamp() -> dict:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except OSError:
+        commit = "unknown"
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit, "cpu": cpu,
+            "cores": os.cpu_count()}
+
+
+def solve_one(job: dict) -> dict:
+    """Run in a worker process: read, solve, validate one instance."""
+    from carescheduler.formats import read_problem
+    from carescheduler.solver import solve
+    from carescheduler.validator import validate
+
+    problem = read_problem(job["path"])
+    started = time.monotonic()
+    plan = solve(problem, time_limit=job["time_limit"], seed=job.get("seed", 0), workers=job.get("workers", 1))
+    seconds = time.monotonic() - started
+    report = validate(problem, plan)
+    bks = job.get("bks")
+    cost = report.cost.total
+    gap = 100.0 * (cost - bks) / bks if bks else None
+    return {"instance": job["instance"], "cost": round(cost, 3), "bks": bks,
+            "gap_pct": None if gap is None else round(gap, 2), "seconds": round(seconds, 2),
+            "valid": report.valid, "unassigned": len(plan.unassigned),
+            "iterations": plan.solver.get("iterations"), "status": plan.solver.get("status")}
+
+
+def run(name: str, jobs: list[dict], parallel: int) -> list[dict]:
+    rows = []
+    with ProcessPoolExecutor(max_workers=parallel) as pool:
+        for row in pool.map(solve_one, jobs):
+            print(f"{row['instance']:>50}  cost {row['cost']:>10}  bks {row['bks']}  gap {row['gap_pct']}%  "
+                  f"valid {row['valid']}  {row['seconds']} s", flush=True)
+            rows.append(row)
+    write(name, rows)
+    return rows
+
+
+def write(name: str, rows: list[dict]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    info = stamp()
+    gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    summary = (f"{len(rows)} instances, {sum(r['valid'] for r in rows)} valid; "
+               + (f"mean gap {sum(gaps) / len(gaps):.2f}%, max gap {max(gaps):.2f}%" if gaps else "no gaps"))
+    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
+             "", summary, "", "| instance | cost | best known | gap % | seconds | valid | unassigned |",
+             "|---|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        lines.append(f"| {r['instance']} | {r['cost']} | {r['bks']} | {r['gap_pct']} | {r['seconds']} | "
+                     f"{r['valid']} | {r['unassigned']} |")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print(summary)

@@ -1,0 +1,5 @@
+"""``python -m carescheduler`` runs the command-line tool."""
+
+from .cli import app
+
+app()

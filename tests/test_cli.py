@@ -1,0 +1,77 @@
+"""The command-line tool end to end, through ``python -m carescheduler`` (a real process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
+A1 = FIXTURES / "InstanzCPLEX_HCSRP_10_1.txt.gz"
+A1_SOLUTION = next(FIXTURES.glob("sol-InstanzCPLEX_HCSRP_10_1*.json*"), None)
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "carescheduler", *args], capture_output=True, text=True, timeout=300)
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_solve_json_writes_plans_that_validate(tmp_path):
+    plan_path, iolab_path = tmp_path / "plan.json", tmp_path / "solution.json"
+    result = run("solve", str(A1), "--time-limit", "1", "--seed", "3", "--json", "--out", str(plan_path),
+                 "--iolab-out", str(iolab_path))
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    assert summary["feasible"] is True
+    assert summary["unassigned"] == 0
+    assert summary["seconds"] >= 0 and summary["cost"] > 0
+    for plan_file in (plan_path, iolab_path):
+        check = run("validate", str(A1), str(plan_file), "--json")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert last_json(check.stdout)["cost"] == pytest.approx(summary["cost"], abs=1e-3)
+
+
+def test_validate_published_solution_and_reject_a_broken_one(tmp_path):
+    assert A1_SOLUTION is not None
+    ok = run("validate", str(A1), str(A1_SOLUTION))
+    assert ok.returncode == 0, ok.stdout
+    assert "valid" in ok.stdout
+    import gzip
+    opener = gzip.open if A1_SOLUTION.suffix == ".gz" else open
+    with opener(A1_SOLUTION, "rt") as f:
+        data = json.load(f)
+    first = data["routes"][0]["locations"][0]
+    first["arrival_time"] = first["arrival_time"] - 500      # before its earliest start
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data))
+    bad = run("validate", str(A1), str(broken))
+    assert bad.returncode == 1
+    assert "violation" in bad.stdout
+
+
+def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path):
+    missing = run("solve", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2
+    assert "Traceback" not in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"skills": [], "locations": [{"id": "a", "x": 0, "y": 0}], "carers": [],
+                               "clients": [{"id": "c", "location": "a"}],
+                               "visits": [{"id": "v", "client": "c", "duration": -5}]}))
+    result = run("solve", str(bad), "--time-limit", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "duration" in result.stderr
+
+
+def test_demo_runs_and_its_plan_validates(tmp_path):
+    result = run("demo", "--time-limit", "2", "--json", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert last_json(result.stdout)["feasible"] is True
+    check = run("validate", str(tmp_path / "demo-problem.json"), str(tmp_path / "demo-plan.json"))
+    assert check.returncode == 0, check.stdout
