@@ -49,25 +49,30 @@ def _subset(draw, pool: list[str], max_size: int) -> list[str]:
     return draw(st.lists(st.sampled_from(pool), max_size=max_size, unique=True)) if pool else []
 
 
+def _chance(draw, tenths: int) -> bool:
+    """True with probability about ``tenths`` / 10."""
+    return draw(st.integers(0, 9)) < tenths
+
+
 @st.composite
 def _shifts(draw) -> list[dict]:
     start = draw(st.sampled_from([420, 450, 480, 510, 540]))
     if draw(st.booleans()) and draw(st.booleans()):  # a quarter: split shift
-        first = draw(st.sampled_from([120, 180, 240]))
+        first = draw(st.sampled_from([150, 180, 240]))
         gap = draw(st.sampled_from([30, 60, 120]))
-        second = draw(st.sampled_from([120, 180, 240]))
+        second = draw(st.sampled_from([150, 180, 240]))
         return [
             {"start": start, "end": start + first},
             {"start": start + first + gap, "end": start + first + gap + second},
         ]
-    return [{"start": start, "end": start + draw(st.sampled_from([240, 300, 360, 480]))}]
+    return [{"start": start, "end": start + draw(st.sampled_from([300, 360, 480, 600]))}]
 
 
 @st.composite
 def _break_rule(draw) -> dict | None:
-    if draw(st.integers(0, 2)) > 0:
+    if not _chance(draw, 4):
         return None
-    rule: dict = {"after_minutes": draw(st.sampled_from([120, 180, 240])), "duration": draw(st.sampled_from([15, 20, 30]))}
+    rule: dict = {"after_minutes": draw(st.sampled_from([90, 120, 180])), "duration": draw(st.sampled_from([15, 20, 30]))}
     earliest = draw(st.one_of(st.none(), st.sampled_from([540, 600, 660])))
     latest = draw(st.one_of(st.none(), st.sampled_from([660, 720, 780])))
     if earliest is not None:
@@ -95,7 +100,7 @@ def problems(draw, tiny: bool = False) -> Problem:
         c: dict = {
             "id": cid,
             "gender": draw(st.sampled_from(["female", "female", "male", None])),
-            "skills": _subset(draw, SKILLS, 3),
+            "skills": [skill for skill in SKILLS if _chance(draw, 8 if tiny else 7)],
             "start_location": draw(st.sampled_from(["office", "home1"])),
             "shifts": draw(_shifts()),
         }
@@ -105,25 +110,24 @@ def problems(draw, tiny: bool = False) -> Problem:
             rule = draw(_break_rule())
             if rule is not None:
                 c["break_rule"] = rule
-        if draw(st.integers(0, 3)) == 0:
+        if _chance(draw, 3):
             c["max_working_minutes"] = draw(st.sampled_from([60, 90, 120, 180, 240]))
-        if draw(st.integers(0, 2)) == 0:
+        if _chance(draw, 3):
             c["contracted_minutes"] = draw(st.sampled_from([30, 60, 120, 240]))
         carers.append(c)
 
     clients = []
     for i in range(n_client_locs):
         cl: dict = {"id": f"p{i}", "location": f"L{i}"}
-        r = draw(st.integers(0, 5))
-        if r == 0:
-            cl["gender_requirement"] = draw(st.sampled_from(["female", "male"]))
-        elif r == 1:
+        if _chance(draw, 1):
+            cl["gender_requirement"] = draw(st.sampled_from(["female", "female", "male"]))
+        elif _chance(draw, 2):
             cl["gender_preference"] = draw(st.sampled_from(["female", "male"]))
-        if draw(st.integers(0, 4)) == 0:
+        if _chance(draw, 2):
             cl["banned_carers"] = _subset(draw, carer_ids, 1)
-        if draw(st.integers(0, 3)) == 0:
+        if _chance(draw, 3):
             cl["preferred_carers"] = _subset(draw, carer_ids, 2)
-        if draw(st.integers(0, 3)) == 0:
+        if _chance(draw, 3):
             cl["historical_carers"] = _subset(draw, carer_ids, 2)
         clients.append(cl)
 
@@ -134,10 +138,10 @@ def problems(draw, tiny: bool = False) -> Problem:
     for i in range(n_visits):
         if parts_used >= parts_budget:
             break
-        double = parts_budget - parts_used >= 2 and draw(st.integers(0, 3)) == 0
+        double = parts_budget - parts_used >= 2 and _chance(draw, 2)
         needed = 2 if double else 1
         parts_used += needed
-        ws = draw(st.sampled_from(list(range(450, 841, 15))))
+        ws = draw(st.sampled_from(list(range(480, 781, 15))))
         wend = draw(st.one_of(st.none(), st.sampled_from([0, 15, 30, 60, 90, 120, 180])))
         window: dict = {"start": ws, "end": None if wend is None else ws + wend}
         v: dict = {
@@ -149,7 +153,7 @@ def problems(draw, tiny: bool = False) -> Problem:
         if draw(st.booleans()):
             ts = ws + draw(st.sampled_from([-30, 0, 15, 30, 60]))
             v["target"] = {"start": ts, "end": ts + draw(st.sampled_from([0, 15, 30, 60]))}
-        if draw(st.integers(0, 2)) == 0:
+        if _chance(draw, 3):
             v["skills"] = _subset(draw, SKILLS, 1)
         if double:
             v["carers_needed"] = 2
@@ -159,16 +163,16 @@ def problems(draw, tiny: bool = False) -> Problem:
                                         "max_gap": gmin + draw(st.sampled_from([0, 15, 30, 60]))}
             else:
                 v["synchronisation"] = {"kind": "simultaneous"}
-            if draw(st.integers(0, 3)) == 0:
+            if _chance(draw, 2):
                 v["parts"] = [{"skills": _subset(draw, SKILLS, 1),
                                "duration": draw(st.one_of(st.none(), st.sampled_from([15, 30, 45])))}
                               for _ in range(2)]
-        if draw(st.integers(0, 3)) == 0:
+        if _chance(draw, 2):
             v["mandatory"] = False
-            v["value"] = draw(st.sampled_from([0, 5, 50, 500]))
-        if draw(st.integers(0, 5)) == 0:
+            v["value"] = draw(st.sampled_from([0, 100, 500, 2000]))
+        if _chance(draw, 1):
             v["pinned_carers"] = _subset(draw, carer_ids, needed)
-        if draw(st.integers(0, 5)) == 0:
+        if _chance(draw, 1):
             span = 120 if wend is None else wend
             v["pinned_start"] = ws + draw(st.integers(0, span // 15)) * 15
         visits.append(v)
