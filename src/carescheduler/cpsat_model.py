@@ -45,9 +45,12 @@ class SubproblemResult:
 
 
 def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: list[int], time_limit: float,
-                     seed: int = 0, workers: int = 1, hint: bool = True) -> SubproblemResult | None:
+                     seed: int = 0, workers: int = 1, hint: bool = True,
+                     deterministic: bool = False) -> SubproblemResult | None:
     """Re-plan ``visits`` on ``carers`` with every other route frozen as in ``sol``.
 
+    ``deterministic`` bounds CP-SAT by its deterministic time (same answer every run)
+    with the wall-clock limit kept only as a safety net.
     ``visits`` must include every visit currently on those carers. Returns the new
     routes of ``carers`` (visits left out are unassigned) or None if CP-SAT found
     nothing in time.
@@ -251,7 +254,9 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
         _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, float(time_limit))
+    solver.parameters.max_time_in_seconds = max(0.05, float(time_limit)) * (4.0 if deterministic else 1.0)
+    if deterministic:
+        solver.parameters.max_deterministic_time = max(0.05, float(time_limit))
     solver.parameters.num_workers = max(1, int(workers))
     solver.parameters.random_seed = int(seed)
     status = solver.Solve(model)

@@ -92,7 +92,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         sol.refresh()
         if not sol.feasible:
             # A break or synchronisation knock-on the pricing could not see: undo.
-            _restore(sol, before)
+            sol.copy_from(before)
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
@@ -136,7 +136,7 @@ def _exact_best(sol: Solution, v: int):
                       for p0 in _natural_positions(sol, t0, int(k0))[-2:]
                       for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
     for move in candidates:
-        _restore(trial, sol)
+        trial.copy_from(sol)
         if move[0] == "single":
             trial.insert(move[1], move[2], move[3])
         else:
@@ -147,10 +147,3 @@ def _exact_best(sol: Solution, v: int):
             if cost < best_cost:
                 best_cost, best_move = cost, move
     return best_cost, best_move
-
-
-def _restore(sol: Solution, saved: Solution) -> None:
-    for name in ("R", "L", "route_of", "start", "lb", "brk", "travel", "working", "late", "early"):
-        getattr(sol, name)[...] = getattr(saved, name)
-    sol.feasible = saved.feasible
-    sol.cost = saved.cost

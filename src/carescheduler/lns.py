@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cpsat_model import solve_subproblem
-from .insertion import _restore, insert_visits
+from .insertion import insert_visits
 from .instance import Instance
 from .solution import Solution
 
@@ -72,13 +72,17 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
     while time.monotonic() < deadline and (max_iterations is None or iteration < max_iterations):
         iteration += 1
         now = time.monotonic()
-        frac = min(1.0, (now - (deadline - total_time)) / total_time)
+        if max_iterations:   # reproducible mode: progress by iterations, not by the clock
+            frac = min(1.0, iteration / max_iterations)
+        else:
+            frac = min(1.0, (now - (deadline - total_time)) / total_time)
         temperature = base_temp * (1.0 - frac) + 1e-9
-        _restore(trial, current)
+        trial.copy_from(current)
         use_cpsat = cpsat_every > 0 and iteration >= next_cpsat and inst.n_carers > 1
         if use_cpsat and deadline - now > 0.3:
             before = current.total
-            ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1), seed + iteration)
+            ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1), seed + iteration,
+                               deterministic=max_iterations is not None)
             op = -1
             # CP-SAT earns more turns when it improves the plan, fewer when it does not.
             gained = ok and trial.feasible and trial.total < before - 1e-9
@@ -103,11 +107,11 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
         delta = trial.total - current.total
         improved_best = trial.total < best.total - 1e-9
         if delta < -1e-9 or rng.random() < math.exp(-delta / temperature):
-            _restore(current, trial)
+            current.copy_from(trial)
             if op >= 0:
                 weights[op] = 0.9 * weights[op] + 0.1 * (3.0 if improved_best else 1.5 if delta < 0 else 0.5)
         if improved_best:
-            _restore(best, trial)
+            best.copy_from(trial)
         if progress is not None and (improved_best or now - last_report > 0.5):
             last_report = now
             progress(Progress(now - started, iteration, best.total, len(best.unassigned_visits()), "search"))
@@ -197,7 +201,8 @@ def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 # --- CP-SAT repair -----------------------------------------------------------------------
 
-def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int) -> bool:
+def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int,
+                  deterministic: bool = False) -> bool:
     """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT."""
     inst = sol.inst
     used = np.flatnonzero(sol.L > 0)
@@ -216,7 +221,8 @@ def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, see
                   if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)]
     visits.update(unassigned[:10])
     visits = sorted(visits)
-    result = solve_subproblem(inst, sol, carers, visits, seconds, seed=seed, workers=settings.workers)
+    result = solve_subproblem(inst, sol, carers, visits, seconds, seed=seed, workers=settings.workers,
+                              deterministic=deterministic)
     if result is None:
         return False
     for k in carers:

@@ -61,6 +61,13 @@ class Solution:
         other.cost = self.cost
         return other
 
+    def copy_from(self, other: Solution) -> None:
+        """Overwrite this solution with ``other`` in place (no new arrays)."""
+        for name in ("R", "L", "route_of", "start", "lb", "brk", "travel", "working", "late", "early"):
+            getattr(self, name)[...] = getattr(other, name)
+        self.feasible = other.feasible
+        self.cost = other.cost
+
     # --- structure -------------------------------------------------------------------
     def route(self, k: int) -> list[int]:
         return self.R[k, : self.L[k]].tolist()

@@ -58,7 +58,8 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
                                                      max_iterations)
     if small and inst.n_carers > 0 and time.monotonic() < deadline - 0.05:
         result = solve_subproblem(inst, sol, list(range(inst.n_carers)), list(range(inst.n_visits)),
-                                  deadline - time.monotonic(), seed=seed, workers=workers)
+                                  deadline - time.monotonic(), seed=seed, workers=workers,
+                                  deterministic=max_iterations is not None)
         if result is not None:
             trial = sol.copy()
             for k, seq in result.routes.items():
