@@ -27,7 +27,7 @@ ROUNDS = [  # name, window start, window end (latest start), share of clients ha
 CENTRE = (52.629, -1.132)  # a generic English market town latitude/longitude
 
 
-def demo_problem(clients: int = 40, carers: int = 16, seed: int = 7) -> Problem:
+def demo_problem(clients: int = 40, carers: int = 18, seed: int = 7) -> Problem:
     """A care day for ``clients`` clients (about 2.6 visits each) and ``carers`` carers."""
     rng = np.random.default_rng(seed)
     locations = [Location(id="office", lat=CENTRE[0], lon=CENTRE[1])]
@@ -95,7 +95,7 @@ def demo_problem(clients: int = 40, carers: int = 16, seed: int = 7) -> Problem:
             visits.append(Visit(
                 id=f"{cid}-{name}", client=cid, duration=duration,
                 window=TimeWindow(start=start, end=end),
-                target=TimeWindow(start=target_start, end=min(end, target_start + 45)),
+                target=TimeWindow(start=target_start, end=min(end, target_start + 60)),
                 skills=skills,
                 carers_needed=2 if double else 1,
                 mandatory=name != "tea" or rng.random() < 0.7,

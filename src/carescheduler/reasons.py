@@ -28,7 +28,8 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
     for part in range(needed):
         skills = visit.part_skills(part)
         with_skills = [c for c in problem.carers if set(skills) <= set(c.skills)]
-        label = ", ".join(repr(s) for s in skills)
+        quoted = [repr(s) for s in skills]
+        label = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
         if not with_skills:
             return f"no carer has skill {label}" if len(skills) == 1 else f"no carer has all of the skills {label}"
         pool = with_skills
@@ -42,7 +43,8 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
             return f"every carer who could do it is banned by client {client.id}"
         t = int(inst.visit_tasks[v, part])
         if not inst.eligible[t].any():
-            what = f"with skill {label}" if skills else "allowed for this client"
+            what = (f"with skill {label}" if len(skills) == 1 else f"with skills {label}") if skills \
+                else "allowed for this client"
             return f"no carer {what} is on shift {_window_text(visit)}"
     if needed == 2:
         t0, t1 = inst.visit_tasks[v]
