@@ -79,7 +79,8 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"  {route.carer}: [{stops}] breaks [{breaks}]")
     for u in plan.unassigned:
         lines.append(f"  unassigned {u.visit}: {u.reason}")
-    lines.append(f"  cost {plan.cost.total:g} solver {plan.solver}")
+    if plan.solver:
+        lines.append(f"  cost {plan.cost.total:g} solver {plan.solver}")
     return "\n".join(lines)
 
 

@@ -29,14 +29,14 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
         skills = visit.part_skills(part)
         with_skills = [c for c in problem.carers if set(skills) <= set(c.skills)]
         quoted = [repr(s) for s in skills]
-        label = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        label = " and ".join(quoted) if len(quoted) <= 2 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
         if not with_skills:
             return f"no carer has skill {label}" if len(skills) == 1 else f"no carer has all of the skills {label}"
         pool = with_skills
         if client.gender_requirement is not None:
             pool = [c for c in pool if c.gender == client.gender_requirement]
             if not pool:
-                return f"no {client.gender_requirement.value} carer has skill {label}" if skills else \
+                return f"no {client.gender_requirement.value} carer has the skills {label}" if skills else \
                     f"no {client.gender_requirement.value} carer is available"
         banned = set(client.banned_carers)
         if pool and all(c.id in banned for c in pool):
