@@ -20,14 +20,20 @@ EPS = 1.0e-6
 
 
 @njit(cache=True)
-def fit_in_shift(k, ready, dur, first_travel, shift_start, shift_end, n_shifts):
-    """Earliest start >= ready that keeps the visit inside one of carer k's shifts."""
+def fit_in_shift(k, ready, dur, first_travel, shift_start, shift_end, n_shifts, home_travel=0.0):
+    """Earliest start >= ready that keeps the visit inside one of carer k's shifts.
+
+    ``first_travel`` is the journey from home when this is the day's first visit (the
+    carer leaves no earlier than the shift starts); ``home_travel`` the journey home when
+    it is the last (the carer is home by the shift's end), so a last visit that would
+    end too late for one shift moves to the next.
+    """
     for s in range(n_shifts[k]):
         st = ready
         lo = shift_start[k, s] + first_travel
         if st < lo:
             st = lo
-        if st + dur <= shift_end[k, s] + EPS:
+        if st + dur + home_travel <= shift_end[k, s] + EPS:
             return st, s
     return INF, -1
 
@@ -48,8 +54,9 @@ def _forward(k, R, L, lb, start, brk, A):
         t = R[k, i]
         loc = task_loc[t]
         d = tr[prev_loc, loc]
+        tail = tr[loc, carer_end[k]] if i == n - 1 else 0.0
         if i == 0:
-            st, sidx = fit_in_shift(k, lb[t], task_dur[t], d, shift_start, shift_end, n_shifts)
+            st, sidx = fit_in_shift(k, lb[t], task_dur[t], d, shift_start, shift_end, n_shifts, tail)
         else:
             ready = prev_end + d
             if brk[k] == i - 1:
@@ -59,7 +66,7 @@ def _forward(k, R, L, lb, start, brk, A):
                 ready = bs + break_dur[k]
             if ready < lb[t]:
                 ready = lb[t]
-            st, sidx = fit_in_shift(k, ready, task_dur[t], 0.0, shift_start, shift_end, n_shifts)
+            st, sidx = fit_in_shift(k, ready, task_dur[t], 0.0, shift_start, shift_end, n_shifts, tail)
         if st > task_latest[t] + EPS:
             return False
         start[t] = st
@@ -259,13 +266,14 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
     ready = task_release[t]
     if s_fixed >= 0.0:
         ready = s_fixed
+    tail = d_out if p == n else 0.0
     if p == 0:
-        st, sidx = fit_in_shift(k, ready, dur, d_in, shift_start, shift_end, n_shifts)
+        st, sidx = fit_in_shift(k, ready, dur, d_in, shift_start, shift_end, n_shifts, tail)
     else:
         r2 = prev_end + d_in
         if r2 > ready:
             ready = r2
-        st, sidx = fit_in_shift(k, ready, dur, 0.0, shift_start, shift_end, n_shifts)
+        st, sidx = fit_in_shift(k, ready, dur, 0.0, shift_start, shift_end, n_shifts, tail)
     if st > task_latest[t] + EPS:
         return INF, INF, cur_max
     if s_fixed >= 0.0 and st > s_fixed + EPS:
@@ -294,7 +302,8 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
         if arr <= start[u] + EPS:
             reached_end = False
             break
-        su, s2 = fit_in_shift(k, arr, task_dur[u], 0.0, shift_start, shift_end, n_shifts)
+        tail_u = tr[task_loc[u], carer_end[k]] if q == n - 1 else 0.0
+        su, s2 = fit_in_shift(k, arr, task_dur[u], 0.0, shift_start, shift_end, n_shifts, tail_u)
         if su > task_latest[u] + EPS or partner[u] >= 0:
             return INF, INF, cur_max
         old_late = start[u] - tgt_e[u]
