@@ -44,7 +44,7 @@ def stamp() -> dict:
 
 def solve_one(job: dict) -> dict:
     """Run in a worker process: read, solve, validate one instance."""
-    from carescheduler.formats import read_problem
+    from carescheduler.formats import read_iolab_solution, read_problem, to_iolab_solution
     from carescheduler.solver import solve
     from carescheduler.validator import validate
 
@@ -53,12 +53,15 @@ def solve_one(job: dict) -> dict:
     plan = solve(problem, time_limit=job["time_limit"], seed=job.get("seed", 0), workers=job.get("workers", 1))
     seconds = time.monotonic() - started
     report = validate(problem, plan)
+    # The iolab export must describe the same plan: read it back and validate it too.
+    exported = validate(problem, read_iolab_solution(problem, to_iolab_solution(problem, plan)))
+    export_ok = exported.valid and abs(exported.cost.total - report.cost.total) <= 0.01
     bks = job.get("bks")
     cost = report.cost.total
     gap = 100.0 * (cost - bks) / bks if bks else None
     return {"instance": job["instance"], "cost": round(cost, 3), "bks": bks,
             "gap_pct": None if gap is None else round(gap, 2), "seconds": round(seconds, 2),
-            "valid": report.valid, "unassigned": len(plan.unassigned),
+            "valid": report.valid, "export_valid": export_ok, "unassigned": len(plan.unassigned),
             "iterations": plan.solver.get("iterations"), "status": plan.solver.get("status")}
 
 
@@ -77,17 +80,18 @@ def write(name: str, rows: list[dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     info = stamp()
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
-    summary = (f"{len(rows)} instances, {sum(r['valid'] for r in rows)} valid; "
+    summary = (f"{len(rows)} instances, {sum(r['valid'] for r in rows)} valid, "
+               f"{sum(r['export_valid'] for r in rows)} iolab exports valid; "
                + (f"mean gap {sum(gaps) / len(gaps):.2f}%, max gap {max(gaps):.2f}%" if gaps else "no gaps"))
     with open(RESULTS / f"{name}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
     lines = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
-             "", summary, "", "| instance | cost | best known | gap % | seconds | valid | unassigned |",
-             "|---|---:|---:|---:|---:|---|---:|"]
+             "", summary, "", "| instance | cost | best known | gap % | seconds | valid | export valid | unassigned |",
+             "|---|---:|---:|---:|---:|---|---|---:|"]
     for r in rows:
         lines.append(f"| {r['instance']} | {r['cost']} | {r['bks']} | {r['gap_pct']} | {r['seconds']} | "
-                     f"{r['valid']} | {r['unassigned']} |")
+                     f"{r['valid']} | {r['export_valid']} | {r['unassigned']} |")
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print(summary)
