@@ -59,10 +59,11 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
     model = cp_model.CpModel()
     carers = [int(k) for k in carers]
     cset = set(carers)
+    # A part already routed on a frozen carer stays there; the model only sees its time.
     tasks: list[int] = []
     for v in visits:
         for t in inst.visit_tasks[v]:
-            if t >= 0:
+            if t >= 0 and (sol.route_of[t] < 0 or sol.route_of[t] in cset):
                 tasks.append(int(t))
     tset = set(tasks)
 
@@ -89,7 +90,7 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
     obj_const = 0.0
     for v in visits:
         y[v] = model.NewBoolVar(f"y{v}")
-        parts = [int(t) for t in inst.visit_tasks[v] if t >= 0]
+        parts = [int(t) for t in inst.visit_tasks[v] if t >= 0 and t in tset]
         frozen_partner = False
         for t in parts:
             p = inst.task_partner[t]
@@ -117,17 +118,19 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
             model.Add(d >= round(gmin * S)).OnlyEnforceIf(y[v])
             model.Add(d <= round(gmax * S)).OnlyEnforceIf(y[v])
 
-    # Partners routed on frozen carers pin their counterpart's start.
+    # Partners routed on frozen carers pin their counterpart's start (rounded outwards, so
+    # a fractional frozen time leaves one tick either side; the exact re-timing decides).
     for t in tasks:
         p = int(inst.task_partner[t])
         if p >= 0 and p not in tset and sol.route_of[p] >= 0:
-            sp = sol.start[p] * S
+            sp = sol.start[p]
             if inst.task_part[t] == 0:   # s_p - s_t in [gmin, gmax]
-                model.Add(start[t] <= int(math.floor(sp - inst.task_gap_min[t] * S + 1e-7)))
-                model.Add(start[t] >= int(math.ceil(sp - inst.task_gap_max[t] * S - 1e-7)))
-            else:
-                model.Add(start[t] >= int(math.ceil(sp + inst.task_gap_min[p] * S - 1e-7)))
-                model.Add(start[t] <= int(math.floor(sp + inst.task_gap_max[p] * S + 1e-7)))
+                lo, hi = sp - inst.task_gap_max[t], sp - inst.task_gap_min[t]
+            else:                        # s_t - s_p in [gmin, gmax] of the first part
+                lo, hi = sp + inst.task_gap_min[p], sp + inst.task_gap_max[p]
+            slack = 0 if S == 1 else 5   # rounding of travel along the chain before t
+            model.Add(start[t] >= int(math.floor(lo * S + 1e-7)) - slack)
+            model.Add(start[t] <= int(math.ceil(hi * S - 1e-7)) + slack)
 
     late = {}
     max_late = model.NewIntVar(0, horizon, "maxlate")
@@ -284,9 +287,6 @@ def _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S)
         model.AddHint(y[v], bool(sol.visit_assigned(v)))
     for (t, k), lit in x.items():
         model.AddHint(lit, bool(sol.route_of[t] == k))
-    for t in tasks:
-        if sol.route_of[t] >= 0 and sol.route_of[t] in carers:
-            model.AddHint(start[t], int(math.ceil(sol.start[t] * S - 1e-7)))
     for k in carers:
         arcs, node, used = arcs_of[k]
         seq = [node[t] for t in sol.route(k) if t in node]

@@ -1,9 +1,9 @@
 """Regret insertion: put unassigned visits where they cost least, hardest first.
 
 Used to build the first plan and as the fast repair of the large-neighbourhood search.
-Stand-alone visits keep a cache of their cheapest position on every carer, so after an
-insertion only the touched carers are priced again; double-handed visits are priced as
-synchronised pairs each round.
+Every task of a pending visit keeps a cache of its cheapest position on every carer, so
+after an insertion only the touched carers are priced again; double-handed visits
+combine their two parts' caches into a synchronised placement each round.
 """
 
 from __future__ import annotations
@@ -28,24 +28,28 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     pending = [int(v) for v in visits]
     if not pending:
         return []
-    singles = [v for v in pending if inst.visit_tasks[v, 1] < 0]
-    cache_cost = {v: np.full(K, INF) for v in singles}
-    cache_pos = {v: np.full(K, -1, dtype=np.int64) for v in singles}
+    tasks = [int(t) for v in pending for t in inst.visit_tasks[v] if t >= 0]
+    cache_cost = {t: np.full(K, INF) for t in tasks}
+    cache_pos = {t: np.full(K, -1, dtype=np.int64) for t in tasks}
+    cache_start = {t: np.full(K, INF) for t in tasks}
     all_carers = np.arange(K, dtype=np.int64)
     stale = all_carers
     cur_max = sol.max_lateness()
     left_out: list[int] = []
     w_over = inst.w_overtime
     while pending:
-        for v in pending:
-            if v in cache_cost and len(stale):
-                kernels.single_costs(int(inst.visit_tasks[v, 0]), stale, sol.R, sol.L, sol.start, sol.working,
-                                     inst.max_work, inst.contracted, w_over, inst.eligible, inst.assign_cost,
-                                     cur_max, args, cache_cost[v], cache_pos[v])
+        if len(stale):
+            for v in pending:
+                for t in inst.visit_tasks[v]:
+                    if t >= 0:
+                        kernels.single_costs(int(t), stale, sol.R, sol.L, sol.start, sol.working, inst.max_work,
+                                             inst.contracted, w_over, inst.eligible, inst.assign_cost, cur_max, args,
+                                             cache_cost[t], cache_pos[t], cache_start[t])
         best_v, best_score, best_move = -1, -INF, None
         for v in pending:
-            if v in cache_cost:
-                costs = cache_cost[v]
+            t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
+            if t1 < 0:
+                costs = cache_cost[t0]
                 k = int(np.argmin(costs))
                 cost = costs[k]
                 if cost >= INF:
@@ -53,12 +57,12 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
                     second = INF
                 else:
                     second = np.partition(costs, 1)[1] if K > 1 else INF
-                    move = ("single", int(inst.visit_tasks[v, 0]), k, int(cache_pos[v][k]))
+                    move = ("single", t0, k, int(cache_pos[t0][k]))
             else:
-                t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
                 cost, k0, p0, k1, p1, second = kernels.best_pair(
-                    t0, t1, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted, w_over,
-                    inst.eligible, inst.assign_cost, cur_max, args, PAIR_CANDIDATES)
+                    t0, t1, cache_cost[t0], cache_pos[t0], cache_start[t0], cache_cost[t1], cache_pos[t1],
+                    cache_start[t1], sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted, w_over,
+                    inst.assign_cost, cur_max, args, PAIR_CANDIDATES)
                 move = None if cost >= INF else ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
             if move is None or cost > inst.visit_penalty[v]:
                 score = INF  # cannot (or should not) be placed: settle it first
@@ -102,8 +106,6 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         else:
             stale = np.array(sorted(set(touched)), dtype=np.int64)
         cur_max = new_max
-        cache_cost.pop(v, None)
-        cache_pos.pop(v, None)
     return left_out
 
 

@@ -327,94 +327,45 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
 
 
 @njit(cache=True)
-def best_single(t, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A):
-    """Cheapest position for a lone task and the regret (best on another carer minus best)."""
-    K = L.shape[0]
-    best = INF
-    best_k = -1
-    best_p = -1
-    second = INF
-    for k in range(K):
-        if not eligible[t, k]:
-            continue
-        route_best = INF
-        route_p = -1
-        for p in range(L[k] + 1):
-            c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
-                                  assign_cost, cur_max, A)
-            if c < route_best:
-                route_best = c
-                route_p = p
-        if route_best < best:
-            second = best
-            best = route_best
-            best_k = k
-            best_p = route_p
-        elif route_best < second:
-            second = route_best
-    return best, best_k, best_p, second
-
-
-@njit(cache=True)
-def best_pair(t0, t1, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A, M):
+def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, max_work, contracted, w_over,
+              assign_cost, cur_max, A, M):
     """Cheapest synchronised placement of a double-handed visit's two parts.
 
-    The M cheapest stand-alone positions of each part are combined; for each pair of
-    distinct carers the common (or gapped) start is the earliest both can make.
-    Returns (cost, k0, p0, k1, p1, second best cost).
+    ``cost*/pos*/st*`` hold each part's cheapest stand-alone position per carer (from
+    ``single_costs``). The M cheapest carers of each part are combined; for each pair of
+    distinct carers the common (or gapped) start is the earliest both can make, and both
+    placements are priced again at that start. Returns (cost, k0, p0, k1, p1, second best).
     """
     gmin = A[7][t0]
     gmax = A[8][t0]
-    K = L.shape[0]
-    cand = np.full((2, M, 4), -1.0)   # cost, k, p, start
-    for side in range(2):
-        t = t0 if side == 0 else t1
-        for m in range(M):
-            cand[side, m, 0] = INF
-        for k in range(K):
-            if not eligible[t, k]:
-                continue
-            for p in range(L[k] + 1):
-                c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
-                                      assign_cost, cur_max, A)
-                if c >= cand[side, M - 1, 0]:
-                    continue
-                j = M - 1
-                while j > 0 and cand[side, j - 1, 0] > c:
-                    cand[side, j] = cand[side, j - 1]
-                    j -= 1
-                cand[side, j, 0] = c
-                cand[side, j, 1] = k
-                cand[side, j, 2] = p
-                cand[side, j, 3] = st
+    order0 = np.argsort(cost0)[:M]
+    order1 = np.argsort(cost1)[:M]
     best = INF
     second = INF
     bk0 = -1
     bp0 = -1
     bk1 = -1
     bp1 = -1
-    for i in range(M):
-        if cand[0, i, 0] >= INF:
+    for k0 in order0:
+        if cost0[k0] >= INF:
             break
-        for j in range(M):
-            if cand[1, j, 0] >= INF:
+        for k1 in order1:
+            if cost1[k1] >= INF:
                 break
-            k0 = int(cand[0, i, 1])
-            k1 = int(cand[1, j, 1])
             if k0 == k1:
                 continue
-            a0 = cand[0, i, 3]
-            a1 = cand[1, j, 3]
+            a0 = st0[k0]
+            a1 = st1[k1]
             s0 = a0 if a0 > a1 - gmax else a1 - gmax
             s1 = a1 if a1 > s0 + gmin else s0 + gmin
-            p0 = int(cand[0, i, 2])
-            p1 = int(cand[1, j, 2])
-            c0, st0, nm0 = _price_at(t0, k0, p0, s0, R, L, start, working, max_work, contracted, w_over,
-                                     assign_cost, cur_max, A)
+            p0 = pos0[k0]
+            p1 = pos1[k1]
+            c0, x0, nm0 = _price_at(t0, k0, p0, s0, R, L, start, working, max_work, contracted, w_over,
+                                    assign_cost, cur_max, A)
             if c0 >= INF:
                 continue
-            c1, st1, nm1 = _price_at(t1, k1, p1, s1, R, L, start, working, max_work, contracted, w_over,
-                                     assign_cost, nm0, A)
+            c1, x1, nm1 = _price_at(t1, k1, p1, s1, R, L, start, working, max_work, contracted, w_over,
+                                    assign_cost, nm0, A)
             if c1 >= INF:
                 continue
             c = c0 + c1
@@ -432,12 +383,13 @@ def best_pair(t0, t1, R, L, start, working, max_work, contracted, w_over, eligib
 
 @njit(cache=True)
 def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A,
-                 out_cost, out_pos):
-    """Cheapest position of a lone task on each carer in ``carers`` (INF if none)."""
+                 out_cost, out_pos, out_start):
+    """Cheapest position (and its start) of a task on each carer in ``carers`` (INF if none)."""
     for idx in range(carers.shape[0]):
         k = carers[idx]
         out_cost[k] = INF
         out_pos[k] = -1
+        out_start[k] = INF
         if not eligible[t, k]:
             continue
         for p in range(L[k] + 1):
@@ -446,3 +398,4 @@ def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, 
             if c < out_cost[k]:
                 out_cost[k] = c
                 out_pos[k] = p
+                out_start[k] = st
