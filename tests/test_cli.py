@@ -75,3 +75,15 @@ def test_demo_runs_and_its_plan_validates(tmp_path):
     assert last_json(result.stdout)["feasible"] is True
     check = run("validate", str(tmp_path / "demo-problem.json"), str(tmp_path / "demo-plan.json"))
     assert check.returncode == 0, check.stdout
+
+
+def test_same_seed_and_iterations_give_the_same_plan(tmp_path):
+    plans = []
+    for name in ("a.json", "b.json"):
+        result = run("solve", str(A1), "--time-limit", "60", "--seed", "5", "--iterations", "25", "--json",
+                     "--out", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
+        plans.append(json.loads((tmp_path / name).read_text()))
+    for plan in plans:
+        plan["solver"].pop("seconds")
+    assert plans[0] == plans[1]

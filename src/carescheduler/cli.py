@@ -39,11 +39,12 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, quiet: bool) -> Plan:
+def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, quiet: bool,
+                         iterations: int | None = None) -> Plan:
     from .solver import solve
 
     if quiet:
-        return solve(problem, time_limit=time_limit, seed=seed, workers=workers)
+        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, max_iterations=iterations)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True) as bar:
@@ -53,7 +54,8 @@ def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, qu
             bar.update(task, completed=min(p.seconds, time_limit),
                        status=f"cost {p.best_cost:,.2f}  unassigned {p.unassigned}  iterations {p.iterations}")
 
-        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, progress=report)
+        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, progress=report,
+                     max_iterations=iterations)
 
 
 def _summary(problem, plan: Plan, report) -> None:
@@ -101,6 +103,8 @@ def solve(
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     workers: int = typer.Option(1, "--workers", min=1, help="CP-SAT worker threads"),
+    iterations: int | None = typer.Option(None, "--iterations", min=0,
+                                          help="stop after N search iterations: the same seed gives the same plan"),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
     iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
     as_json: bool = typer.Option(False, "--json", help="end with one JSON line: feasible, cost, unassigned, seconds"),
@@ -114,7 +118,7 @@ def solve(
         problem = read_problem(instance, format.value)
     except (InputError, OSError) as e:
         _fail(str(e))
-    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json)
+    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations)
     seconds = time.monotonic() - started
     report = validate(problem, plan)
     try:
