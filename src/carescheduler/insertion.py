@@ -17,6 +17,7 @@ from .solution import Solution
 __all__ = ["insert_visits"]
 
 PAIR_CANDIDATES = 8
+MAX_RETRIES = 3
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
@@ -36,6 +37,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     stale = all_carers
     cur_max = sol.max_lateness()
     left_out: list[int] = []
+    retries: dict[int, int] = {}
     w_over = inst.w_overtime
     while pending:
         if len(stale):
@@ -83,21 +85,29 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
-        before = sol.copy()
         if best_move[0] == "single":
             _, t, k, p = best_move
             sol.insert(t, k, p)
-            touched = [k]
+            placed = [(t, k)]
         else:
             _, t0, k0, p0, t1, k1, p1 = best_move
             sol.insert(t0, k0, p0)
             sol.insert(t1, k1, p1)
-            touched = [k0, k1]
+            placed = [(t0, k0), (t1, k1)]
+        touched = [k for _, k in placed]
         sol.refresh()
         if not sol.feasible:
-            # A break or synchronisation knock-on the pricing could not see: undo.
-            sol.copy_from(before)
-            left_out.append(v)
+            # A break or synchronisation knock-on the pricing could not see: undo, rule
+            # that placement out and let the visit try its next best (a few times).
+            sol.remove_visit(v)
+            sol.refresh()
+            retries[v] = retries.get(v, 0) + 1
+            if retries[v] <= MAX_RETRIES:
+                for t, k in placed:
+                    cache_cost[t][k] = INF
+                pending.append(v)
+            else:
+                left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
         new_max = sol.max_lateness()

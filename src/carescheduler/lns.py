@@ -37,7 +37,7 @@ class Progress:
 
 @dataclass
 class LNSSettings:
-    cpsat_every: int = 100         # initial iterations between CP-SAT route repairs (adapts)
+    cpsat_every: int = 200         # initial iterations between CP-SAT route repairs (adapts)
     cpsat_routes: int = 3          # routes per CP-SAT sub-model
     cpsat_seconds: float = 0.5     # time per CP-SAT sub-model
     min_remove: int = 3
