@@ -4,7 +4,7 @@ Every test sets a trap: the nearby carer lacks the skill, the cheap carer is of 
 gender, the closest carer is banned, and so on. Each asserts the specific property on the
 returned plan (not only the validator's verdict) and that the validator accepts the plan.
 Further down: reasons given for unassigned visits, errors for bad input, the progress
-callback and reproducibility. Known solver bugs are kept as strict xfails at the end.
+callback and reproducibility. The tests at the end are regressions of solver bugs found here.
 """
 
 from __future__ import annotations
@@ -553,15 +553,9 @@ def test_same_seed_and_iterations_give_identical_plans(seed: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------
-# Known solver bugs (strict xfails: they start failing once the bug is fixed)
+# Regressions: solver bugs these tests once found
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: one pinned carer on a double-handed visit who is not eligible for either part "
-    "(lacks the skill, wrong gender for the client, or off shift at the visit's time) is "
-    "silently dropped by instance.compile_problem: the pin mask falls back to 'everyone but "
-    "the pinned carer' for both parts, so the solver routes the visit to two other carers "
-    "and the validator reports pinned_carer (an invalid plan)"))
 @pytest.mark.parametrize("why", ["skill", "gender", "shift"])
 def test_pin_to_an_ineligible_carer_on_a_double_visit_is_not_ignored(why: str) -> None:
     pinned = {"skill": carer("c", skills=[], gender="female"),
@@ -579,10 +573,6 @@ def test_pin_to_an_ineligible_carer_on_a_double_visit_is_not_ignored(why: str) -
     assert [u.visit for u in plan.unassigned] == ["v"]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: solve() crashes on a day with no visits (or whose objective has no non-zero "
-    "term, e.g. only optional visits of value 0 and zero travel): cpsat_model.solve_subproblem "
-    "calls model.Minimize(<float>) and OR-Tools raises TypeError \"'float' is not a valid objective\""))
 @pytest.mark.parametrize("visits", [[], [visit("v", "A", 10, 480, mandatory=False, value=0)]],
                          ids=["no-visits", "zero-value-optional"])
 def test_solve_handles_a_day_with_nothing_to_pay_for(visits: list[dict]) -> None:
@@ -592,10 +582,6 @@ def test_solve_handles_a_day_with_nothing_to_pay_for(visits: list[dict]) -> None
     assert report.cost.total == 0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: an unassigned OPTIONAL visit always gets the reason 'optional visit left out: "
-    "fitting it in would cost more than its value' (solver.plan_from_solution passes "
-    "penalty_beaten = not mandatory), even when nobody could do it at all"))
 def test_reason_for_an_impossible_optional_visit_names_the_cause() -> None:
     problem = two_carer_day({"skills": ["meds"]}, {"skills": ["meds"]}, {},
                             [visit("v", "A", 30, 540, 600, skills=["dementia"], mandatory=False, value=5000)])

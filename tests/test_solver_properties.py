@@ -15,7 +15,7 @@
 
 The exhaustive reference only ever *builds* plans; whether a plan is valid and what it
 costs is always the validator's verdict, so a cheaper reference plan is a real plan the
-solver missed. Known solver gaps are pinned down as strict xfails at the bottom.
+solver missed. Minimal reproducers of gaps it found are at the bottom (one still a strict xfail).
 
 Hypothesis runs derandomised and without an example database so CI is reproducible.
 """
@@ -195,7 +195,7 @@ def problems(draw, tiny: bool = False, split_shifts: bool = True) -> Problem:
         weights = ObjectiveWeights.hhcrsp().model_dump()
     if tiny:
         # Earliness is left out of the optimality property: with it, the cheapest schedule
-        # of a sequence is not the earliest one (see the xfail reproducers below).
+        # of a sequence is not the earliest one (see the reproducers below).
         weights["earliness"] = 0.0
         if draw(st.booleans()):
             weights["max_lateness"] = 5.0
@@ -414,7 +414,7 @@ def test_solver_matches_exhaustive_search_on_tiny_problems(problem: Problem) -> 
 
 
 # ----------------------------------------------------------------------------------------
-# Known solver gaps, as minimal reproducers (strict xfails: they fail once fixed)
+# Minimal reproducers of solver gaps (regressions, and one strict xfail still open)
 
 
 def _tiny(carers: list[dict], visits: list[dict], travel: list[list[int]], clients: list[dict] | None = None,
@@ -487,12 +487,6 @@ def test_solver_finds_the_hand_computed_optimum() -> None:
     assert report.cost.total == pytest.approx(45)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: with earliness weight > 0 instance.compile_problem raises a visit's release to its "
-    "target start ('waiting is free'), so neither the search nor the CP-SAT model can start "
-    "a visit before its target start even when that is the only way to fit the next visit: "
-    "va must start before 10:00 for vb (10:10-10:20) to be reachable; the solver leaves vb "
-    "unassigned (cost 10000) instead of starting va 20 min early (cost 40)"))
 def test_starting_before_the_target_to_fit_another_visit() -> None:
     problem = _tiny(
         [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}]}],
@@ -506,12 +500,6 @@ def test_starting_before_the_target_to_fit_another_visit() -> None:
     _assert_no_worse_than_exhaustive(problem, release_variants=True)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: when a visit's target start lies after its hard window end, compile_problem keeps "
-    "the release at the window start and the kernels time every visit as early as possible, "
-    "so the visit starts 08:20 (100 min early, earliness 200) instead of 09:10 (50 min "
-    "early, earliness 100); the CP-SAT model prices this right but its plan is re-timed by "
-    "the earliest-start kernels. The plan still reports status 'optimal'"))
 def test_visit_whose_target_is_after_its_window_starts_as_late_as_allowed() -> None:
     problem = _tiny(
         [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}]}],
@@ -555,12 +543,6 @@ def test_later_start_that_avoids_an_unplaceable_break() -> None:
         _stop("va", "A", 570, 30), _stop("vb", "B", 600, 30)])]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: the kernels (_forward / schedule_with_breaks) and the CP-SAT model only place a "
-    "break after the travel to the next visit (break start = arrival), while the rule and "
-    "the validator allow it straight after the previous visit. With break latest 10:00, va "
-    "ending 09:50 and 20 min travel, the break 09:50-10:10 then travel is valid, but the "
-    "solver finds no break slot and leaves a visit unassigned (10000 vs 20)"))
 def test_break_taken_before_travelling_to_the_next_visit() -> None:
     problem = _tiny(
         [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}],
@@ -574,13 +556,6 @@ def test_break_taken_before_travelling_to_the_next_visit() -> None:
     _assert_no_worse_than(problem, hand)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: with one pinned carer on a double-handed visit, compile_problem forces that carer "
-    "onto part 0 whenever they are eligible for it, although the rule is only that they do "
-    "one of the parts. Here (sequential, gap 30-60, window 08:00-09:20) the pinned carer "
-    "can only arrive 09:00, too late for part 0 to leave room for part 1, but could do part "
-    "1 at 09:00 after the other carer starts part 0 at 08:00; the visit is left unassigned "
-    "(10000 vs 40)"))
 def test_pinned_carer_may_do_the_second_part_of_a_double_visit() -> None:
     problem = _tiny(
         [{"id": "c0", "start_location": "l0", "shifts": [{"start": 530, "end": 700}]},

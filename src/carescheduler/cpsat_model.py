@@ -107,6 +107,14 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
                     x[t, k] = model.NewBoolVar(f"x{t}_{k}")
                     lits.append(x[t, k])
             model.Add(sum(lits) == y[v])
+        pin = int(inst.task_pin[inst.visit_tasks[v, 0]])
+        if pin >= 0:
+            on_pin = [x[t, pin] for t in parts if (t, pin) in x]
+            frozen_on_pin = any(sol.route_of[t] == pin for t in inst.visit_tasks[v] if t >= 0 and t not in tset)
+            if not frozen_on_pin and on_pin:
+                model.Add(sum(on_pin) >= y[v])
+            elif not frozen_on_pin:
+                model.Add(y[v] == 0)
         if len(parts) == 2:
             t0, t1 = parts
             for k in carers:
@@ -230,8 +238,9 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
                 if has_break:
                     model.Add(start[u] >= start[t] + dur + up(d)).OnlyEnforceIf([a, brk[t].Not()])
                     model.Add(start[u] >= start[t] + dur + up(d) + B).OnlyEnforceIf([a, brk[t]])
+                    # the break lies between the visits and starts in its window, before or after the journey
                     model.Add(start[u] >= be + B).OnlyEnforceIf([a, brk[t]])
-                    model.Add(start[t] + dur + up(d) <= bl).OnlyEnforceIf([a, brk[t]])
+                    model.Add(start[t] + dur <= bl).OnlyEnforceIf([a, brk[t]])
                 else:
                     model.Add(start[u] >= start[t] + dur + up(d)).OnlyEnforceIf(a)
         model.AddCircuit(arcs)
@@ -251,7 +260,9 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
             model.Add(ot >= work_expr - int(round(inst.contracted[k] * 1000)))
             obj_terms.append((inst.w_overtime / 1000.0, ot))
 
-    model.Minimize(sum(c * v for c, v in obj_terms if c != 0) + obj_const)
+    terms = [(c, v) for c, v in obj_terms if c != 0]
+    if terms:
+        model.Minimize(sum(c * v for c, v in terms) + obj_const)
 
     if hint:
         _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S)
@@ -279,7 +290,7 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
             seq.append(inv[cur])
             cur = succ[cur]
         routes[k] = seq
-    return SubproblemResult(routes, solver.StatusName(status), solver.ObjectiveValue())
+    return SubproblemResult(routes, solver.StatusName(status), solver.ObjectiveValue() if terms else obj_const)
 
 
 def _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S):

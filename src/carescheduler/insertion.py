@@ -64,7 +64,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
                 cost, k0, p0, k1, p1, second = kernels.best_pair(
                     t0, t1, cache_cost[t0], cache_pos[t0], cache_start[t0], cache_cost[t1], cache_pos[t1],
                     cache_start[t1], sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted, w_over,
-                    inst.assign_cost, cur_max, args, PAIR_CANDIDATES)
+                    inst.assign_cost, cur_max, args, PAIR_CANDIDATES, int(inst.task_pin[t0]))
                 move = None if cost >= INF else ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
             if move is None or cost > inst.visit_penalty[v]:
                 score = INF  # cannot (or should not) be placed: settle it first
@@ -143,8 +143,9 @@ def _exact_best(sol: Solution, v: int):
         candidates = [(("single", t0, int(k), p)) for k in carers0 for p in _natural_positions(sol, t0, int(k))]
     else:
         carers1 = np.flatnonzero(inst.eligible[t1])
+        pin = int(inst.task_pin[t0])
         candidates = [("pair", t0, int(k0), p0, t1, int(k1), p1)
-                      for k0 in carers0 for k1 in carers1 if k0 != k1
+                      for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
                       for p0 in _natural_positions(sol, t0, int(k0))[-2:]
                       for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
     for move in candidates:

@@ -37,6 +37,7 @@ class Instance:
     task_partner: np.ndarray    # int   (T,) the other part of a double visit, -1 if none
     task_gap_min: np.ndarray    # float (T,) for part 0: start(part1) - start(part0) >= gap_min
     task_gap_max: np.ndarray    # float (T,) ... <= gap_max
+    task_pin: np.ndarray        # int   (T,) the one carer pinned to a double visit (either part), -1 if none
     eligible: np.ndarray        # bool  (T, K)
     assign_cost: np.ndarray     # float (T, K) weighted soft-preference cost of the pairing
     # visits
@@ -128,6 +129,7 @@ def compile_problem(problem: Problem) -> Instance:
     task_partner = np.full(T, -1, dtype=np.int64)
     task_gap_min = np.zeros(T)
     task_gap_max = np.zeros(T)
+    task_pin = np.full(T, -1, dtype=np.int64)
     eligible = np.zeros((T, K), dtype=bool)
     assign_cost = np.zeros((T, K))
 
@@ -142,9 +144,6 @@ def compile_problem(problem: Problem) -> Instance:
         if visit.target is not None:
             task_tgt_start[t] = visit.target.start
             task_tgt_end[t] = INF if visit.target.end is None else visit.target.end
-            # The search never starts a visit early on purpose: waiting is free.
-            if w.earliness > 0 and visit.target.start > release and visit.target.start <= latest:
-                release = visit.target.start
         if visit.pinned_start is not None:
             release = latest = visit.pinned_start
         task_release[t] = release
@@ -172,17 +171,19 @@ def compile_problem(problem: Problem) -> Instance:
             if client.historical_carers and carer.id not in client.historical_carers:
                 cost += w.continuity
             assign_cost[t, k] = cost
-        if pinned:
+        if pinned and (visit.carers_needed == 1 or len(pinned) == 2):
             mask = np.zeros(K, dtype=bool)
-            if visit.carers_needed == 1 or len(pinned) == 2:
-                mask[pinned] = True
-            elif eligible[t, pinned[0]] and (part == 0 or not eligible[visit_tasks[v, 0], pinned[0]]):
-                # One pinned carer on a double visit: give them the first part they can do.
-                mask[pinned[0]] = True
-            else:
-                mask[:] = True
-                mask[pinned[0]] = False
+            mask[pinned] = True
             eligible[t] &= mask
+        elif pinned:
+            task_pin[t] = pinned[0]   # one of the two parts must be theirs (checked by the search)
+
+    # A double visit pinned to one carer who can do neither part cannot be done at all.
+    for v, visit in enumerate(problem.visits):
+        t0, t1 = visit_tasks[v]
+        if t1 >= 0 and task_pin[t0] >= 0 and not (eligible[t0, task_pin[t0]] or eligible[t1, task_pin[t0]]):
+            eligible[t0] = False
+            eligible[t1] = False
 
     visit_penalty = np.array([
         w.unassigned_mandatory if v.mandatory else w.optional_value * v.value for v in problem.visits
@@ -198,7 +199,7 @@ def compile_problem(problem: Problem) -> Instance:
         task_visit=task_visit, task_part=task_part, task_loc=task_loc, task_dur=task_dur,
         task_release=task_release, task_latest=task_latest, task_tgt_start=task_tgt_start,
         task_tgt_end=task_tgt_end, task_partner=task_partner, task_gap_min=task_gap_min,
-        task_gap_max=task_gap_max, eligible=eligible, assign_cost=assign_cost,
+        task_gap_max=task_gap_max, task_pin=task_pin, eligible=eligible, assign_cost=assign_cost,
         visit_tasks=visit_tasks, visit_penalty=visit_penalty, visit_mandatory=visit_mandatory,
         carer_mode=np.array([MODES.index(c.travel_mode) for c in carers], dtype=np.int64),
         carer_start=np.array([loc_index[c.start_location] for c in carers], dtype=np.int64),

@@ -60,10 +60,13 @@ def _forward(k, R, L, lb, start, brk, A):
         else:
             ready = prev_end + d
             if brk[k] == i - 1:
-                bs = ready if ready > break_earliest[k] else break_earliest[k]
-                if bs > break_latest[k] + EPS:
+                # The break sits between the visits, before, during or after the journey,
+                # starting inside its window: [max(end, earliest), latest].
+                if prev_end > break_latest[k] + EPS or break_earliest[k] > break_latest[k] + EPS:
                     return False
-                ready = bs + break_dur[k]
+                ready += break_dur[k]
+                if ready < break_earliest[k] + break_dur[k]:
+                    ready = break_earliest[k] + break_dur[k]
             if ready < lb[t]:
                 ready = lb[t]
             st, sidx = fit_in_shift(k, ready, task_dur[t], 0.0, shift_start, shift_end, n_shifts, tail)
@@ -182,11 +185,13 @@ def schedule_with_breaks(R, L, route_of, brk, start, lb, A):
             for i in range(L[k] - 1):
                 t = R[k, i]
                 u = R[k, i + 1]
-                arrive = start[t] + task_dur[t] + tr[task_loc[t], task_loc[u]]
-                bs = arrive if arrive > A[17][k] else A[17][k]
-                if bs > A[18][k] + EPS:
+                end = start[t] + task_dur[t]
+                if end > A[18][k] + EPS:
                     continue
-                push = bs + A[16][k] - start[u]
+                ready = end + tr[task_loc[t], task_loc[u]] + A[16][k]
+                if ready < A[17][k] + A[16][k]:
+                    ready = A[17][k] + A[16][k]
+                push = ready - start[u]
                 if push < best_push:
                     best_push = push
                     best_i = i
@@ -201,6 +206,52 @@ def schedule_with_breaks(R, L, route_of, brk, start, lb, A):
         if brk[k] < 0 and needs_break(k, R, L, start, A) and break_gap(k, R, L, start, A) < 0:
             return False
     return True
+
+
+@njit(cache=True)
+def right_shift(R, L, start, A):
+    """Delay visits that would start before their target window, where nothing else moves.
+
+    The earliest schedule minimises lateness but may start a visit early; waiting for
+    the target start is free as long as the next visit, the hard window and the shift
+    allow it. Works backwards along each route; synchronised visits and carers with a
+    break rule keep their earliest times (moving them could undo a partner or a break).
+    """
+    task_loc = A[0]
+    task_dur = A[1]
+    task_latest = A[3]
+    tgt_s = A[4]
+    partner = A[6]
+    shift_start = A[12]
+    shift_end = A[13]
+    n_shifts = A[14]
+    break_after = A[15]
+    K = L.shape[0]
+    for k in range(K):
+        n = L[k]
+        if n == 0 or break_after[k] < INF / 2:
+            continue
+        tr = A[19][A[9][k]]
+        limit = INF
+        for i in range(n - 1, -1, -1):
+            t = R[k, i]
+            dur = task_dur[t]
+            if partner[t] < 0 and start[t] < tgt_s[t] - EPS:
+                lst = limit
+                if task_latest[t] < lst:
+                    lst = task_latest[t]
+                for s in range(n_shifts[k]):
+                    if shift_start[k, s] - EPS <= start[t] and start[t] + dur <= shift_end[k, s] + EPS:
+                        home = tr[task_loc[t], A[11][k]] if i == n - 1 else 0.0
+                        if shift_end[k, s] - dur - home < lst:
+                            lst = shift_end[k, s] - dur - home
+                        break
+                aim = tgt_s[t] if tgt_s[t] < lst else lst
+                if aim > start[t]:
+                    start[t] = aim
+            if i > 0:
+                prev = R[k, i - 1]
+                limit = start[t] - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
 
 
 @njit(cache=True)
@@ -279,13 +330,25 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
     if s_fixed >= 0.0 and st > s_fixed + EPS:
         return INF, INF, cur_max
     cost = wt * dtravel + assign_cost[t, k]
+    # Earliness after the right shift (see ``right_shift``): wait towards the target
+    # start as far as the next visit allows.
+    est = st
+    if tgt_s[t] > st and partner[t] < 0:
+        room = start[R[k, p]] - d_out - dur if p < n else INF
+        aim = tgt_s[t]
+        if room < aim:
+            aim = room
+        if task_latest[t] < aim:
+            aim = task_latest[t]
+        if aim > est:
+            est = aim
     late = st - tgt_e[t]
     new_max = cur_max
     if late > 0.0:
         cost += wl * late
         if late > new_max:
             new_max = late
-    early = tgt_s[t] - st
+    early = tgt_s[t] - est
     if early > 0.0:
         cost += we * early
     old_ot = working[k] - contracted[k]
@@ -328,18 +391,22 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
 
 @njit(cache=True)
 def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, max_work, contracted, w_over,
-              assign_cost, cur_max, A, M):
+              assign_cost, cur_max, A, M, pin):
     """Cheapest synchronised placement of a double-handed visit's two parts.
 
     ``cost*/pos*/st*`` hold each part's cheapest stand-alone position per carer (from
     ``single_costs``). The M cheapest carers of each part are combined; for each pair of
     distinct carers the common (or gapped) start is the earliest both can make, and both
-    placements are priced again at that start. Returns (cost, k0, p0, k1, p1, second best).
+    placements are priced again at that start. ``pin`` (or -1) must do one of the parts.
+    Returns (cost, k0, p0, k1, p1, second best).
     """
     gmin = A[7][t0]
     gmax = A[8][t0]
     order0 = np.argsort(cost0)[:M]
     order1 = np.argsort(cost1)[:M]
+    if pin >= 0:   # the pinned carer's own placements must be among the candidates
+        order0 = np.append(order0, pin)
+        order1 = np.append(order1, pin)
     best = INF
     second = INF
     bk0 = -1
@@ -352,7 +419,7 @@ def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, 
         for k1 in order1:
             if cost1[k1] >= INF:
                 break
-            if k0 == k1:
+            if k0 == k1 or (pin >= 0 and k0 != pin and k1 != pin):
                 continue
             a0 = st0[k0]
             a1 = st1[k1]

@@ -20,11 +20,33 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
     """Name the first rule that rules the visit out, narrowing from skills to time."""
     problem: Problem = inst.problem
     visit = problem.visits[v]
-    client = problem.client(visit.client)
     needed = visit.carers_needed
+    structural = _structural_reason(inst, v)
+    if structural is not None:
+        return structural
     if not visit.mandatory and penalty_beaten:
         return (f"optional visit left out: fitting it in would cost more than its value "
                 f"({visit.value:g})")
+    if visit.pinned_carers:
+        names = ", ".join(visit.pinned_carers)
+        return f"pinned to {names}, who cannot fit it in {_window_text(visit)}"
+    names = [problem.carers[k].id for k in range(inst.n_carers) if inst.eligible[inst.visit_tasks[v]].any(axis=0)[k]]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    together = "together " if needed == 2 else ""
+    return (f"every eligible carer ({shown}) is fully booked {_window_text(visit)}: no one can {together}fit "
+            "it in without breaking a window, shift, break or working-time limit")
+
+
+def _structural_reason(inst: Instance, v: int) -> str | None:
+    """A rule that rules the visit out whatever the rest of the plan looks like."""
+    problem: Problem = inst.problem
+    visit = problem.visits[v]
+    client = problem.client(visit.client)
+    needed = visit.carers_needed
+    for name in visit.pinned_carers:
+        why = _why_carer_cannot(problem, visit, client, problem.carer(name))
+        if why:
+            return f"pinned to {name}, who {why}"
     for part in range(needed):
         skills = visit.part_skills(part)
         with_skills = [c for c in problem.carers if set(skills) <= set(c.skills)]
@@ -51,11 +73,20 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
         either = inst.eligible[t0] | inst.eligible[t1]
         if either.sum() < 2:
             return f"needs two carers at once but only one eligible carer is on shift {_window_text(visit)}"
-    if visit.pinned_carers:
-        names = ", ".join(visit.pinned_carers)
-        return f"pinned to {names}, who cannot fit it in {_window_text(visit)}"
-    names = [problem.carers[k].id for k in range(inst.n_carers) if inst.eligible[inst.visit_tasks[v]].any(axis=0)[k]]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    together = "together " if needed == 2 else ""
-    return (f"every eligible carer ({shown}) is fully booked {_window_text(visit)}: no one can {together}fit "
-            "it in without breaking a window, shift, break or working-time limit")
+    return None
+
+
+def _why_carer_cannot(problem: Problem, visit: Visit, client, carer) -> str | None:
+    parts = range(visit.carers_needed)
+    if not any(set(visit.part_skills(p)) <= set(carer.skills) for p in parts):
+        missing = sorted(set(visit.part_skills(0)) - set(carer.skills))
+        return f"lacks skill {', '.join(repr(m) for m in missing)}"
+    if client.gender_requirement is not None and carer.gender != client.gender_requirement:
+        return f"is not {client.gender_requirement.value} as client {client.id} requires"
+    if carer.id in client.banned_carers:
+        return f"is banned by client {client.id}"
+    end = visit.window.end if visit.window.end is not None else float("inf")
+    if not any(max(visit.window.start, s.start) <= end and max(visit.window.start, s.start) + visit.duration <= s.end
+               for s in carer.shifts):
+        return f"is not on shift {_window_text(visit)}"
+    return None

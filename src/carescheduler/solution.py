@@ -121,6 +121,8 @@ class Solution:
         args = inst.kernel_args()
         self.feasible = bool(kernels.schedule_with_breaks(self.R, self.L, self.route_of, self.brk, self.start,
                                                           self.lb, args))
+        if self.feasible and inst.w_early > 0:
+            kernels.right_shift(self.R, self.L, self.start, args)
         kernels.route_costs(self.R, self.L, self.start, args, self.travel, self.working, self.late, self.early)
         routed = self.route_of >= 0
         self.late[~routed] = 0.0
