@@ -125,6 +125,11 @@ def _soft_cost(sol: Solution) -> float:
 
 # --- removals: each returns visit indices currently assigned -----------------------------
 
+def _typical_travel(inst: Instance) -> np.ndarray:
+    """The travel matrix of the mode most carers use (for measuring closeness)."""
+    return inst.travel[int(np.bincount(inst.carer_mode).argmax())]
+
+
 def _random_removal(sol: Solution, q: int, rng) -> np.ndarray:
     assigned = sol.assigned_visits()
     return rng.choice(assigned, size=min(q, len(assigned)), replace=False)
@@ -142,7 +147,7 @@ def _related_removal(sol: Solution, q: int, rng) -> np.ndarray:
     seed = rng.choice(assigned)
     locs, starts = _visit_features(sol, assigned)
     seed_loc, seed_start = _visit_features(sol, np.array([seed]))
-    tr = inst.travel[0]
+    tr = _typical_travel(inst)
     dist = tr[seed_loc[0], locs] + tr[locs, seed_loc[0]]
     relatedness = dist / (dist.mean() + 1e-9) + np.abs(starts - seed_start[0]) / (np.abs(starts - seed_start[0]).mean() + 1e-9)
     relatedness *= 1.0 + 0.3 * rng.random(len(assigned))
@@ -150,6 +155,7 @@ def _related_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 
 def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    """Every visit of one route and, usually, of a neighbouring one (``q`` is not used)."""
     inst = sol.inst
     used = np.flatnonzero(sol.L > 0)
     first = rng.choice(used)
@@ -157,7 +163,7 @@ def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
     if len(used) > 1 and rng.random() < 0.7:
         # a neighbouring route: the one whose visits are closest to this route's
         locs = inst.task_loc[sol.R[first, : sol.L[first]]]
-        tr = inst.travel[0]
+        tr = inst.travel[inst.carer_mode[first]]
         scores = []
         for k in used:
             if k == first:
@@ -167,8 +173,7 @@ def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
         scores.sort()
         chosen.append(scores[int(rng.integers(0, min(3, len(scores))))][1])
     tasks = np.concatenate([sol.R[k, : sol.L[k]] for k in chosen])
-    visits = np.unique(inst.task_visit[tasks])
-    return visits[: max(q, len(visits))]
+    return np.unique(inst.task_visit[tasks])
 
 
 def _worst_removal(sol: Solution, q: int, rng) -> np.ndarray:

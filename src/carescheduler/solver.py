@@ -23,7 +23,7 @@ from .reasons import unassigned_reason
 from .solution import Solution
 from . import kernels
 
-__all__ = ["Progress", "solve", "plan_from_solution", "FULL_MODEL_MAX_TASKS"]
+__all__ = ["Progress", "solve", "plan_from_solution", "warm_up", "FULL_MODEL_MAX_TASKS"]
 
 FULL_MODEL_MAX_TASKS = 40
 """Days with at most this many carer-visits also get a whole-problem CP-SAT run."""
@@ -75,6 +75,14 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
         progress(Progress(seconds, iterations, sol.total, len(sol.unassigned_visits()), "done"))
     return plan_from_solution(sol, {"status": status, "seconds": round(seconds, 3), "iterations": iterations,
                                     "seed": seed, "workers": workers, "time_limit": time_limit})
+
+
+def warm_up() -> None:
+    """Compile the numba kernels once (they are cached on disk), so that the first real
+    solve on a machine spends its time limit searching rather than compiling."""
+    from .demo import demo_problem
+
+    solve(demo_problem(clients=6, carers=3), time_limit=5.0, max_iterations=3)
 
 
 def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
