@@ -1,7 +1,9 @@
 """carescheduler: schedules care-at-home workers.
 
-    from carescheduler import Problem, solve
-    plan = solve(Problem.model_validate_json(text), time_limit=10)
+    from carescheduler import Problem, solve, validate
+    problem = Problem.model_validate_json(text)
+    plan = solve(problem, time_limit=10)
+    assert validate(problem, plan).valid
 """
 
 from .domain import (
@@ -22,6 +24,8 @@ from .domain import (
 )
 from .errors import InputError
 from .plan import Plan
+from .solver import Progress, solve
+from .validator import ValidationReport, validate
 
 __all__ = [
     "BreakRule",
@@ -33,11 +37,15 @@ __all__ = [
     "ObjectiveWeights",
     "Plan",
     "Problem",
+    "Progress",
     "Shift",
     "Synchronisation",
     "TimeWindow",
     "TravelMatrix",
     "TravelMode",
+    "ValidationReport",
     "Visit",
     "VisitPart",
+    "solve",
+    "validate",
 ]
