@@ -15,7 +15,7 @@
 
 The exhaustive reference only ever *builds* plans; whether a plan is valid and what it
 costs is always the validator's verdict, so a cheaper reference plan is a real plan the
-solver missed. Minimal reproducers of gaps it found are at the bottom (one still a strict xfail).
+solver missed. Minimal reproducers of gaps it found are kept at the bottom as regressions.
 
 Hypothesis runs derandomised and without an example database so CI is reproducible.
 """
@@ -414,7 +414,7 @@ def test_solver_matches_exhaustive_search_on_tiny_problems(problem: Problem) -> 
 
 
 # ----------------------------------------------------------------------------------------
-# Minimal reproducers of solver gaps (regressions, and one strict xfail still open)
+# Minimal reproducers of solver gaps these properties once found (regressions)
 
 
 def _tiny(carers: list[dict], visits: list[dict], travel: list[list[int]], clients: list[dict] | None = None,
@@ -525,12 +525,6 @@ def test_last_visit_moves_to_the_next_split_shift_when_the_way_home_does_not_fit
     _assert_no_worse_than(problem, Plan(routes=[Route(carer="c1", visits=[_stop("v1", "A", 726, 10)])]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: timing is always earliest-start, but whether a break is owed depends on the span "
-    "of the day, which starting the first visit later shortens. va (08:00-09:30 window) "
-    "then vb (fixed 10:00) timed early spans 150 min > 120, needing a break not before "
-    "10:20, which pushes vb past its window; starting va at 09:30 spans 60 min and needs no "
-    "break. The solver leaves a visit unassigned (10000) instead of the valid 0-cost plan"))
 def test_later_start_that_avoids_an_unplaceable_break() -> None:
     problem = _tiny(
         [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}],

@@ -81,8 +81,11 @@ def _forward(k, R, L, lb, start, brk, A):
 
 
 @njit(cache=True)
-def schedule(R, L, route_of, brk, start, lb, A):
-    """Earliest start of every routed task; False if the routes admit no schedule."""
+def schedule(R, L, route_of, brk, start, lb, hold, A):
+    """Earliest start of every routed task; False if the routes admit no schedule.
+
+    ``hold`` is an extra release per task (-INF when none), used to start a day later.
+    """
     task_release = A[2]
     partner = A[6]
     gmin = A[7]
@@ -90,7 +93,7 @@ def schedule(R, L, route_of, brk, start, lb, A):
     T = start.shape[0]
     K = L.shape[0]
     for t in range(T):
-        lb[t] = task_release[t]
+        lb[t] = task_release[t] if task_release[t] > hold[t] else hold[t]
     dirty = np.ones(K, dtype=np.bool_)
     for _ in range(2 * T + 20):
         for k in range(K):
@@ -161,17 +164,53 @@ def needs_break(k, R, L, start, A):
 
 
 @njit(cache=True)
-def schedule_with_breaks(R, L, route_of, brk, start, lb, A):
-    """Schedule, then give every carer on a long day a break, pushing visits if needed."""
+def _latest_first_start(k, R, L, start, A):
+    """How late carer k's first visit could start with the rest of the day still fitting."""
+    task_loc = A[0]
+    task_dur = A[1]
+    task_latest = A[3]
+    partner = A[6]
+    tr = A[19][A[9][k]]
+    n = L[k]
+    last = R[k, n - 1]
+    lst = task_latest[last]
+    for s in range(A[14][k]):
+        if A[12][k, s] - EPS <= start[last] and start[last] + task_dur[last] <= A[13][k, s] + EPS:
+            cap = A[13][k, s] - task_dur[last] - tr[task_loc[last], A[11][k]]
+            if cap < lst:
+                lst = cap
+    for i in range(n - 1, 0, -1):
+        t = R[k, i]
+        if partner[t] >= 0 and start[t] < lst:
+            lst = start[t]   # a synchronised visit stays where it is
+        prev = R[k, i - 1]
+        lst = lst - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
+        if task_latest[prev] < lst:
+            lst = task_latest[prev]
+    if partner[R[k, 0]] >= 0 and start[R[k, 0]] < lst:
+        lst = start[R[k, 0]]
+    return lst
+
+
+@njit(cache=True)
+def schedule_with_breaks(R, L, route_of, brk, start, lb, hold, A):
+    """Schedule, then give every carer on a long day a break, pushing visits if needed.
+
+    When no break fits, the carer's day is started as late as the rest of it allows,
+    which shortens it and may make the break unnecessary.
+    """
     task_loc = A[0]
     task_dur = A[1]
     travel = A[19]
     K = L.shape[0]
     for k in range(K):
         brk[k] = -1
-    if not schedule(R, L, route_of, brk, start, lb, A):
+    for t in range(hold.shape[0]):
+        hold[t] = -INF
+    if not schedule(R, L, route_of, brk, start, lb, hold, A):
         return False
-    for _ in range(4):
+    tried_late = np.zeros(K, dtype=np.bool_)
+    for _ in range(6):
         all_ok = True
         for k in range(K):
             if brk[k] >= 0 or not needs_break(k, R, L, start, A):
@@ -195,11 +234,21 @@ def schedule_with_breaks(R, L, route_of, brk, start, lb, A):
                 if push < best_push:
                     best_push = push
                     best_i = i
-            if best_i < 0:
-                return False
-            brk[k] = best_i
-            if not schedule(R, L, route_of, brk, start, lb, A):
-                return False
+            placed = False
+            if best_i >= 0:
+                brk[k] = best_i
+                placed = schedule(R, L, route_of, brk, start, lb, hold, A)
+            if not placed:
+                if tried_late[k]:
+                    return False
+                tried_late[k] = True
+                brk[k] = -1
+                first = R[k, 0]
+                if not schedule(R, L, route_of, brk, start, lb, hold, A):
+                    return False
+                hold[first] = _latest_first_start(k, R, L, start, A)
+                if not schedule(R, L, route_of, brk, start, lb, hold, A):
+                    return False
         if all_ok:
             return True
     for k in range(K):

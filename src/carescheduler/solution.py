@@ -44,6 +44,7 @@ class Solution:
         self.route_of = np.full(T, -1, dtype=np.int64)
         self.start = np.zeros(T)
         self.lb = np.zeros(T)
+        self.hold = np.zeros(T)
         self.brk = np.full(K, -1, dtype=np.int64)
         self.travel = np.zeros(K)
         self.working = np.zeros(K)
@@ -55,7 +56,7 @@ class Solution:
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
         other.inst = self.inst
-        for name in ("R", "L", "route_of", "start", "lb", "brk", "travel", "working", "late", "early"):
+        for name in ("R", "L", "route_of", "start", "lb", "hold", "brk", "travel", "working", "late", "early"):
             setattr(other, name, getattr(self, name).copy())
         other.feasible = self.feasible
         other.cost = self.cost
@@ -63,7 +64,7 @@ class Solution:
 
     def copy_from(self, other: Solution) -> None:
         """Overwrite this solution with ``other`` in place (no new arrays)."""
-        for name in ("R", "L", "route_of", "start", "lb", "brk", "travel", "working", "late", "early"):
+        for name in ("R", "L", "route_of", "start", "lb", "hold", "brk", "travel", "working", "late", "early"):
             getattr(self, name)[...] = getattr(other, name)
         self.feasible = other.feasible
         self.cost = other.cost
@@ -120,7 +121,7 @@ class Solution:
         inst = self.inst
         args = inst.kernel_args()
         self.feasible = bool(kernels.schedule_with_breaks(self.R, self.L, self.route_of, self.brk, self.start,
-                                                          self.lb, args))
+                                                          self.lb, self.hold, args))
         if self.feasible and inst.w_early > 0:
             kernels.right_shift(self.R, self.L, self.start, args)
         kernels.route_costs(self.R, self.L, self.start, args, self.travel, self.working, self.late, self.early)
