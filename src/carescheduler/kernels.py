@@ -164,6 +164,18 @@ def needs_break(k, R, L, start, A):
 
 
 @njit(cache=True)
+def _shift_cap(k, t, start, is_last, A):
+    """Latest start of task t that keeps it in the shift it is in now (and, for the day's
+    last visit, gets the carer home by that shift's end)."""
+    task_dur = A[1]
+    for s in range(A[14][k]):
+        if A[12][k, s] - EPS <= start[t] and start[t] + task_dur[t] <= A[13][k, s] + EPS:
+            home = A[19][A[9][k]][A[0][t], A[11][k]] if is_last else 0.0
+            return A[13][k, s] - task_dur[t] - home
+    return start[t]
+
+
+@njit(cache=True)
 def _latest_first_start(k, R, L, start, A):
     """How late carer k's first visit could start with the rest of the day still fitting."""
     task_loc = A[0]
@@ -174,11 +186,9 @@ def _latest_first_start(k, R, L, start, A):
     n = L[k]
     last = R[k, n - 1]
     lst = task_latest[last]
-    for s in range(A[14][k]):
-        if A[12][k, s] - EPS <= start[last] and start[last] + task_dur[last] <= A[13][k, s] + EPS:
-            cap = A[13][k, s] - task_dur[last] - tr[task_loc[last], A[11][k]]
-            if cap < lst:
-                lst = cap
+    cap = _shift_cap(k, last, start, True, A)
+    if cap < lst:
+        lst = cap
     for i in range(n - 1, 0, -1):
         t = R[k, i]
         if partner[t] >= 0 and start[t] < lst:
@@ -271,9 +281,6 @@ def right_shift(R, L, start, A):
     task_latest = A[3]
     tgt_s = A[4]
     partner = A[6]
-    shift_start = A[12]
-    shift_end = A[13]
-    n_shifts = A[14]
     break_after = A[15]
     K = L.shape[0]
     for k in range(K):
@@ -289,12 +296,9 @@ def right_shift(R, L, start, A):
                 lst = limit
                 if task_latest[t] < lst:
                     lst = task_latest[t]
-                for s in range(n_shifts[k]):
-                    if shift_start[k, s] - EPS <= start[t] and start[t] + dur <= shift_end[k, s] + EPS:
-                        home = tr[task_loc[t], A[11][k]] if i == n - 1 else 0.0
-                        if shift_end[k, s] - dur - home < lst:
-                            lst = shift_end[k, s] - dur - home
-                        break
+                cap = _shift_cap(k, t, start, i == n - 1, A)
+                if cap < lst:
+                    lst = cap
                 aim = tgt_s[t] if tgt_s[t] < lst else lst
                 if aim > start[t]:
                     start[t] = aim
