@@ -34,6 +34,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     cache_pos = {t: np.full(K, -1, dtype=np.int64) for t in tasks}
     cache_start = {t: np.full(K, INF) for t in tasks}
     all_carers = np.arange(K, dtype=np.int64)
+    work = sol.scratch()
     stale = all_carers
     cur_max = sol.max_lateness()
     left_out: list[int] = []
@@ -46,7 +47,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
                     if t >= 0:
                         kernels.single_costs(int(t), stale, sol.R, sol.L, sol.start, sol.working, inst.max_work,
                                              inst.contracted, w_over, inst.eligible, inst.assign_cost, cur_max, args,
-                                             cache_cost[t], cache_pos[t], cache_start[t])
+                                             cache_cost[t], cache_pos[t], cache_start[t], work)
         best_v, best_score, best_move = -1, -INF, None
         for v in pending:
             t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
@@ -64,7 +65,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
                 cost, k0, p0, k1, p1, second = kernels.best_pair(
                     t0, t1, cache_cost[t0], cache_pos[t0], cache_start[t0], cache_cost[t1], cache_pos[t1],
                     cache_start[t1], sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted, w_over,
-                    inst.assign_cost, cur_max, args, PAIR_CANDIDATES, int(inst.task_pin[t0]))
+                    inst.assign_cost, cur_max, args, PAIR_CANDIDATES, int(inst.task_pin[t0]), work)
                 move = None if cost >= INF else ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
             if move is None or cost > inst.visit_penalty[v]:
                 score = INF  # cannot (or should not) be placed: settle it first

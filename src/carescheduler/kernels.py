@@ -336,17 +336,106 @@ def route_costs(R, L, start, A, travel_out, work_out, late_out, early_out):
 
 
 @njit(cache=True)
-def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_over, assign_cost, cur_max, A):
-    """Cost of putting task t at position p of carer k's route.
+def _partner_needs(w, sw, partner, gmin, gmax):
+    """Earliest start the partner of task w needs once w starts at sw."""
+    p = partner[w]
+    if w < p:                   # w is the first part: the second follows by gmin at least
+        return sw + gmin[w]
+    return sw - gmax[p]         # w is the second part: the first may lag by gmax at most
 
-    With ``s_fixed < 0`` the task starts as early as it can; otherwise exactly at
-    ``s_fixed`` (synchronised parts). Returns (cost delta, start, new max lateness),
-    cost INF when infeasible. Later visits may be pushed; a pushed visit with a partner
-    on another route is refused (its partner would have to move too).
+
+@njit(cache=True)
+def _record_push(w, sw, new_start, touched, n_touched):
+    if new_start[w] <= -INF / 2:
+        touched[n_touched] = w
+        n_touched += 1
+    new_start[w] = sw
+    return n_touched
+
+
+@njit(cache=True)
+def _propagate_partners(n_stack, k_a, k_b, R, L, start, W, A, n_touched):
+    """Follow pushes of synchronised visits into their partners' routes.
+
+    Pops (task, required start) pairs from the stack in ``W`` and pushes that task and
+    the rest of its route, queueing further partners. Routes ``k_a``/``k_b`` hold the
+    visit being priced, so a chain coming back to them is refused. Returns the new
+    count of touched tasks, or -1 when the pushes break a hard rule.
     """
     (task_loc, task_dur, task_release, task_latest, tgt_s, tgt_e, partner, gmin, gmax,
      carer_mode, carer_start, carer_end, shift_start, shift_end, n_shifts,
      break_after, break_dur, break_earliest, break_latest, travel, wl, wm, we, wt) = A
+    route_of, new_start, touched, stack_task, stack_req = W
+    steps = 0
+    while n_stack > 0:
+        n_stack -= 1
+        w = stack_task[n_stack]
+        req = stack_req[n_stack]
+        k2 = route_of[w]
+        cur = new_start[w] if new_start[w] > -INF / 2 else start[w]
+        if req <= cur + EPS:
+            continue
+        if k2 < 0 or k2 == k_a or k2 == k_b:
+            return -1
+        steps += 1
+        if steps > 64:
+            return -1
+        n2 = L[k2]
+        q2 = 0
+        while R[k2, q2] != w:
+            q2 += 1
+        tr = travel[carer_mode[k2]]
+        first = tr[carer_start[k2], task_loc[w]] if q2 == 0 else 0.0
+        tail = tr[task_loc[w], carer_end[k2]] if q2 == n2 - 1 else 0.0
+        sw, sidx = fit_in_shift(k2, req, task_dur[w], first, shift_start, shift_end, n_shifts, tail)
+        if sw > task_latest[w] + EPS:
+            return -1
+        n_touched = _record_push(w, sw, new_start, touched, n_touched)
+        if partner[w] >= 0:
+            if n_stack >= stack_task.shape[0]:
+                return -1
+            stack_task[n_stack] = partner[w]
+            stack_req[n_stack] = _partner_needs(w, sw, partner, gmin, gmax)
+            n_stack += 1
+        end = sw + task_dur[w]
+        cur_loc = task_loc[w]
+        for q in range(q2 + 1, n2):
+            x = R[k2, q]
+            cx = new_start[x] if new_start[x] > -INF / 2 else start[x]
+            arr = end + tr[cur_loc, task_loc[x]]
+            if arr <= cx + EPS:
+                break
+            tail_x = tr[task_loc[x], carer_end[k2]] if q == n2 - 1 else 0.0
+            sx, s2 = fit_in_shift(k2, arr, task_dur[x], 0.0, shift_start, shift_end, n_shifts, tail_x)
+            if sx > task_latest[x] + EPS:
+                return -1
+            n_touched = _record_push(x, sx, new_start, touched, n_touched)
+            if partner[x] >= 0:
+                if n_stack >= stack_task.shape[0]:
+                    return -1
+                stack_task[n_stack] = partner[x]
+                stack_req[n_stack] = _partner_needs(x, sx, partner, gmin, gmax)
+                n_stack += 1
+            end = sx + task_dur[x]
+            cur_loc = task_loc[x]
+    return n_touched
+
+
+@njit(cache=True)
+def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_over, assign_cost, cur_max, A, W,
+              k_other):
+    """Cost of putting task t at position p of carer k's route.
+
+    With ``s_fixed < 0`` the task starts as early as it can; otherwise exactly at
+    ``s_fixed`` (synchronised parts). Returns (cost delta, start, new max lateness),
+    cost INF when infeasible. Later visits are pushed, and so are the partners of pushed
+    double-handed visits on other routes (``_propagate_partners``); ``k_other`` is the
+    route of the other part when a pair is being priced.
+    """
+    (task_loc, task_dur, task_release, task_latest, tgt_s, tgt_e, partner, gmin, gmax,
+     carer_mode, carer_start, carer_end, shift_start, shift_end, n_shifts,
+     break_after, break_dur, break_earliest, break_latest, travel, wl, wm, we, wt) = A
+    route_of, new_start, touched, stack_task, stack_req = W
     tr = travel[carer_mode[k]]
     n = L[k]
     loc = task_loc[t]
@@ -407,44 +496,79 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
     old_ot = working[k] - contracted[k]
     new_ot = new_work - contracted[k]
     cost += w_over * ((new_ot if new_ot > 0.0 else 0.0) - (old_ot if old_ot > 0.0 else 0.0))
-    # push the rest of the route
+    # push the rest of the route, queueing the partners of pushed double visits
     end = st + dur
     cur_loc = loc
-    last_sidx = sidx
-    reached_end = True
+    n_touched = 0
+    n_stack = 0
+    ok = True
     for q in range(p, n):
         u = R[k, q]
         arr = end + tr[cur_loc, task_loc[u]]
         if arr <= start[u] + EPS:
-            reached_end = False
             break
         tail_u = tr[task_loc[u], carer_end[k]] if q == n - 1 else 0.0
         su, s2 = fit_in_shift(k, arr, task_dur[u], 0.0, shift_start, shift_end, n_shifts, tail_u)
-        if su > task_latest[u] + EPS or partner[u] >= 0:
-            return INF, INF, cur_max
-        old_late = start[u] - tgt_e[u]
-        nl = su - tgt_e[u]
-        if nl > 0.0:
-            cost += wl * (nl - (old_late if old_late > 0.0 else 0.0))
-            if nl > new_max:
-                new_max = nl
-        oe = tgt_s[u] - start[u]
-        if oe > 0.0:
-            ne = tgt_s[u] - su
-            cost -= we * (oe - (ne if ne > 0.0 else 0.0))
+        if su > task_latest[u] + EPS:
+            ok = False
+            break
+        n_touched = _record_push(u, su, new_start, touched, n_touched)
+        if partner[u] >= 0:
+            stack_task[n_stack] = partner[u]
+            stack_req[n_stack] = _partner_needs(u, su, partner, gmin, gmax)
+            n_stack += 1
         end = su + task_dur[u]
         cur_loc = task_loc[u]
-        last_sidx = s2
-    if reached_end:
-        if end + tr[cur_loc, carer_end[k]] > shift_end[k, last_sidx] + EPS:
-            return INF, INF, cur_max
+    if ok and n_stack > 0:
+        n_touched2 = _propagate_partners(n_stack, k, k_other, R, L, start, W, A, n_touched)
+        if n_touched2 < 0:
+            ok = False
+            # the chain may have touched more tasks; find them for the reset below
+            n_touched2 = n_touched
+            for i in range(new_start.shape[0]):
+                if new_start[i] > -INF / 2:
+                    new_start[i] = -INF
+        n_touched = n_touched2
+    # synchronisation must still hold among everything that moved
+    if ok:
+        for i in range(n_touched):
+            w = touched[i]
+            pw = partner[w]
+            if pw < 0 or pw == t:
+                continue
+            sw = new_start[w]
+            sp = new_start[pw] if new_start[pw] > -INF / 2 else start[pw]
+            a = w if w < pw else pw
+            s_a = sw if a == w else sp
+            s_b = sp if a == w else sw
+            if s_b - s_a < gmin[a] - EPS or s_b - s_a > gmax[a] + EPS:
+                ok = False
+                break
+    if ok:
+        for i in range(n_touched):
+            w = touched[i]
+            sw = new_start[w]
+            old_late = start[w] - tgt_e[w]
+            nl = sw - tgt_e[w]
+            if nl > 0.0:
+                cost += wl * (nl - (old_late if old_late > 0.0 else 0.0))
+                if nl > new_max:
+                    new_max = nl
+            oe = tgt_s[w] - start[w]
+            if oe > 0.0:
+                ne = tgt_s[w] - sw
+                cost -= we * (oe - (ne if ne > 0.0 else 0.0))
+    for i in range(n_touched):
+        new_start[touched[i]] = -INF
+    if not ok:
+        return INF, INF, cur_max
     cost += wm * (new_max - cur_max)
     return cost, st, new_max
 
 
 @njit(cache=True)
 def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, max_work, contracted, w_over,
-              assign_cost, cur_max, A, M, pin):
+              assign_cost, cur_max, A, M, pin, W):
     """Cheapest synchronised placement of a double-handed visit's two parts.
 
     ``cost*/pos*/st*`` hold each part's cheapest stand-alone position per carer (from
@@ -481,11 +605,11 @@ def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, 
             p0 = pos0[k0]
             p1 = pos1[k1]
             c0, x0, nm0 = _price_at(t0, k0, p0, s0, R, L, start, working, max_work, contracted, w_over,
-                                    assign_cost, cur_max, A)
+                                    assign_cost, cur_max, A, W, k1)
             if c0 >= INF:
                 continue
             c1, x1, nm1 = _price_at(t1, k1, p1, s1, R, L, start, working, max_work, contracted, w_over,
-                                    assign_cost, nm0, A)
+                                    assign_cost, nm0, A, W, k0)
             if c1 >= INF:
                 continue
             c = c0 + c1
@@ -503,7 +627,7 @@ def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, 
 
 @njit(cache=True)
 def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A,
-                 out_cost, out_pos, out_start):
+                 out_cost, out_pos, out_start, W):
     """Cheapest position (and its start) of a task on each carer in ``carers`` (INF if none)."""
     for idx in range(carers.shape[0]):
         k = carers[idx]
@@ -514,7 +638,7 @@ def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, 
             continue
         for p in range(L[k] + 1):
             c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
-                                  assign_cost, cur_max, A)
+                                  assign_cost, cur_max, A, W, -1)
             if c < out_cost[k]:
                 out_cost[k] = c
                 out_pos[k] = p

@@ -69,6 +69,12 @@ class Solution:
         self.feasible = other.feasible
         self.cost = other.cost
 
+    def scratch(self) -> tuple:
+        """Work arrays the insertion pricing needs (route of each task, pushed starts, stacks)."""
+        T = self.inst.n_tasks
+        return (self.route_of, np.full(T, -1.0e12), np.zeros(T, dtype=np.int64),
+                np.zeros(T + 1, dtype=np.int64), np.zeros(T + 1))
+
     # --- structure -------------------------------------------------------------------
     def route(self, k: int) -> list[int]:
         return self.R[k, : self.L[k]].tolist()
