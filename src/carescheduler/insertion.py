@@ -8,6 +8,8 @@ combine their two parts' caches into a synchronised placement each round.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from . import kernels
@@ -21,8 +23,12 @@ MAX_RETRIES = 3
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
-                  noise: float = 0.0) -> list[int]:
-    """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out."""
+                  noise: float = 0.0, deadline: float | None = None) -> list[int]:
+    """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
+
+    Past ``deadline`` (a ``time.monotonic()`` value) the slow exact pricing is skipped,
+    so a search keeps its time limit; the quick pricing always runs.
+    """
     inst = sol.inst
     args = inst.kernel_args()
     K = inst.n_carers
@@ -80,8 +86,8 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
                 best_cost = cost
         v = best_v
         pending.remove(v)
-        if best_move is None:
-            best_cost, best_move = _exact_best(sol, v)
+        if best_move is None and (deadline is None or time.monotonic() < deadline):
+            best_cost, best_move = _exact_best(sol, v, deadline)
         if best_move is None or best_cost > inst.visit_penalty[v]:
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
@@ -128,7 +134,7 @@ def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:
     return sorted({max(0, min(n, q)) for q in (p - 1, p, p + 1, n)})
 
 
-def _exact_best(sol: Solution, v: int):
+def _exact_best(sol: Solution, v: int, deadline: float | None = None):
     """Price a visit by re-timing the whole plan for each candidate placement.
 
     Slower than the kernels but exact: it follows pushes through synchronised partners,
@@ -149,7 +155,9 @@ def _exact_best(sol: Solution, v: int):
                       for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
                       for p0 in _natural_positions(sol, t0, int(k0))[-2:]
                       for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
-    for move in candidates:
+    for i, move in enumerate(candidates):
+        if deadline is not None and i % 32 == 31 and time.monotonic() > deadline:
+            break
         trial.copy_from(sol)
         if move[0] == "single":
             trial.insert(move[1], move[2], move[3])

@@ -79,7 +79,7 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
         temperature = base_temp * (1.0 - frac) + 1e-9
         trial.copy_from(current)
         use_cpsat = cpsat_every > 0 and iteration >= next_cpsat and inst.n_carers > 1
-        if use_cpsat and deadline - now > 0.3:
+        if use_cpsat and deadline - now > 1.0:   # leave room to build the model
             before = current.total
             ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1), seed + iteration,
                                deterministic=max_iterations is not None)
@@ -101,7 +101,8 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             trial.refresh()
             pending = list(dict.fromkeys([*map(int, removed), *map(int, trial.unassigned_visits())]))
             rng.shuffle(pending)
-            insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random())
+            insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random(),
+                          deadline=deadline)
         if not trial.feasible:
             continue
         delta = trial.total - current.total
