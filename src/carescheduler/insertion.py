@@ -20,6 +20,7 @@ __all__ = ["insert_visits"]
 
 PAIR_CANDIDATES = 8
 MAX_RETRIES = 3
+EXACT_CANDIDATES = 256
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
@@ -155,6 +156,9 @@ def _exact_best(sol: Solution, v: int, deadline: float | None = None):
                       for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
                       for p0 in _natural_positions(sol, t0, int(k0))[-2:]
                       for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
+    if len(candidates) > EXACT_CANDIDATES:   # keep this fallback bounded on big days
+        keep = np.random.default_rng(v).choice(len(candidates), EXACT_CANDIDATES, replace=False)
+        candidates = [candidates[i] for i in sorted(keep)]
     for i, move in enumerate(candidates):
         if deadline is not None and i % 32 == 31 and time.monotonic() > deadline:
             break

@@ -17,6 +17,8 @@ from numba import njit
 
 INF = 1.0e12
 EPS = 1.0e-6
+GRANULAR_SLACK = 2
+"""Positions priced beyond those whose visits start inside a task's window, each side."""
 
 
 @njit(cache=True)
@@ -423,7 +425,7 @@ def _propagate_partners(n_stack, k_a, k_b, R, L, start, W, A, n_touched):
 
 @njit(cache=True)
 def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_over, assign_cost, cur_max, A, W,
-              k_other):
+              k_other, cutoff):
     """Cost of putting task t at position p of carer k's route.
 
     With ``s_fixed < 0`` the task starts as early as it can; otherwise exactly at
@@ -496,6 +498,8 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
     old_ot = working[k] - contracted[k]
     new_ot = new_work - contracted[k]
     cost += w_over * ((new_ot if new_ot > 0.0 else 0.0) - (old_ot if old_ot > 0.0 else 0.0))
+    if we == 0.0 and cost + wm * (new_max - cur_max) >= cutoff:
+        return INF, INF, cur_max
     # push the rest of the route, queueing the partners of pushed double visits
     end = st + dur
     cur_loc = loc
@@ -605,11 +609,11 @@ def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, 
             p0 = pos0[k0]
             p1 = pos1[k1]
             c0, x0, nm0 = _price_at(t0, k0, p0, s0, R, L, start, working, max_work, contracted, w_over,
-                                    assign_cost, cur_max, A, W, k1)
+                                    assign_cost, cur_max, A, W, k1, second)
             if c0 >= INF:
                 continue
             c1, x1, nm1 = _price_at(t1, k1, p1, s1, R, L, start, working, max_work, contracted, w_over,
-                                    assign_cost, nm0, A, W, k0)
+                                    assign_cost, nm0, A, W, k0, second - c0)
             if c1 >= INF:
                 continue
             c = c0 + c1
@@ -636,9 +640,20 @@ def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, 
         out_start[k] = INF
         if not eligible[t, k]:
             continue
-        for p in range(L[k] + 1):
+        # Granular positions: around the visits that start near this task's window.
+        n = L[k]
+        lo = 0
+        while lo < n and start[R[k, lo]] < A[2][t]:
+            lo += 1
+        hi = lo
+        due = A[3][t] if A[3][t] < A[5][t] else A[5][t]
+        while hi < n and start[R[k, hi]] <= due:
+            hi += 1
+        lo = lo - GRANULAR_SLACK if lo > GRANULAR_SLACK else 0
+        hi = hi + GRANULAR_SLACK if hi + GRANULAR_SLACK < n else n
+        for p in range(lo, hi + 1):
             c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
-                                  assign_cost, cur_max, A, W, -1)
+                                  assign_cost, cur_max, A, W, -1, out_cost[k])
             if c < out_cost[k]:
                 out_cost[k] = c
                 out_pos[k] = p

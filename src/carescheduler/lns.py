@@ -207,6 +207,18 @@ def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 # --- CP-SAT repair -----------------------------------------------------------------------
 
+def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
+    """A random used route and the routes whose visits lie closest to it."""
+    inst = sol.inst
+    used = np.flatnonzero(sol.L > 0)
+    first = int(rng.choice(used))
+    locs = inst.task_loc[sol.R[first, : sol.L[first]]]
+    tr = inst.travel[inst.carer_mode[first]]
+    scored = sorted((float(tr[np.ix_(locs, inst.task_loc[sol.R[k, : sol.L[k]]])].min()), int(k))
+                    for k in used if k != first)
+    return sorted([first] + [k for _, k in scored[: count - 1]])
+
+
 def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int,
                   deterministic: bool = False) -> bool:
     """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT."""
@@ -214,15 +226,12 @@ def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, see
     used = np.flatnonzero(sol.L > 0)
     if len(used) == 0:
         return False
-    removal = _route_removal(sol, 1, rng)
-    carers = set(int(sol.route_of[t]) for v in removal for t in inst.visit_tasks[v] if t >= 0)
-    while len(carers) < min(settings.cpsat_routes, inst.n_carers):
-        carers.add(int(rng.integers(0, inst.n_carers)))
-    carers = sorted(carers)
+    carers = _neighbouring_routes(sol, settings.cpsat_routes, rng)
     visits = set()
     for k in carers:
         visits.update(int(inst.task_visit[t]) for t in sol.route(k))
-    # partners of moved parts come along unless frozen elsewhere (the model pins them)
+    # parts on other carers stay frozen there (the model pins their times); unassigned
+    # visits these carers could take come along
     unassigned = [int(v) for v in sol.unassigned_visits()
                   if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)]
     visits.update(unassigned[:10])
@@ -232,14 +241,7 @@ def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, see
     if result is None:
         return False
     for k in carers:
-        for t in sol.route(k):
-            sol.route_of[t] = -1
-        sol.L[k] = 0
-        sol.R[k, :] = -1
-    for v in visits:
-        for t in inst.visit_tasks[v]:
-            if t >= 0 and sol.route_of[t] in carers:
-                sol.remove_task(int(t))
+        sol.set_route(k, [])
     for k, seq in result.routes.items():
         sol.set_route(k, seq)
     # a visit whose part stayed on a frozen route while the other part was dropped is removed whole

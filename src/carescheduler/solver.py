@@ -43,7 +43,7 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     rng = np.random.default_rng(seed)
     sol = Solution(inst)
     sol.refresh()
-    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2)
+    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline)
     if progress is not None:
         progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
     iterations = 0
