@@ -36,10 +36,16 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     pending = [int(v) for v in visits]
     if not pending:
         return []
-    tasks = [int(t) for v in pending for t in inst.visit_tasks[v] if t >= 0]
-    cache_cost = {t: np.full(K, INF) for t in tasks}
-    cache_pos = {t: np.full(K, -1, dtype=np.int64) for t in tasks}
-    cache_start = {t: np.full(K, INF) for t in tasks}
+    # Caches: one row per pending task, its cheapest position (and start) on each carer.
+    row_of: dict[int, int] = {}
+    for v in pending:
+        for t in inst.visit_tasks[v]:
+            if t >= 0:
+                row_of[int(t)] = len(row_of)
+    rows = np.array(list(row_of), dtype=np.int64)
+    C_cost = np.full((len(rows), K), INF)
+    C_pos = np.full((len(rows), K), -1, dtype=np.int64)
+    C_start = np.full((len(rows), K), INF)
     all_carers = np.arange(K, dtype=np.int64)
     work = sol.scratch()
     stale = all_carers
@@ -47,46 +53,31 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     left_out: list[int] = []
     retries: dict[int, int] = {}
     w_over = inst.w_overtime
+    rng = rng or np.random.default_rng(0)
     while pending:
         if len(stale):
-            for v in pending:
-                for t in inst.visit_tasks[v]:
-                    if t >= 0:
-                        kernels.single_costs(int(t), stale, sol.R, sol.L, sol.start, sol.working, inst.max_work,
-                                             inst.contracted, w_over, inst.eligible, inst.assign_cost, cur_max, args,
-                                             cache_cost[t], cache_pos[t], cache_start[t], work)
-        best_v, best_score, best_move = -1, -INF, None
-        for v in pending:
-            t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
-            if t1 < 0:
-                costs = cache_cost[t0]
-                k = int(np.argmin(costs))
-                cost = costs[k]
-                if cost >= INF:
-                    move = None
-                    second = INF
-                else:
-                    second = np.partition(costs, 1)[1] if K > 1 else INF
-                    move = ("single", t0, k, int(cache_pos[t0][k]))
-            else:
-                cost, k0, p0, k1, p1, second = kernels.best_pair(
-                    t0, t1, cache_cost[t0], cache_pos[t0], cache_start[t0], cache_cost[t1], cache_pos[t1],
-                    cache_start[t1], sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted, w_over,
-                    inst.assign_cost, cur_max, args, PAIR_CANDIDATES, int(inst.task_pin[t0]), work)
-                move = None if cost >= INF else ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
-            if move is None or cost > inst.visit_penalty[v]:
-                score = INF  # cannot (or should not) be placed: settle it first
-            elif regret >= 2:
-                score = min(second, inst.visit_penalty[v]) - cost
-            else:
-                score = -cost
-            if noise and score < INF:
-                score += noise * rng.random() * (abs(cost) + 1.0)
-            if score > best_score:
-                best_v, best_score, best_move = v, score, move
-                best_cost = cost
-        v = best_v
-        pending.remove(v)
+            kernels.price_pending(rows, stale, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted,
+                                  w_over, inst.eligible, inst.assign_cost, cur_max, args, C_cost, C_pos, C_start,
+                                  work)
+        pend = np.array(pending, dtype=np.int64)
+        t0s = inst.visit_tasks[pend, 0]
+        t1s = inst.visit_tasks[pend, 1]
+        row0 = np.array([row_of[int(t)] for t in t0s], dtype=np.int64)
+        row1 = np.array([row_of[int(t)] if t >= 0 else -1 for t in t1s], dtype=np.int64)
+        pins = np.stack([t0s, t1s, inst.task_pin[t0s]], axis=1)
+        jitter = noise * rng.random(len(pend)) if noise else np.zeros(len(pend))
+        i, best_cost, k0, p0, k1, p1 = kernels.choose_insertion(
+            pend, row0, row1, inst.visit_penalty, regret, jitter, sol.R, sol.L, sol.start, sol.working,
+            inst.max_work, inst.contracted, w_over, inst.assign_cost, cur_max, args, C_cost, C_pos, C_start,
+            PAIR_CANDIDATES, pins, work)
+        v = pending.pop(int(i))
+        t0, t1 = int(t0s[i]), int(t1s[i])
+        if k0 < 0:
+            best_move = None
+        elif t1 < 0:
+            best_move = ("single", t0, int(k0), int(p0))
+        else:
+            best_move = ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
         if best_move is None and (deadline is None or time.monotonic() < deadline):
             best_cost, best_move = _exact_best(sol, v, deadline)
         if best_move is None or best_cost > inst.visit_penalty[v]:
@@ -112,12 +103,14 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             retries[v] = retries.get(v, 0) + 1
             if retries[v] <= MAX_RETRIES:
                 for t, k in placed:
-                    cache_cost[t][k] = INF
+                    C_cost[row_of[t], k] = INF
                 pending.append(v)
             else:
                 left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
+        for t, _ in placed:
+            rows[row_of[t]] = -1   # placed: no longer priced
         new_max = sol.max_lateness()
         if new_max > cur_max + 1e-9 and inst.w_maxlate > 0:
             stale = all_carers

@@ -658,3 +658,64 @@ def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, 
                 out_cost[k] = c
                 out_pos[k] = p
                 out_start[k] = st
+
+
+@njit(cache=True)
+def price_pending(rows, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max,
+                  A, C_cost, C_pos, C_start, W):
+    """Refresh the cached best position on ``carers`` of every pending task (row i of the
+    caches belongs to task ``rows[i]``; -1 rows are skipped)."""
+    for i in range(rows.shape[0]):
+        t = rows[i]
+        if t >= 0:
+            single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost,
+                         cur_max, A, C_cost[i], C_pos[i], C_start[i], W)
+
+
+@njit(cache=True)
+def choose_insertion(pend, row0, row1, penalty, regret, noise, R, L, start, working, max_work, contracted,
+                     w_over, assign_cost, cur_max, A, C_cost, C_pos, C_start, M, pins, W):
+    """Pick the pending visit to insert next: the one with the most regret (or the
+    cheapest), placements that cannot be made or cost more than leaving the visit out
+    come first so they are settled. ``pend[i]`` is a visit whose task rows are
+    ``row0[i]``/``row1[i]`` (-1 when single). Returns (index into pend, cost, k0, p0, k1, p1),
+    k0 = -1 when no placement exists."""
+    best_i = -1
+    best_score = -INF
+    out = (INF, -1, -1, -1, -1)
+    for i in range(pend.shape[0]):
+        v = pend[i]
+        r0 = row0[i]
+        r1 = row1[i]
+        if r1 < 0:
+            costs = C_cost[r0]
+            k = -1
+            cost = INF
+            second = INF
+            for kk in range(costs.shape[0]):
+                c = costs[kk]
+                if c < cost:
+                    second = cost
+                    cost = c
+                    k = kk
+                elif c < second:
+                    second = c
+            move = (cost, k, C_pos[r0, k] if k >= 0 else -1, -1, -1)
+        else:
+            cost, k0, p0, k1, p1, second = best_pair(
+                pins[i, 0], pins[i, 1], C_cost[r0], C_pos[r0], C_start[r0], C_cost[r1], C_pos[r1], C_start[r1],
+                R, L, start, working, max_work, contracted, w_over, assign_cost, cur_max, A, M, pins[i, 2], W)
+            move = (cost, k0, p0, k1, p1)
+        if move[1] < 0 or cost >= INF or cost > penalty[v]:
+            score = INF
+        elif regret >= 2:
+            score = (second if second < penalty[v] else penalty[v]) - cost
+        else:
+            score = -cost
+        if score < INF:
+            score += noise[i] * (abs(cost) + 1.0)
+        if score > best_score:
+            best_score = score
+            best_i = i
+            out = move
+    return best_i, out[0], out[1], out[2], out[3], out[4]

@@ -62,7 +62,8 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
         return best, 0
     base_temp = settings.start_temperature * max(1.0, _soft_cost(current)) / max(1, n_visits) * 10
     total_time = max(1e-3, deadline - time.monotonic())
-    operators = [_random_removal, _related_removal, _route_removal, _worst_removal, _time_slice_removal]
+    operators = [_random_removal, _related_removal, _route_removal, _worst_removal, _time_slice_removal,
+                 _string_removal]
     weights = np.ones(len(operators))
     iteration = 0
     last_report = 0.0
@@ -196,6 +197,31 @@ def _worst_removal(sol: Solution, q: int, rng) -> np.ndarray:
             score[i] += inst.w_late * sol.late[t] + inst.assign_cost[t, k]
     score *= rng.random(len(assigned)) ** 0.3
     return assigned[np.argsort(-score)[:q]]
+
+
+def _string_removal(sol: Solution, q: int, rng) -> np.ndarray:
+    """Strings of consecutive visits from the routes nearest a seed visit (SISR-style)."""
+    inst = sol.inst
+    assigned = sol.assigned_visits()
+    seed = int(rng.choice(assigned))
+    seed_loc = inst.task_loc[inst.visit_tasks[seed, 0]]
+    tr = _typical_travel(inst)
+    used = np.flatnonzero(sol.L > 0)
+    closest = []
+    for k in used:
+        row = sol.R[k, : sol.L[k]]
+        d = tr[seed_loc, inst.task_loc[row]]
+        i = int(np.argmin(d))
+        closest.append((float(d[i]), int(k), i))
+    closest.sort()
+    removed: set[int] = set()
+    n_routes = max(1, min(len(closest), 1 + q // 6))
+    for _, k, i in closest[:n_routes]:
+        n = int(sol.L[k])
+        length = int(rng.integers(1, min(n, max(2, q // n_routes + 1)) + 1))
+        first = max(0, min(n - length, i - int(rng.integers(0, length))))
+        removed.update(int(inst.task_visit[t]) for t in sol.R[k, first: first + length])
+    return np.array(sorted(removed), dtype=np.int64)
 
 
 def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
