@@ -293,7 +293,6 @@ def right_shift(R, L, start, A):
         limit = INF
         for i in range(n - 1, -1, -1):
             t = R[k, i]
-            dur = task_dur[t]
             if partner[t] < 0 and start[t] < tgt_s[t] - EPS:
                 lst = limit
                 if task_latest[t] < lst:
