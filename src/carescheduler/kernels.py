@@ -355,6 +355,18 @@ def _record_push(w, sw, new_start, touched, n_touched):
 
 
 @njit(cache=True)
+def _queue_partner(x, sx, n_stack, stack_task, stack_req, partner, gmin, gmax):
+    """Queue the partner of pushed task x with the start it now needs; -1 if the stack is full."""
+    if partner[x] < 0:
+        return n_stack
+    if n_stack >= stack_task.shape[0]:
+        return -1
+    stack_task[n_stack] = partner[x]
+    stack_req[n_stack] = _partner_needs(x, sx, partner, gmin, gmax)
+    return n_stack + 1
+
+
+@njit(cache=True)
 def _propagate_partners(n_stack, k_a, k_b, R, L, start, W, A, n_touched):
     """Follow pushes of synchronised visits into their partners' routes.
 
@@ -392,12 +404,9 @@ def _propagate_partners(n_stack, k_a, k_b, R, L, start, W, A, n_touched):
         if sw > task_latest[w] + EPS:
             return -1
         n_touched = _record_push(w, sw, new_start, touched, n_touched)
-        if partner[w] >= 0:
-            if n_stack >= stack_task.shape[0]:
-                return -1
-            stack_task[n_stack] = partner[w]
-            stack_req[n_stack] = _partner_needs(w, sw, partner, gmin, gmax)
-            n_stack += 1
+        n_stack = _queue_partner(w, sw, n_stack, stack_task, stack_req, partner, gmin, gmax)
+        if n_stack < 0:
+            return -1
         end = sw + task_dur[w]
         cur_loc = task_loc[w]
         for q in range(q2 + 1, n2):
@@ -411,12 +420,9 @@ def _propagate_partners(n_stack, k_a, k_b, R, L, start, W, A, n_touched):
             if sx > task_latest[x] + EPS:
                 return -1
             n_touched = _record_push(x, sx, new_start, touched, n_touched)
-            if partner[x] >= 0:
-                if n_stack >= stack_task.shape[0]:
-                    return -1
-                stack_task[n_stack] = partner[x]
-                stack_req[n_stack] = _partner_needs(x, sx, partner, gmin, gmax)
-                n_stack += 1
+            n_stack = _queue_partner(x, sx, n_stack, stack_task, stack_req, partner, gmin, gmax)
+            if n_stack < 0:
+                return -1
             end = sx + task_dur[x]
             cur_loc = task_loc[x]
     return n_touched
@@ -516,10 +522,10 @@ def _price_at(t, k, p, s_fixed, R, L, start, working, max_work, contracted, w_ov
             ok = False
             break
         n_touched = _record_push(u, su, new_start, touched, n_touched)
-        if partner[u] >= 0:
-            stack_task[n_stack] = partner[u]
-            stack_req[n_stack] = _partner_needs(u, su, partner, gmin, gmax)
-            n_stack += 1
+        n_stack = _queue_partner(u, su, n_stack, stack_task, stack_req, partner, gmin, gmax)
+        if n_stack < 0:
+            ok = False
+            break
         end = su + task_dur[u]
         cur_loc = task_loc[u]
     if ok and n_stack > 0:
