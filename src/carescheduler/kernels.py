@@ -724,3 +724,46 @@ def choose_insertion(pend, row0, row1, penalty, regret, noise, R, L, start, work
             best_i = i
             out = move
     return best_i, out[0], out[1], out[2], out[3], out[4]
+
+
+@njit(cache=True)
+def evaluate(R, L, route_of, brk, start, lb, hold, A, visit_first_task, visit_penalty, assign_cost, max_work,
+             contracted, travel_out, work_out, late_out, early_out):
+    """Time every route and total the objective's raw terms in one compiled pass.
+
+    Returns (feasible, unassigned penalty, total lateness, max lateness, total earliness,
+    travel minutes, assignment cost, overtime minutes); the caller applies the weights.
+    """
+    feasible = schedule_with_breaks(R, L, route_of, brk, start, lb, hold, A)
+    if feasible and A[22] > 0.0:
+        right_shift(R, L, start, A)
+    route_costs(R, L, start, A, travel_out, work_out, late_out, early_out)
+    late_sum = 0.0
+    late_max = 0.0
+    early_sum = 0.0
+    assignment = 0.0
+    for t in range(route_of.shape[0]):
+        k = route_of[t]
+        if k < 0:
+            late_out[t] = 0.0
+            early_out[t] = 0.0
+            continue
+        late_sum += late_out[t]
+        if late_out[t] > late_max:
+            late_max = late_out[t]
+        early_sum += early_out[t]
+        assignment += assign_cost[t, k]
+    travel = 0.0
+    overtime = 0.0
+    for k in range(L.shape[0]):
+        travel += travel_out[k]
+        if work_out[k] > max_work[k] + EPS:
+            feasible = False
+        extra = work_out[k] - contracted[k]
+        if extra > 0.0:
+            overtime += extra
+    unassigned = 0.0
+    for v in range(visit_first_task.shape[0]):
+        if route_of[visit_first_task[v]] < 0:
+            unassigned += visit_penalty[v]
+    return feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime

@@ -125,29 +125,19 @@ class Solution:
     def refresh(self) -> bool:
         """Re-time every route (breaks included) and recompute the cost."""
         inst = self.inst
-        args = inst.kernel_args()
-        self.feasible = bool(kernels.schedule_with_breaks(self.R, self.L, self.route_of, self.brk, self.start,
-                                                          self.lb, self.hold, args))
-        if self.feasible and inst.w_early > 0:
-            kernels.right_shift(self.R, self.L, self.start, args)
-        kernels.route_costs(self.R, self.L, self.start, args, self.travel, self.working, self.late, self.early)
-        routed = self.route_of >= 0
-        self.late[~routed] = 0.0
-        self.early[~routed] = 0.0
-        if np.any(self.working > inst.max_work + 1e-6):
-            self.feasible = False
-        unassigned = inst.visit_penalty[self.route_of[inst.visit_tasks[:, 0]] < 0].sum()
-        rows = np.flatnonzero(routed)
-        assignment = inst.assign_cost[rows, self.route_of[rows]].sum()
-        overtime = np.maximum(0.0, self.working - inst.contracted).sum()
+        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = kernels.evaluate(
+            self.R, self.L, self.route_of, self.brk, self.start, self.lb, self.hold, inst.kernel_args(),
+            inst.visit_tasks[:, 0], inst.visit_penalty, inst.assign_cost, inst.max_work, inst.contracted,
+            self.travel, self.working, self.late, self.early)
+        self.feasible = bool(feasible)
         self.cost = Cost(
-            unassigned=float(unassigned),
-            lateness=inst.w_late * float(self.late.sum()),
-            max_lateness=inst.w_maxlate * float(self.late.max(initial=0.0)),
-            earliness=inst.w_early * float(self.early.sum()),
-            travel=inst.w_travel * float(self.travel.sum()),
-            assignment=float(assignment),
-            overtime=inst.w_overtime * float(overtime),
+            unassigned=unassigned,
+            lateness=inst.w_late * late_sum,
+            max_lateness=inst.w_maxlate * late_max,
+            earliness=inst.w_early * early_sum,
+            travel=inst.w_travel * travel,
+            assignment=assignment,
+            overtime=inst.w_overtime * overtime,
         )
         return self.feasible
 
