@@ -398,25 +398,20 @@ def _propagate_partners(n_stack, k_a, k_b, R, L, start, W, A, n_touched):
         while R[k2, q2] != w:
             q2 += 1
         tr = travel[carer_mode[k2]]
-        first = tr[carer_start[k2], task_loc[w]] if q2 == 0 else 0.0
-        tail = tr[task_loc[w], carer_end[k2]] if q2 == n2 - 1 else 0.0
-        sw, sidx = fit_in_shift(k2, req, task_dur[w], first, shift_start, shift_end, n_shifts, tail)
-        if sw > task_latest[w] + EPS:
-            return -1
-        n_touched = _record_push(w, sw, new_start, touched, n_touched)
-        n_stack = _queue_partner(w, sw, n_stack, stack_task, stack_req, partner, gmin, gmax)
-        if n_stack < 0:
-            return -1
-        end = sw + task_dur[w]
-        cur_loc = task_loc[w]
-        for q in range(q2 + 1, n2):
+        end = 0.0
+        cur_loc = carer_start[k2]
+        for q in range(q2, n2):
             x = R[k2, q]
-            cx = new_start[x] if new_start[x] > -INF / 2 else start[x]
-            arr = end + tr[cur_loc, task_loc[x]]
-            if arr <= cx + EPS:
-                break
             tail_x = tr[task_loc[x], carer_end[k2]] if q == n2 - 1 else 0.0
-            sx, s2 = fit_in_shift(k2, arr, task_dur[x], 0.0, shift_start, shift_end, n_shifts, tail_x)
+            if q == q2:   # the partner itself, now needed at req (from home if it is the first visit)
+                first = tr[carer_start[k2], task_loc[x]] if q == 0 else 0.0
+                sx, s2 = fit_in_shift(k2, req, task_dur[x], first, shift_start, shift_end, n_shifts, tail_x)
+            else:         # the rest of its route, as far as the push reaches
+                cx = new_start[x] if new_start[x] > -INF / 2 else start[x]
+                arr = end + tr[cur_loc, task_loc[x]]
+                if arr <= cx + EPS:
+                    break
+                sx, s2 = fit_in_shift(k2, arr, task_dur[x], 0.0, shift_start, shift_end, n_shifts, tail_x)
             if sx > task_latest[x] + EPS:
                 return -1
             n_touched = _record_push(x, sx, new_start, touched, n_touched)

@@ -42,7 +42,7 @@ class LNSSettings:
     cpsat_seconds: float = 0.5     # time per CP-SAT sub-model
     min_remove: int = 3
     max_remove: int = 30
-    start_temperature: float = 0.02  # as a share of the initial cost per visit
+    start_temperature: float = 0.2   # as a share of the initial soft cost per visit
     workers: int = 1
 
 
@@ -60,7 +60,7 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
     n_visits = inst.n_visits
     if n_visits == 0:
         return best, 0
-    base_temp = settings.start_temperature * max(1.0, _soft_cost(current)) / max(1, n_visits) * 10
+    base_temp = settings.start_temperature * max(1.0, _soft_cost(current)) / max(1, n_visits)
     total_time = max(1e-3, deadline - time.monotonic())
     operators = [_random_removal, _related_removal, _route_removal, _worst_removal, _time_slice_removal,
                  _string_removal]
@@ -266,10 +266,7 @@ def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, see
                               deterministic=deterministic)
     if result is None:
         return False
-    for k in carers:
-        sol.set_route(k, [])
-    for k, seq in result.routes.items():
-        sol.set_route(k, seq)
+    sol.replace_routes({k: result.routes.get(k, []) for k in carers})
     # a visit whose part stayed on a frozen route while the other part was dropped is removed whole
     for v in visits:
         parts = [t for t in inst.visit_tasks[v] if t >= 0]

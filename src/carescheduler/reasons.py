@@ -30,7 +30,9 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
     if visit.pinned_carers:
         names = ", ".join(visit.pinned_carers)
         return f"pinned to {names}, who cannot fit it in {_window_text(visit)}"
-    names = [problem.carers[k].id for k in range(inst.n_carers) if inst.eligible[inst.visit_tasks[v]].any(axis=0)[k]]
+    tasks = [int(t) for t in inst.visit_tasks[v] if t >= 0]
+    eligible = inst.eligible[tasks].any(axis=0)
+    names = [problem.carers[k].id for k in range(inst.n_carers) if eligible[k]]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     together = "together " if needed == 2 else ""
     return (f"every eligible carer ({shown}) is fully booked {_window_text(visit)}: no one can {together}fit "

@@ -16,6 +16,9 @@ from .instance import INF, Instance
 
 __all__ = ["Cost", "Solution"]
 
+_ARRAYS = ("R", "L", "route_of", "start", "lb", "hold", "brk", "travel", "working", "late", "early")
+"""The per-solution arrays a copy carries over."""
+
 
 @dataclass(frozen=True)
 class Cost:
@@ -56,7 +59,7 @@ class Solution:
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
         other.inst = self.inst
-        for name in ("R", "L", "route_of", "start", "lb", "hold", "brk", "travel", "working", "late", "early"):
+        for name in _ARRAYS:
             setattr(other, name, getattr(self, name).copy())
         other.feasible = self.feasible
         other.cost = self.cost
@@ -64,7 +67,7 @@ class Solution:
 
     def copy_from(self, other: Solution) -> None:
         """Overwrite this solution with ``other`` in place (no new arrays)."""
-        for name in ("R", "L", "route_of", "start", "lb", "hold", "brk", "travel", "working", "late", "early"):
+        for name in _ARRAYS:
             getattr(self, name)[...] = getattr(other, name)
         self.feasible = other.feasible
         self.cost = other.cost
@@ -87,6 +90,13 @@ class Solution:
         self.R[k, len(tasks):] = -1
         for t in tasks:
             self.route_of[t] = k
+
+    def replace_routes(self, routes: dict[int, list[int]]) -> None:
+        """Give each carer in ``routes`` its new sequence (tasks may move between them)."""
+        for k in routes:
+            self.set_route(k, [])
+        for k, tasks in routes.items():
+            self.set_route(k, tasks)
 
     def insert(self, t: int, k: int, p: int) -> None:
         n = self.L[k]

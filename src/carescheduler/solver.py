@@ -62,10 +62,7 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
                                   deterministic=max_iterations is not None)
         if result is not None:
             trial = sol.copy()
-            for k, seq in result.routes.items():
-                trial.set_route(k, [])
-            for k, seq in result.routes.items():
-                trial.set_route(k, seq)
+            trial.replace_routes(result.routes)
             if trial.refresh() and trial.total <= sol.total + 1e-9:
                 sol = trial
                 # CP-SAT's times are rounded up; its proof holds for the plan it returned.
@@ -127,10 +124,12 @@ def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
         beaten = not inst.visit_mandatory[v]
         unassigned.append(UnassignedVisit(visit=problem.visits[v].id, reason=unassigned_reason(inst, v, beaten)))
     cost = sol.cost
+    preferences = _preference_cost(sol)
     breakdown = CostBreakdown(
         unassigned=cost.unassigned, lateness=cost.lateness, max_lateness=cost.max_lateness,
-        earliness=cost.earliness, travel=cost.travel, preferences=_preference_cost(sol),
-        continuity=_continuity_cost(sol), overtime=cost.overtime, total=cost.total)
+        earliness=cost.earliness, travel=cost.travel, preferences=preferences,
+        continuity=float(cost.assignment - preferences),  # the assignment cost is the two together
+        overtime=cost.overtime, total=cost.total)
     return Plan(problem=problem.name, routes=routes, unassigned=unassigned, kpis=_kpis(sol), cost=breakdown,
                 solver=solver_info or {})
 
@@ -153,11 +152,6 @@ def _preference_cost(sol: Solution) -> float:
         if client.preferred_carers and carer.id not in client.preferred_carers:
             total += w.non_preferred_carer
     return total
-
-
-def _continuity_cost(sol: Solution) -> float:
-    preferences = _preference_cost(sol)
-    return float(sol.cost.assignment - preferences)
 
 
 def _kpis(sol: Solution) -> KPIs:

@@ -9,8 +9,6 @@ so plans can say their travel is approximate.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .domain import Problem, TravelMode
@@ -56,10 +54,3 @@ def _estimate(problem: Problem, mode: TravelMode) -> np.ndarray:
         return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     raise ValueError(f"no travel matrix for mode {mode.value!r} and locations lack coordinates")
 
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
