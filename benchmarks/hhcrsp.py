@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--set", choices=["mankowska", "italian"], required=True)
     parser.add_argument("--instances", nargs="*")
     parser.add_argument("--time-limit", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=1, help="CP-SAT workers per solve")
+    parser.add_argument("--workers", type=int, default=1, help="cores per solve (parallel searches)")
     parser.add_argument("--jobs", type=int, default=2, help="instances solved at once")
     parser.add_argument("--name", help="result file name (default: SET-<time limit>s)")
     args = parser.parse_args()

@@ -102,7 +102,7 @@ def solve(
     format: Format = typer.Option(Format.auto, "--format", help="input format (detected by default)"),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
-    workers: int = typer.Option(1, "--workers", min=1, help="CP-SAT worker threads"),
+    workers: int = typer.Option(1, "--workers", min=1, help="cores to search on (parallel searches pooling their best plan)"),
     iterations: int | None = typer.Option(None, "--iterations", min=0,
                                           help="stop after N search iterations: the same seed gives the same plan"),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),

@@ -272,7 +272,7 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
     if deterministic:
         solver.parameters.max_deterministic_time = max(0.05, float(time_limit))
     solver.parameters.num_workers = max(1, int(workers))
-    solver.parameters.random_seed = int(seed)
+    solver.parameters.random_seed = int(seed) % 2**31   # CP-SAT takes a 32-bit seed
     status = solver.Solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

@@ -21,7 +21,7 @@ from .insertion import insert_visits
 from .instance import Instance
 from .solution import Solution
 
-__all__ = ["LNSSettings", "Progress", "large_neighbourhood_search"]
+__all__ = ["LNSSettings", "Progress", "initial_temperature", "large_neighbourhood_search"]
 
 
 @dataclass
@@ -50,8 +50,14 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
                                settings: LNSSettings | None = None,
                                progress: Callable[[Progress], None] | None = None,
                                started: float | None = None, seed: int = 0,
-                               max_iterations: int | None = None) -> tuple[Solution, int]:
-    """Improve ``sol`` until ``deadline`` (a ``time.monotonic()`` value); return (best, iterations)."""
+                               max_iterations: int | None = None, temperature: float | None = None,
+                               cooling: tuple[float, float] = (0.0, 1.0)) -> tuple[Solution, int]:
+    """Improve ``sol`` until ``deadline`` (a ``time.monotonic()`` value); return (best, iterations).
+
+    The annealing temperature falls linearly from ``temperature`` (default: from the
+    settings and ``sol``'s cost) to zero over a whole search; ``cooling`` says which
+    stretch of that fall this call covers, so a search run in rounds keeps one schedule.
+    """
     settings = settings or LNSSettings()
     inst = sol.inst
     started = time.monotonic() if started is None else started
@@ -60,7 +66,8 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
     n_visits = inst.n_visits
     if n_visits == 0:
         return best, 0
-    base_temp = settings.start_temperature * max(1.0, _soft_cost(current)) / max(1, n_visits)
+    base_temp = initial_temperature(sol, settings) if temperature is None else temperature
+    cool_from, cool_to = cooling
     total_time = max(1e-3, deadline - time.monotonic())
     operators = [_random_removal, _related_removal, _route_removal, _worst_removal, _time_slice_removal,
                  _string_removal]
@@ -77,7 +84,7 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             frac = min(1.0, iteration / max_iterations)
         else:
             frac = min(1.0, (now - (deadline - total_time)) / total_time)
-        temperature = base_temp * (1.0 - frac) + 1e-9
+        temp = base_temp * (1.0 - (cool_from + (cool_to - cool_from) * frac)) + 1e-9
         trial.copy_from(current)
         use_cpsat = cpsat_every > 0 and iteration >= next_cpsat and inst.n_carers > 1
         if use_cpsat and deadline - now > 1.0:   # leave room to build the model
@@ -108,7 +115,7 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             continue
         delta = trial.total - current.total
         improved_best = trial.total < best.total - 1e-9
-        if delta < -1e-9 or rng.random() < math.exp(-delta / temperature):
+        if delta < -1e-9 or rng.random() < math.exp(-delta / temp):
             current.copy_from(trial)
             if op >= 0:
                 weights[op] = 0.9 * weights[op] + 0.1 * (3.0 if improved_best else 1.5 if delta < 0 else 0.5)
@@ -120,9 +127,11 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
     return best, iteration
 
 
-def _soft_cost(sol: Solution) -> float:
+def initial_temperature(sol: Solution, settings: LNSSettings) -> float:
+    """The starting temperature: a share of the plan's soft cost per visit."""
     c = sol.cost
-    return c.lateness + c.max_lateness + c.earliness + c.travel + c.assignment + c.overtime
+    soft = c.lateness + c.max_lateness + c.earliness + c.travel + c.assignment + c.overtime
+    return settings.start_temperature * max(1.0, soft) / max(1, sol.inst.n_visits)
 
 
 # --- removals: each returns visit indices currently assigned -----------------------------

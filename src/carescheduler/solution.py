@@ -98,6 +98,15 @@ class Solution:
         for k, tasks in routes.items():
             self.set_route(k, tasks)
 
+    def load_routes(self, R: np.ndarray, L: np.ndarray) -> bool:
+        """Take over another solution's sequences (as sent between processes) and re-time."""
+        self.R[...] = R
+        self.L[...] = L
+        self.route_of[:] = -1
+        for k in range(self.inst.n_carers):
+            self.route_of[self.R[k, : self.L[k]]] = k
+        return self.refresh()
+
     def insert(self, t: int, k: int, p: int) -> None:
         n = self.L[k]
         self.R[k, p + 1: n + 1] = self.R[k, p:n].copy()

@@ -18,6 +18,7 @@ from .domain import Problem
 from .insertion import insert_visits
 from .instance import Instance, compile_problem
 from .lns import LNSSettings, Progress, large_neighbourhood_search
+from .parallel import parallel_search
 from .plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
 from .reasons import unassigned_reason
 from .solution import Solution
@@ -33,9 +34,11 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
           progress: Callable[[Progress], None] | None = None, max_iterations: int | None = None) -> Plan:
     """Plan the day. Returns the best plan found within ``time_limit`` seconds.
 
-    ``seed`` and ``workers`` make a run reproducible (given the same iteration count;
-    a wall-clock limit can stop two runs at different iterations). ``max_iterations``
-    bounds the search independently of the clock, for exactly repeatable runs.
+    ``workers`` is how many cores the search may use: that many searches run side by
+    side and pool their best plan (``parallel``). ``seed`` and ``workers`` make a run
+    reproducible given the same iteration count (a wall-clock limit can stop two runs at
+    different iterations); ``max_iterations`` bounds each search independently of the
+    clock, for exactly repeatable runs.
     """
     started = time.monotonic()
     deadline = started + max(0.0, float(time_limit))
@@ -52,10 +55,14 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     lns_deadline = deadline
     if small:
         lns_deadline = started + 0.5 * (deadline - started)
-    settings = LNSSettings(workers=workers)
+    workers = max(1, int(workers))
     if time.monotonic() < lns_deadline:
-        sol, iterations = large_neighbourhood_search(sol, lns_deadline, rng, settings, progress, started, seed,
-                                                     max_iterations)
+        if workers > 1:   # each search's CP-SAT repairs get one core of their own
+            sol, iterations = parallel_search(sol, lns_deadline, seed, workers, LNSSettings(workers=1), progress,
+                                              started, max_iterations)
+        else:
+            sol, iterations = large_neighbourhood_search(sol, lns_deadline, rng, LNSSettings(workers=1), progress,
+                                                         started, seed, max_iterations)
     if small and inst.n_carers > 0 and time.monotonic() < deadline - 0.05:
         result = solve_subproblem(inst, sol, list(range(inst.n_carers)), list(range(inst.n_visits)),
                                   deadline - time.monotonic(), seed=seed, workers=workers,

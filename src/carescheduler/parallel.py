@@ -1,0 +1,170 @@
+"""Search on several cores: independent searches that pool their best plan every round.
+
+One run of the large-neighbourhood search lands far apart from another with a different
+seed (on the larger benchmark days, 5% or 10% above the best-known), so extra cores
+are spent on more searches rather than on one. The time is split into rounds; in each
+round every process improves the pooled best plan with its own random stream, on one
+annealing schedule for the whole run, and the best plan of the round is where all of
+them go on from. The calling process is one of the searchers. Worker processes are
+forked, so they start in milliseconds with the compiled problem and kernels in memory;
+where fork is not available the search runs in this process alone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from .instance import Instance
+from .lns import LNSSettings, Progress, initial_temperature, large_neighbourhood_search
+from .solution import Solution
+
+__all__ = ["parallel_search", "rounds_for"]
+
+ROUND_SECONDS = (1.5, 15.0)
+"""Shortest and longest round; within those, a run has about six rounds."""
+
+GRACE_SECONDS = 2.0
+"""How long past a round's end a worker may take to answer before it is given up."""
+
+
+def rounds_for(seconds: float | None, max_iterations: int | None) -> int:
+    """How many pooling rounds a run of this length gets."""
+    if max_iterations is not None:
+        return max(1, min(6, max_iterations // 20))
+    lo, hi = ROUND_SECONDS
+    length = min(hi, max(lo, (seconds or 0.0) / 6))
+    return max(1, int(round((seconds or 0.0) / length)))
+
+
+def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
+                    settings: LNSSettings | None = None,
+                    progress: Callable[[Progress], None] | None = None,
+                    started: float | None = None,
+                    max_iterations: int | None = None) -> tuple[Solution, int]:
+    """Improve ``sol`` with ``processes`` searches until ``deadline``; return (best, iterations).
+
+    With ``max_iterations`` every search does its share of that many iterations per
+    round and the result is repeatable for a given seed and process count.
+    """
+    settings = settings or LNSSettings()
+    started = time.monotonic() if started is None else started
+    helpers = _start_helpers(sol.inst, settings, processes - 1) if processes > 1 and sol.inst.n_visits else []
+    temperature = initial_temperature(sol, settings)
+    best = sol.copy()
+    total_iterations = 0
+    try:
+        now = time.monotonic()
+        n_rounds = rounds_for(deadline - now, max_iterations)
+        begun = now
+        span = max(1e-3, deadline - now)
+        for r in range(n_rounds):
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            round_end = deadline if r == n_rounds - 1 else begun + span * (r + 1) / n_rounds
+            cooling = (r / n_rounds, (r + 1) / n_rounds)
+            per_round = None if max_iterations is None else max(1, max_iterations // n_rounds)
+            for i, helper in enumerate(helpers, start=1):
+                helper.send((best.R, best.L, round_end, _seed(seed, r, i), temperature, cooling, per_round))
+            done = total_iterations
+            report = None if progress is None else (
+                lambda p, done=done: progress(replace(p, iterations=done + p.iterations)))
+            mine, iterations = large_neighbourhood_search(
+                best, round_end, np.random.default_rng(_seed(seed, r, 0)), settings, report, started,
+                _seed(seed, r, 0), per_round, temperature, cooling)
+            total_iterations += iterations
+            candidates = [mine]
+            for helper in list(helpers):
+                answer = helper.receive(round_end + GRACE_SECONDS)
+                if answer is None:   # lost or too slow: the others carry on without it
+                    helper.stop()
+                    helpers.remove(helper)
+                    continue
+                R, L, iterations = answer
+                total_iterations += iterations
+                theirs = sol.copy()
+                if theirs.load_routes(R, L):
+                    candidates.append(theirs)
+            # ties go to the lowest process number, so the result does not depend on timing
+            round_best = min(candidates, key=lambda s: s.total)
+            if round_best.total < best.total - 1e-9:
+                best = round_best
+            if progress is not None:
+                progress(Progress(time.monotonic() - started, total_iterations, best.total,
+                                  len(best.unassigned_visits()), "search"))
+    finally:
+        for helper in helpers:
+            helper.stop()
+    return best, total_iterations
+
+
+def _seed(seed: int, round_: int, process: int) -> int:
+    return int(np.random.SeedSequence([seed, round_, process]).generate_state(1)[0]) % 2**30
+
+
+class _Helper:
+    """A forked worker process running rounds of the search on request."""
+
+    def __init__(self, inst: Instance, settings: LNSSettings, ctx):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_helper_loop, args=(child, inst, settings), daemon=True)
+        self.process.start()
+        child.close()
+
+    def send(self, message) -> None:
+        self.conn.send(message)
+
+    def receive(self, until: float):
+        """The round's answer (R, L, iterations), or None if none came by ``until``."""
+        try:
+            if not self.conn.poll(max(0.0, until - time.monotonic())):
+                return None
+            answer = self.conn.recv()
+        except (EOFError, OSError):
+            return None
+        if isinstance(answer, str):
+            raise RuntimeError(f"a search process failed:\n{answer}")
+        return answer
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.process.join(timeout=1.0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _start_helpers(inst: Instance, settings: LNSSettings, count: int) -> list[_Helper]:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return []
+    ctx = multiprocessing.get_context("fork")
+    return [_Helper(inst, settings, ctx) for _ in range(count)]
+
+
+def _helper_loop(conn, inst: Instance, settings: LNSSettings) -> None:
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        R, L, round_end, seed, temperature, cooling, max_iterations = message
+        try:
+            sol = Solution(inst)
+            sol.load_routes(R, L)
+            best, iterations = large_neighbourhood_search(sol, round_end, np.random.default_rng(seed), settings,
+                                                          None, None, seed, max_iterations, temperature, cooling)
+            conn.send((best.R, best.L, iterations))
+        except Exception:   # report it to the caller rather than die silently
+            conn.send(traceback.format_exc())

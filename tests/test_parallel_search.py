@@ -1,0 +1,109 @@
+"""Searching on several cores (``workers > 1``): forked searches pooling their best plan.
+
+The pooled plan must be as valid as a one-core plan, a fixed iteration budget must give
+the same plan every time, and a worker process that fails or hangs must neither be
+hidden nor hold the solve past its time limit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from carescheduler import parallel
+from carescheduler.demo import demo_problem
+from carescheduler.insertion import insert_visits
+from carescheduler.instance import compile_problem
+from carescheduler.lns import LNSSettings
+from carescheduler.solution import Solution
+from carescheduler.solver import solve
+
+from problem_factory import assert_valid
+from test_solver_properties import PROPERTY_SETTINGS, problems
+
+pytestmark = pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="worker processes are forked"
+)
+
+
+def _routes(plan):
+    return [[(v.visit, v.part) for v in r.visits] for r in plan.routes]
+
+
+@pytest.fixture(scope="module")
+def day():
+    # more than the whole-day CP-SAT threshold, so the plan is the pooled search's
+    return demo_problem(clients=30, carers=10, seed=3)
+
+
+def test_two_workers_give_a_valid_plan_that_repeats_for_a_fixed_budget(day) -> None:
+    first = solve(day, time_limit=60, seed=5, workers=2, max_iterations=120)
+    second = solve(day, time_limit=60, seed=5, workers=2, max_iterations=120)
+    assert_valid(day, first)
+    assert _routes(first) == _routes(second)
+    assert first.cost.total == second.cost.total
+    # both processes' iterations are counted
+    assert first.solver["iterations"] > 120
+
+
+def test_pooled_search_is_no_worse_than_its_start_and_keeps_the_helpers_work(day) -> None:
+    inst = compile_problem(day)
+    sol = Solution(inst)
+    sol.refresh()
+    insert_visits(sol, np.arange(inst.n_visits), np.random.default_rng(0))
+    start_cost = sol.total
+    best, iterations = parallel.parallel_search(sol, time.monotonic() + 60, seed=1, processes=3,
+                                                settings=LNSSettings(), max_iterations=60)
+    assert best.refresh() and best.total <= start_cost
+    assert iterations >= 3 * 60 - 3   # three searches, each about its share of every round
+
+
+def test_a_failing_worker_process_is_reported(day, monkeypatch) -> None:
+    parent = os.getpid()
+    real = parallel.large_neighbourhood_search
+
+    def fails_in_a_worker(*args, **kwargs):
+        if os.getpid() != parent:
+            raise ValueError("boom in the worker")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "large_neighbourhood_search", fails_in_a_worker)
+    with pytest.raises(RuntimeError, match="boom in the worker"):
+        solve(day, time_limit=30, seed=0, workers=2, max_iterations=40)
+
+
+def test_a_hung_worker_is_given_up_and_the_time_limit_kept(day, monkeypatch) -> None:
+    parent = os.getpid()
+    real = parallel.large_neighbourhood_search
+
+    def hangs_in_a_worker(*args, **kwargs):
+        if os.getpid() != parent:
+            time.sleep(3600)   # stands for a worker that never answers
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "large_neighbourhood_search", hangs_in_a_worker)
+    monkeypatch.setattr(parallel, "GRACE_SECONDS", 0.5)
+    started = time.monotonic()
+    plan = solve(day, time_limit=3, seed=0, workers=2)
+    elapsed = time.monotonic() - started
+    assert_valid(day, plan)
+    assert elapsed < 3 + 0.5 + 2.0, elapsed   # the limit, the grace, and stopping the worker
+
+
+def test_rounds_follow_the_run_length() -> None:
+    assert parallel.rounds_for(0.5, None) == 1
+    assert parallel.rounds_for(60, None) == 6
+    assert parallel.rounds_for(600, None) == 40   # rounds last at most 15 s
+    assert parallel.rounds_for(None, 10) == 1
+    assert parallel.rounds_for(None, 1000) == 6
+
+
+@settings(max_examples=25, **PROPERTY_SETTINGS)
+@given(problem=problems())
+def test_pooled_plans_pass_the_validator(problem) -> None:
+    plan = solve(problem, time_limit=2, seed=0, workers=2, max_iterations=40)
+    assert_valid(problem, plan)
