@@ -21,6 +21,8 @@ __all__ = ["insert_visits"]
 PAIR_CANDIDATES = 8
 MAX_RETRIES = 3
 EXACT_CANDIDATES = 256
+BATCH = 120
+"""Past this many pending visits, visits are inserted in batches in order of their window."""
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
@@ -31,9 +33,19 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     so a search keeps its time limit; the quick pricing always runs.
     """
     inst = sol.inst
+    pending = [int(v) for v in visits]
+    if len(pending) > BATCH:
+        # A council day has thousands of visits: regret over all of them at once prices
+        # every pending visit after every insertion. Batches of visits whose windows
+        # open together keep that bounded and still let a batch's visits compete.
+        opens = inst.task_release[inst.visit_tasks[pending, 0]]
+        ordered = [pending[i] for i in np.argsort(opens, kind="stable")]
+        left_out = []
+        for b in range(0, len(ordered), BATCH):
+            left_out += insert_visits(sol, ordered[b: b + BATCH], rng, regret, noise, deadline)
+        return left_out
     args = inst.kernel_args()
     K = inst.n_carers
-    pending = [int(v) for v in visits]
     if not pending:
         return []
     # Caches: one row per pending task, its cheapest position (and start) on each carer.
@@ -149,6 +161,7 @@ def _exact_best(sol: Solution, v: int, deadline: float | None = None):
                       for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
                       for p0 in _natural_positions(sol, t0, int(k0))[-2:]
                       for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
+    candidates = [m for m in candidates if sol.room(m[2]) and (m[0] == "single" or sol.room(m[5]))]
     if len(candidates) > EXACT_CANDIDATES:   # keep this fallback bounded on big days
         keep = np.random.default_rng(v).choice(len(candidates), EXACT_CANDIDATES, replace=False)
         candidates = [candidates[i] for i in sorted(keep)]

@@ -79,6 +79,20 @@ class Instance:
     def n_visits(self) -> int:
         return len(self.visit_penalty)
 
+    @property
+    def max_route_length(self) -> int:
+        """How many tasks a carer's route can hold: every task must end within a shift,
+        so no more than the shift time over the shortest task (all tasks if some take
+        no time). Keeps the route table small on council days (hundreds of carers)."""
+        T = self.n_tasks
+        positive = self.task_dur[self.task_dur > 0]
+        if T == 0 or len(positive) < T:
+            return max(T, 1)
+        span = np.where(np.isfinite(self.shift_start) & np.isfinite(self.shift_end),
+                        self.shift_end - self.shift_start, 0.0).sum(axis=1)
+        longest = float(span.max(initial=0.0))
+        return int(max(1, min(T, np.floor(longest / positive.min() + 1e-6) + 1)))
+
     def kernel_args(self) -> tuple:
         """The arrays the numba kernels take, in their order (see ``kernels.py``)."""
         return (
@@ -133,7 +147,13 @@ def compile_problem(problem: Problem) -> Instance:
     eligible = np.zeros((T, K), dtype=bool)
     assign_cost = np.zeros((T, K))
 
-    carer_skills = [set(c.skills) for c in problem.carers]
+    # Per-carer facts as arrays, so each task's eligibility and assignment cost over all
+    # carers is a few vector operations (a council day has thousands of tasks x hundreds).
+    skill_bit = {name: 1 << i for i, name in enumerate(dict.fromkeys(
+        [*problem.skills, *(s for c in problem.carers for s in c.skills)]))}
+    carer_mask = np.array([sum(skill_bit[s] for s in set(c.skills)) for c in problem.carers],
+                          dtype=np.int64 if len(skill_bit) < 63 else object)
+    carer_gender = np.array([c.gender.value if c.gender is not None else "" for c in problem.carers])
     for t, (v, part) in enumerate(rows):
         visit = problem.visits[v]
         client = clients[visit.client]
@@ -154,23 +174,28 @@ def compile_problem(problem: Problem) -> Instance:
             task_gap_min[t] = sync.min_gap
             task_gap_max[t] = sync.max_gap
         needed = set(visit.part_skills(part))
-        banned = set(client.banned_carers)
+        if not needed <= skill_bit.keys():
+            ok = np.zeros(K, dtype=bool)   # a skill no carer has
+        else:
+            need = sum(skill_bit[s] for s in needed)
+            ok = np.asarray((need & ~carer_mask) == 0, dtype=bool).reshape(K)
+        for c in client.banned_carers:
+            ok[carer_index[c]] = False
+        if client.gender_requirement is not None:
+            ok &= carer_gender == client.gender_requirement.value
+        ok &= _fits_a_shift(shift_start, shift_end, release, latest, task_dur[t])
+        eligible[t] = ok
+        cost = np.zeros(K)
+        if client.gender_preference is not None:
+            cost += w.gender_preference * (carer_gender != client.gender_preference.value)
+        if client.preferred_carers:
+            cost += w.non_preferred_carer
+            cost[[carer_index[c] for c in client.preferred_carers]] -= w.non_preferred_carer
+        if client.historical_carers:
+            cost += w.continuity
+            cost[[carer_index[c] for c in client.historical_carers]] -= w.continuity
+        assign_cost[t] = cost
         pinned = [carer_index[c] for c in visit.pinned_carers]
-        for k, carer in enumerate(problem.carers):
-            ok = needed <= carer_skills[k] and carer.id not in banned
-            if client.gender_requirement is not None and carer.gender != client.gender_requirement:
-                ok = False
-            if ok and not _fits_a_shift(carer, release, latest, task_dur[t]):
-                ok = False
-            eligible[t, k] = ok
-            cost = 0.0
-            if client.gender_preference is not None and carer.gender != client.gender_preference:
-                cost += w.gender_preference
-            if client.preferred_carers and carer.id not in client.preferred_carers:
-                cost += w.non_preferred_carer
-            if client.historical_carers and carer.id not in client.historical_carers:
-                cost += w.continuity
-            assign_cost[t, k] = cost
         if pinned and (visit.carers_needed == 1 or len(pinned) == 2):
             mask = np.zeros(K, dtype=bool)
             mask[pinned] = True
@@ -226,6 +251,9 @@ def _mode_needed(problem: Problem, mode: TravelMode) -> bool:
     return any(c.travel_mode == mode for c in problem.carers) or any(m.mode == mode for m in problem.travel)
 
 
-def _fits_a_shift(carer, release: float, latest: float, duration: float) -> bool:
-    return any(max(release, s.start) + duration <= s.end + EPS and max(release, s.start) <= latest + EPS
-               for s in carer.shifts)
+def _fits_a_shift(shift_start: np.ndarray, shift_end: np.ndarray, release: float, latest: float,
+                  duration: float) -> np.ndarray:
+    """Which carers have a shift the task can start in and finish within (padding shifts
+    are (INF, -INF), which never fit)."""
+    begin = np.maximum(release, shift_start)
+    return ((begin + duration <= shift_end + EPS) & (begin <= latest + EPS)).any(axis=1)

@@ -6,7 +6,7 @@ from .domain import Problem, Visit
 from .instance import Instance
 from .plan import format_minutes
 
-__all__ = ["unassigned_reason"]
+__all__ = ["structural_reason", "unassigned_reason"]
 
 
 def _window_text(visit: Visit) -> str:
@@ -21,7 +21,7 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
     problem: Problem = inst.problem
     visit = problem.visits[v]
     needed = visit.carers_needed
-    structural = _structural_reason(inst, v)
+    structural = structural_reason(inst, v)
     if structural is not None:
         return structural
     if not visit.mandatory and penalty_beaten:
@@ -39,7 +39,7 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
             "it in without breaking a window, shift, break or working-time limit")
 
 
-def _structural_reason(inst: Instance, v: int) -> str | None:
+def structural_reason(inst: Instance, v: int) -> str | None:
     """A rule that rules the visit out whatever the rest of the plan looks like."""
     problem: Problem = inst.problem
     visit = problem.visits[v]

@@ -42,7 +42,7 @@ class Solution:
     def __init__(self, inst: Instance):
         self.inst = inst
         K, T = inst.n_carers, inst.n_tasks
-        self.R = np.full((K, max(T, 1)), -1, dtype=np.int64)
+        self.R = np.full((K, inst.max_route_length), -1, dtype=np.int64)
         self.L = np.zeros(K, dtype=np.int64)
         self.route_of = np.full(T, -1, dtype=np.int64)
         self.start = np.zeros(T)
@@ -83,6 +83,8 @@ class Solution:
         return self.R[k, : self.L[k]].tolist()
 
     def set_route(self, k: int, tasks: list[int]) -> None:
+        if len(tasks) > self.R.shape[1]:
+            raise ValueError(f"route of carer {k} is full ({len(tasks)} tasks cannot fit in its shifts)")
         for t in self.route(k):
             self.route_of[t] = -1
         self.L[k] = len(tasks)
@@ -107,8 +109,14 @@ class Solution:
             self.route_of[self.R[k, : self.L[k]]] = k
         return self.refresh()
 
+    def room(self, k: int) -> bool:
+        """Whether carer k's route can take one more task (see ``Instance.max_route_length``)."""
+        return self.L[k] < self.R.shape[1]
+
     def insert(self, t: int, k: int, p: int) -> None:
         n = self.L[k]
+        if n >= self.R.shape[1]:
+            raise ValueError(f"route of carer {k} is full ({n} tasks cannot fit in its shifts)")
         self.R[k, p + 1: n + 1] = self.R[k, p:n].copy()
         self.R[k, p] = t
         self.L[k] = n + 1

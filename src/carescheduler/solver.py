@@ -149,10 +149,11 @@ def _pairs(sol: Solution):
 def _preference_cost(sol: Solution) -> float:
     inst = sol.inst
     w = inst.problem.weights
+    clients = {c.id: c for c in inst.problem.clients}
     total = 0.0
     for t, k in zip(*_pairs(sol)):
         visit = inst.problem.visits[inst.task_visit[t]]
-        client = inst.problem.client(visit.client)
+        client = clients[visit.client]
         carer = inst.problem.carers[k]
         if client.gender_preference is not None and carer.gender != client.gender_preference:
             total += w.gender_preference
@@ -168,8 +169,9 @@ def _kpis(sol: Solution) -> KPIs:
     assigned = len(sol.assigned_visits())
     unassigned = sol.unassigned_visits()
     with_history = known = 0
+    clients = {c.id: c for c in problem.clients}
     for t, k in zip(*_pairs(sol)):
-        client = problem.client(problem.visits[inst.task_visit[t]].client)
+        client = clients[problem.visits[inst.task_visit[t]].client]
         if client.historical_carers:
             with_history += 1
             known += problem.carers[k].id in client.historical_carers
