@@ -15,7 +15,8 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapSerializer, WrapValidator, model_validator
 
 __all__ = [
     "BreakRule",
@@ -28,6 +29,7 @@ __all__ = [
     "Shift",
     "Synchronisation",
     "TimeWindow",
+    "TravelEstimate",
     "TravelMatrix",
     "TravelMode",
     "Visit",
@@ -258,13 +260,65 @@ class Visit(_Model):
         return list(dict.fromkeys([*self.skills, *extra]))
 
 
+def _keep_arrays(value: object, handler):
+    """Let a numpy matrix through as a read-only float array.
+
+    A 5,000-location matrix is 25 million numbers: as Python lists it is slow to build
+    and several times heavier, so road matrices stay arrays. Lists are still accepted
+    (and kept) as JSON gives them.
+    """
+    if isinstance(value, np.ndarray):
+        array = np.asarray(value, dtype=np.float64).view()
+        if array.ndim != 2:
+            raise ValueError(f"must be a matrix (2 dimensions), got an array of shape {array.shape}")
+        array.flags.writeable = False  # the caller's own array stays writable; this view does not
+        return array
+    return handler(value)
+
+
+def _lists_for_json(value: object, handler):
+    return handler(value.tolist() if isinstance(value, np.ndarray) else value)
+
+
+MinutesMatrix = Annotated[list[list[float]], WrapValidator(_keep_arrays), WrapSerializer(_lists_for_json)]
+"""Travel minutes as nested lists or a 2-d numpy array; always written as nested lists."""
+
+
 class TravelMatrix(_Model):
     """Travel minutes between locations for one mode; ``minutes[i][j]`` goes from
-    ``Problem.locations[i]`` to ``Problem.locations[j]`` (asymmetric allowed)."""
+    ``Problem.locations[i]`` to ``Problem.locations[j]`` (asymmetric allowed).
+
+    ``minutes`` may be a numpy array (road matrices are); ``estimated`` marks times
+    guessed from coordinates rather than taken from roads or the input.
+    """
 
     mode: TravelMode
-    minutes: list[list[float]]
+    minutes: MinutesMatrix
     estimated: bool = False
+
+    def __eq__(self, other: object) -> bool:
+        # pydantic's field-by-field comparison cannot compare a numpy array with a list
+        if not isinstance(other, TravelMatrix):
+            return NotImplemented
+        return ((self.mode, self.estimated) == (other.mode, other.estimated)
+                and np.array_equal(np.asarray(self.minutes, dtype=float), np.asarray(other.minutes, dtype=float)))
+
+
+class TravelEstimate(_Model):
+    """How travel is estimated from coordinates when a mode has no matrix.
+
+    Straight-line (great-circle) distance times ``detour_factor`` at a door-to-door
+    average speed per mode. Planar x/y coordinates (benchmark data) are already minutes
+    and ignore these settings.
+    """
+
+    detour_factor: float = Field(default=1.3, ge=1.0, le=5.0,
+                                 description="road over straight-line distance (1.3 suits mixed town and country)")
+    drive_kmh: float = Field(default=30.0, gt=0, le=130, description="average driving speed, door to door, km/h")
+    walk_kmh: float = Field(default=4.8, gt=0, le=10, description="average walking pace, km/h")
+
+    def speed_kmh(self, mode: TravelMode) -> float:
+        return self.drive_kmh if mode == TravelMode.drive else self.walk_kmh
 
 
 class ObjectiveWeights(_Model):
@@ -307,6 +361,7 @@ class Problem(_Model):
     clients: list[Client]
     visits: list[Visit]
     travel: list[TravelMatrix] = Field(default_factory=list)
+    travel_estimate: TravelEstimate = Field(default_factory=TravelEstimate)
     weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
 
     @model_validator(mode="after")
@@ -354,12 +409,7 @@ class Problem(_Model):
             if matrix.mode in modes:
                 raise ValueError(f"travel[{i}].mode: a second matrix for mode {matrix.mode.value!r}")
             modes.add(matrix.mode)
-            if len(matrix.minutes) != n or any(len(row) != n for row in matrix.minutes):
-                raise ValueError(f"travel[{i}].minutes: must be {n} x {n} (one row and column per location)")
-            for r, row in enumerate(matrix.minutes):
-                for c, value in enumerate(row):
-                    if not value >= 0:  # also rejects NaN
-                        raise ValueError(f"travel[{i}].minutes[{r}][{c}]: travel time {value} must be >= 0")
+            _check_travel_minutes(f"travel[{i}].minutes", matrix.minutes, n)
         for i, carer in enumerate(self.carers):
             if carer.travel_mode not in modes:
                 by_coordinates = all(_has_coordinates(x) for x in self.locations)
@@ -386,6 +436,21 @@ class Problem(_Model):
 
 def _has_coordinates(location: Location) -> bool:
     return (location.lat is not None and location.lon is not None) or (location.x is not None and location.y is not None)
+
+
+def _check_travel_minutes(field: str, minutes: list[list[float]] | np.ndarray, n: int) -> None:
+    """An ``n x n`` matrix of times >= 0 (no NaN); checked in one pass for big arrays."""
+    if isinstance(minutes, np.ndarray):
+        if minutes.shape != (n, n):
+            raise ValueError(f"{field}: must be {n} x {n} (one row and column per location), "
+                             f"got {minutes.shape[0]} x {minutes.shape[1]}")
+    elif len(minutes) != n or any(len(row) != n for row in minutes):
+        raise ValueError(f"{field}: must be {n} x {n} (one row and column per location), "
+                         f"got {len(minutes)} rows of lengths {sorted({len(row) for row in minutes})}")
+    bad = np.argwhere(~(np.asarray(minutes, dtype=float).reshape(n, n) >= 0))  # also catches NaN
+    if len(bad):
+        r, c = (int(x) for x in bad[0])
+        raise ValueError(f"{field}[{r}][{c}]: travel time {float(minutes[r][c])} must be >= 0")
 
 
 def _check_unique(field: str, ids: list[str]) -> None:

@@ -1,0 +1,49 @@
+"""Travel times estimated from coordinates, for modes that have no matrix.
+
+Geographic coordinates give straight-line (great-circle) distance times a detour factor
+at a door-to-door average speed (``Problem.travel_estimate``); planar x/y coordinates
+(benchmark data) give plain Euclidean distance, taken as minutes. Either way the times
+are a guess, so plans say so (``KPIs.travel_estimated``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..domain import Problem, TravelEstimate, TravelMode
+
+__all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "haversine_km"]
+
+_DEFAULTS = TravelEstimate()
+
+DETOUR_FACTOR = _DEFAULTS.detour_factor
+"""Default road distance over straight-line distance (``TravelEstimate.detour_factor``)."""
+
+SPEED_KMH = {TravelMode.drive: _DEFAULTS.drive_kmh, TravelMode.walk: _DEFAULTS.walk_kmh}
+"""Default door-to-door speeds per mode (``TravelEstimate.drive_kmh`` and ``walk_kmh``)."""
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG), the usual choice for great-circle distances."""
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in km between points given in degrees (numpy broadcasting)."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def estimate_matrix(problem: Problem, mode: TravelMode) -> np.ndarray:
+    """The estimated ``n x n`` travel-minute matrix for ``mode`` over ``problem.locations``."""
+    locations = problem.locations
+    if all(x.lat is not None and x.lon is not None for x in locations):
+        lat = np.array([x.lat for x in locations], dtype=float)
+        lon = np.array([x.lon for x in locations], dtype=float)
+        km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        settings = problem.travel_estimate
+        return km * settings.detour_factor / settings.speed_kmh(mode) * 60.0
+    if all(x.x is not None and x.y is not None for x in locations):
+        x = np.array([p.x for p in locations], dtype=float)
+        y = np.array([p.y for p in locations], dtype=float)
+        return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    raise ValueError(f"no travel matrix for mode {mode.value!r} and locations lack coordinates")
