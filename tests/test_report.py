@@ -1,0 +1,455 @@
+"""The coordinator's HTML report: what it shows, that it escapes, that it scales, and that a
+real browser (Debian's chromium, headless) runs its script and paints a map."""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections import defaultdict
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from problem_factory import carer, client, location, problem_dict, visit
+
+from carescheduler import solve
+from carescheduler.demo import demo_problem
+from carescheduler.domain import Problem
+from carescheduler.errors import InputError
+from carescheduler.formats import read_problem, write_plan, write_problem
+from carescheduler.plan import KPIs, Plan, PlannedVisit, Route, UnassignedVisit
+from carescheduler.report import carer_colour, render_report, write_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+class Page(HTMLParser):
+    """The elements of a rendered report, each with its attributes, its <title> text and its
+    enclosing timeline row (the ``data-carer`` of the nearest ``g.row``)."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.elements: list[dict] = []
+        self._stack: list[dict] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        element = self._record(tag, attrs)
+        self._stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self._record(tag, attrs)
+
+    def handle_endtag(self, tag):
+        while self._stack:
+            if self._stack.pop()["tag"] == tag:
+                break
+
+    def handle_data(self, data):
+        if self._stack:
+            self._stack[-1]["text"] += data
+            if self._stack[-1]["tag"] == "title" and len(self._stack) > 1:
+                self._stack[-2]["title"] += data
+
+    def _record(self, tag, attrs):
+        attributes = dict(attrs)
+        row = next((e["attrs"]["data-carer"] for e in reversed(self._stack)
+                    if e["tag"] == "g" and "row" in e["attrs"].get("class", "").split()), None)
+        element = {"tag": tag, "attrs": attributes, "classes": set(attributes.get("class", "").split()),
+                   "row": row, "text": "", "title": ""}
+        self.elements.append(element)
+        return element
+
+    def find(self, tag: str, cls: str | None = None) -> list[dict]:
+        return [e for e in self.elements if e["tag"] == tag and (cls is None or cls in e["classes"])]
+
+
+def synthetic_plan(problem: Problem, carers: int | None = None, every_nth_unassigned: int = 40) -> Plan:
+    """A plan that is quick to make at any size: visits dealt round the carers in window order.
+
+    It ignores travel and skills (the report draws what it is given); double-handed visits
+    go to two carers at the same start, and every n-th visit is left unassigned.
+    """
+    pool = [c.id for c in problem.carers[:carers]]
+    free_at = {c: 0.0 for c in pool}
+    routes: dict[str, list[PlannedVisit]] = defaultdict(list)
+    unassigned = []
+    turn = 0
+    for n, v in enumerate(sorted(problem.visits, key=lambda v: (v.window.start, v.id))):
+        if n % every_nth_unassigned == every_nth_unassigned - 1:
+            unassigned.append(UnassignedVisit(visit=v.id, reason=f"synthetic reason for {v.id}"))
+            continue
+        team = [pool[(turn + i) % len(pool)] for i in range(v.carers_needed)]
+        turn += v.carers_needed
+        start = max([v.window.start] + [free_at[c] + 10 for c in team])
+        for part, c in enumerate(team):
+            partner = team[1 - part] if len(team) == 2 else None
+            routes[c].append(PlannedVisit(visit=v.id, part=part, client=v.client, start=start,
+                                          end=start + v.duration, travel_before=10, partner=partner))
+            free_at[c] = start + v.duration
+    plan_routes = [Route(carer=c, visits=vs, leave_home=vs[0].start - 10, return_home=vs[-1].end + 10,
+                         travel_minutes=10.0 * (len(vs) + 1),
+                         working_minutes=sum(p.end - p.start + 10 for p in vs) + 10)
+                   for c, vs in routes.items()]
+    assigned = len(problem.visits) - len(unassigned)
+    kpis = KPIs(visits_total=len(problem.visits), visits_assigned=assigned, mandatory_unassigned=len(unassigned),
+                coverage=assigned / len(problem.visits), travel_estimated=True)
+    return Plan(problem=problem.name, routes=plan_routes, unassigned=unassigned, kpis=kpis,
+                solver={"status": "synthetic"})
+
+
+def planned_pairs(plan: Plan) -> int:
+    """Double-handed visits whose two parts are both on routes."""
+    parts = defaultdict(int)
+    for route in plan.routes:
+        for pv in route.visits:
+            if pv.partner is not None:
+                parts[pv.visit] += 1
+    return sum(1 for n in parts.values() if n == 2)
+
+
+def legend_carers(page: Page) -> dict[str, str]:
+    """The legend's ``data-pick`` index of each carer (its button's title is the carer id here)."""
+    return {e["attrs"]["title"]: e["attrs"]["data-pick"] for e in page.elements
+            if e["tag"] == "button" and "data-pick" in e["attrs"]}
+
+
+@pytest.fixture(scope="module")
+def solved() -> tuple[Problem, Plan]:
+    problem = demo_problem()
+    return problem, solve(problem, time_limit=5, seed=0, max_iterations=20)
+
+
+# -- what the page shows ------------------------------------------------------------------------
+
+def test_one_run_colour_per_carer_with_visits(solved):
+    problem, plan = solved
+    page = Page(render_report(problem, plan))
+    working = [r.carer for r in plan.routes if r.visits]
+    runs = page.find("polyline", "run")
+    assert len(runs) == len(working)
+    assert len({r["attrs"]["stroke"] for r in runs}) == len(working)
+    assert set(legend_carers(page)) == set(working)
+    # a carer's run, home squares and timeline blocks carry the same index and colour
+    run_colour = {r["attrs"]["data-carer"]: r["attrs"]["stroke"] for r in runs}
+    assert set(run_colour) == set(legend_carers(page).values())
+    for home in page.find("rect", "home"):
+        assert home["attrs"]["fill"] == run_colour[home["attrs"]["data-carer"]]
+    for block in page.find("rect", "visit"):
+        if block["row"] is not None:
+            assert block["attrs"]["fill"] == run_colour[block["row"]]
+
+
+def test_every_planned_visit_is_in_its_carers_timeline_row(solved):
+    problem, plan = solved
+    page = Page(render_report(problem, plan))
+    index = legend_carers(page)
+    blocks = page.find("rect", "visit")
+    drawn = {(b["row"], b["title"].split(" · ")[0]) for b in blocks if b["row"] is not None}
+    expected = {(index[r.carer], pv.visit) for r in plan.routes for pv in r.visits}
+    assert drawn == expected
+    assert len([b for b in blocks if b["row"] is not None]) == len(expected)
+    # late starts are marked, and only those
+    visits = {v.id: v for v in problem.visits}
+    late = {(index[r.carer], pv.visit) for r in plan.routes for pv in r.visits
+            if visits[pv.visit].target is not None and pv.start > visits[pv.visit].target.end + 0.01}
+    assert {(b["row"], b["title"].split(" · ")[0]) for b in blocks if "is-late" in b["classes"]} == late
+
+
+def test_rows_are_in_order_of_first_start(solved):
+    problem, plan = solved
+    page = Page(render_report(problem, plan))
+    index = legend_carers(page)
+    first = {index[r.carer]: r.visits[0].start for r in plan.routes if r.visits}
+    rows = [e["attrs"]["data-carer"] for e in page.find("g", "row")]
+    assert [first[k] for k in rows] == sorted(first.values())
+
+
+def test_double_ups_link_their_two_parts(solved):
+    problem, plan = solved
+    assert planned_pairs(plan) > 0, "the demo day should have a double-handed visit planned"
+    page = Page(render_report(problem, plan))
+    groups = defaultdict(list)
+    for block in page.find("rect", "pair"):
+        if "data-pair" in block["attrs"]:
+            groups[block["attrs"]["data-pair"]].append(block)
+    assert sum(1 for g in groups.values() if len(g) == 2) == planned_pairs(plan)
+    for parts in groups.values():
+        assert len({p["row"] for p in parts}) == len(parts)  # two different carers
+
+
+def test_unassigned_visits_are_listed_with_their_reasons():
+    problem = demo_problem(clients=30, carers=6)
+    plan = synthetic_plan(problem, every_nth_unassigned=5)
+    page = Page(render_report(problem, plan))
+    reasons = [e["text"] for e in page.elements if e["tag"] == "td" and "reason" in e["classes"]]
+    assert sorted(reasons) == sorted(u.reason for u in plan.unassigned)
+    assert len(plan.unassigned) >= 5
+
+
+def test_estimated_travel_notice_only_when_flagged(solved):
+    problem, plan = solved
+    flagged = plan.model_copy(update={"kpis": plan.kpis.model_copy(update={"travel_estimated": True})})
+    plain = plan.model_copy(update={"kpis": plan.kpis.model_copy(update={"travel_estimated": False})})
+    assert "Travel times are estimated" in render_report(problem, flagged)
+    assert "Travel times are estimated" not in render_report(problem, plain)
+
+
+def test_header_shows_problem_and_solver(solved):
+    problem, plan = solved
+    page = Page(render_report(problem, plan, title="Tuesday rota"))
+    assert page.find("h1")[0]["text"] == "Tuesday rota"
+    header = " ".join(e["text"] for e in page.elements if e["tag"] in ("p", "dt", "dd"))
+    assert problem.name in header
+    for key, value in plan.solver.items():
+        assert key.replace("_", " ") in header
+        if isinstance(value, str):
+            assert value in header
+
+
+def test_user_text_is_escaped():
+    nasty = '<img src=x onerror=alert(1)>&"\''
+    data = problem_dict(
+        locations=[location("o", 0, 0), location("a", 10, 0), location("b", 0, 10)],
+        carers=[carer(f"c{nasty}", start="o", name=f"Ann {nasty}")],
+        clients=[client(f"cl{nasty}", "a", name=f"Bea {nasty}"), client("cl2", "b")],
+        visits=[visit(f"v{nasty}", f"cl{nasty}", start=480, end=600), visit("v2", "cl2", start=480, end=600)],
+        name=f"day {nasty}",
+    )
+    problem = Problem.model_validate(data)
+    plan = Plan(problem=problem.name, routes=[Route(
+        carer=f"c{nasty}", visits=[PlannedVisit(visit=f"v{nasty}", client=f"cl{nasty}", start=490, end=520,
+                                                travel_before=10)],
+        leave_home=480, return_home=530, travel_minutes=20)],
+        unassigned=[UnassignedVisit(visit="v2", reason=f"because {nasty}</td></tr></table><script>x()</script>")],
+        solver={f"k{nasty}": nasty})
+    text = render_report(problem, plan, title=f"T {nasty}", attribution=f"© {nasty}")
+    assert "<img" not in text and "<script>x()" not in text
+    assert text.count("<script>") == 1      # only the report's own
+    page = Page(text)
+    # the text survives escaping intact: the browser shows exactly what the user typed
+    assert page.find("h1")[0]["text"] == f"T {nasty}"
+    assert any(e["title"].startswith(f"v{nasty} · Bea {nasty}") for e in page.find("rect", "visit"))
+    assert [e["text"] for e in page.elements if "reason" in e["classes"]] == [plan.unassigned[0].reason]
+    assert any(e["text"] == f"© {nasty}" for e in page.elements if "credit" in e["classes"])
+    assert any(e["text"] == nasty for e in page.elements if e["tag"] == "dd")
+
+
+def test_roads_are_drawn_and_far_away_roads_left_out():
+    problem = demo_problem(clients=20, carers=4)
+    plan = synthetic_plan(problem)
+    lats = [loc.lat for loc in problem.locations]
+    lons = [loc.lon for loc in problem.locations]
+    inside = [(min(lons), min(lats)), (max(lons), max(lats))]
+    far = [(min(lons) + 5, min(lats) + 5), (max(lons) + 5, max(lats) + 5)]
+    page = Page(render_report(problem, plan, roads=[inside, far, inside]))
+    assert len(page.find("polyline", "road")) == 2
+
+
+def test_a_plan_of_another_day_is_rejected():
+    problem = demo_problem(clients=10, carers=3)
+    plan = synthetic_plan(problem)
+    stranger = plan.model_copy(deep=True)
+    stranger.routes[0].carer = "nobody-here"
+    with pytest.raises(InputError, match="unknown carer 'nobody-here'"):
+        render_report(problem, stranger)
+    stranger = plan.model_copy(deep=True)
+    stranger.routes[-1].visits[0].visit = "no-such-visit"
+    with pytest.raises(InputError, match="unknown visit 'no-such-visit'"):
+        render_report(problem, stranger)
+
+
+def test_palette_keeps_forty_carers_apart():
+    """Any two of the first 40 colours differ clearly in hue or in lightness; 400 are all different."""
+    def hsl(index):
+        hue, _, lightness = carer_colour(index)[4:-1].replace("%", "").split(",")
+        return float(hue), float(lightness)
+
+    colours = [hsl(i) for i in range(40)]
+    for i in range(40):
+        for j in range(i + 1, 40):
+            hue_gap = abs(colours[i][0] - colours[j][0])
+            hue_gap = min(hue_gap, 360 - hue_gap)
+            assert hue_gap >= 15 or abs(colours[i][1] - colours[j][1]) >= 6, (i, j)
+    assert len({carer_colour(i) for i in range(400)}) == 400
+
+
+def test_a_council_day_renders_quickly_and_stays_small():
+    problem = demo_problem(clients=1900, carers=400)
+    plan = synthetic_plan(problem)
+    assert len(problem.visits) > 4500
+    started = time.perf_counter()
+    text = render_report(problem, plan)
+    seconds = time.perf_counter() - started
+    size = len(text.encode())
+    assert size / len(problem.visits) < 1200, f"{size / 1e6:.1f} MB for {len(problem.visits)} visits"
+    assert seconds < 10, f"{seconds:.1f} s to render"
+    page = Page(text)
+    assert len(page.find("g", "row")) == len([r for r in plan.routes if r.visits])
+
+
+# -- command line -------------------------------------------------------------------------------
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "carescheduler", *args], capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_report_command_writes_the_page_and_rejects_bad_input(tmp_path):
+    problem = demo_problem(clients=12, carers=4)
+    plan = synthetic_plan(problem)
+    write_problem(problem, tmp_path / "day.json")
+    write_plan(plan, tmp_path / "plan.json")
+    out = tmp_path / "report.html"
+    ok = run_cli("report", str(tmp_path / "day.json"), str(tmp_path / "plan.json"), "--out", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert out.read_text(encoding="utf-8") == render_report(problem, plan)
+
+    missing = run_cli("report", str(tmp_path / "day.json"), str(tmp_path / "nope.json"), "--out", str(out))
+    assert missing.returncode == 2
+    assert "nope.json" in missing.stderr and "Traceback" not in missing.stderr
+
+    other = demo_problem(clients=12, carers=2)
+    write_problem(other, tmp_path / "other.json")
+    wrong = run_cli("report", str(tmp_path / "other.json"), str(tmp_path / "plan.json"), "--out", str(out))
+    assert wrong.returncode == 2
+    assert "unknown" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_report_of_an_imported_solution_recomputes_its_figures(tmp_path):
+    """An iolab solution carries no KPIs; the page shows the validator's instead of zeros."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
+    instance = fixtures / "InstanzCPLEX_HCSRP_10_1.txt.gz"
+    solution = next(fixtures.glob("sol-InstanzCPLEX_HCSRP_10_1*.json*"))
+    out = tmp_path / "report.html"
+    result = run_cli("report", str(instance), str(solution), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    visits = len(read_problem(instance).visits)
+    notes = [e["text"] for e in Page(out.read_text(encoding="utf-8")).elements if "s" in e["classes"]]
+    assert f"{visits:,} of {visits:,} visits planned" in notes
+
+
+def test_demo_writes_its_report(tmp_path):
+    result = run_cli("demo", "--time-limit", "0", "--out", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    plan = json.loads((tmp_path / "demo-plan.json").read_text())
+    assert len(Page(text).find("polyline", "run")) == len([r for r in plan["routes"] if r["visits"]])
+
+
+# -- a real browser -------------------------------------------------------------------------------
+
+def png_rgb(path: Path) -> np.ndarray:
+    """Decode an 8-bit RGB/RGBA, non-interlaced PNG (what chromium writes) into an (h, w, 3) array."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, chunks, header = 8, [], None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", data[pos + 8:pos + 8 + length])
+        elif kind == b"IDAT":
+            chunks.append(data[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    width, height, depth, colour_type, _, _, interlace = header
+    assert depth == 8 and colour_type in (2, 6) and interlace == 0, header
+    bpp = 3 if colour_type == 2 else 4
+    raw = np.frombuffer(zlib.decompress(b"".join(chunks)), dtype=np.uint8).reshape(height, 1 + width * bpp)
+    out = np.zeros((height, width * bpp), dtype=np.uint8)
+    prior = np.zeros(width * bpp, dtype=np.int64)
+    for r in range(height):
+        kind, line = int(raw[r, 0]), raw[r, 1:].astype(np.int64)
+        if kind == 0:
+            row = line
+        elif kind == 1:
+            row = np.cumsum(line.reshape(-1, bpp), axis=0).reshape(-1) & 255
+        elif kind == 2:
+            row = (line + prior) & 255
+        else:  # average and Paeth depend on the left neighbour: byte by byte
+            cur, up = line.tolist(), prior.tolist()
+            for i in range(len(cur)):
+                a = cur[i - bpp] if i >= bpp else 0
+                if kind == 3:
+                    cur[i] = (cur[i] + ((a + up[i]) >> 1)) & 255
+                    continue
+                b, c = up[i], (up[i - bpp] if i >= bpp else 0)
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                cur[i] = (cur[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            row = np.array(cur, dtype=np.int64)
+        out[r] = row
+        prior = row
+    return out.reshape(height, width, bpp)[:, :, :3]
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--no-first-run", f"--user-data-dir={profile}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False,
+                          preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
+
+
+HOVER_PROBE = """<script>
+(function () {
+  var body = document.body, over = function (el) { el.dispatchEvent(new MouseEvent("mouseover", {bubbles: true})); };
+  var part = document.querySelector("rect.pair[data-pair]"), key = part.getAttribute("data-pair");
+  over(part);
+  body.setAttribute("data-probe-linked", document.querySelectorAll('rect.link[data-pair="' + key + '"]').length);
+  body.setAttribute("data-probe-lines", document.querySelectorAll("#links line").length);
+  var tip = document.getElementById("tip");
+  body.setAttribute("data-probe-tip", tip.hidden ? "" : tip.textContent);
+  body.setAttribute("data-probe-visit", (part.getAttribute("data-tip") || "").split(" · ")[0]);
+  over(document.querySelector(".legend [data-pick]"));
+  body.setAttribute("data-probe-focus", [document.querySelectorAll(".run.on").length,
+    document.querySelectorAll(".row.on").length, body.classList.contains("focus") ? 1 : 0].join(","));
+})();
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium; `make test` "
+                                               "installs it when run as root)")
+def test_in_a_headless_browser_the_script_runs_and_the_map_is_painted(solved, tmp_path):
+    problem, plan = solved
+    page = tmp_path / "report.html"
+    write_report(problem, plan, page, attribution="© OpenStreetMap contributors")
+
+    dom = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    body = next(e for e in Page(dom.stdout).elements if e["tag"] == "body")
+    assert body["attrs"].get("data-ready") == "1", "the report's script did not finish"
+    assert body["attrs"].get("data-linked-pairs") == str(planned_pairs(plan))
+
+    # hover a double-up and a legend entry, as a coordinator would, and read back what changed
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", HOVER_PROBE + "</body>"), encoding="utf-8")
+    dom = chromium("--dump-dom", probed.as_uri(), profile=tmp_path / "profile")
+    body = next(e for e in Page(dom.stdout).elements if e["tag"] == "body")
+    assert body["attrs"].get("data-probe-linked") == "2"        # both halves outlined
+    assert body["attrs"].get("data-probe-lines") == "1"         # and joined by a line
+    doubles = {pv.visit for route in plan.routes for pv in route.visits if pv.partner is not None}
+    assert body["attrs"].get("data-probe-visit") in doubles
+    assert body["attrs"].get("data-probe-tip", "").startswith(body["attrs"]["data-probe-visit"] + " · ")  # tooltip
+    assert body["attrs"].get("data-probe-focus") == "1,1,1"     # one run, one row, the page dimmed
+
+    shot = tmp_path / "report.png"
+    result = chromium(f"--screenshot={shot}", "--window-size=1400,1000", page.as_uri(), profile=tmp_path / "profile")
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    pixels = png_rgb(shot)
+    assert pixels.shape == (1000, 1400, 3)
+    # the runs are painted: many strongly coloured pixels, spread over many hues
+    rgb = pixels.reshape(-1, 3).astype(float) / 255
+    vivid = rgb[(rgb.max(axis=1) - rgb.min(axis=1)) > 0.35]
+    assert len(vivid) > 5000, f"only {len(vivid)} coloured pixels"
+    hues = np.array([colorsys.rgb_to_hsv(*p)[0] for p in vivid[:: max(1, len(vivid) // 5000)]])
+    buckets = np.bincount((hues * 12).astype(int) % 12, minlength=12)
+    assert (buckets > len(hues) / 200).sum() >= 8, buckets
