@@ -21,16 +21,17 @@ __all__ = ["insert_visits"]
 PAIR_CANDIDATES = 8
 MAX_RETRIES = 3
 EXACT_CANDIDATES = 256
-BATCH = 120
+BATCH = 60
 """Past this many pending visits, visits are inserted in batches in order of their window."""
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
-                  noise: float = 0.0, deadline: float | None = None) -> list[int]:
+                  noise: float = 0.0, deadline: float | None = None, exact=None) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
-    Past ``deadline`` (a ``time.monotonic()`` value) the slow exact pricing is skipped,
-    so a search keeps its time limit; the quick pricing always runs.
+    A visit the kernels cannot place gets the slow exact pricing if it is in ``exact``
+    (every visit when None), and only before ``deadline`` (a ``time.monotonic()``
+    value), so a search keeps its time limit; the quick pricing always runs.
     """
     inst = sol.inst
     pending = [int(v) for v in visits]
@@ -42,7 +43,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         ordered = [pending[i] for i in np.argsort(opens, kind="stable")]
         left_out = []
         for b in range(0, len(ordered), BATCH):
-            left_out += insert_visits(sol, ordered[b: b + BATCH], rng, regret, noise, deadline)
+            left_out += insert_visits(sol, ordered[b: b + BATCH], rng, regret, noise, deadline, exact)
         return left_out
     args = inst.kernel_args()
     K = inst.n_carers
@@ -90,7 +91,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             best_move = ("single", t0, int(k0), int(p0))
         else:
             best_move = ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
-        if best_move is None and (deadline is None or time.monotonic() < deadline):
+        if best_move is None and (exact is None or v in exact) and (deadline is None or time.monotonic() < deadline):
             best_cost, best_move = _exact_best(sol, v, deadline)
         if best_move is None or best_cost > inst.visit_penalty[v]:
             left_out.append(v)
@@ -143,25 +144,26 @@ def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:
 def _exact_best(sol: Solution, v: int, deadline: float | None = None):
     """Price a visit by re-timing the whole plan for each candidate placement.
 
-    Slower than the kernels but exact: it follows pushes through synchronised partners,
-    which the fast pricing refuses. Used only for visits the fast pricing cannot place.
+    Slower than the kernels but exact for every knock-on (breaks moving, partners
+    pushed in turn), so it can place a visit the kernels' pricing turned down. Used only
+    for visits the kernels cannot place.
     """
     inst = sol.inst
     base = sol.total
     t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
-    carers0 = np.flatnonzero(inst.eligible[t0])
+    carers0 = [int(k) for k in np.flatnonzero(inst.eligible[t0]) if sol.room(k)]
     best_cost, best_move = INF, None
     trial = sol.copy()
     if t1 < 0:
-        candidates = [(("single", t0, int(k), p)) for k in carers0 for p in _natural_positions(sol, t0, int(k))]
+        candidates = [("single", t0, k, p) for k in carers0 for p in _natural_positions(sol, t0, k)]
     else:
-        carers1 = np.flatnonzero(inst.eligible[t1])
+        carers1 = [int(k) for k in np.flatnonzero(inst.eligible[t1]) if sol.room(k)]
         pin = int(inst.task_pin[t0])
-        candidates = [("pair", t0, int(k0), p0, t1, int(k1), p1)
+        at0 = {k: _natural_positions(sol, t0, k)[-2:] for k in carers0}
+        at1 = {k: _natural_positions(sol, t1, k)[-2:] for k in carers1}
+        candidates = [("pair", t0, k0, p0, t1, k1, p1)
                       for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
-                      for p0 in _natural_positions(sol, t0, int(k0))[-2:]
-                      for p1 in _natural_positions(sol, t1, int(k1))[-2:]]
-    candidates = [m for m in candidates if sol.room(m[2]) and (m[0] == "single" or sol.room(m[5]))]
+                      for p0 in at0[k0] for p1 in at1[k1]]
     if len(candidates) > EXACT_CANDIDATES:   # keep this fallback bounded on big days
         keep = np.random.default_rng(v).choice(len(candidates), EXACT_CANDIDATES, replace=False)
         candidates = [candidates[i] for i in sorted(keep)]

@@ -88,6 +88,12 @@ def schedule(R, L, route_of, brk, start, lb, hold, A):
 
     ``hold`` is an extra release per task (-INF when none), used to start a day later.
     """
+    return _schedule(R, L, route_of, brk, start, lb, hold, A) == -1
+
+
+@njit(cache=True)
+def _schedule(R, L, route_of, brk, start, lb, hold, A):
+    """``schedule``, saying which carer's route broke a rule (-1: none, -2: no fixed point)."""
     task_release = A[2]
     partner = A[6]
     gmin = A[7]
@@ -102,7 +108,7 @@ def schedule(R, L, route_of, brk, start, lb, hold, A):
             if dirty[k]:
                 dirty[k] = False
                 if not _forward(k, R, L, lb, start, brk, A):
-                    return False
+                    return k
         changed = False
         for t in range(T):
             p = partner[t]
@@ -119,8 +125,8 @@ def schedule(R, L, route_of, brk, start, lb, hold, A):
                 dirty[route_of[t]] = True
                 changed = True
         if not changed:
-            return True
-    return False
+            return -1
+    return -2
 
 
 @njit(cache=True)
@@ -205,15 +211,44 @@ def _latest_first_start(k, R, L, start, A):
 
 
 @njit(cache=True)
+def _break_slot(k, R, L, start, A):
+    """Between which two visits carer k's break pushes the next visit least (-1: none
+    within the break window)."""
+    task_loc = A[0]
+    task_dur = A[1]
+    tr = A[19][A[9][k]]
+    best_i = -1
+    best_push = INF
+    for i in range(L[k] - 1):
+        t = R[k, i]
+        u = R[k, i + 1]
+        end = start[t] + task_dur[t]
+        if end > A[18][k] + EPS:
+            continue
+        ready = end + tr[task_loc[t], task_loc[u]] + A[16][k]
+        if ready < A[17][k] + A[16][k]:
+            ready = A[17][k] + A[16][k]
+        push = ready - start[u]
+        if push < best_push:
+            best_push = push
+            best_i = i
+    return best_i
+
+
+@njit(cache=True)
+def _lacks_break(k, R, L, start, brk, A):
+    return brk[k] < 0 and needs_break(k, R, L, start, A) and break_gap(k, R, L, start, A) < 0
+
+
+@njit(cache=True)
 def schedule_with_breaks(R, L, route_of, brk, start, lb, hold, A):
     """Schedule, then give every carer on a long day a break, pushing visits if needed.
 
+    Breaks that fit in no gap are first all placed at once (one re-timing for the
+    whole day, which matters with hundreds of carers); if that fails, carer by carer.
     When no break fits, the carer's day is started as late as the rest of it allows,
     which shortens it and may make the break unnecessary.
     """
-    task_loc = A[0]
-    task_dur = A[1]
-    travel = A[19]
     K = L.shape[0]
     for k in range(K):
         brk[k] = -1
@@ -222,30 +257,45 @@ def schedule_with_breaks(R, L, route_of, brk, start, lb, hold, A):
     if not schedule(R, L, route_of, brk, start, lb, hold, A):
         return False
     tried_late = np.zeros(K, dtype=np.bool_)
+    placed_now = np.zeros(K, dtype=np.bool_)
     for _ in range(6):
         all_ok = True
+        n_placed = 0
         for k in range(K):
-            if brk[k] >= 0 or not needs_break(k, R, L, start, A):
-                continue
-            if break_gap(k, R, L, start, A) >= 0:
+            placed_now[k] = False
+            if not _lacks_break(k, R, L, start, brk, A):
                 continue
             all_ok = False
-            tr = travel[A[9][k]]
-            best_i = -1
-            best_push = INF
-            for i in range(L[k] - 1):
-                t = R[k, i]
-                u = R[k, i + 1]
-                end = start[t] + task_dur[t]
-                if end > A[18][k] + EPS:
-                    continue
-                ready = end + tr[task_loc[t], task_loc[u]] + A[16][k]
-                if ready < A[17][k] + A[16][k]:
-                    ready = A[17][k] + A[16][k]
-                push = ready - start[u]
-                if push < best_push:
-                    best_push = push
-                    best_i = i
+            i = _break_slot(k, R, L, start, A)
+            if i >= 0:
+                brk[k] = i
+                placed_now[k] = True
+                n_placed += 1
+        if all_ok:
+            return True
+        while n_placed:
+            failed = _schedule(R, L, route_of, brk, start, lb, hold, A)
+            if failed == -1:
+                break
+            # Take out the break of the route that failed (or every new one if the
+            # failure is elsewhere) and try the rest again; the carers taken out are
+            # handled one by one below.
+            if failed >= 0 and placed_now[failed]:
+                brk[failed] = -1
+                placed_now[failed] = False
+                n_placed -= 1
+            else:
+                for k in range(K):
+                    if placed_now[k]:
+                        brk[k] = -1
+                        placed_now[k] = False
+                n_placed = 0
+        if n_placed == 0 and not schedule(R, L, route_of, brk, start, lb, hold, A):
+            return False
+        for k in range(K):
+            if not _lacks_break(k, R, L, start, brk, A):
+                continue
+            best_i = _break_slot(k, R, L, start, A)
             placed = False
             if best_i >= 0:
                 brk[k] = best_i
@@ -261,10 +311,8 @@ def schedule_with_breaks(R, L, route_of, brk, start, lb, hold, A):
                 hold[first] = _latest_first_start(k, R, L, start, A)
                 if not schedule(R, L, route_of, brk, start, lb, hold, A):
                     return False
-        if all_ok:
-            return True
     for k in range(K):
-        if brk[k] < 0 and needs_break(k, R, L, start, A) and break_gap(k, R, L, start, A) < 0:
+        if _lacks_break(k, R, L, start, brk, A):
             return False
     return True
 

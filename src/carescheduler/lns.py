@@ -23,6 +23,9 @@ from .solution import Solution
 
 __all__ = ["LNSSettings", "Progress", "initial_temperature", "large_neighbourhood_search"]
 
+EXACT_RETRY = 0.1
+"""Chance per iteration that a visit left out before gets the exact pricing again."""
+
 
 @dataclass
 class Progress:
@@ -107,10 +110,14 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             for v in removed:
                 trial.remove_visit(int(v))
             trial.refresh()
-            pending = list(dict.fromkeys([*map(int, removed), *map(int, trial.unassigned_visits())]))
+            left = [int(v) for v in trial.unassigned_visits() if v not in set(map(int, removed))]
+            pending = list(dict.fromkeys([*map(int, removed), *left]))
             rng.shuffle(pending)
+            # Visits that stayed out last time rarely fit now: the slow exact pricing is
+            # tried on them only now and then, or a short-staffed day stalls the search.
+            exact = set(map(int, removed)) | {v for v in left if rng.random() < EXACT_RETRY}
             insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random(),
-                          deadline=deadline)
+                          deadline=deadline, exact=exact)
         if not trial.feasible:
             continue
         delta = trial.total - current.total
