@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from carescheduler.formats import read_problem
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
 A1 = FIXTURES / "InstanzCPLEX_HCSRP_10_1.txt.gz"
 A1_SOLUTION = next(FIXTURES.glob("sol-InstanzCPLEX_HCSRP_10_1*.json*"), None)
+LAUF = FIXTURES.parent / "osm" / "lauf-20200115.drive.osm.bz2"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -73,8 +76,30 @@ def test_demo_runs_and_its_plan_validates(tmp_path):
     result = run("demo", "--time-limit", "2", "--json", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert last_json(result.stdout)["feasible"] is True
-    check = run("validate", str(tmp_path / "demo-problem.json"), str(tmp_path / "demo-plan.json"))
+    check = run("validate", str(tmp_path / "demo-problem.json.gz"), str(tmp_path / "demo-plan.json"))
     assert check.returncode == 0, check.stdout
+    assert (tmp_path / "report.html").stat().st_size > 0
+
+
+def test_generate_writes_a_day_on_the_roads_that_solves(tmp_path):
+    out = tmp_path / "day.json.gz"
+    result = run("generate", "--osm", str(LAUF), "--visits", "30", "--carers", "4", "--seed", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    problem = read_problem(out)
+    assert len(problem.visits) == 30 and len(problem.carers) == 4
+    assert {m.mode.value for m in problem.travel} >= {c.travel_mode.value for c in problem.carers}
+    assert not any(m.estimated for m in problem.travel)
+    solved = run("solve", str(out), "--time-limit", "5", "--iterations", "20", "--json")
+    assert solved.returncode == 0, solved.stderr
+    assert last_json(solved.stdout)["feasible"] is True
+
+
+def test_generate_names_a_missing_road_file(tmp_path):
+    result = run("generate", "--osm", str(tmp_path / "nowhere.osm"), "--visits", "5", "--carers", "1",
+                 "--out", str(tmp_path / "x.json"))
+    assert result.returncode == 2
+    assert "nowhere.osm" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.json").exists()
 
 
 def test_same_seed_and_iterations_give_the_same_plan(tmp_path):

@@ -107,6 +107,8 @@ def solve(
                                           help="stop after N search iterations: the same seed gives the same plan"),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
     iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
+    roads: Path | None = typer.Option(None, "--roads", help="road file (.osm, .osm.bz2, .graphml) for travel times"),
+    walk_roads: Path | None = typer.Option(None, "--walk-roads", help="road file for walkers (default: --roads)"),
     as_json: bool = typer.Option(False, "--json", help="end with one JSON line: feasible, cost, unassigned, seconds"),
 ) -> None:
     """Plan a day and print the plan's summary."""
@@ -116,6 +118,8 @@ def solve(
     started = time.monotonic()
     try:
         problem = read_problem(instance, format.value)
+        if roads is not None or walk_roads is not None:
+            problem = _with_roads(problem, roads, walk_roads)
     except (InputError, OSError) as e:
         _fail(str(e))
     plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations)
@@ -136,6 +140,46 @@ def solve(
         for v in report.violations:
             err.print(f"violation [{v.code}] {v.message}", highlight=False)
         raise typer.Exit(1)
+
+
+def _with_roads(problem, roads: Path | None, walk_roads: Path | None):
+    """The problem with road travel times (cached on disk) for the modes given files."""
+    from .travel import road_travel
+
+    files = {}
+    if roads is not None:
+        files["drive"] = roads
+    if walk_roads is not None or roads is not None:
+        files["walk"] = walk_roads or roads
+    return road_travel(problem, files)
+
+
+@app.command()
+def generate(
+    osm: Path = typer.Option(..., "--osm", help="road file (.osm, .osm.bz2, .graphml) the day is placed on"),
+    visits: int = typer.Option(400, "--visits", min=1, help="calls in the day"),
+    carers: int = typer.Option(32, "--carers", min=1, help="carers on shift (about one per 12 calls)"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "--out", help="where to write the problem (native JSON; .gz compresses)"),
+    walk_osm: Path | None = typer.Option(None, "--walk-osm", help="road file for walkers (default: --osm)"),
+    travel: bool = typer.Option(True, "--travel/--no-travel",
+                                help="store road travel matrices (--no-travel: add them at solve time with --roads)"),
+    name: str | None = typer.Option(None, "--name", help="problem name"),
+) -> None:
+    """Make a realistic council care day on real roads (assumptions: carescheduler.generator)."""
+    from .formats import write_problem
+    from .generator import generate_from_roads
+
+    try:
+        problem = generate_from_roads(osm, visits, carers, seed, walk_file=walk_osm, travel=travel, name=name)
+        write_problem(problem, out)
+    except (InputError, OSError, ValueError) as e:
+        _fail(str(e))
+    doubles = sum(v.carers_needed == 2 for v in problem.visits)
+    walkers = sum(c.travel_mode.value == "walk" for c in problem.carers)
+    print(f"{out}: {len(problem.visits)} visits ({doubles} double-handed) for {len(problem.clients)} "
+                    f"clients, {len(problem.carers)} carers ({walkers} walk), "
+                    f"{len(problem.locations)} locations; travel {'on roads' if travel else 'left out'}")
 
 
 @app.command()
@@ -168,29 +212,79 @@ def validate(
 
 
 @app.command()
+def report(
+    instance: Path = typer.Argument(..., help="the problem the plan is for"),
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="a native plan JSON or an iolab solution JSON"),
+    out: Path = typer.Option(Path("report.html"), "--out", help="the HTML file to write"),
+    format: Format = typer.Option(Format.auto, "--format", help="problem format (detected by default)"),
+    title: str | None = typer.Option(None, "--title", help="the page's heading (default: the problem's name)"),
+) -> None:
+    """Write the coordinator's report of a plan: one HTML page with a map, timelines, KPIs and unassigned visits."""
+    from .formats import read_plan, read_problem
+    from .report import write_report
+    from .validator import validate as run_validator
+
+    try:
+        problem = read_problem(instance, format.value)
+        plan = read_plan(problem, plan_file)
+        if plan.kpis.visits_total == 0 and problem.visits:  # imported plans carry no figures: recompute them
+            check = run_validator(problem, plan)
+            plan = plan.model_copy(update={"kpis": check.kpis, "cost": check.cost})
+        write_report(problem, plan, out, title=title)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    print(f"wrote {out}")
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+MEDIUM_SCENARIO = FIXTURES / "scenarios" / "medium.json.gz"
+"""The demo's day when run from a checkout: ~400 calls on the Liechtenstein roads."""
+MEDIUM_ROADS = FIXTURES / "osm" / "liechtenstein-20150727.drive.osm.bz2"
+
+
+def _road_lines(path: Path):
+    from .travel.roads import RoadNetwork
+
+    return RoadNetwork.load(path, "drive").polylines()
+
+
+@app.command()
 def demo(
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
     seed: int = typer.Option(0, "--seed"),
-    out: Path | None = typer.Option(None, "--out", help="also write the demo problem and plan here (a folder)"),
+    workers: int = typer.Option(1, "--workers", min=1, help="cores to search on"),
+    scenario: Path | None = typer.Option(None, "--scenario",
+                                         help="problem to solve (default: the medium fixture, else the built-in town)"),
+    out: Path | None = typer.Option(None, "--out", help="also write the problem, plan and report.html here (a folder)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Solve the embedded demo day (a market town and its villages) and show the plan."""
+    """Solve the demo day (the medium fixture: a council area on real roads) and show the plan."""
     from .demo import demo_problem
-    from .formats import write_plan, write_problem
+    from .formats import read_problem, write_plan, write_problem
+    from .report import write_report
     from .validator import validate as run_validator
 
     started = time.monotonic()
-    problem = demo_problem()
-    plan = _solve_with_progress(problem, time_limit, seed, 1, quiet=as_json)
+    source = scenario or (MEDIUM_SCENARIO if MEDIUM_SCENARIO.exists() else None)
+    try:
+        problem = read_problem(source) if source is not None else demo_problem()
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json)
     report = run_validator(problem, plan)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        write_problem(problem, out / "demo-problem.json")
+        write_problem(problem, out / "demo-problem.json.gz")
         write_plan(plan, out / "demo-plan.json")
+        on_roads = source == MEDIUM_SCENARIO and MEDIUM_ROADS.exists()
+        write_report(problem, plan, out / "report.html", roads=_road_lines(MEDIUM_ROADS) if on_roads else None,
+                     attribution="Map data © OpenStreetMap contributors (ODbL)" if on_roads else None)
     if as_json:
         print(_result_line(plan, report, time.monotonic() - started))
     else:
         _summary(problem, plan, report)
+        if out is not None:
+            print(f"report: {out / 'report.html'}")
     raise typer.Exit(0 if report.valid else 1)
 
 
