@@ -4,7 +4,7 @@
                                  [--marks 15 60 300] [--workers 1]
 
 One solve of the generated council day (about 5,000 visits and 400 carers on the
-Liechtenstein roads, travel times from ``fixtures/osm`` through the disk cache). The
+Liechtenstein roads and footpaths, travel times from ``fixtures/osm`` through the disk cache). The
 progress callback records when the first plan is complete and the best cost at each
 mark; the final plan is checked by the independent validator. A visit counts as
 *coverable* when no structural rule (skills, gender, bans, pins, shifts) rules it out
@@ -25,14 +25,16 @@ from .runner import RESULTS, stamp
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fixtures" / "scenarios" / "council.json.gz"
 ROADS = ROOT / "fixtures" / "osm" / "liechtenstein-20150727.drive.osm.bz2"
+FOOTPATHS = ROOT / "fixtures" / "osm" / "liechtenstein-20150727.walk.osm.bz2"
 
 
-def load_council(scenario: Path = SCENARIO, roads: Path = ROADS):
-    """The council problem with its road travel times (built once, then from the cache)."""
+def load_council(scenario: Path = SCENARIO, roads: Path = ROADS, footpaths: Path = FOOTPATHS):
+    """The council problem with its travel times on the roads (drivers) and footpaths
+    (walkers), built once and then read from the disk cache."""
     from carescheduler.formats import read_problem
     from carescheduler.travel import road_travel
 
-    return road_travel(read_problem(scenario), {"drive": roads, "walk": roads})
+    return road_travel(read_problem(scenario), {"drive": roads, "walk": footpaths})
 
 
 def run(scenario: Path, time_limit: float, marks: list[float], workers: int, seed: int) -> dict:

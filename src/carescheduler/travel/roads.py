@@ -8,12 +8,10 @@ graph for one travel mode:
   ``maxspeed`` tag, or, where that is missing or unreadable (``"national"``, ``"none"``,
   ``"DE:urban"``), at a UK-style default for its highway type (``UK_HIGHWAY_KMH``).
   osmnx's own imputation averages whatever tags exist and can make a motorway 49 km/h.
-* **walk**: the *same kind of road file* made two-way, motorways removed, every way at
-  the walking pace. There is no footpath network in a drive extract, so a walk that a
-  footpath would shorten is overestimated (a safe error for a rota). This was chosen over
-  filtering a separate walk network from a ``.pbf`` (which would need pyosmium and a
-  second file to keep in step); give the ``drive_service`` extract for walking to
-  include service roads and lanes. A file that does hold footpaths is used as it is.
+* **walk**: a walk network (``extract.py`` cuts one from a ``.pbf``: footways, paths,
+  steps and quiet streets) walked both ways, motorways removed, every way at the walking
+  pace. Given a drive extract instead, walkers use its roads both ways; a walk that a
+  footpath would shorten is then overestimated (a safe error for a rota).
 
 ``graph_from_xml`` turns every way of the file into an edge, so ways the mode may not
 use (footpaths when driving, buildings, private roads) are dropped here: an unfiltered
