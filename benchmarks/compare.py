@@ -14,7 +14,7 @@ and that one :class:`~carescheduler.Problem` is what all three solvers get:
 * the objective is total travel; a solver may use any number of the K vehicles.
 
 Per instance the solvers run one after another in the same process, so each gets the
-same wall time on an otherwise equal core: ours with ``time_limit`` (1 CP-SAT worker),
+same wall time on an otherwise equal core: ours with ``time_limit`` on ``--workers`` cores (1 unless asked),
 PyVRP with ``MaxRuntime(time_limit)`` (PyVRP is single-threaded) and VROOM at exploration
 level 5 with ``--vroom-threads`` threads (1 unless asked) and a timeout of ``time_limit``
 (VROOM stops by itself when its exploration is done, usually well before that).
@@ -424,8 +424,8 @@ def table_lines(rows: list[dict]) -> list[str]:
 
 def setup_line(job: dict, parallel: int) -> str:
     threads = job.get("vroom_threads", 1)
-    return (f"Time limit {job.get('time_limit', '?'):g} s each. ours: carescheduler, {job.get('workers', 1)} CP-SAT "
-            f"worker, seed {job.get('seed', 0)}; PyVRP {_version('pyvrp')} (single-threaded), MaxRuntime, same seed; "
+    return (f"Time limit {job.get('time_limit', '?'):g} s each. ours: carescheduler, {job.get('workers', 1)} core(s) "
+            f"(parallel searches), seed {job.get('seed', 0)}; PyVRP {_version('pyvrp')} (single-threaded), MaxRuntime, same seed; "
             f"VROOM (pyvroom {_version('pyvroom')}) exploration level {VROOM_EXPLORATION}, {threads} thread"
             f"{'s' if threads != 1 else ''}, timeout = time limit. The three solvers of an instance run one after "
             f"another; {parallel} instance{'s' if parallel != 1 else ''} at a time.")

@@ -29,6 +29,9 @@ __all__ = ["Progress", "solve", "plan_from_solution", "warm_up", "FULL_MODEL_MAX
 FULL_MODEL_MAX_TASKS = 40
 """Days with at most this many carer-visits also get a whole-problem CP-SAT run."""
 
+EXACT_CONSTRUCTION_MAX_TASKS = 2000
+"""Above this many carer-visits the first plan uses the kernels' pricing only."""
+
 
 def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: int = 1,
           progress: Callable[[Progress], None] | None = None, max_iterations: int | None = None) -> Plan:
@@ -46,7 +49,11 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     rng = np.random.default_rng(seed)
     sol = Solution(inst)
     sol.refresh()
-    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline)
+    # On council-sized days the first plan skips the slow exact pricing of visits the
+    # kernels could not place (each costs hundreds of whole-day re-timings); the search
+    # retries them, so a complete first plan comes sooner.
+    exact = set() if inst.n_tasks > EXACT_CONSTRUCTION_MAX_TASKS else None
+    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline, exact=exact)
     if progress is not None:
         progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
     iterations = 0
