@@ -181,8 +181,7 @@ def generate_day(places: np.ndarray, visits: int, carers: int, seed: int = 0, *,
         loc, node = place("addr", i, rural=rng.random() < s.rural_share)
         client, calls = _client(s, f"client{i:04d}", loc, xy[node], carer_list, homes_xy, rng)
         client_list.append(client)
-        for call in calls[: visits - len(visit_list)]:
-            visit_list.append(call)
+        visit_list.extend(calls[: visits - len(visit_list)])
     used = {c.location for c in client_list} | {c.start_location for c in carer_list} | {"office"}
     locations = [x for x in locations if x.id in used]
     return Problem(name=name or f"care-day-{visits}-visits-{carers}-carers-seed{seed}", day=day,

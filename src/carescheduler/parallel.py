@@ -39,7 +39,7 @@ def rounds_for(seconds: float | None, max_iterations: int | None) -> int:
         return max(1, min(6, max_iterations // 20))
     lo, hi = ROUND_SECONDS
     length = min(hi, max(lo, (seconds or 0.0) / 6))
-    return max(1, int(round((seconds or 0.0) / length)))
+    return max(1, round((seconds or 0.0) / length))
 
 
 def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
