@@ -146,11 +146,9 @@ def _with_roads(problem, roads: Path | None, walk_roads: Path | None):
     """The problem with road travel times (cached on disk) for the modes given files."""
     from .travel import road_travel
 
-    files = {}
+    files = {"walk": walk_roads or roads}
     if roads is not None:
         files["drive"] = roads
-    if walk_roads is not None or roads is not None:
-        files["walk"] = walk_roads or roads
     return road_travel(problem, files)
 
 

@@ -110,12 +110,13 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             for v in removed:
                 trial.remove_visit(int(v))
             trial.refresh()
-            left = [int(v) for v in trial.unassigned_visits() if v not in set(map(int, removed))]
+            taken_out = set(map(int, removed))
+            left = [int(v) for v in trial.unassigned_visits() if v not in taken_out]
             pending = list(dict.fromkeys([*map(int, removed), *left]))
             rng.shuffle(pending)
             # Visits that stayed out last time rarely fit now: the slow exact pricing is
             # tried on them only now and then, or a short-staffed day stalls the search.
-            exact = set(map(int, removed)) | {v for v in left if rng.random() < EXACT_RETRY}
+            exact = taken_out | {v for v in left if rng.random() < EXACT_RETRY}
             insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random(),
                           deadline=deadline, exact=exact)
         if not trial.feasible:
@@ -179,17 +180,8 @@ def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
     first = rng.choice(used)
     chosen = [first]
     if len(used) > 1 and rng.random() < 0.7:
-        # a neighbouring route: the one whose visits are closest to this route's
-        locs = inst.task_loc[sol.R[first, : sol.L[first]]]
-        tr = inst.travel[inst.carer_mode[first]]
-        scores = []
-        for k in used:
-            if k == first:
-                continue
-            other = inst.task_loc[sol.R[k, : sol.L[k]]]
-            scores.append((tr[np.ix_(locs, other)].min(), k))
-        scores.sort()
-        chosen.append(scores[int(rng.integers(0, min(3, len(scores))))][1])
+        nearest = _routes_by_closeness(sol, int(first), used)
+        chosen.append(nearest[int(rng.integers(0, min(3, len(nearest))))])
     tasks = np.concatenate([sol.R[k, : sol.L[k]] for k in chosen])
     return np.unique(inst.task_visit[tasks])
 
@@ -249,16 +241,22 @@ def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 # --- CP-SAT repair -----------------------------------------------------------------------
 
-def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
-    """A random used route and the routes whose visits lie closest to it."""
+def _routes_by_closeness(sol: Solution, first: int, used: np.ndarray) -> list[int]:
+    """The other used routes, nearest first: by the shortest trip from a visit of route
+    ``first`` to one of theirs (in ``first``'s travel mode)."""
     inst = sol.inst
-    used = np.flatnonzero(sol.L > 0)
-    first = int(rng.choice(used))
     locs = inst.task_loc[sol.R[first, : sol.L[first]]]
     tr = inst.travel[inst.carer_mode[first]]
     scored = sorted((float(tr[np.ix_(locs, inst.task_loc[sol.R[k, : sol.L[k]]])].min()), int(k))
                     for k in used if k != first)
-    return sorted([first] + [k for _, k in scored[: count - 1]])
+    return [k for _, k in scored]
+
+
+def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
+    """A random used route and the routes whose visits lie closest to it."""
+    used = np.flatnonzero(sol.L > 0)
+    first = int(rng.choice(used))
+    return sorted([first] + _routes_by_closeness(sol, first, used)[: count - 1])
 
 
 def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int,

@@ -75,9 +75,10 @@ def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
             done = total_iterations
             report = None if progress is None else (
                 lambda p, done=done: progress(replace(p, iterations=done + p.iterations)))
+            own_seed = _seed(seed, r, 0)
             mine, iterations = large_neighbourhood_search(
-                best, round_end, np.random.default_rng(_seed(seed, r, 0)), settings, report, started,
-                _seed(seed, r, 0), per_round, temperature, cooling)
+                best, round_end, np.random.default_rng(own_seed), settings, report, started, own_seed, per_round,
+                temperature, cooling)
             total_iterations += iterations
             candidates = [mine]
             for helper in list(helpers):

@@ -82,9 +82,12 @@ class Solution:
     def route(self, k: int) -> list[int]:
         return self.R[k, : self.L[k]].tolist()
 
+    def _check_fits(self, k: int, n: int) -> None:
+        if n > self.R.shape[1]:
+            raise ValueError(f"route of carer {k} is full ({n} tasks cannot fit in its shifts)")
+
     def set_route(self, k: int, tasks: list[int]) -> None:
-        if len(tasks) > self.R.shape[1]:
-            raise ValueError(f"route of carer {k} is full ({len(tasks)} tasks cannot fit in its shifts)")
+        self._check_fits(k, len(tasks))
         for t in self.route(k):
             self.route_of[t] = -1
         self.L[k] = len(tasks)
@@ -115,8 +118,7 @@ class Solution:
 
     def insert(self, t: int, k: int, p: int) -> None:
         n = self.L[k]
-        if n >= self.R.shape[1]:
-            raise ValueError(f"route of carer {k} is full ({n} tasks cannot fit in its shifts)")
+        self._check_fits(k, n + 1)
         self.R[k, p + 1: n + 1] = self.R[k, p:n].copy()
         self.R[k, p] = t
         self.L[k] = n + 1

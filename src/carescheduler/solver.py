@@ -63,13 +63,14 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     if small:
         lns_deadline = started + 0.5 * (deadline - started)
     workers = max(1, int(workers))
+    settings = LNSSettings(workers=1)   # each search's CP-SAT repairs get one core of their own
     if time.monotonic() < lns_deadline:
-        if workers > 1:   # each search's CP-SAT repairs get one core of their own
-            sol, iterations = parallel_search(sol, lns_deadline, seed, workers, LNSSettings(workers=1), progress,
-                                              started, max_iterations)
+        if workers > 1:
+            sol, iterations = parallel_search(sol, lns_deadline, seed, workers, settings, progress, started,
+                                              max_iterations)
         else:
-            sol, iterations = large_neighbourhood_search(sol, lns_deadline, rng, LNSSettings(workers=1), progress,
-                                                         started, seed, max_iterations)
+            sol, iterations = large_neighbourhood_search(sol, lns_deadline, rng, settings, progress, started, seed,
+                                                         max_iterations)
     if small and inst.n_carers > 0 and time.monotonic() < deadline - 0.05:
         result = solve_subproblem(inst, sol, list(range(inst.n_carers)), list(range(inst.n_visits)),
                                   deadline - time.monotonic(), seed=seed, workers=workers,
