@@ -149,7 +149,7 @@ class Carer(_Model):
     skills: list[str] = Field(default_factory=list)
     start_location: str
     end_location: str | None = None
-    shifts: list[Shift] = Field(min_length=1)
+    shifts: list[Shift] = Field(default_factory=list, description="when the carer works; none: not today")
     travel_mode: TravelMode = TravelMode.drive
     max_working_minutes: Minutes | None = Field(default=None, ge=0)
     contracted_minutes: Minutes | None = Field(default=None, ge=0)

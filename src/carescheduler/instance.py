@@ -8,14 +8,15 @@ plan and to explain unassigned visits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .domain import Problem, TravelMode
+from .domain import Client, Problem, TravelMode, Visit
 from .travel import estimated_modes, travel_matrix
 
-__all__ = ["Instance", "compile_problem", "INF", "EPS"]
+__all__ = ["EPS", "INF", "Instance", "TaskRows", "compile_problem", "compile_tasks", "fits_a_shift"]
 
 INF = 1.0e12
 EPS = 1.0e-6
@@ -107,113 +108,11 @@ class Instance:
 def compile_problem(problem: Problem) -> Instance:
     """Flatten ``problem`` into arrays, working out who may do which task."""
     loc_index = problem.location_index()
-    carer_index = {c.id: k for k, c in enumerate(problem.carers)}
-    clients = {c.id: c for c in problem.clients}
     w = problem.weights
-    K = len(problem.carers)
-
     travel = np.stack([travel_matrix(problem, m) if _mode_needed(problem, m) else
                        np.zeros((len(problem.locations),) * 2) for m in MODES])
-
-    S = max(len(c.shifts) for c in problem.carers) if problem.carers else 1
-    shift_start = np.full((K, S), INF)
-    shift_end = np.full((K, S), -INF)
-    n_shifts = np.zeros(K, dtype=np.int64)
-    for k, carer in enumerate(problem.carers):
-        n_shifts[k] = len(carer.shifts)
-        for s, shift in enumerate(carer.shifts):
-            shift_start[k, s] = shift.start
-            shift_end[k, s] = shift.end
-
-    rows: list[tuple] = []
-    visit_tasks = np.full((len(problem.visits), 2), -1, dtype=np.int64)
-    for v, visit in enumerate(problem.visits):
-        for part in range(visit.carers_needed):
-            visit_tasks[v, part] = len(rows)
-            rows.append((v, part))
-    T = len(rows)
-    task_visit = np.array([r[0] for r in rows], dtype=np.int64)
-    task_part = np.array([r[1] for r in rows], dtype=np.int64)
-    task_loc = np.zeros(T, dtype=np.int64)
-    task_dur = np.zeros(T)
-    task_release = np.zeros(T)
-    task_latest = np.full(T, INF)
-    task_tgt_start = np.full(T, -INF)
-    task_tgt_end = np.full(T, INF)
-    task_partner = np.full(T, -1, dtype=np.int64)
-    task_gap_min = np.zeros(T)
-    task_gap_max = np.zeros(T)
-    task_pin = np.full(T, -1, dtype=np.int64)
-    eligible = np.zeros((T, K), dtype=bool)
-    assign_cost = np.zeros((T, K))
-
-    # Per-carer facts as arrays, so each task's eligibility and assignment cost over all
-    # carers is a few vector operations (a council day has thousands of tasks x hundreds).
-    skill_bit = {name: 1 << i for i, name in enumerate(dict.fromkeys(
-        [*problem.skills, *(s for c in problem.carers for s in c.skills)]))}
-    carer_mask = np.array([sum(skill_bit[s] for s in set(c.skills)) for c in problem.carers],
-                          dtype=np.int64 if len(skill_bit) < 63 else object)
-    carer_gender = np.array([c.gender.value if c.gender is not None else "" for c in problem.carers])
-    for t, (v, part) in enumerate(rows):
-        visit = problem.visits[v]
-        client = clients[visit.client]
-        task_loc[t] = loc_index[client.location]
-        task_dur[t] = visit.part_duration(part)
-        release = visit.window.start
-        latest = INF if visit.window.end is None else visit.window.end
-        if visit.target is not None:
-            task_tgt_start[t] = visit.target.start
-            task_tgt_end[t] = INF if visit.target.end is None else visit.target.end
-        if visit.pinned_start is not None:
-            release = latest = visit.pinned_start
-        task_release[t] = release
-        task_latest[t] = latest
-        if visit.carers_needed == 2:
-            task_partner[t] = visit_tasks[v, 1 - part]
-            sync = visit.synchronisation
-            task_gap_min[t] = sync.min_gap
-            task_gap_max[t] = sync.max_gap
-        needed = set(visit.part_skills(part))
-        if not needed <= skill_bit.keys():
-            ok = np.zeros(K, dtype=bool)   # a skill no carer has
-        else:
-            need = sum(skill_bit[s] for s in needed)
-            ok = np.asarray((need & ~carer_mask) == 0, dtype=bool).reshape(K)
-        for c in client.banned_carers:
-            ok[carer_index[c]] = False
-        if client.gender_requirement is not None:
-            ok &= carer_gender == client.gender_requirement.value
-        ok &= _fits_a_shift(shift_start, shift_end, release, latest, task_dur[t])
-        eligible[t] = ok
-        cost = np.zeros(K)
-        if client.gender_preference is not None:
-            cost += w.gender_preference * (carer_gender != client.gender_preference.value)
-        if client.preferred_carers:
-            cost += w.non_preferred_carer
-            cost[[carer_index[c] for c in client.preferred_carers]] -= w.non_preferred_carer
-        if client.historical_carers:
-            cost += w.continuity
-            cost[[carer_index[c] for c in client.historical_carers]] -= w.continuity
-        assign_cost[t] = cost
-        pinned = [carer_index[c] for c in visit.pinned_carers]
-        if pinned and (visit.carers_needed == 1 or len(pinned) == 2):
-            mask = np.zeros(K, dtype=bool)
-            mask[pinned] = True
-            eligible[t] &= mask
-        elif pinned:
-            task_pin[t] = pinned[0]   # one of the two parts must be theirs (checked by the search)
-
-    # A double visit pinned to one carer who can do neither part cannot be done at all.
-    for v, visit in enumerate(problem.visits):
-        t0, t1 = visit_tasks[v]
-        if t1 >= 0 and task_pin[t0] >= 0 and not (eligible[t0, task_pin[t0]] or eligible[t1, task_pin[t0]]):
-            eligible[t0] = False
-            eligible[t1] = False
-
-    visit_penalty = np.array([
-        w.unassigned_mandatory if v.mandatory else w.optional_value * v.value for v in problem.visits
-    ])
-    visit_mandatory = np.array([v.mandatory for v in problem.visits], dtype=bool)
+    tasks = compile_tasks(problem, problem.visits)
+    shift_start, shift_end, n_shifts = _shift_table(problem)
 
     def opt(value):
         return INF if value is None else float(value)
@@ -221,11 +120,7 @@ def compile_problem(problem: Problem) -> Instance:
     carers = problem.carers
     return Instance(
         problem=problem,
-        task_visit=task_visit, task_part=task_part, task_loc=task_loc, task_dur=task_dur,
-        task_release=task_release, task_latest=task_latest, task_tgt_start=task_tgt_start,
-        task_tgt_end=task_tgt_end, task_partner=task_partner, task_gap_min=task_gap_min,
-        task_gap_max=task_gap_max, task_pin=task_pin, eligible=eligible, assign_cost=assign_cost,
-        visit_tasks=visit_tasks, visit_penalty=visit_penalty, visit_mandatory=visit_mandatory,
+        **{field.name: getattr(tasks, field.name) for field in fields(TaskRows)},
         carer_mode=np.array([MODES.index(c.travel_mode) for c in carers], dtype=np.int64),
         carer_start=np.array([loc_index[c.start_location] for c in carers], dtype=np.int64),
         carer_end=np.array([loc_index[c.home_end] for c in carers], dtype=np.int64),
@@ -247,13 +142,211 @@ def compile_problem(problem: Problem) -> Instance:
     )
 
 
+@dataclass
+class TaskRows:
+    """The task and visit arrays of some visits, laid out exactly as in ``Instance``.
+
+    ``compile_problem`` takes its task arrays from here, so the rows compiled for a
+    single new visit (recommendations) are the very rows a full compile would give.
+    Task ids in ``task_partner`` and ``visit_tasks`` are absolute (offset by
+    ``first_task``); ``task_visit`` indexes the visit list that was compiled.
+    """
+
+    task_visit: np.ndarray      # int   (T,) index into the compiled visits
+    task_part: np.ndarray       # int   (T,)
+    task_loc: np.ndarray        # int   (T,)
+    task_dur: np.ndarray        # float (T,)
+    task_release: np.ndarray    # float (T,)
+    task_latest: np.ndarray     # float (T,)
+    task_tgt_start: np.ndarray  # float (T,)
+    task_tgt_end: np.ndarray    # float (T,)
+    task_partner: np.ndarray    # int   (T,) absolute task id, -1 if none
+    task_gap_min: np.ndarray    # float (T,)
+    task_gap_max: np.ndarray    # float (T,)
+    task_pin: np.ndarray        # int   (T,) carer index, -1 if none
+    eligible: np.ndarray        # bool  (T, K)
+    assign_cost: np.ndarray     # float (T, K)
+    visit_tasks: np.ndarray     # int   (V, 2) absolute task ids, -1 when single
+    visit_penalty: np.ndarray   # float (V,)
+    visit_mandatory: np.ndarray  # bool (V,)
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.task_visit)
+
+
+def compile_tasks(problem: Problem, visits: Sequence[Visit], first_task: int = 0) -> TaskRows:
+    """The task rows of ``visits`` (whose clients, skills and carers are ``problem``'s),
+    numbered from ``first_task``: one code path for a whole day and for a visit added
+    later, so both agree to the bit.
+
+    Eligibility and assignment cost are worked out per distinct skill set, client and
+    time window and then gathered per task: a council day has thousands of tasks but a
+    few hundred windows, a few dozen skill sets and many visits per client.
+    """
+    loc_index = problem.location_index()
+    carer_index = {c.id: k for k, c in enumerate(problem.carers)}
+    clients_by_id = {c.id: c for c in problem.clients}
+    K = len(problem.carers)
+    V = len(visits)
+
+    # Task numbering: a visit's parts are consecutive tasks.
+    parts_per_visit = np.array([visit.carers_needed for visit in visits], dtype=np.int64)
+    first_local_task = np.cumsum(parts_per_visit) - parts_per_visit
+    T = int(parts_per_visit.sum())
+    task_visit = np.repeat(np.arange(V, dtype=np.int64), parts_per_visit)
+    task_part = np.arange(T, dtype=np.int64) - first_local_task[task_visit]
+    is_double = parts_per_visit == 2
+    local_visit_tasks = np.full((V, 2), -1, dtype=np.int64)
+    local_visit_tasks[:, 0] = first_local_task
+    local_visit_tasks[is_double, 1] = first_local_task[is_double] + 1
+
+    # Per visit: where, when and what each part needs. Rules shared by many visits
+    # (client, skill set, window) are numbered here and evaluated once further down.
+    client_row: dict[str, int] = {}
+    skill_set_row: dict[frozenset[str], int] = {}
+    window_row: dict[tuple[float, float, float], int] = {}
+    visit_client, visit_loc, visit_release, visit_latest = [], [], [], []
+    visit_tgt_start, visit_tgt_end, visit_gap_min, visit_gap_max = [], [], [], []
+    task_dur, task_skill_set, task_window = [], [], []
+    for visit in visits:
+        client = clients_by_id[visit.client]
+        visit_client.append(client_row.setdefault(client.id, len(client_row)))
+        visit_loc.append(loc_index[client.location])
+        release = visit.window.start
+        latest = INF if visit.window.end is None else visit.window.end
+        if visit.pinned_start is not None:
+            release = latest = visit.pinned_start
+        visit_release.append(release)
+        visit_latest.append(latest)
+        visit_tgt_start.append(-INF if visit.target is None else visit.target.start)
+        visit_tgt_end.append(INF if visit.target is None or visit.target.end is None else visit.target.end)
+        sync = visit.synchronisation if visit.carers_needed == 2 else None
+        visit_gap_min.append(0.0 if sync is None else sync.min_gap)
+        visit_gap_max.append(0.0 if sync is None else sync.max_gap)
+        for part in range(visit.carers_needed):
+            duration = visit.part_duration(part)
+            task_dur.append(duration)
+            task_skill_set.append(skill_set_row.setdefault(frozenset(visit.part_skills(part)), len(skill_set_row)))
+            task_window.append(window_row.setdefault((release, latest, duration), len(window_row)))
+
+    def per_task(values: list, dtype=np.float64) -> np.ndarray:
+        return np.array(values, dtype=dtype).reshape(V)[task_visit]
+
+    task_partner = np.where(is_double[task_visit], first_local_task[task_visit] + 1 - task_part, -1)
+
+    # Who may do each task, and at what soft cost: the skill, client and window rules,
+    # each evaluated once per distinct value and gathered by task.
+    carer_gender = np.array([c.gender.value if c.gender is not None else "" for c in problem.carers], dtype=str)
+    client_allows, client_cost = _client_rules(
+        problem, [clients_by_id[c] for c in client_row], carer_index, carer_gender)
+    windows = np.array(list(window_row), dtype=np.float64).reshape(len(window_row), 3)
+    shift_start, shift_end, _ = _shift_table(problem)
+    window_fits = fits_a_shift(shift_start, shift_end, windows[:, 0], windows[:, 1], windows[:, 2])
+    carer_skills = [set(c.skills) for c in problem.carers]
+    has_skills = np.array([[needed <= skills for skills in carer_skills] for needed in skill_set_row],
+                          dtype=bool).reshape(len(skill_set_row), K)
+    task_client = np.array(visit_client, dtype=np.int64).reshape(V)[task_visit]
+    task_skill_set = np.array(task_skill_set, dtype=np.int64)
+    task_window = np.array(task_window, dtype=np.int64)
+    eligible = has_skills[task_skill_set] & client_allows[task_client] & window_fits[task_window]
+    assign_cost = client_cost[task_client]
+
+    # Pinned carers: the only ones allowed, except a double visit pinned to one carer,
+    # where one of the two parts must be theirs (checked by the search).
+    task_pin = np.full(T, -1, dtype=np.int64)
+    for v, visit in enumerate(visits):
+        if not visit.pinned_carers:
+            continue
+        pinned = [carer_index[c] for c in visit.pinned_carers]
+        tasks = local_visit_tasks[v, :visit.carers_needed]
+        if visit.carers_needed == 1 or len(pinned) == 2:
+            allowed = np.zeros(K, dtype=bool)
+            allowed[pinned] = True
+            eligible[tasks] &= allowed
+        else:
+            task_pin[tasks] = pinned[0]
+            # A double visit pinned to one carer who can do neither part cannot be done at all.
+            if not eligible[tasks, pinned[0]].any():
+                eligible[tasks] = False
+
+    w = problem.weights
+    return TaskRows(
+        task_visit=task_visit, task_part=task_part, task_loc=per_task(visit_loc, np.int64),
+        task_dur=np.array(task_dur, dtype=np.float64).reshape(T),
+        task_release=per_task(visit_release), task_latest=per_task(visit_latest),
+        task_tgt_start=per_task(visit_tgt_start), task_tgt_end=per_task(visit_tgt_end),
+        task_partner=np.where(task_partner >= 0, task_partner + first_task, -1),
+        task_gap_min=per_task(visit_gap_min), task_gap_max=per_task(visit_gap_max),
+        task_pin=task_pin, eligible=eligible, assign_cost=assign_cost,
+        visit_tasks=np.where(local_visit_tasks >= 0, local_visit_tasks + first_task, -1),
+        visit_penalty=np.array([
+            w.unassigned_mandatory if v.mandatory else w.optional_value * v.value for v in visits
+        ]),
+        visit_mandatory=np.array([v.mandatory for v in visits], dtype=bool),
+    )
+
+
+def _shift_table(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each carer's shifts as (K, S) start and end arrays padded with (INF, -INF), and
+    how many each has."""
+    K = len(problem.carers)
+    S = max([1, *(len(c.shifts) for c in problem.carers)])
+    shift_start = np.full((K, S), INF)
+    shift_end = np.full((K, S), -INF)
+    n_shifts = np.zeros(K, dtype=np.int64)
+    for k, carer in enumerate(problem.carers):
+        n_shifts[k] = len(carer.shifts)
+        for s, shift in enumerate(carer.shifts):
+            shift_start[k, s] = shift.start
+            shift_end[k, s] = shift.end
+    return shift_start, shift_end, n_shifts
+
+
+def _client_rules(problem: Problem, clients: list[Client], carer_index: dict[str, int],
+                  carer_gender: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per client (rows) and carer (columns): may the carer visit (bans, gender
+    requirement), and the weighted cost of the pairing (gender preference, preferred
+    carers, continuity). Each rule is applied to all clients that have it at once."""
+    w = problem.weights
+    allows = np.ones((len(clients), len(carer_index)), dtype=bool)
+    cost = np.zeros((len(clients), len(carer_index)))
+
+    def having(field: str) -> tuple[list[int], list]:
+        rows = [r for r, client in enumerate(clients) if getattr(client, field)]
+        return rows, [getattr(clients[r], field) for r in rows]
+
+    def listed(field: str) -> tuple[list[int], tuple[np.ndarray, np.ndarray]]:
+        """The clients with a non-empty carer list, and their (client, carer) cells."""
+        rows, lists = having(field)
+        cells = [(r, carer_index[c]) for r, names in zip(rows, lists) for c in names]
+        return rows, tuple(np.array(cells, dtype=np.int64).reshape(len(cells), 2).T)
+
+    _, banned = listed("banned_carers")
+    allows[banned] = False
+    rows, required = having("gender_requirement")
+    allows[rows] &= carer_gender == np.array([g.value for g in required], dtype=str).reshape(-1, 1)
+    rows, preferred_gender = having("gender_preference")
+    cost[rows] += w.gender_preference * (carer_gender != np.array([g.value for g in preferred_gender],
+                                                                  dtype=str).reshape(-1, 1))
+    # Everyone costs the weight, the listed carers nothing (a carer listed twice still
+    # counts once).
+    for field, weight in (("preferred_carers", w.non_preferred_carer), ("historical_carers", w.continuity)):
+        rows, cells = listed(field)
+        cost[rows] += weight
+        cost[cells] -= weight
+    return allows, cost
+
+
 def _mode_needed(problem: Problem, mode: TravelMode) -> bool:
     return any(c.travel_mode == mode for c in problem.carers) or any(m.mode == mode for m in problem.travel)
 
 
-def _fits_a_shift(shift_start: np.ndarray, shift_end: np.ndarray, release: float, latest: float,
-                  duration: float) -> np.ndarray:
-    """Which carers have a shift the task can start in and finish within (padding shifts
-    are (INF, -INF), which never fit)."""
-    begin = np.maximum(release, shift_start)
-    return ((begin + duration <= shift_end + EPS) & (begin <= latest + EPS)).any(axis=1)
+def fits_a_shift(shift_start: np.ndarray, shift_end: np.ndarray, release: np.ndarray, latest: np.ndarray,
+                  duration: np.ndarray) -> np.ndarray:
+    """(W, K): which carers have a shift that each of W windows (release, latest start,
+    duration) can start in and finish within (padding shifts are (INF, -INF), which
+    never fit)."""
+    begin = np.maximum(release[:, None, None], shift_start)
+    return ((begin + duration[:, None, None] <= shift_end + EPS)
+            & (begin <= latest[:, None, None] + EPS)).any(axis=2)

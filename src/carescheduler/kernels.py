@@ -780,6 +780,17 @@ def evaluate(R, L, route_of, brk, start, lb, hold, A, visit_first_task, visit_pe
     feasible = schedule_with_breaks(R, L, route_of, brk, start, lb, hold, A)
     if feasible and A[22] > 0.0:
         right_shift(R, L, start, A)
+    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(
+        R, L, route_of, start, A, visit_first_task, visit_penalty, assign_cost, max_work, contracted,
+        travel_out, work_out, late_out, early_out)
+    return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+
+
+@njit(cache=True)
+def totals(R, L, route_of, start, A, visit_first_task, visit_penalty, assign_cost, max_work, contracted,
+           travel_out, work_out, late_out, early_out):
+    """The objective's raw terms at the given starts (no re-timing), as ``evaluate``;
+    the first value says whether every carer stays within their maximum working time."""
     route_costs(R, L, start, A, travel_out, work_out, late_out, early_out)
     late_sum = 0.0
     late_max = 0.0
@@ -798,10 +809,11 @@ def evaluate(R, L, route_of, brk, start, lb, hold, A, visit_first_task, visit_pe
         assignment += assign_cost[t, k]
     travel = 0.0
     overtime = 0.0
+    within = True
     for k in range(L.shape[0]):
         travel += travel_out[k]
         if work_out[k] > max_work[k] + EPS:
-            feasible = False
+            within = False
         extra = work_out[k] - contracted[k]
         if extra > 0.0:
             overtime += extra
@@ -809,4 +821,4 @@ def evaluate(R, L, route_of, brk, start, lb, hold, A, visit_first_task, visit_pe
     for v in range(visit_first_task.shape[0]):
         if route_of[visit_first_task[v]] < 0:
             unassigned += visit_penalty[v]
-    return feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime

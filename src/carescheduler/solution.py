@@ -103,6 +103,11 @@ class Solution:
         for k, tasks in routes.items():
             self.set_route(k, tasks)
 
+    def place(self, placements: dict[int, list[tuple[float, int]]]) -> None:
+        """Give carers routes of tasks ordered by the times given: ``{k: [(time, t), ...]}``
+        (how a plan written elsewhere, by visit ids and times, becomes sequences)."""
+        self.replace_routes({k: [t for _, t in sorted(items)] for k, items in placements.items()})
+
     def load_routes(self, R: np.ndarray, L: np.ndarray) -> bool:
         """Take over another solution's sequences (as sent between processes) and re-time."""
         self.R[...] = R
@@ -154,10 +159,25 @@ class Solution:
     def refresh(self) -> bool:
         """Re-time every route (breaks included) and recompute the cost."""
         inst = self.inst
-        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = kernels.evaluate(
+        result = kernels.evaluate(
             self.R, self.L, self.route_of, self.brk, self.start, self.lb, self.hold, inst.kernel_args(),
             inst.visit_tasks[:, 0], inst.visit_penalty, inst.assign_cost, inst.max_work, inst.contracted,
             self.travel, self.working, self.late, self.early)
+        return self._take(result)
+
+    def account(self) -> bool:
+        """Recompute the cost at the current starts, without re-timing: for times set
+        from outside (a replan keeps what already happened at its actual times)."""
+        inst = self.inst
+        result = kernels.totals(
+            self.R, self.L, self.route_of, self.start, inst.kernel_args(), inst.visit_tasks[:, 0],
+            inst.visit_penalty, inst.assign_cost, inst.max_work, inst.contracted, self.travel, self.working,
+            self.late, self.early)
+        return self._take(result)
+
+    def _take(self, result: tuple) -> bool:
+        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = result
+        inst = self.inst
         self.feasible = bool(feasible)
         self.cost = Cost(
             unassigned=unassigned,

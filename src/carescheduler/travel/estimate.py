@@ -12,7 +12,7 @@ import numpy as np
 
 from ..domain import Problem, TravelEstimate, TravelMode
 
-__all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "haversine_km"]
+__all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "estimate_times", "haversine_km"]
 
 _DEFAULTS = TravelEstimate()
 
@@ -35,15 +35,24 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
 
 def estimate_matrix(problem: Problem, mode: TravelMode) -> np.ndarray:
     """The estimated ``n x n`` travel-minute matrix for ``mode`` over ``problem.locations``."""
+    everywhere = range(len(problem.locations))
+    return estimate_times(problem, mode, everywhere, everywhere)
+
+
+def estimate_times(problem: Problem, mode: TravelMode, sources, targets) -> np.ndarray:
+    """Estimated travel minutes from ``problem.locations[i]`` for i in ``sources`` to each
+    of ``targets`` (index sequences), so a few new places need not cost a whole matrix."""
     locations = problem.locations
+    sources = np.asarray(list(sources), dtype=np.int64)
+    targets = np.asarray(list(targets), dtype=np.int64)
     if all(x.lat is not None and x.lon is not None for x in locations):
         lat = np.array([x.lat for x in locations], dtype=float)
         lon = np.array([x.lon for x in locations], dtype=float)
-        km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        km = haversine_km(lat[sources, None], lon[sources, None], lat[None, targets], lon[None, targets])
         settings = problem.travel_estimate
         return km * settings.detour_factor / settings.speed_kmh(mode) * 60.0
     if all(x.x is not None and x.y is not None for x in locations):
         x = np.array([p.x for p in locations], dtype=float)
         y = np.array([p.y for p in locations], dtype=float)
-        return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        return np.hypot(x[sources, None] - x[None, targets], y[sources, None] - y[None, targets])
     raise ValueError(f"no travel matrix for mode {mode.value!r} and locations lack coordinates")

@@ -1,0 +1,701 @@
+"""What happens during the day, and how it changes the day's problem.
+
+Coordinators and the carers' phones report events against a published plan: a carer
+phones in sick or runs late, a client comes home from hospital, a visit is cancelled or
+changed, a carer checks in and out. Each event is a pydantic model with a ``type``;
+an ``EventBatch`` holds the events of one moment (``now``) and is applied atomically by
+``apply_events``: either every event applies or an ``InputError`` names the first bad
+one and nothing changes.
+
+Applying a batch gives the day as it now stands (``DayUpdate.problem``): the events
+written into the problem, and what has already happened (visits done or under way at
+``now``) pinned to its carers and start, so that any later solve keeps it. Replanning
+(``replan``) starts from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .domain import Carer, Client, Location, Minutes, Problem, Shift, TimeWindow, TravelMatrix, Visit, VisitPart
+from .errors import InputError, describe_validation_error
+from .plan import Plan, format_minutes
+from .travel import travel_matrix
+from .travel.estimate import estimate_times
+
+__all__ = [
+    "CarerAbsent", "CarerAdded", "CarerDelayed", "CheckIn", "CheckOut", "ClientAdded", "DayUpdate", "Event",
+    "EventBatch", "VisitAdded", "VisitCancelled", "VisitChanged", "VisitOverran", "apply_events",
+]
+
+END_OF_DAY = 48 * 60.0
+"""Later than any shift: an absence without an end lasts the rest of the day."""
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CarerAbsent(_Event):
+    """A carer cannot work from ``start`` (default: now) to ``end`` (default: the rest of
+    the day): phoned in sick, went home ill, an emergency. A visit the carer already has
+    under way is finished first."""
+
+    type: Literal["carer_absent"] = "carer_absent"
+    carer: str
+    start: Minutes | None = None
+    end: Minutes | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CarerAbsent:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {format_minutes(self.end)} is not after start {format_minutes(self.start)}")
+        return self
+
+
+class CarerDelayed(_Event):
+    """A carer is running late: their next visit cannot start before ``until``, or
+    ``minutes`` after its planned start (give one of the two)."""
+
+    type: Literal["carer_delayed"] = "carer_delayed"
+    carer: str
+    minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    until: Minutes | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CarerDelayed:
+        if (self.minutes is None) == (self.until is None):
+            raise ValueError("give exactly one of minutes (late for the next visit) or until (a time of day)")
+        return self
+
+
+class CarerAdded(_Event):
+    """A carer joins today's rota (bank staff, a shift swap). ``locations`` adds places
+    the carer starts or ends at that the day does not know yet."""
+
+    type: Literal["carer_added"] = "carer_added"
+    carer: Carer
+    locations: list[Location] = Field(default_factory=list)
+
+
+class ClientAdded(_Event):
+    """A new client (say, discharged from hospital at noon) with their visits today;
+    ``location`` is their home, when it is not a place the day already knows."""
+
+    type: Literal["client_added"] = "client_added"
+    client: Client
+    location: Location | None = None
+    visits: list[Visit] = Field(default_factory=list)
+
+
+class VisitAdded(_Event):
+    """An extra visit for a known client."""
+
+    type: Literal["visit_added"] = "visit_added"
+    visit: Visit
+
+
+class VisitCancelled(_Event):
+    """A visit is no longer wanted (client in hospital, family visiting)."""
+
+    type: Literal["visit_cancelled"] = "visit_cancelled"
+    visit: str
+    reason: str | None = None
+
+
+class VisitChanged(_Event):
+    """A visit's needs changed: its time, length, skills, or it now needs two carers.
+    Fields left out keep their value; the visit is placed afresh."""
+
+    type: Literal["visit_changed"] = "visit_changed"
+    visit: str
+    window: TimeWindow | None = None
+    target: TimeWindow | None = None
+    duration: Minutes | None = Field(default=None, ge=0)
+    skills: list[str] | None = None
+    carers_needed: Literal[1, 2] | None = None
+    tasks: list[str] | None = None
+    mandatory: bool | None = None
+
+    def changes(self) -> dict:
+        return {name: value for name, value in self.model_dump(exclude={"type", "visit"}).items() if value is not None}
+
+
+class VisitOverran(_Event):
+    """A visit took (or is taking) longer: it ends at ``end``. ``carer`` limits this to
+    one carer of a double-handed visit."""
+
+    type: Literal["visit_overran"] = "visit_overran"
+    visit: str
+    end: Minutes
+    carer: str | None = None
+
+
+class CheckIn(_Event):
+    """A carer arrived and started a visit at ``at`` (from the phone)."""
+
+    type: Literal["check_in"] = "check_in"
+    visit: str
+    carer: str
+    at: Minutes
+
+
+class CheckOut(_Event):
+    """A carer finished a visit at ``at`` (from the phone)."""
+
+    type: Literal["check_out"] = "check_out"
+    visit: str
+    carer: str
+    at: Minutes
+
+
+Event = Annotated[
+    Union[CarerAbsent, CarerDelayed, CarerAdded, ClientAdded, VisitAdded, VisitCancelled, VisitChanged,
+          VisitOverran, CheckIn, CheckOut],
+    Field(discriminator="type"),
+]
+"""Any event; its ``type`` field says which."""
+
+
+class EventBatch(_Event):
+    """The events reported at one moment, applied together. ``now`` is the time of day
+    they are applied at (visits before it have happened)."""
+
+    now: Minutes | None = None
+    events: list[Event] = Field(default_factory=list)
+
+
+@dataclass
+class DayUpdate:
+    """A batch applied to a day and its plan: what replanning starts from."""
+
+    problem: Problem
+    """The day as it now stands: events applied, what happened pinned (carer and start)."""
+    now: float
+    placed: dict[tuple[str, int], tuple[str, float]]
+    """(visit, part) -> (carer, planned start) from the old plan, for visits still in the day."""
+    happened: dict[tuple[str, int], tuple[str, float, float]]
+    """(visit, part) -> (carer, start, end) of carer-visits done or under way at ``now``."""
+    named_carers: set[str]
+    """Carers the events are about (their own visits may move freely)."""
+    unavailable_carers: set[str]
+    """Carers away for some of the day (absent or delayed): their visits are not frozen."""
+    renewed: set[str]
+    """Visits to place afresh: added or changed."""
+    cancelled: list[str]
+    cancelled_carers: dict[str, dict[str, float]]
+    """Cancelled visit -> {carer: planned start} of the carers who had it."""
+    missed: dict[str, str]
+    """Visits whose time has passed without them happening, with why."""
+    estimated_locations: list[str]
+    """New places whose travel times were estimated from coordinates."""
+    warnings: list[str] = field(default_factory=list)
+    events: int = 0
+
+
+# --- applying a batch --------------------------------------------------------------------
+
+def apply_events(problem: Problem, plan: Plan, batch: EventBatch | list, now: float | str | None = None) -> DayUpdate:
+    """Apply ``batch`` to ``problem`` and its published ``plan`` at ``now`` (the batch's
+    own ``now`` unless given here). Raises ``InputError`` naming the event and field at
+    fault; the inputs are never modified."""
+    if not isinstance(batch, EventBatch):
+        try:
+            batch = EventBatch(events=batch) if isinstance(batch, list) else EventBatch.model_validate(batch)
+        except ValidationError as error:
+            raise describe_validation_error(error) from None
+    if now is None:
+        now = batch.now
+    if now is None:
+        raise InputError("now", "no time of day to apply the events at: give now (HH:MM)")
+    if isinstance(now, str):
+        now = _parse_now(now)
+    edit = _DayEdit(problem, plan, float(now))
+    for i, event in enumerate(batch.events):
+        where = f"events[{i}]"
+        try:
+            _APPLY[type(event)](edit, event, where)
+        except _Refused as refused:
+            raise InputError(f"{where}.{refused.field}" if refused.field else where, refused.reason) from None
+    return edit.finish(len(batch.events))
+
+
+def _parse_now(text: str) -> float:
+    try:
+        return float(TimeWindow(start=text).start)
+    except ValidationError:
+        raise InputError("now", f"{text!r} is not a time of day (HH:MM or minutes)") from None
+
+
+class _Refused(Exception):
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+
+
+class _DayEdit:
+    """The day while a batch is applied to it: plain dicts, turned back into a Problem
+    (and validated as a whole) at the end."""
+
+    def __init__(self, problem: Problem, plan: Plan, now: float):
+        self.problem = problem
+        self.now = now
+        self.locations = list(problem.locations)
+        self.location_ids = {x.id for x in problem.locations}
+        self.new_locations: list[Location] = []
+        self.carers = {c.id: c for c in problem.carers}
+        self.clients = {c.id: c for c in problem.clients}
+        self.visits = {v.id: v for v in problem.visits}
+        self.placed: dict[tuple[str, int], tuple[str, float]] = {}
+        for route in plan.routes:
+            if route.carer not in self.carers:
+                raise InputError("plan.routes", f"carer {route.carer!r} is not in the problem")
+            for pv in route.visits:
+                if pv.visit not in self.visits:
+                    raise InputError("plan.routes", f"visit {pv.visit!r} of carer {route.carer} is not in the problem")
+                self.placed[pv.visit, pv.part] = (route.carer, float(pv.start))
+        self.unavailable: dict[str, list[tuple[float, float]]] = {}
+        self.started: dict[tuple[str, str], float] = {}     # (visit, carer) -> actual start
+        self.ended: dict[tuple[str, str], float] = {}       # (visit, carer) -> actual end
+        self.named: set[str] = set()
+        self.renewed: set[str] = set()
+        self.cancelled: list[str] = []
+        self.cancelled_carers: dict[str, dict[str, float]] = {}
+        self.warnings: list[str] = []
+        self._matrices: dict = {}
+        self._index = problem.location_index()
+
+    # -- look-ups that refuse unknown ids ----------------------------------------------
+    def carer(self, carer_id: str, field: str = "carer") -> Carer:
+        if carer_id not in self.carers:
+            raise _Refused(field, f"unknown carer {carer_id!r}")
+        return self.carers[carer_id]
+
+    def visit(self, visit_id: str, field: str = "visit") -> Visit:
+        if visit_id not in self.visits:
+            gone = " (cancelled earlier in this batch)" if visit_id in self.cancelled else ""
+            raise _Refused(field, f"unknown visit {visit_id!r}{gone}")
+        return self.visits[visit_id]
+
+    def carers_on(self, visit_id: str) -> dict[str, int]:
+        """carer -> part, for the carers the plan (or a check-in) puts on a visit."""
+        return {self.placed[visit_id, part][0]: part for part in (0, 1) if (visit_id, part) in self.placed}
+
+    def started_at(self, visit_id: str, carer: str) -> float | None:
+        """When the carer started the visit: checked in, or planned before now."""
+        if (visit_id, carer) in self.started:
+            return self.started[visit_id, carer]
+        part = self.carers_on(visit_id).get(carer)
+        if part is None:
+            return None
+        start = self.placed[visit_id, part][1]
+        if start < self.now - 1e-9 and not self.away(carer, start):
+            return start
+        return None
+
+    def away(self, carer: str, at: float) -> bool:
+        return any(a <= at < b for a, b in self.unavailable.get(carer, []))
+
+    def add_location(self, location: Location, field: str) -> None:
+        if location.id in self.location_ids:
+            raise _Refused(field, f"location {location.id!r} already exists")
+        self.location_ids.add(location.id)
+        self.locations.append(location)
+        self.new_locations.append(location)
+
+    # -- the end: back to a Problem ------------------------------------------------------
+    def finish(self, n_events: int) -> DayUpdate:
+        happened = self._happened()
+        self._cut_shifts(happened)
+        missed = self._missed(happened)
+        happened = self._pin(happened)
+        travel, estimated = self._travel()
+        data = {name: getattr(self.problem, name) for name in type(self.problem).model_fields}
+        data.update(locations=self.locations, carers=list(self.carers.values()), clients=list(self.clients.values()),
+                    visits=list(self.visits.values()), travel=travel)
+        try:
+            problem = Problem(**data)
+        except ValidationError as error:
+            raise describe_validation_error(error) from None
+        placed = {key: value for key, value in self.placed.items() if key[0] in self.visits}
+        return DayUpdate(problem=problem, now=self.now, placed=placed, happened=happened, named_carers=self.named,
+                         unavailable_carers=set(self.unavailable), renewed=self.renewed & set(self.visits),
+                         cancelled=self.cancelled, cancelled_carers=self.cancelled_carers, missed=missed,
+                         estimated_locations=estimated, warnings=self.warnings, events=n_events)
+
+    def _happened(self) -> dict[tuple[str, int], tuple[str, float, float]]:
+        """Carer-visits done or under way: checked in, or planned to start before now by
+        a carer who was not away then."""
+        happened = {}
+        for (visit_id, part), (carer, _) in self.placed.items():
+            if visit_id not in self.visits or visit_id in self.renewed:
+                continue
+            start = self.started_at(visit_id, carer)
+            if start is None:
+                continue
+            visit = self.visits[visit_id]
+            end = self.ended.get((visit_id, carer), start + visit.part_duration(part))
+            happened[visit_id, part] = (carer, start, end)
+        return happened
+
+    def _cut_shifts(self, happened) -> None:
+        """Take each carer's unavailable time out of their shifts (after any visit they
+        have under way and the journey home from it), and stretch a shift over a visit
+        that happened outside it."""
+        busy: dict[str, list[tuple[float, float, float]]] = {}
+        for (visit_id, _), (carer, start, end) in happened.items():
+            busy.setdefault(carer, []).append((start, end, self._home_leg(carer, visit_id)))
+        for carer_id in set(self.unavailable) | set(busy):
+            carer = self.carers[carer_id]
+            shifts = [(s.start, s.end) for s in carer.shifts]
+            for a, b in self.unavailable.get(carer_id, []):
+                for start, end, home in busy.get(carer_id, []):
+                    if start < a < end or a <= start < b:  # under way when they became unavailable
+                        a = max(a, end + home)
+                if b > a:
+                    shifts = _subtract(shifts, a, b)
+            for start, end, home in busy.get(carer_id, []):
+                inside = [i for i, (s, e) in enumerate(shifts) if s - 1e-9 <= start and end <= e + 1e-9]
+                if not inside:
+                    self.warnings.append(f"carer {carer_id} worked {format_minutes(start)}-{format_minutes(end)} "
+                                         "outside their shift; the shift is stretched to cover it")
+                    shifts = _stretch(shifts, start, end + home)
+                elif end + home > shifts[inside[0]][1] + 1e-9:
+                    shifts = _stretch(shifts, start, end + home)   # they can still get home
+            if shifts != [(s.start, s.end) for s in carer.shifts]:
+                self.carers[carer_id] = carer.model_copy(update={"shifts": [Shift(start=s, end=e) for s, e in shifts]})
+
+    def _home_leg(self, carer_id: str, visit_id: str) -> float:
+        """Travel minutes from a visit's client to the carer's home (end location)."""
+        carer = self.carers[carer_id]
+        client = self.clients[self.visits[visit_id].client]
+        if carer.travel_mode not in self._matrices:
+            self._matrices[carer.travel_mode] = travel_matrix(self.problem, carer.travel_mode)
+        index = self._index
+        if client.location not in index or carer.home_end not in index:
+            return 0.0   # a place added by this batch: its travel is estimated later
+        return float(self._matrices[carer.travel_mode][index[client.location], index[carer.home_end]])
+
+    def _missed(self, happened) -> dict[str, str]:
+        """Visits whose hard window closed before now without them starting."""
+        missed = {}
+        started = {v for v, _ in happened}
+        for visit in self.visits.values():
+            if visit.id in started or visit.window.end is None or visit.window.end >= self.now - 1e-9:
+                continue
+            missed[visit.id] = (f"missed: its window closed at {format_minutes(visit.window.end)}, before now "
+                                f"({format_minutes(self.now)}), and it had not started")
+        return missed
+
+    def _pin(self, happened) -> dict[tuple[str, int], tuple[str, float, float]]:
+        """Write what happened into the visits: who did them, when, for how long.
+
+        Returns ``happened`` again, re-keyed where a double visit became single."""
+        by_visit: dict[str, dict[int, tuple[str, float, float]]] = {}
+        for (visit_id, part), fact in happened.items():
+            by_visit.setdefault(visit_id, {})[part] = fact
+        out = {}
+        for visit_id, parts in by_visit.items():
+            visit = self.visits[visit_id]
+            source = {p: p for p in parts}          # part now -> part before
+            update: dict = {}
+            if visit.carers_needed == 2 and len(parts) == 1:
+                (part, (carer, _, _)), = parts.items()
+                other = self.placed.get((visit_id, 1 - part))
+                if other is None or other[1] < self.now:
+                    # The other carer never came and the time has passed: it was done single-handed.
+                    update.update(carers_needed=1, synchronisation=None,
+                                  parts=None if visit.parts is None else [visit.parts[part]])
+                    self.warnings.append(f"visit {visit_id} was done by {carer} alone (the second carer did not "
+                                         "come); it is now single-handed")
+                    parts, source = {0: parts[part]}, {0: part}
+                    self._renumber(visit_id, part)
+            n_parts = update.get("carers_needed", visit.carers_needed)
+            update["pinned_carers"] = [parts[p][0] for p in sorted(parts)]
+            simultaneous = n_parts == 2 and visit.synchronisation.kind == "simultaneous"
+            starts = [parts[p][1] for p in sorted(parts)]
+            start = max(starts) if simultaneous else starts[0]
+            if simultaneous and max(starts) - min(starts) > 1.0:
+                self.warnings.append(f"the carers of visit {visit_id} started {format_minutes(min(starts))} and "
+                                     f"{format_minutes(max(starts))}; it counts from {format_minutes(start)}")
+            if n_parts == 1 or (simultaneous and len(parts) == 2):
+                update["pinned_start"] = start
+                window = visit.window
+                if start < window.start or (window.end is not None and start > window.end):
+                    update["window"] = TimeWindow(start=min(window.start, start),
+                                                  end=None if window.end is None else max(window.end, start))
+            lengths = [max(0.0, parts[p][2] - (start if simultaneous else parts[p][1])) if p in parts
+                       else visit.part_duration(source.get(p, p)) for p in range(n_parts)]
+            if any(abs(lengths[p] - visit.part_duration(source.get(p, p))) > 1e-9 for p in range(n_parts)):
+                skills = [visit.parts[source.get(p, p)].skills if visit.parts else [] for p in range(n_parts)]
+                if len(set(lengths)) == 1:
+                    update["duration"] = lengths[0]
+                    update["parts"] = [VisitPart(skills=x) for x in skills] if visit.parts else None
+                else:
+                    update["parts"] = [VisitPart(skills=x, duration=d) for x, d in zip(skills, lengths)]
+            # Built to satisfy Visit's own rules (pinned start inside the window, parts
+            # matching carers_needed), so no second validation is needed.
+            self.visits[visit_id] = visit.model_copy(update=update)
+            for p, fact in parts.items():
+                out[visit_id, p] = fact
+        return out
+
+    def _renumber(self, visit_id: str, part: int) -> None:
+        """A double visit became single: its remaining part is part 0."""
+        carer, start = self.placed.pop((visit_id, part))
+        self.placed.pop((visit_id, 1 - part), None)
+        self.placed[visit_id, 0] = (carer, start)
+
+    def _travel(self) -> tuple[list[TravelMatrix], list[str]]:
+        """The travel matrices, grown by estimated rows for new places (calibrated to
+        the times the day already has near them)."""
+        if not self.new_locations or not self.problem.travel:
+            return list(self.problem.travel), []
+        for location in self.new_locations:
+            if not _has_coordinates(location):
+                raise InputError("location", f"new location {location.id!r} needs lat/lon (or x/y) to estimate "
+                                             "travel times to the day's other places")
+        for i, location in enumerate(self.problem.locations):
+            if not _has_coordinates(location):
+                raise InputError(f"locations[{i}]", f"location {location.id!r} has no coordinates, so travel to the "
+                                                    "new places cannot be estimated")
+        grown = self.problem.model_copy(update={"locations": self.locations})
+        n_old, n = len(self.problem.locations), len(self.locations)
+        new, everywhere = range(n_old, n), range(n)
+        matrices = []
+        for matrix in self.problem.travel:
+            old = np.asarray(matrix.minutes, dtype=float)
+            factor = _calibration(grown, matrix.mode, old, new)
+            full = np.empty((n, n))
+            full[:n_old, :n_old] = old
+            full[n_old:, :] = estimate_times(grown, matrix.mode, new, everywhere) * factor
+            full[:, n_old:] = estimate_times(grown, matrix.mode, everywhere, new) * factor
+            matrices.append(TravelMatrix(mode=matrix.mode, minutes=full, estimated=matrix.estimated))
+        return matrices, [x.id for x in self.new_locations]
+
+
+def _calibration(grown: Problem, mode, old: np.ndarray, new: range, nearest: int = 30) -> float:
+    """Given over estimated time among the known places nearest the new ones (1 if none
+    can tell), so estimated rows match the scale of road times."""
+    n_old = old.shape[0]
+    if n_old < 2:
+        return 1.0
+    to_known = estimate_times(grown, mode, new, range(n_old))
+    near = np.unique(np.argsort(to_known, axis=1)[:, :nearest])
+    guess = estimate_times(grown, mode, near, near)
+    given = old[np.ix_(near, near)]
+    mask = guess > 1e-6
+    return float(np.median(given[mask] / guess[mask])) if mask.any() else 1.0
+
+
+def _has_coordinates(location: Location) -> bool:
+    return (location.lat is not None and location.lon is not None) or (location.x is not None and location.y is not None)
+
+
+def _subtract(shifts: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:
+    out = []
+    for s, e in shifts:
+        if b <= s or a >= e:
+            out.append((s, e))
+            continue
+        if s < a:
+            out.append((s, a))
+        if b < e:
+            out.append((b, e))
+    return [(s, e) for s, e in out if e - s > 1e-9]
+
+
+def _stretch(shifts: list[tuple[float, float]], start: float, end: float) -> list[tuple[float, float]]:
+    """Widen the nearest shift to cover [start, end] and merge any it now overlaps."""
+    if not shifts:
+        return [(start, end)]
+    nearest = min(range(len(shifts)), key=lambda i: max(shifts[i][0] - end, start - shifts[i][1], 0.0))
+    s, e = shifts[nearest]
+    widened = (min(s, start), max(e, end))
+    merged: list[tuple[float, float]] = []
+    for s, e in sorted([*shifts[:nearest], widened, *shifts[nearest + 1:]]):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+# --- each event --------------------------------------------------------------------------
+
+def _absent(day: _DayEdit, event: CarerAbsent, where: str) -> None:
+    day.carer(event.carer)
+    start = day.now if event.start is None else float(event.start)
+    end = END_OF_DAY if event.end is None else float(event.end)
+    if end <= start:
+        raise _Refused("end", f"{format_minutes(end)} is not after the absence starts ({format_minutes(start)})")
+    day.unavailable.setdefault(event.carer, []).append((start, end))
+    day.named.add(event.carer)
+
+
+def _delayed(day: _DayEdit, event: CarerDelayed, where: str) -> None:
+    day.carer(event.carer)
+    if event.until is not None:
+        until = float(event.until)
+        if until <= day.now:
+            raise _Refused("until", f"{format_minutes(until)} is not after now ({format_minutes(day.now)})")
+    else:
+        upcoming = [start for (v, _), (carer, start) in day.placed.items()
+                    if carer == event.carer and start >= day.now - 1e-9 and (v, carer) not in day.started]
+        until = (min(upcoming) if upcoming else day.now) + float(event.minutes)
+    day.unavailable.setdefault(event.carer, []).append((day.now, until))
+    day.named.add(event.carer)
+
+
+def _carer_added(day: _DayEdit, event: CarerAdded, where: str) -> None:
+    if event.carer.id in day.carers:
+        raise _Refused("carer.id", f"carer {event.carer.id!r} already exists")
+    for i, location in enumerate(event.locations):
+        day.add_location(location, f"locations[{i}].id")
+    for name in ("start_location", "end_location"):
+        ref = getattr(event.carer, name)
+        if ref is not None and ref not in day.location_ids:
+            raise _Refused(f"carer.{name}", f"unknown location {ref!r} (add it in locations)")
+    day.carers[event.carer.id] = event.carer
+    day.named.add(event.carer.id)
+
+
+def _client_added(day: _DayEdit, event: ClientAdded, where: str) -> None:
+    if event.client.id in day.clients:
+        raise _Refused("client.id", f"client {event.client.id!r} already exists")
+    if event.location is not None:
+        day.add_location(event.location, "location.id")
+        if event.client.location != event.location.id:
+            raise _Refused("client.location", f"is {event.client.location!r} but the new location is "
+                                              f"{event.location.id!r}")
+    elif event.client.location not in day.location_ids:
+        raise _Refused("client.location", f"unknown location {event.client.location!r} (give it in location)")
+    day.clients[event.client.id] = event.client
+    for i, visit in enumerate(event.visits):
+        if visit.client != event.client.id:
+            raise _Refused(f"visits[{i}].client", f"is {visit.client!r}, not the new client {event.client.id!r}")
+        _add_visit(day, visit, f"visits[{i}]")
+
+
+def _visit_added(day: _DayEdit, event: VisitAdded, where: str) -> None:
+    if event.visit.client not in day.clients:
+        raise _Refused("visit.client", f"unknown client {event.visit.client!r}")
+    _add_visit(day, event.visit, "visit")
+
+
+def _add_visit(day: _DayEdit, visit: Visit, field: str) -> None:
+    if visit.id in day.visits or visit.id in day.cancelled:
+        raise _Refused(f"{field}.id", f"visit {visit.id!r} already exists")
+    if visit.window.end is not None and visit.window.end < day.now:
+        raise _Refused(f"{field}.window.end", f"{format_minutes(visit.window.end)} has already passed "
+                                              f"(now is {format_minutes(day.now)})")
+    day.visits[visit.id] = visit
+    day.renewed.add(visit.id)
+
+
+def _refuse_if_started(day: _DayEdit, visit_id: str, what: str) -> None:
+    for carer in day.carers_on(visit_id):
+        start = day.started_at(visit_id, carer)
+        if start is not None:
+            raise _Refused("visit", f"visit {visit_id} started at {format_minutes(start)} ({carer}); "
+                                    f"it can no longer be {what}")
+
+
+def _cancelled(day: _DayEdit, event: VisitCancelled, where: str) -> None:
+    day.visit(event.visit)
+    _refuse_if_started(day, event.visit, "cancelled")
+    del day.visits[event.visit]
+    day.renewed.discard(event.visit)
+    day.cancelled.append(event.visit)
+    for key in [k for k in day.placed if k[0] == event.visit]:
+        carer, start = day.placed.pop(key)
+        day.cancelled_carers.setdefault(event.visit, {})[carer] = start
+
+
+def _changed(day: _DayEdit, event: VisitChanged, where: str) -> None:
+    visit = day.visit(event.visit)
+    _refuse_if_started(day, event.visit, "changed")
+    changes = event.changes()
+    if not changes:
+        raise _Refused("", "changes nothing: give at least one of window, target, duration, skills, "
+                           "carers_needed, tasks, mandatory")
+    data = {**visit.model_dump(), **changes}
+    if changes.get("carers_needed") == 1:
+        data.update(synchronisation=None, parts=None, pinned_carers=visit.pinned_carers[:1])
+    elif changes.get("carers_needed") == 2 and visit.carers_needed == 1:
+        data.update(parts=None)
+    try:
+        day.visits[event.visit] = Visit.model_validate(data)
+    except ValidationError as error:
+        refused = describe_validation_error(error)
+        raise _Refused(refused.field, refused.reason) from None
+    window = day.visits[event.visit].window
+    if window.end is not None and window.end < day.now:
+        raise _Refused("window.end", f"{format_minutes(window.end)} has already passed (now is "
+                                     f"{format_minutes(day.now)})")
+    day.renewed.add(event.visit)
+
+
+def _on_visit(day: _DayEdit, visit_id: str, carer: str, at: float, what: str) -> None:
+    day.visit(visit_id)
+    day.carer(carer)
+    if at > day.now + 1e-9:
+        raise _Refused("at", f"{what} at {format_minutes(at)} is after now ({format_minutes(day.now)})")
+    day.named.add(carer)
+
+
+def _check_in(day: _DayEdit, event: CheckIn, where: str) -> None:
+    _on_visit(day, event.visit, event.carer, float(event.at), "check-in")
+    visit = day.visits[event.visit]
+    on = day.carers_on(event.visit)
+    if event.carer not in on:
+        # Someone else's visit: the carer takes the part of a carer who has not started it.
+        free = [part for carer, part in on.items() if (event.visit, carer) not in day.started]
+        taken = set(on.values())
+        free += [p for p in range(visit.carers_needed) if p not in taken]
+        if not free:
+            raise _Refused("carer", f"visit {event.visit} already has its carers checked in")
+        part = min(free)
+        day.placed[event.visit, part] = (event.carer, float(event.at))
+    day.started[event.visit, event.carer] = float(event.at)
+
+
+def _check_out(day: _DayEdit, event: CheckOut, where: str) -> None:
+    _on_visit(day, event.visit, event.carer, float(event.at), "check-out")
+    start = day.started_at(event.visit, event.carer)
+    if start is None:
+        raise _Refused("carer", f"{event.carer} has not started visit {event.visit} (no check-in and it is not "
+                                "planned before now)")
+    if float(event.at) < start:
+        raise _Refused("at", f"{format_minutes(event.at)} is before the visit started ({format_minutes(start)})")
+    day.started.setdefault((event.visit, event.carer), start)
+    day.ended[event.visit, event.carer] = float(event.at)
+
+
+def _overran(day: _DayEdit, event: VisitOverran, where: str) -> None:
+    day.visit(event.visit)
+    carers = [event.carer] if event.carer is not None else list(day.carers_on(event.visit))
+    if event.carer is not None:
+        day.carer(event.carer)
+    started = {c: day.started_at(event.visit, c) for c in carers}
+    if not carers or any(s is None for s in started.values()):
+        raise _Refused("visit", f"visit {event.visit} has not started, so it cannot have overrun")
+    for carer, start in started.items():
+        if float(event.end) < start:
+            raise _Refused("end", f"{format_minutes(event.end)} is before the visit started ({format_minutes(start)})")
+        day.started.setdefault((event.visit, carer), start)
+        day.ended[event.visit, carer] = float(event.end)
+        day.named.add(carer)
+
+
+_APPLY = {
+    CarerAbsent: _absent, CarerDelayed: _delayed, CarerAdded: _carer_added, ClientAdded: _client_added,
+    VisitAdded: _visit_added, VisitCancelled: _cancelled, VisitChanged: _changed, VisitOverran: _overran,
+    CheckIn: _check_in, CheckOut: _check_out,
+}
