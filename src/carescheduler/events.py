@@ -16,7 +16,7 @@ written into the problem, and what has already happened (visits done or under wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -156,8 +156,8 @@ class CheckOut(_Event):
 
 
 Event = Annotated[
-    Union[CarerAbsent, CarerDelayed, CarerAdded, ClientAdded, VisitAdded, VisitCancelled, VisitChanged,
-          VisitOverran, CheckIn, CheckOut],
+    CarerAbsent | CarerDelayed | CarerAdded | ClientAdded | VisitAdded | VisitCancelled | VisitChanged
+    | VisitOverran | CheckIn | CheckOut,
     Field(discriminator="type"),
 ]
 """Any event; its ``type`` field says which."""

@@ -24,7 +24,6 @@ steer the search). With no events the plan comes back as it was.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -33,33 +32,19 @@ from pydantic import BaseModel, Field
 
 from .cpsat_model import solve_subproblem
 from .domain import Problem
-from .events import DayUpdate, EventBatch, apply_events
+from .events import DayUpdate, EventBatch
 from .insertion import insert_visits
-from .instance import INF, Instance, compile_problem, fits_a_shift
+from .instance import INF, Instance
+from .live import OldPlan, ReplanSettings, live_day, on_real_objective
 from .plan import Plan, UnassignedVisit
 from .solution import Solution
 from .solver import plan_from_solution
-from . import kernels
 
 __all__ = ["CarerChanges", "PlanChanges", "ReplanResult", "ReplanSettings", "Retimed", "replan"]
 
 
 OUTPUT_SHARE = 0.85
 """Share of the time limit the search may use; the rest is for writing the answer."""
-
-
-@dataclass
-class ReplanSettings:
-    """How a replan trades disruption against the plan's own cost."""
-
-    freeze_minutes: float = 30.0
-    """Visits starting this soon after ``now`` stay with their carer (they may be on the way)."""
-    tolerance_minutes: float = 15.0
-    """A start may move this much without counting as moved (or being reported as retimed)."""
-    reassign_cost: float = 100.0
-    """Cost of giving a planned visit to another carer, in objective units (a travel minute is 1)."""
-    patience: int = 40
-    """Improvement stops after this many tries in a row that find nothing better."""
 
 
 class Retimed(BaseModel):
@@ -116,11 +101,8 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
     # the search stops a little early: writing the plan and the changes takes its turn
     deadline = started + max(0.05, OUTPUT_SHARE * float(time_limit))
     settings = settings or ReplanSettings()
-    update = apply_events(problem, plan, events, now)
-    base = compile_problem(update.problem)
-    old = _old_plan(base, update)
-    model = _disruption_model(base, update, old, settings)
-    sol, pending = _keep_old_plan(model, update, old)
+    day = live_day(problem, plan, events, now, settings)
+    update, model, sol, pending = day.update, day.model, day.solution, day.pending
     rng = np.random.default_rng(seed)
     if update.events:
         # Something happened: also try the visits nobody had.
@@ -130,8 +112,8 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
         order = sorted(pending, key=lambda v: (-model.visit_penalty[v], model.task_release[model.visit_tasks[v, 0]]))
         exact = {v for v in order if model.visit_mandatory[v]}
         insert_visits(sol, order, rng, regret=2, deadline=started + 0.6 * (deadline - started), exact=exact)
-        sol = _improve(sol, old, deadline, rng, settings)
-    final = _on_real_objective(base, sol, old)
+        sol = _improve(sol, day.old, deadline, rng, settings)
+    final = on_real_objective(day.base, sol, day.old)
     seconds = time.monotonic() - started
     new_plan = plan_from_solution(final, {"status": "replan", "seconds": round(seconds, 3), "seed": seed,
                                           "time_limit": time_limit, "now": update.now, "events": update.events})
@@ -142,251 +124,9 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
                         feasible=final.feasible)
 
 
-# --- the model the replan searches --------------------------------------------------------
-
-@dataclass
-class _OldPlan:
-    """Per task: who did it and when (``fact_*``: done or under way at ``now``) and who had
-    it in the old plan and when (``kept_*``: the rest); carer -1 when none."""
-
-    fact_carer: np.ndarray
-    fact_start: np.ndarray
-    kept_carer: np.ndarray
-    kept_start: np.ndarray
-
-    @property
-    def facts(self) -> np.ndarray:
-        return self.fact_carer >= 0
-
-
-def _old_plan(base: Instance, update: DayUpdate) -> _OldPlan:
-    T = base.n_tasks
-    old = _OldPlan(np.full(T, -1, dtype=np.int64), np.zeros(T), np.full(T, -1, dtype=np.int64), np.zeros(T))
-    carer_of = {c.id: k for k, c in enumerate(update.problem.carers)}
-    visit_of = {v.id: i for i, v in enumerate(update.problem.visits)}
-    for (visit_id, part), (carer, start, _) in update.happened.items():
-        t = base.visit_tasks[visit_of[visit_id], part]
-        old.fact_carer[t] = carer_of[carer]
-        old.fact_start[t] = start
-    for (visit_id, part), (carer, start) in update.placed.items():
-        t = base.visit_tasks[visit_of[visit_id], part]
-        if t >= 0 and old.fact_carer[t] < 0 and visit_id not in update.renewed:
-            old.kept_carer[t] = carer_of[carer]
-            old.kept_start[t] = start
-    return old
-
-
-def _disruption_model(base: Instance, update: DayUpdate, old: _OldPlan, settings: ReplanSettings) -> Instance:
-    """A copy of the compiled day that keeps the past and prices disruption."""
-    now = update.now
-    facts = np.flatnonzero(old.facts)
-    kept = np.flatnonzero(old.kept_carer >= 0)
-    open_tasks = ~old.facts
-    release = base.task_release.copy()
-    latest = base.task_latest.copy()
-    tgt_start = base.task_tgt_start.copy()
-    tgt_end = base.task_tgt_end.copy()
-    duration = base.task_dur.copy()
-    eligible = base.eligible.copy()
-    assign_cost = base.assign_cost.copy()
-    task_pin = base.task_pin.copy()
-    shift_start = base.shift_start.copy()
-    max_work = base.max_work.copy()
-    contracted = base.contracted.copy()
-
-    # Nothing new starts before now; a kept visit not before it was planned (so an empty
-    # batch changes nothing) and, past the tolerance, later starts cost lateness.
-    release[open_tasks] = np.maximum(release[open_tasks], now)
-    planned = old.kept_start[kept]
-    release[kept] = np.maximum(release[kept], planned)
-    tgt_start[kept] = np.minimum(tgt_start[kept], planned)
-    tgt_end[kept] = np.minimum(tgt_end[kept], planned + settings.tolerance_minutes)
-    _hold_the_present(base, old, now, duration, shift_start, max_work, contracted)
-    # What happened stays with its carer at its time.
-    eligible[facts] = False
-    eligible[facts, old.fact_carer[facts]] = True
-    release[facts] = latest[facts] = old.fact_start[facts]
-    fact_visits = base.visit_tasks[base.task_visit[facts]].ravel()
-    task_pin[fact_visits[fact_visits >= 0]] = -1
-    # Changing carer costs (a double visit's two carers may swap parts freely).
-    partner = base.task_partner[kept]
-    partner_carer = np.where(partner >= 0, old.kept_carer[np.maximum(partner, 0)], -1)
-    assign_cost[kept] += settings.reassign_cost
-    assign_cost[kept, old.kept_carer[kept]] -= settings.reassign_cost
-    with_partner = kept[partner_carer >= 0]
-    assign_cost[with_partner, partner_carer[partner_carer >= 0]] -= settings.reassign_cost
-    # Visits about to start stay with their carer, unless that carer is away.
-    away = np.array([c.id in update.unavailable_carers for c in update.problem.carers], dtype=bool)
-    soon = kept[(planned < now + settings.freeze_minutes) & ~away[old.kept_carer[kept]]]
-    own = eligible[soon, old.kept_carer[soon]]
-    eligible[soon] = False
-    eligible[soon, old.kept_carer[soon]] = own
-    eligible[open_tasks] &= fits_a_shift(shift_start, base.shift_end, release[open_tasks], latest[open_tasks],
-                                         duration[open_tasks])
-    return dataclasses.replace(
-        base, task_release=release, task_latest=latest, task_tgt_start=tgt_start, task_tgt_end=tgt_end,
-        task_dur=duration, eligible=eligible, assign_cost=assign_cost, task_pin=task_pin, shift_start=shift_start,
-        shift_end=base.shift_end.copy(), break_after=base.break_after.copy(), max_work=max_work,
-        contracted=contracted)
-
-
-def _hold_the_present(base: Instance, old: _OldPlan, now: float, duration: np.ndarray, shift_start: np.ndarray,
-                      max_work: np.ndarray, contracted: np.ndarray) -> None:
-    """Keep carers from setting off in the past.
-
-    A carer with nothing done yet leaves home no earlier than now (or than they set off
-    for their next planned visit); one with visits done stays at the last of them until
-    now (or until they set off for their next visit, or home), which the model says by
-    lengthening that visit. A gap that may hold their break is left alone.
-    """
-    T = base.n_tasks
-    first_kept = {}
-    for t in np.flatnonzero(old.kept_carer >= 0)[np.argsort(-old.kept_start[old.kept_carer >= 0])]:
-        first_kept[int(old.kept_carer[t])] = int(t)           # the earliest wins (visited last)
-    last_fact = {}
-    facts = np.flatnonzero(old.facts)
-    for t in facts[np.argsort(old.fact_start[facts])]:
-        last_fact[int(old.fact_carer[t])] = int(t)            # the latest wins
-    for k in range(base.n_carers):
-        tr = base.travel[base.carer_mode[k]]
-        nxt = first_kept.get(k, -1)
-        if k in last_fact:
-            t = last_fact[k]
-            end = old.fact_start[t] + duration[t]
-            if nxt >= 0:
-                leave = old.kept_start[nxt] - tr[base.task_loc[t], base.task_loc[nxt]]
-            else:   # home by the end of the shift it is in
-                shift = np.flatnonzero((base.shift_start[k] <= old.fact_start[t] + 1e-6)
-                                       & (base.shift_end[k] >= end - 1e-6))
-                leave = base.shift_end[k, shift[0]] - tr[base.task_loc[t], base.carer_end[k]] if len(shift) else end
-            idle = min(now, leave) - end
-            may_hold_break = base.break_after[k] < INF / 2 and leave - end >= base.break_dur[k]
-            if idle > 0 and not may_hold_break:
-                duration[t] += idle
-                max_work[k] += idle
-                contracted[k] += idle
-        else:
-            leave = old.kept_start[nxt] - tr[base.carer_start[k], base.task_loc[nxt]] if nxt >= 0 else INF
-            ready = min(now, leave)
-            shift_start[k] = np.where(shift_start[k] < INF / 2, np.maximum(shift_start[k], ready), shift_start[k])
-    assert duration.shape == (T,)
-
-
-def _keep_old_plan(model: Instance, update: DayUpdate, old: _OldPlan) -> tuple[Solution, set[int]]:
-    """The old plan on the new day: facts and kept tasks on their carers in time order,
-    minus what no longer fits. Returns the solution and the visits to place again."""
-    sol = Solution(model)
-    placements: dict[int, list[tuple[float, int]]] = {}
-    for t in np.flatnonzero(old.facts):
-        placements.setdefault(int(old.fact_carer[t]), []).append((old.fact_start[t], int(t)))
-    kept = np.flatnonzero(old.kept_carer >= 0)
-    fits = model.eligible[kept, old.kept_carer[kept]]
-    for t in kept[fits]:
-        placements.setdefault(int(old.kept_carer[t]), []).append((old.kept_start[t], int(t)))
-    sol.place(placements)
-    visit_of = {v.id: i for i, v in enumerate(update.problem.visits)}
-    pending = {int(v) for v in model.task_visit[kept[~fits]]} | {visit_of[v] for v in update.renewed}
-    for v in pending:
-        sol.remove_visit(v)   # a double visit moves as a whole
-    pending |= _fit(sol, old)
-    return sol, pending
-
-
-def _fit(sol: Solution, old: _OldPlan) -> set[int]:
-    """Drop open tasks until the routes can be timed again; returns the visits dropped.
-
-    Changes (an absence, a late check-out) can push later visits past their window or a
-    carer past their hours: the failing carer's route is rebuilt visit by visit, keeping
-    each one that still fits. Where what already happened cannot itself be timed (a
-    check-in sooner than the travel times allow, a day with no room left for the break)
-    the model gives way for that carer; the validator reports it against the real day.
-    """
-    inst = sol.inst
-    A = inst.kernel_args()
-    dropped: set[int] = set()
-    hold = np.full(inst.n_tasks, -INF)
-    no_break = np.full(inst.n_carers, -1, dtype=np.int64)
-
-    def failing() -> int:
-        return int(kernels._schedule(sol.R, sol.L, sol.route_of, no_break, sol.start, sol.lb, hold, A))
-
-    for _ in range(2 * inst.n_carers + 2):
-        k = failing()
-        if k == -1:
-            break
-        if k == -2:   # synchronised visits that chase each other: re-place every open double visit
-            doubles = {int(inst.task_visit[t]) for t in np.flatnonzero((sol.route_of >= 0) & ~old.facts)
-                       if inst.task_partner[t] >= 0}
-            for v in doubles:
-                sol.remove_visit(v)
-            dropped |= doubles
-            continue
-        dropped |= _rebuild(sol, k, old, failing)
-        if failing() == k:
-            _give_way(sol, k)
-    # Breaks and working time: shorten the day of a carer who cannot fit them.
-    for _ in range(inst.n_tasks + inst.n_carers):
-        if sol.refresh():
-            break
-        failing()
-        kernels.route_costs(sol.R, sol.L, sol.start, A, sol.travel, sol.working, sol.late, sol.early)
-        used = [int(k) for k in np.flatnonzero(sol.L > 0)]
-        short = [k for k in used if sol.working[k] > inst.max_work[k] + 1e-6
-                 or kernels._lacks_break(k, sol.R, sol.L, sol.start, no_break, A)] or \
-            [k for k in used if kernels.needs_break(k, sol.R, sol.L, sol.start, A)]
-        if not short:
-            break
-        k = short[0]
-        open_tasks = [t for t in sol.route(k) if not old.facts[t]]
-        if open_tasks:
-            v = int(inst.task_visit[open_tasks[-1]])
-            sol.remove_visit(v)
-            dropped.add(v)
-        else:
-            _give_way(sol, k)
-    if not sol.refresh():
-        raise RuntimeError("replan: the kept plan could not be timed")   # a bug, not bad input
-    return dropped
-
-
-def _give_way(sol: Solution, k: int) -> None:
-    """Loosen carer k's rules in the model so that what they already did can be timed:
-    their visits keep the times the kernels give them, their last shift stretches to
-    get them home, and no break or working-time limit binds."""
-    inst = sol.inst
-    for t in sol.route(k):
-        inst.task_latest[t] = INF
-    s = inst.n_shifts[k] - 1
-    if s >= 0:
-        inst.shift_end[k, s] = max(inst.shift_end[k, s], 48 * 60.0)
-    inst.break_after[k] = INF
-    inst.max_work[k] = INF
-
-
-def _rebuild(sol: Solution, k: int, old: _OldPlan, failing) -> set[int]:
-    """Carer k's route again, task by task, without those that no longer fit."""
-    inst = sol.inst
-    route = sol.route(k)
-    keep: list[int] = []
-    dropped: set[int] = set()
-    sol.set_route(k, [])
-    for t in route:
-        if int(inst.task_visit[t]) in dropped:
-            continue
-        sol.set_route(k, keep + [t])
-        if old.facts[t] or failing() != k:
-            keep.append(t)
-        else:
-            dropped.add(int(inst.task_visit[t]))
-    sol.set_route(k, keep)
-    for v in dropped:
-        sol.remove_visit(v)
-    return dropped
-
-
 # --- improving around the disruption ------------------------------------------------------
 
-def _improve(sol: Solution, old: _OldPlan, deadline: float, rng: np.random.Generator,
+def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Generator,
              settings: ReplanSettings) -> Solution:
     """Re-insert small groups of movable visits on the routes the changes touched (and
     their neighbours), and hand a visit still left out to CP-SAT with its nearest routes."""
@@ -434,7 +174,7 @@ def _could_be_done(inst: Instance, v: int) -> bool:
     return bool(all(inst.eligible[t].any() for t in inst.visit_tasks[v] if t >= 0))
 
 
-def _touched_carers(sol: Solution, old: _OldPlan) -> np.ndarray:
+def _touched_carers(sol: Solution, old: OldPlan) -> np.ndarray:
     """Carers whose route holds an open task that was not theirs in the old plan."""
     moved = (sol.route_of >= 0) & ~old.facts & (sol.route_of != old.kept_carer)
     return np.unique(sol.route_of[moved])
@@ -489,18 +229,6 @@ def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
 
 
 # --- the answer ------------------------------------------------------------------------
-
-def _on_real_objective(base: Instance, sol: Solution, old: _OldPlan) -> Solution:
-    """The searched plan on the day's real objective: same routes and times (what
-    happened at its actual times), costed without the disruption terms."""
-    final = Solution(base)
-    for name in ("R", "L", "route_of", "start", "brk"):
-        getattr(final, name)[...] = getattr(sol, name)
-    final.start[old.facts] = old.fact_start[old.facts]
-    final.account()
-    final.feasible = final.feasible and sol.feasible
-    return final
-
 
 def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanChanges:
     before: dict[str, dict[str, float]] = {}     # carer -> visit -> planned start
