@@ -14,11 +14,12 @@ from enum import Enum
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import InputError
+from .errors import InputError, describe_validation_error
 from .plan import Plan, format_minutes
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -232,6 +233,131 @@ def report(
     except (InputError, OSError) as e:
         _fail(str(e))
     print(f"wrote {out}")
+
+
+@app.command()
+def replan(
+    instance: Path = typer.Argument(..., metavar="PROBLEM", help="the day's problem"),
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="the published plan (native JSON)"),
+    events_file: Path = typer.Argument(..., metavar="EVENTS",
+                                       help='events JSON: {"now": "HH:MM", "events": [...]} or a list of events'),
+    now: str | None = typer.Option(None, "--now", help="time of day the events are applied at, HH:MM "
+                                                       "(default: the file's now)"),
+    time_limit: float = typer.Option(1.0, "--time-limit", min=0.0, help="seconds for the whole replan"),
+    seed: int = typer.Option(0, "--seed"),
+    freeze: float = typer.Option(30.0, "--freeze", min=0.0, help="minutes ahead in which visits keep their carer"),
+    tolerance: float = typer.Option(15.0, "--tolerance", min=0.0,
+                                    help="minutes a start may move without counting as moved"),
+    out: Path | None = typer.Option(None, "--out", help="write the new plan (native JSON)"),
+    out_problem: Path | None = typer.Option(None, "--out-problem",
+                                            help="write the day as it now stands (the new plan is for it)"),
+    as_json: bool = typer.Option(False, "--json", help="end with one JSON line: feasible, seconds, moved_visits, "
+                                                       "changed_carers, unassigned"),
+) -> None:
+    """Absorb events (absences, delays, new clients, cancellations, check-ins) into a published plan."""
+    from .formats import read_events, read_plan, read_problem, write_plan, write_problem
+    from .replan import ReplanSettings
+    from .replan import replan as run_replan
+    from .validator import validate as run_validator
+
+    try:
+        problem = read_problem(instance)
+        plan = read_plan(problem, plan_file)
+        batch = read_events(events_file)
+        result = run_replan(problem, plan, batch, now, time_limit=time_limit, seed=seed,
+                            settings=ReplanSettings(freeze_minutes=freeze, tolerance_minutes=tolerance))
+        report = run_validator(result.problem, result.plan)
+        if out is not None:
+            write_plan(result.plan, out)
+        if out_problem is not None:
+            write_problem(result.problem, out_problem)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    changes = result.changes
+    if as_json:
+        print(json.dumps({
+            "feasible": report.valid, "seconds": round(result.seconds, 3), "moved_visits": changes.moved_visits,
+            "changed_carers": changes.changed_carers, "unassigned": len(result.plan.unassigned),
+            "unassigned_visits": [u.model_dump() for u in result.plan.unassigned],
+            "cost": round(report.cost.total, 6), "warnings": changes.warnings}))
+    else:
+        _changes_summary(result, report)
+    if not report.valid:
+        for v in report.violations:
+            err.print(f"violation [{v.code}] {v.message}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _changes_summary(result, report) -> None:
+    console = Console()
+    changes = result.changes
+    table = Table(title=f"replan at {format_minutes(result.plan.solver.get('now', 0))}: "
+                        f"{len(changes.carers)} carers to tell")
+    for column in ("carer", "added", "removed", "retimed"):
+        table.add_column(column)
+    for c in changes.carers:
+        retimed = ", ".join(f"{r.visit} {format_minutes(r.before)}->{format_minutes(r.after)}" for r in c.retimed)
+        table.add_row(c.carer, ", ".join(c.added), ", ".join(c.removed), retimed)
+    console.print(table)
+    console.print(f"moved (carers not named in the events): {len(changes.moved_visits)}  "
+                  f"unassigned: {len(result.plan.unassigned)}  cost {report.cost.total:,.2f}  "
+                  f"{result.seconds:.2f} s", highlight=False)
+    for item in result.plan.unassigned[:20]:
+        console.print(f"[yellow]unassigned[/] {item.visit}: {item.reason}", highlight=False)
+    for warning in changes.warnings:
+        console.print(f"[yellow]note[/] {warning}", highlight=False)
+    if report.valid:
+        console.print("[green]plan is valid[/] (independent validator)")
+    else:
+        console.print(f"[red]plan is INVALID[/]: {len(report.violations)} violations")
+
+
+@app.command()
+def recommend(
+    instance: Path = typer.Argument(..., metavar="PROBLEM", help="the day's problem"),
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="the published plan (native JSON)"),
+    visit: str = typer.Argument(..., metavar="VISIT",
+                                help='a visit id of the day, or a JSON file: a visit, or {"visit": ..., "client": '
+                                     '..., "location": ...} for a new client'),
+    top: int = typer.Option(5, "--top", min=1, help="how many carers to offer"),
+    now: str | None = typer.Option(None, "--now", help="time of day (HH:MM): nothing is offered before it"),
+    as_json: bool = typer.Option(False, "--json", help="print the recommendation as one JSON line"),
+) -> None:
+    """Offer the best carers for a new or unassigned visit, and say why the others cannot take it."""
+    from .formats import read_plan, read_problem
+    from .formats._io import parse_json, read_text
+    from .recommend import Recommender, VisitRequest
+
+    try:
+        problem = read_problem(instance)
+        plan = read_plan(problem, plan_file)
+        if Path(visit).is_file():
+            try:
+                request = VisitRequest.from_data(parse_json(read_text(visit), visit))
+            except ValidationError as error:
+                raise describe_validation_error(error, visit) from None
+        elif any(v.id == visit for v in problem.visits):
+            request = VisitRequest(visit=visit)
+        else:
+            raise InputError("VISIT", f"{visit!r} is neither a file nor a visit of the day")
+        answer = Recommender(problem, plan, now).recommend(request, top)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    if as_json:
+        print(answer.model_dump_json())
+        return
+    console = Console()
+    table = Table(title=f"carers for {answer.visit}")
+    for column in ("carer", "partner", "start", "after", "cost +", "travel +"):
+        table.add_column(column)
+    for o in answer.options:
+        table.add_row(o.carer, o.partner or "", format_minutes(o.start), o.after or "(first)",
+                      f"{o.cost_delta:.1f}", f"{o.travel_delta:.1f}")
+    console.print(table)
+    if not answer.options:
+        console.print("[yellow]no carer can take it[/]")
+    for item in answer.unavailable:
+        console.print(f"[dim]{item.code:9}[/] {item.reason}", highlight=False)
 
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -25,11 +25,11 @@ from .domain import Carer, Client, Location, Minutes, Problem, Shift, TimeWindow
 from .errors import InputError, describe_validation_error
 from .plan import Plan, format_minutes
 from .travel import travel_matrix
-from .travel.estimate import estimate_times
+from .travel.estimate import estimate_new_places
 
 __all__ = [
     "CarerAbsent", "CarerAdded", "CarerDelayed", "CheckIn", "CheckOut", "ClientAdded", "DayUpdate", "Event",
-    "EventBatch", "VisitAdded", "VisitCancelled", "VisitChanged", "VisitOverran", "apply_events",
+    "EventBatch", "VisitAdded", "VisitCancelled", "VisitChanged", "VisitOverran", "apply_events", "done_alone",
 ]
 
 END_OF_DAY = 48 * 60.0
@@ -191,12 +191,29 @@ class DayUpdate:
     cancelled: list[str]
     cancelled_carers: dict[str, dict[str, float]]
     """Cancelled visit -> {carer: planned start} of the carers who had it."""
+    dropped_carers: dict[str, dict[str, float]]
+    """Visit -> {carer: planned start} of a second carer no longer on a visit done alone."""
     missed: dict[str, str]
     """Visits whose time has passed without them happening, with why."""
     estimated_locations: list[str]
     """New places whose travel times were estimated from coordinates."""
     warnings: list[str] = field(default_factory=list)
     events: int = 0
+
+    def record_done_alone(self, visit_id: str, part: int) -> None:
+        """The double-handed visit whose ``part`` happened is now single-handed, done by
+        that carer alone (the other part can no longer be done with them)."""
+        carer, start, end = self.happened.pop((visit_id, part))
+        visits = [done_alone(v, part, carer, start, end) if v.id == visit_id else v for v in self.problem.visits]
+        self.problem = self.problem.model_copy(update={"visits": visits})
+        self.happened[visit_id, 0] = (carer, start, end)
+        other = self.placed.pop((visit_id, 1 - part), None)
+        self.placed.pop((visit_id, part), None)
+        self.placed[visit_id, 0] = (carer, start)
+        if other is not None and other[0] != carer:
+            self.dropped_carers.setdefault(visit_id, {})[other[0]] = other[1]
+        self.warnings.append(f"visit {visit_id}: {carer} started it and no second carer can join now; it is "
+                             "recorded as done by them alone (send help if it needs two)")
 
 
 # --- applying a batch --------------------------------------------------------------------
@@ -267,6 +284,7 @@ class _DayEdit:
         self.renewed: set[str] = set()
         self.cancelled: list[str] = []
         self.cancelled_carers: dict[str, dict[str, float]] = {}
+        self.dropped_carers: dict[str, dict[str, float]] = {}
         self.warnings: list[str] = []
         self._matrices: dict = {}
         self._index = problem.location_index()
@@ -326,23 +344,70 @@ class _DayEdit:
         placed = {key: value for key, value in self.placed.items() if key[0] in self.visits}
         return DayUpdate(problem=problem, now=self.now, placed=placed, happened=happened, named_carers=self.named,
                          unavailable_carers=set(self.unavailable), renewed=self.renewed & set(self.visits),
-                         cancelled=self.cancelled, cancelled_carers=self.cancelled_carers, missed=missed,
+                         cancelled=self.cancelled, cancelled_carers=self.cancelled_carers,
+                         dropped_carers=self.dropped_carers, missed=missed,
                          estimated_locations=estimated, warnings=self.warnings, events=n_events)
 
     def _happened(self) -> dict[tuple[str, int], tuple[str, float, float]]:
         """Carer-visits done or under way: checked in, or planned to start before now by
-        a carer who was not away then."""
+        a carer who was not away then. A visit checked in late or overrunning holds up
+        the carer's next one, which then starts once they can have got there (and has
+        not started if that is now or later)."""
         happened = {}
-        for (visit_id, part), (carer, _) in self.placed.items():
-            if visit_id not in self.visits or visit_id in self.renewed:
-                continue
-            start = self.started_at(visit_id, carer)
-            if start is None:
-                continue
-            visit = self.visits[visit_id]
-            end = self.ended.get((visit_id, carer), start + visit.part_duration(part))
-            happened[visit_id, part] = (carer, start, end)
+        by_carer: dict[str, list[tuple[float, str, int]]] = {}
+        for (visit_id, part), (carer, planned) in self.placed.items():
+            if visit_id in self.visits and visit_id not in self.renewed:
+                start = self.started.get((visit_id, carer), planned)
+                by_carer.setdefault(carer, []).append((start, visit_id, part))
+        for carer, stops in by_carer.items():
+            ready, previous = -float("inf"), None
+            for _, visit_id, part in sorted(stops):
+                start = self.started_at(visit_id, carer)
+                if start is None:
+                    continue
+                if (visit_id, carer) not in self.started and previous is not None:
+                    start = max(start, ready + self._travel_between(carer, previous, visit_id))
+                    if start >= self.now:
+                        continue
+                end = self.ended.get((visit_id, carer), start + self.visits[visit_id].part_duration(part))
+                happened[visit_id, part] = (carer, start, end)
+                ready, previous = end, visit_id
+        self._keep_in_step(happened)
         return happened
+
+    def _travel_between(self, carer_id: str, from_visit: str, to_visit: str) -> float:
+        """Travel minutes for a carer between two visits' clients (0 for a new place)."""
+        carer = self.carers[carer_id]
+        a = self._index.get(self.clients[self.visits[from_visit].client].location)
+        b = self._index.get(self.clients[self.visits[to_visit].client].location)
+        if a is None or b is None:
+            return 0.0
+        return float(self._matrix(carer.travel_mode)[a, b])
+
+    def _matrix(self, mode) -> np.ndarray:
+        if mode not in self._matrices:
+            self._matrices[mode] = travel_matrix(self.problem, mode)
+        return self._matrices[mode]
+
+    def _keep_in_step(self, happened) -> None:
+        """A sequential double visit with one part checked in and the other only planned:
+        the planned part is taken to keep its gap to the recorded one (and, if that puts
+        it at or after now, not to have started yet)."""
+        for (visit_id, part), (carer, start, end) in list(happened.items()):
+            visit = self.visits[visit_id]
+            other = happened.get((visit_id, 1 - part))
+            if visit.carers_needed != 2 or visit.synchronisation.kind != "sequential" or other is None:
+                continue
+            if (visit_id, carer) in self.started or (visit_id, other[0]) not in self.started:
+                continue   # this part recorded, or neither: the times stand
+            gap = visit.synchronisation
+            low, high = (other[1] + gap.min_gap, other[1] + gap.max_gap) if part == 1 else \
+                (other[1] - gap.max_gap, other[1] - gap.min_gap)
+            moved = min(max(start, low), high)
+            if moved >= self.now:
+                del happened[visit_id, part]
+            elif moved != start:
+                happened[visit_id, part] = (carer, moved, self.ended.get((visit_id, carer), end + moved - start))
 
     def _cut_shifts(self, happened) -> None:
         """Take each carer's unavailable time out of their shifts (after any visit they
@@ -374,13 +439,11 @@ class _DayEdit:
     def _home_leg(self, carer_id: str, visit_id: str) -> float:
         """Travel minutes from a visit's client to the carer's home (end location)."""
         carer = self.carers[carer_id]
-        client = self.clients[self.visits[visit_id].client]
-        if carer.travel_mode not in self._matrices:
-            self._matrices[carer.travel_mode] = travel_matrix(self.problem, carer.travel_mode)
-        index = self._index
-        if client.location not in index or carer.home_end not in index:
+        here = self._index.get(self.clients[self.visits[visit_id].client].location)
+        home = self._index.get(carer.home_end)
+        if here is None or home is None:
             return 0.0   # a place added by this batch: its travel is estimated later
-        return float(self._matrices[carer.travel_mode][index[client.location], index[carer.home_end]])
+        return float(self._matrix(carer.travel_mode)[here, home])
 
     def _missed(self, happened) -> dict[str, str]:
         """Visits whose hard window closed before now without them starting."""
@@ -389,8 +452,8 @@ class _DayEdit:
         for visit in self.visits.values():
             if visit.id in started or visit.window.end is None or visit.window.end >= self.now - 1e-9:
                 continue
-            missed[visit.id] = (f"missed: its window closed at {format_minutes(visit.window.end)}, before now "
-                                f"({format_minutes(self.now)}), and it had not started")
+            missed[visit.id] = (f"missed: its latest start ({format_minutes(visit.window.end)}) passed before now "
+                                f"({format_minutes(self.now)}) and it had not started")
         return missed
 
     def _pin(self, happened) -> dict[tuple[str, int], tuple[str, float, float]]:
@@ -403,37 +466,30 @@ class _DayEdit:
         out = {}
         for visit_id, parts in by_visit.items():
             visit = self.visits[visit_id]
-            source = {p: p for p in parts}          # part now -> part before
-            update: dict = {}
             if visit.carers_needed == 2 and len(parts) == 1:
-                (part, (carer, _, _)), = parts.items()
+                (part, (carer, start, end)), = parts.items()
                 other = self.placed.get((visit_id, 1 - part))
                 if other is None or other[1] < self.now:
                     # The other carer never came and the time has passed: it was done single-handed.
-                    update.update(carers_needed=1, synchronisation=None,
-                                  parts=None if visit.parts is None else [visit.parts[part]])
+                    self.visits[visit_id] = done_alone(visit, part, carer, start, end)
                     self.warnings.append(f"visit {visit_id} was done by {carer} alone (the second carer did not "
                                          "come); it is now single-handed")
-                    parts, source = {0: parts[part]}, {0: part}
                     self._renumber(visit_id, part)
-            n_parts = update.get("carers_needed", visit.carers_needed)
-            update["pinned_carers"] = [parts[p][0] for p in sorted(parts)]
-            simultaneous = n_parts == 2 and visit.synchronisation.kind == "simultaneous"
+                    out[visit_id, 0] = parts[part]
+                    continue
+            simultaneous = visit.carers_needed == 2 and visit.synchronisation.kind == "simultaneous"
             starts = [parts[p][1] for p in sorted(parts)]
             start = max(starts) if simultaneous else starts[0]
             if simultaneous and max(starts) - min(starts) > 1.0:
                 self.warnings.append(f"the carers of visit {visit_id} started {format_minutes(min(starts))} and "
                                      f"{format_minutes(max(starts))}; it counts from {format_minutes(start)}")
-            if n_parts == 1 or (simultaneous and len(parts) == 2):
-                update["pinned_start"] = start
-                window = visit.window
-                if start < window.start or (window.end is not None and start > window.end):
-                    update["window"] = TimeWindow(start=min(window.start, start),
-                                                  end=None if window.end is None else max(window.end, start))
+            update: dict = {"pinned_carers": [parts[p][0] for p in sorted(parts)]}
+            if visit.carers_needed == 1 or (simultaneous and len(parts) == 2):
+                update.update(_pinned_at(visit, start))
             lengths = [max(0.0, parts[p][2] - (start if simultaneous else parts[p][1])) if p in parts
-                       else visit.part_duration(source.get(p, p)) for p in range(n_parts)]
-            if any(abs(lengths[p] - visit.part_duration(source.get(p, p))) > 1e-9 for p in range(n_parts)):
-                skills = [visit.parts[source.get(p, p)].skills if visit.parts else [] for p in range(n_parts)]
+                       else visit.part_duration(p) for p in range(visit.carers_needed)]
+            if any(abs(lengths[p] - visit.part_duration(p)) > 1e-9 for p in range(visit.carers_needed)):
+                skills = [visit.parts[p].skills if visit.parts else [] for p in range(visit.carers_needed)]
                 if len(set(lengths)) == 1:
                     update["duration"] = lengths[0]
                     update["parts"] = [VisitPart(skills=x) for x in skills] if visit.parts else None
@@ -442,14 +498,16 @@ class _DayEdit:
             # Built to satisfy Visit's own rules (pinned start inside the window, parts
             # matching carers_needed), so no second validation is needed.
             self.visits[visit_id] = visit.model_copy(update=update)
-            for p, fact in parts.items():
-                out[visit_id, p] = fact
+            for p, (carer, own_start, end) in parts.items():
+                out[visit_id, p] = (carer, start if simultaneous else own_start, end)
         return out
 
     def _renumber(self, visit_id: str, part: int) -> None:
         """A double visit became single: its remaining part is part 0."""
         carer, start = self.placed.pop((visit_id, part))
-        self.placed.pop((visit_id, 1 - part), None)
+        other = self.placed.pop((visit_id, 1 - part), None)
+        if other is not None and other[0] != carer:
+            self.dropped_carers.setdefault(visit_id, {})[other[0]] = other[1]
         self.placed[visit_id, 0] = (carer, start)
 
     def _travel(self) -> tuple[list[TravelMatrix], list[str]]:
@@ -467,31 +525,35 @@ class _DayEdit:
                                                     "new places cannot be estimated")
         grown = self.problem.model_copy(update={"locations": self.locations})
         n_old, n = len(self.problem.locations), len(self.locations)
-        new, everywhere = range(n_old, n), range(n)
         matrices = []
         for matrix in self.problem.travel:
-            old = np.asarray(matrix.minutes, dtype=float)
-            factor = _calibration(grown, matrix.mode, old, new)
+            given = np.asarray(matrix.minutes, dtype=float)
+            rows, columns = estimate_new_places(grown, matrix.mode, given)
             full = np.empty((n, n))
-            full[:n_old, :n_old] = old
-            full[n_old:, :] = estimate_times(grown, matrix.mode, new, everywhere) * factor
-            full[:, n_old:] = estimate_times(grown, matrix.mode, everywhere, new) * factor
+            full[:n_old, :n_old] = given
+            full[n_old:, :] = rows
+            full[:, n_old:] = columns
             matrices.append(TravelMatrix(mode=matrix.mode, minutes=full, estimated=matrix.estimated))
         return matrices, [x.id for x in self.new_locations]
 
 
-def _calibration(grown: Problem, mode, old: np.ndarray, new: range, nearest: int = 30) -> float:
-    """Given over estimated time among the known places nearest the new ones (1 if none
-    can tell), so estimated rows match the scale of road times."""
-    n_old = old.shape[0]
-    if n_old < 2:
-        return 1.0
-    to_known = estimate_times(grown, mode, new, range(n_old))
-    near = np.unique(np.argsort(to_known, axis=1)[:, :nearest])
-    guess = estimate_times(grown, mode, near, near)
-    given = old[np.ix_(near, near)]
-    mask = guess > 1e-6
-    return float(np.median(given[mask] / guess[mask])) if mask.any() else 1.0
+def done_alone(visit: Visit, part: int, carer: str, start: float, end: float) -> Visit:
+    """A double-handed visit one carer did (or is doing) alone: now single-handed,
+    pinned to that carer at their start, as long as their part took."""
+    parts = None if visit.parts is None else [VisitPart(skills=visit.parts[part].skills)]
+    return visit.model_copy(update={"carers_needed": 1, "synchronisation": None, "parts": parts,
+                                    "duration": max(0.0, end - start), "pinned_carers": [carer],
+                                    **_pinned_at(visit, start)})
+
+
+def _pinned_at(visit: Visit, start: float) -> dict:
+    """The changes that pin a visit's start, widening its window if it started outside."""
+    update: dict = {"pinned_start": start}
+    window = visit.window
+    if start < window.start or (window.end is not None and start > window.end):
+        update["window"] = TimeWindow(start=min(window.start, start),
+                                      end=None if window.end is None else max(window.end, start))
+    return update
 
 
 def _has_coordinates(location: Location) -> bool:
@@ -626,6 +688,12 @@ def _changed(day: _DayEdit, event: VisitChanged, where: str) -> None:
         raise _Refused("", "changes nothing: give at least one of window, target, duration, skills, "
                            "carers_needed, tasks, mandatory")
     data = {**visit.model_dump(), **changes}
+    window = TimeWindow.model_validate(data["window"])
+    pinned = visit.pinned_start
+    if pinned is not None and (pinned < window.start or (window.end is not None and pinned > window.end)):
+        data["pinned_start"] = None   # re-timed: the old pinned start no longer holds
+        day.warnings.append(f"visit {event.visit} was pinned to start {format_minutes(pinned)}; its new window "
+                            "releases that pin")
     if changes.get("carers_needed") == 1:
         data.update(synchronisation=None, parts=None, pinned_carers=visit.pinned_carers[:1])
     elif changes.get("carers_needed") == 2 and visit.carers_needed == 1:

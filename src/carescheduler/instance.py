@@ -89,8 +89,8 @@ class Instance:
         positive = self.task_dur[self.task_dur > 0]
         if T == 0 or len(positive) < T:
             return max(T, 1)
-        span = np.where(np.isfinite(self.shift_start) & np.isfinite(self.shift_end),
-                        self.shift_end - self.shift_start, 0.0).sum(axis=1)
+        real = (self.shift_start < INF / 2) & (self.shift_end > -INF / 2)   # not padding
+        span = np.where(real, np.maximum(self.shift_end - self.shift_start, 0.0), 0.0).sum(axis=1)
         longest = float(span.max(initial=0.0))
         return int(max(1, min(T, np.floor(longest / positive.min() + 1e-6) + 1)))
 

@@ -53,25 +53,41 @@ class LiveDay:
     """The old plan in ``model``, minus what no longer fits."""
     pending: set[int]
     """Visits to place: dropped from the old plan, added or changed by the events."""
+    relaxed: dict[int, set[str]]
+    """Carers whose rules what already happened breaks: ``times``, ``break``, ``hours``."""
 
 
 def live_day(problem: Problem, plan: Plan, events: EventBatch | list, now: float | str | None,
              settings: ReplanSettings) -> LiveDay:
     """Apply ``events`` at ``now`` and load ``plan`` into the model of the day that results."""
     update = apply_events(problem, plan, events, now)
+    day = _load(update, settings)
+    # A double-handed visit one carer has started whose other part cannot stay with its
+    # carer: the other part can no longer start with them, so it was done alone.
+    half_done = {int(day.base.task_visit[t]): int(day.base.task_part[t]) for t in np.flatnonzero(day.old.facts)
+                 if day.base.task_partner[t] >= 0 and not day.old.facts[day.base.task_partner[t]]
+                 and day.solution.route_of[t] < 0}
+    if half_done:
+        for v, part in half_done.items():
+            update.record_done_alone(update.problem.visits[v].id, part)
+        day = _load(update, settings)
+    return day
+
+
+def _load(update: DayUpdate, settings: ReplanSettings) -> LiveDay:
     base = compile_problem(update.problem)
     old = _old_plan(base, update)
     model = _disruption_model(base, update, old, settings)
-    sol, pending = _keep_old_plan(model, update, old)
-    return LiveDay(update, base, model, old, sol, pending)
+    sol, pending, relaxed = _keep_old_plan(model, update, old)
+    return LiveDay(update, base, model, old, sol, pending, relaxed)
 
 
 def on_real_objective(base: Instance, sol: Solution, old: OldPlan) -> Solution:
     """The searched plan on the day's real objective: same routes and times (what
     happened at its actual times), costed without the disruption terms."""
-    final = Solution(base)
-    for name in ("R", "L", "route_of", "start", "brk"):
-        getattr(final, name)[...] = getattr(sol, name)
+    final = Solution(base)   # (its route table may be wider or narrower than the model's)
+    final.replace_routes({k: sol.route(k) for k in range(base.n_carers) if sol.L[k]})
+    final.start[...] = sol.start
     final.start[old.facts] = old.fact_start[old.facts]
     final.account()
     final.feasible = final.feasible and sol.feasible
@@ -187,13 +203,13 @@ def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.nda
         if k in last_fact:
             t = last_fact[k]
             end = old.fact_start[t] + duration[t]
+            shift = np.flatnonzero((base.shift_start[k] <= old.fact_start[t] + 1e-6) & (base.shift_end[k] >= end - 1e-6))
+            shift_end = base.shift_end[k, shift[0]] if len(shift) else end
             if nxt >= 0:
                 leave = old.kept_start[nxt] - tr[base.task_loc[t], base.task_loc[nxt]]
             else:   # home by the end of the shift it is in
-                shift = np.flatnonzero((base.shift_start[k] <= old.fact_start[t] + 1e-6)
-                                       & (base.shift_end[k] >= end - 1e-6))
-                leave = base.shift_end[k, shift[0]] - tr[base.task_loc[t], base.carer_end[k]] if len(shift) else end
-            idle = min(now, leave) - end
+                leave = shift_end - tr[base.task_loc[t], base.carer_end[k]]
+            idle = min(now, leave, shift_end) - end
             may_hold_break = base.break_after[k] < INF / 2 and leave - end >= base.break_dur[k]
             if idle > 0 and not may_hold_break:
                 duration[t] += idle
@@ -206,38 +222,42 @@ def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.nda
     assert duration.shape == (T,)
 
 
-def _keep_old_plan(model: Instance, update: DayUpdate, old: OldPlan) -> tuple[Solution, set[int]]:
+def _keep_old_plan(model: Instance, update: DayUpdate, old: OldPlan) -> tuple[Solution, set[int], dict]:
     """The old plan on the new day: facts and kept tasks on their carers in time order,
-    minus what no longer fits. Returns the solution and the visits to place again."""
+    minus what no longer fits. Returns the solution, the visits to place again and the
+    rules that had to give way (see ``_fit``)."""
     sol = Solution(model)
     placements: dict[int, list[tuple[float, int]]] = {}
     for t in np.flatnonzero(old.facts):
         placements.setdefault(int(old.fact_carer[t]), []).append((old.fact_start[t], int(t)))
     kept = np.flatnonzero(old.kept_carer >= 0)
     fits = model.eligible[kept, old.kept_carer[kept]]
-    for t in kept[fits]:
-        placements.setdefault(int(old.kept_carer[t]), []).append((old.kept_start[t], int(t)))
+    for t in kept[fits]:   # after what happened: nothing open starts before now
+        at = max(old.kept_start[t], update.now + 1e-6)
+        placements.setdefault(int(old.kept_carer[t]), []).append((at, int(t)))
     sol.place(placements)
     visit_of = {v.id: i for i, v in enumerate(update.problem.visits)}
     pending = {int(v) for v in model.task_visit[kept[~fits]]} | {visit_of[v] for v in update.renewed}
     for v in pending:
-        sol.remove_visit(v)   # a double visit moves as a whole
-    pending |= _fit(sol, old)
-    return sol, pending
+        sol.remove_visit(v)   # a double visit moves as a whole (one half done is settled by live_day)
+    dropped, relaxed = _fit(sol, old)
+    return sol, pending | dropped, relaxed
 
 
-def _fit(sol: Solution, old: OldPlan) -> set[int]:
-    """Drop open tasks until the routes can be timed again; returns the visits dropped.
+def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
+    """Drop open tasks until the routes can be timed again.
 
     Changes (an absence, a late check-out) can push later visits past their window or a
     carer past their hours: the failing carer's route is rebuilt visit by visit, keeping
-    each one that still fits. Where what already happened cannot itself be timed (a
-    check-in sooner than the travel times allow, a day with no room left for the break)
-    the model gives way for that carer; the validator reports it against the real day.
+    each one that still fits. Where what already happened cannot itself be timed, the
+    model gives way for that carer: ``times`` (facts at the times the travel allows,
+    the last shift stretched home), ``break`` or ``hours`` (that limit lifted).
+    Returns the visits dropped and what gave way, per carer.
     """
     inst = sol.inst
     A = inst.kernel_args()
     dropped: set[int] = set()
+    relaxed: dict[int, set[str]] = {}
     hold = np.full(inst.n_tasks, -INF)
     no_break = np.full(inst.n_carers, -1, dtype=np.int64)
 
@@ -257,7 +277,12 @@ def _fit(sol: Solution, old: OldPlan) -> set[int]:
             continue
         dropped |= _rebuild(sol, k, old, failing)
         if failing() == k:
-            _give_way(sol, k)
+            _free_the_past(inst, sol.route(k), k, old)
+            relaxed.setdefault(k, set()).add("times")
+    for k in relaxed:   # what happened now keeps the times the model could give it
+        for t in sol.route(k):
+            if old.facts[t]:
+                inst.task_latest[t] = sol.start[t]
     # Breaks and working time: shorten the day of a carer who cannot fit them.
     for _ in range(inst.n_tasks + inst.n_carers):
         if sol.refresh():
@@ -265,8 +290,8 @@ def _fit(sol: Solution, old: OldPlan) -> set[int]:
         failing()
         kernels.route_costs(sol.R, sol.L, sol.start, A, sol.travel, sol.working, sol.late, sol.early)
         used = [int(k) for k in np.flatnonzero(sol.L > 0)]
-        short = [k for k in used if sol.working[k] > inst.max_work[k] + 1e-6
-                 or kernels._lacks_break(k, sol.R, sol.L, sol.start, no_break, A)] or \
+        over = {k for k in used if sol.working[k] > inst.max_work[k] + 1e-6}
+        short = [k for k in used if k in over or kernels._lacks_break(k, sol.R, sol.L, sol.start, no_break, A)] or \
             [k for k in used if kernels.needs_break(k, sol.R, sol.L, sol.start, A)]
         if not short:
             break
@@ -276,25 +301,26 @@ def _fit(sol: Solution, old: OldPlan) -> set[int]:
             v = int(inst.task_visit[open_tasks[-1]])
             sol.remove_visit(v)
             dropped.add(v)
+        elif k in over:
+            inst.max_work[k] = INF
+            relaxed.setdefault(k, set()).add("hours")
         else:
-            _give_way(sol, k)
+            inst.break_after[k] = INF
+            relaxed.setdefault(k, set()).add("break")
     if not sol.refresh():
         raise RuntimeError("replan: the kept plan could not be timed")   # a bug, not bad input
-    return dropped
+    return dropped, relaxed
 
 
-def _give_way(sol: Solution, k: int) -> None:
-    """Loosen carer k's rules in the model so that what they already did can be timed:
-    their visits keep the times the kernels give them, their last shift stretches to
-    get them home, and no break or working-time limit binds."""
-    inst = sol.inst
-    for t in sol.route(k):
-        inst.task_latest[t] = INF
+def _free_the_past(inst: Instance, route: list[int], k: int, old: OldPlan) -> None:
+    """Let carer k's facts start when the travel times allow (a check-in sooner than
+    they allow) and their last shift stretch to get them home."""
+    for t in route:
+        if old.facts[t]:
+            inst.task_latest[t] = INF
     s = inst.n_shifts[k] - 1
     if s >= 0:
         inst.shift_end[k, s] = max(inst.shift_end[k, s], 48 * 60.0)
-    inst.break_after[k] = INF
-    inst.max_work[k] = INF
 
 
 def _rebuild(sol: Solution, k: int, old: OldPlan, failing) -> set[int]:

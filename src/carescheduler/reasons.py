@@ -6,10 +6,10 @@ from .domain import Problem, Visit
 from .instance import Instance
 from .plan import format_minutes
 
-__all__ = ["structural_reason", "unassigned_reason"]
+__all__ = ["carer_obstacle", "structural_reason", "unassigned_reason", "window_text"]
 
 
-def _window_text(visit: Visit) -> str:
+def window_text(visit: Visit) -> str:
     start = format_minutes(visit.window.start)
     if visit.window.end is None:
         return f"from {start}"
@@ -29,13 +29,13 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
                 f"({visit.value:g})")
     if visit.pinned_carers:
         names = ", ".join(visit.pinned_carers)
-        return f"pinned to {names}, who cannot fit it in {_window_text(visit)}"
+        return f"pinned to {names}, who cannot fit it in {window_text(visit)}"
     tasks = [int(t) for t in inst.visit_tasks[v] if t >= 0]
     eligible = inst.eligible[tasks].any(axis=0)
     names = [problem.carers[k].id for k in range(inst.n_carers) if eligible[k]]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     together = "together " if needed == 2 else ""
-    return (f"every eligible carer ({shown}) is fully booked {_window_text(visit)}: no one can {together}fit "
+    return (f"every eligible carer ({shown}) is fully booked {window_text(visit)}: no one can {together}fit "
             "it in without breaking a window, shift, break or working-time limit")
 
 
@@ -46,9 +46,9 @@ def structural_reason(inst: Instance, v: int) -> str | None:
     client = problem.client(visit.client)
     needed = visit.carers_needed
     for name in visit.pinned_carers:
-        why = _why_carer_cannot(problem, visit, client, problem.carer(name))
-        if why:
-            return f"pinned to {name}, who {why}"
+        obstacle = carer_obstacle(problem, visit, client, problem.carer(name))
+        if obstacle:
+            return f"pinned to {name}, who {obstacle[1]}"
     for part in range(needed):
         skills = visit.part_skills(part)
         with_skills = [c for c in problem.carers if set(skills) <= set(c.skills)]
@@ -69,26 +69,28 @@ def structural_reason(inst: Instance, v: int) -> str | None:
         if not inst.eligible[t].any():
             what = (f"with skill {label}" if len(skills) == 1 else f"with skills {label}") if skills \
                 else "allowed for this client"
-            return f"no carer {what} is on shift {_window_text(visit)}"
+            return f"no carer {what} is on shift {window_text(visit)}"
     if needed == 2:
         t0, t1 = inst.visit_tasks[v]
         either = inst.eligible[t0] | inst.eligible[t1]
         if either.sum() < 2:
-            return f"needs two carers at once but only one eligible carer is on shift {_window_text(visit)}"
+            return f"needs two carers at once but only one eligible carer is on shift {window_text(visit)}"
     return None
 
 
-def _why_carer_cannot(problem: Problem, visit: Visit, client, carer) -> str | None:
+def carer_obstacle(problem: Problem, visit: Visit, client, carer) -> tuple[str, str] | None:
+    """The first rule that stops ``carer`` doing ``visit`` at all, as (code, words):
+    code is ``skill``, ``gender``, ``banned`` or ``shift``; None if nothing does."""
     parts = range(visit.carers_needed)
     if not any(set(visit.part_skills(p)) <= set(carer.skills) for p in parts):
         missing = sorted(set(visit.part_skills(0)) - set(carer.skills))
-        return f"lacks skill {', '.join(repr(m) for m in missing)}"
+        return "skill", f"lacks skill {', '.join(repr(m) for m in missing)}"
     if client.gender_requirement is not None and carer.gender != client.gender_requirement:
-        return f"is not {client.gender_requirement.value} as client {client.id} requires"
+        return "gender", f"is not {client.gender_requirement.value} as client {client.id} requires"
     if carer.id in client.banned_carers:
-        return f"is banned by client {client.id}"
+        return "banned", f"is banned by client {client.id}"
     end = visit.window.end if visit.window.end is not None else float("inf")
     if not any(max(visit.window.start, s.start) <= end and max(visit.window.start, s.start) + visit.duration <= s.end
                for s in carer.shifts):
-        return f"is not on shift {_window_text(visit)}"
+        return "shift", f"is not on shift {window_text(visit)}"
     return None

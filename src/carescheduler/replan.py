@@ -30,12 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
+from . import kernels
 from .cpsat_model import solve_subproblem
-from .domain import Problem
+from .domain import Problem, Shift
 from .events import DayUpdate, EventBatch
 from .insertion import insert_visits
-from .instance import INF, Instance
-from .live import OldPlan, ReplanSettings, live_day, on_real_objective
+from .instance import INF, Instance, compile_problem
+from .live import LiveDay, OldPlan, ReplanSettings, live_day, on_real_objective
 from .plan import Plan, UnassignedVisit
 from .solution import Solution
 from .solver import plan_from_solution
@@ -113,14 +114,14 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
         exact = {v for v in order if model.visit_mandatory[v]}
         insert_visits(sol, order, rng, regret=2, deadline=started + 0.6 * (deadline - started), exact=exact)
         sol = _improve(sol, day.old, deadline, rng, settings)
-    final = on_real_objective(day.base, sol, day.old)
+    final, day_now = _finalise(day, sol)
     seconds = time.monotonic() - started
     new_plan = plan_from_solution(final, {"status": "replan", "seconds": round(seconds, 3), "seed": seed,
                                           "time_limit": time_limit, "now": update.now, "events": update.events})
     new_plan.unassigned = [UnassignedVisit(visit=u.visit, reason=update.missed.get(u.visit, u.reason))
                            for u in new_plan.unassigned]
     changes = _changes(update, new_plan, settings)
-    return ReplanResult(problem=update.problem, plan=new_plan, changes=changes, seconds=seconds,
+    return ReplanResult(problem=day_now, plan=new_plan, changes=changes, seconds=seconds,
                         feasible=final.feasible)
 
 
@@ -134,12 +135,13 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
     best = sol.copy()
     trial = sol.copy()
     misses = 0
+    fixed = {int(v) for v in inst.task_visit[old.facts]}   # never taken out: part of them happened
     while time.monotonic() < deadline and misses < settings.patience:
         unassigned = [int(v) for v in best.unassigned_visits() if _could_be_done(inst, v)]
         if unassigned and deadline - time.monotonic() > 0.3 and misses % 10 == 0:
             trial.copy_from(best)
             if _cpsat_around(trial, unassigned[int(rng.integers(len(unassigned)))], deadline) and \
-                    trial.total < best.total - 1e-9:
+                    (trial.route_of[old.facts] >= 0).all() and trial.total < best.total - 1e-9:
                 best.copy_from(trial)
                 misses = 0
                 continue
@@ -149,7 +151,7 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
         trial.copy_from(best)
         k = int(rng.choice(touched))
         near = [k, *_nearest_routes(trial, k, 2)]
-        movable = sorted({int(inst.task_visit[t]) for c in near for t in trial.route(c) if not old.facts[t]})
+        movable = sorted({int(inst.task_visit[t]) for c in near for t in trial.route(c)} - fixed)
         if not movable:
             misses += 1
             continue
@@ -230,6 +232,56 @@ def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
 
 # --- the answer ------------------------------------------------------------------------
 
+def _finalise(day: LiveDay, sol: Solution) -> tuple[Solution, Problem]:
+    """The searched plan on the day's real objective, and the day it is for.
+
+    Usually the day is the one the events made; but a rule that what already happened
+    broke for a carer (their break, their hours, travel times their check-ins beat) is
+    lifted for them today, and said in the warnings so the coordinator can act.
+    """
+    update, base, old = day.update, day.base, day.old
+    if not (sol.route_of[old.facts] >= 0).all():
+        raise RuntimeError("replan: a visit that already happened was dropped")   # a bug, not bad input
+    if not day.relaxed:
+        return on_real_objective(base, sol, old), update.problem
+    visits, carers = list(update.problem.visits), list(update.problem.carers)
+    start = sol.start.copy()
+    start[old.facts] = old.fact_start[old.facts]
+    stops = {k: [(start[t], visits[base.task_visit[t]].id, int(base.task_part[t])) for t in sol.route(k)]
+             for k in range(base.n_carers)}
+    for k, what in day.relaxed.items():
+        carer, changes = carers[k], {}
+        if "break" in what:
+            changes["break_rule"] = None
+            update.warnings.append(f"carer {carer.id}: what they have done today leaves no room for their break; "
+                                   "the rule is lifted for today (arrange one with them)")
+        if "hours" in what:
+            changes["max_working_minutes"] = None
+            update.warnings.append(f"carer {carer.id}: what they have done today already exceeds their maximum "
+                                   "working time; the limit is lifted for today")
+        if "times" in what and carer.shifts and sol.L[k] > 0:
+            _, home = kernels.route_span(k, sol.R, sol.L, start, base.kernel_args())
+            last = carer.shifts[-1]
+            if home > last.end:
+                changes["shifts"] = [*carer.shifts[:-1], Shift(start=last.start, end=float(home))]
+            update.warnings.append(f"carer {carer.id}: their recorded times beat the travel times; their day is "
+                                   "timed from the records")
+        carers[k] = carer.model_copy(update=changes)
+    problem = update.problem.model_copy(update={"visits": visits, "carers": carers})
+    real = compile_problem(problem)
+    index = {x.id: i for i, x in enumerate(visits)}
+    final = Solution(real)
+    placements = {k: [(at, int(real.visit_tasks[index[vid], part])) for at, vid, part in items]
+                  for k, items in stops.items()}
+    final.place(placements)
+    for items in placements.values():
+        for at, t in items:
+            final.start[t] = at
+    final.account()
+    final.feasible = final.feasible and sol.feasible
+    return final, problem
+
+
 def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanChanges:
     before: dict[str, dict[str, float]] = {}     # carer -> visit -> planned start
     for (visit_id, _), (carer, start) in update.placed.items():
@@ -248,10 +300,11 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
     for carer, visits in after.items():
         for v in visits:
             new_carers.setdefault(v, set()).add(carer)
-    # visits cancelled by the events were on their carers' days too
-    for v in update.cancelled:
-        for carer in update.cancelled_carers.get(v, []):
-            before.setdefault(carer, {})[v] = update.cancelled_carers[v][carer]
+    # visits cancelled, and second carers no longer needed, were on those carers' days too
+    for gone in (update.cancelled_carers, update.dropped_carers):
+        for v, carers in gone.items():
+            for carer, start in carers.items():
+                before.setdefault(carer, {})[v] = start
     tol = settings.tolerance_minutes
     carers = []
     for carer in sorted(set(before) | set(after), key=_natural):

@@ -29,10 +29,12 @@ from .iolab import (
 )
 from .mankowska import problem_from_mankowska, read_mankowska
 from .native import (
+    events_from_json,
     plan_from_json,
     plan_to_json,
     problem_from_json,
     problem_to_json,
+    read_events,
     read_native_plan,
     read_native_problem,
     write_plan,
@@ -43,6 +45,7 @@ from .solomon import problem_from_solomon, read_solomon, solomon_weights
 __all__ = [
     "FORMATS",
     "detect_format",
+    "events_from_json",
     "is_iolab_solution",
     "plan_from_json",
     "plan_to_json",
@@ -53,6 +56,7 @@ __all__ = [
     "problem_from_text",
     "problem_to_json",
     "read_iolab",
+    "read_events",
     "read_iolab_solution",
     "read_mankowska",
     "read_native_plan",

@@ -1,4 +1,5 @@
-"""The project's own JSON files: a :class:`Problem` or a :class:`Plan` (``.json`` or ``.json.gz``)."""
+"""The project's own JSON files: a :class:`Problem`, a :class:`Plan`, a batch of events or
+a visit to recommend carers for (``.json`` or ``.json.gz``)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from pydantic import ValidationError
 
 from ..domain import Problem
 from ..errors import InputError, describe_validation_error
+from ..events import EventBatch
 from ..plan import Plan
-from ._io import PathLike, read_text, write_text
+from ._io import PathLike, parse_json, read_text, write_text
 
 __all__ = [
+    "events_from_json",
     "plan_from_json",
     "plan_to_json",
     "problem_from_json",
     "problem_to_json",
+    "read_events",
     "read_native_plan",
     "read_native_problem",
     "write_plan",
@@ -35,6 +39,21 @@ def plan_from_json(text: str | bytes, source: str | None = None) -> Plan:
         return Plan.model_validate_json(text)
     except ValidationError as err:
         raise _describe(err, source) from None
+
+
+def events_from_json(text: str, source: str | None = None) -> EventBatch:
+    """Parse events: a batch (``{"now": "09:10", "events": [...]}``) or a bare list of events."""
+    data = parse_json(text, source)
+    if isinstance(data, list):
+        data = {"events": data}
+    try:
+        return EventBatch.model_validate(data)
+    except ValidationError as err:
+        raise _describe(err, source) from None
+
+
+def read_events(path: PathLike) -> EventBatch:
+    return events_from_json(read_text(path), source=str(path))
 
 
 def problem_to_json(problem: Problem, indent: int | None = 2) -> str:

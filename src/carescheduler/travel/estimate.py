@@ -12,7 +12,8 @@ import numpy as np
 
 from ..domain import Problem, TravelEstimate, TravelMode
 
-__all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "estimate_times", "haversine_km"]
+__all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "estimate_new_places", "estimate_times",
+           "haversine_km"]
 
 _DEFAULTS = TravelEstimate()
 
@@ -56,3 +57,30 @@ def estimate_times(problem: Problem, mode: TravelMode, sources, targets) -> np.n
         y = np.array([p.y for p in locations], dtype=float)
         return np.hypot(x[sources, None] - x[None, targets], y[sources, None] - y[None, targets])
     raise ValueError(f"no travel matrix for mode {mode.value!r} and locations lack coordinates")
+
+
+def estimate_new_places(problem: Problem, mode: TravelMode, given: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Travel minutes to and from places appended to ``problem.locations`` after the
+    ``given`` matrix's: (rows from the new places to all, columns from all to the new).
+
+    Estimated from coordinates and scaled by how the given times compare with the
+    estimates among the known places nearest the new ones, so that a new client
+    lands on the scale of the road times the day already has.
+    """
+    n_old, n = given.shape[0], len(problem.locations)
+    new, everywhere = range(n_old, n), range(n)
+    factor = _calibration(problem, mode, given, new)
+    return (estimate_times(problem, mode, new, everywhere) * factor,
+            estimate_times(problem, mode, everywhere, new) * factor)
+
+
+def _calibration(problem: Problem, mode: TravelMode, given: np.ndarray, new: range, nearest: int = 30) -> float:
+    """Given over estimated time among the known places nearest the new ones (1 when
+    that cannot tell)."""
+    n_old = given.shape[0]
+    if n_old < 2:
+        return 1.0
+    near = np.unique(np.argsort(estimate_times(problem, mode, new, range(n_old)), axis=1)[:, :nearest])
+    guess = estimate_times(problem, mode, near, near)
+    mask = guess > 1e-6
+    return float(np.median(given[np.ix_(near, near)][mask] / guess[mask])) if mask.any() else 1.0

@@ -1,0 +1,317 @@
+"""Recommendations: who could take a visit, where in their day, and at what cost.
+
+For a new or unassigned visit a coordinator wants the few best carers, each with the
+place in their day the visit would take, its start and what it adds to the plan's cost,
+and for every other carer the reason they cannot (skill, gender, ban, shift, pins, or
+no room in their day). Pricing is the search's fast insertion evaluation; each option
+offered is then checked by re-timing the day with the visit in it. No CP-SAT call.
+
+``Recommender`` keeps one published day ready (compiled at ``now``, the plan loaded,
+spare room for one new visit at one new place), so each question costs milliseconds;
+``recommend`` is the one-off form. A Recommender answers one question at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import kernels
+from .domain import Client, Location, Problem, Visit
+from .errors import InputError
+from .instance import INF, MODES, Instance, compile_tasks, fits_a_shift
+from .live import ReplanSettings, live_day
+from .plan import Plan, format_minutes
+from .reasons import carer_obstacle, window_text
+from .solution import Solution
+from .travel.estimate import estimate_new_places
+
+__all__ = ["CarerOption", "CarerUnavailable", "Recommendation", "Recommender", "VisitRequest", "recommend"]
+
+BEFORE_THE_DAY = -1.0e9
+"""The ``now`` of a day not yet started: nothing has happened and nothing is held."""
+
+PAIR_CANDIDATES = 8
+"""Cheapest carers per part combined when pairing carers for a double-handed visit."""
+
+Obstacle = Literal["skill", "gender", "banned", "shift", "pinned", "time", "costlier"]
+
+
+class VisitRequest(BaseModel):
+    """What to find carers for: a visit of the day (by id) or a new visit, with its new
+    client (and their home, if it is a new place) when the client is new too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visit: Visit | str
+    client: Client | None = None
+    location: Location | None = None
+
+    @classmethod
+    def from_data(cls, data: object) -> VisitRequest:
+        """A request, or a bare visit object."""
+        if isinstance(data, dict) and "visit" not in data:
+            data = {"visit": data}
+        return cls.model_validate(data)
+
+
+class CarerOption(BaseModel):
+    """One way to fit the visit in: the carer, where in their day, and what it costs."""
+
+    carer: str
+    partner: str | None = Field(default=None, description="the second carer, for a double-handed visit")
+    position: int = Field(description="the visit's place in the carer's day (0: first)")
+    after: str | None = Field(default=None, description="the visit it follows (none: the day's first)")
+    start: float
+    cost_delta: float = Field(description="what the plan's cost rises by, including later starts it causes "
+                                          "for visits already planned")
+    travel_delta: float = Field(description="extra travel minutes (of both carers for a double-handed visit)")
+
+
+class CarerUnavailable(BaseModel):
+    """Why a carer is not among the options."""
+
+    carer: str
+    code: Obstacle
+    reason: str
+
+
+class Recommendation(BaseModel):
+    visit: str
+    options: list[CarerOption] = Field(default_factory=list, description="cheapest first")
+    unavailable: list[CarerUnavailable] = Field(default_factory=list, description="every other carer, with why")
+
+
+def recommend(problem: Problem, plan: Plan, visit: Visit | str | VisitRequest, top: int = 5, now: float | str | None = None, *,
+              client: Client | None = None, location: Location | None = None) -> Recommendation:
+    """The ``top`` carers for ``visit`` (an id in the day, or a new visit; ``client`` and
+    ``location`` when it is for a new client) given the published ``plan`` at ``now``."""
+    return Recommender(problem, plan, now).recommend(visit, top, client=client, location=location)
+
+
+class Recommender:
+    """A published day kept ready for recommendations."""
+
+    def __init__(self, problem: Problem, plan: Plan, now: float | str | None = None,
+                 settings: ReplanSettings | None = None):
+        day = live_day(problem, plan, [], BEFORE_THE_DAY if now is None else now, settings or ReplanSettings())
+        self.problem = day.update.problem
+        self.now = day.update.now
+        self._visit_index = {v.id: i for i, v in enumerate(self.problem.visits)}
+        self._facts = day.old.facts
+        self._inst = _with_spare_room(day.model)
+        self._sol = Solution(self._inst)
+        self._sol.replace_routes({k: day.solution.route(k) for k in range(day.model.n_carers)})
+        self._sol.refresh()
+
+    # -- the question ---------------------------------------------------------------------
+    def recommend(self, visit: Visit | str | VisitRequest, top: int = 5, *, client: Client | None = None,
+                  location: Location | None = None) -> Recommendation:
+        """The ``top`` options for a visit of the day (its id) or a new visit."""
+        if isinstance(visit, VisitRequest):
+            visit, client, location = visit.visit, visit.client, visit.location
+        if top < 1:
+            raise InputError("top", f"must be at least 1, got {top}")
+        if isinstance(visit, str):
+            return self._for_planned_visit(visit, top)
+        return self._for_new_visit(visit, top, client, location)
+
+    def _for_planned_visit(self, visit_id: str, top: int) -> Recommendation:
+        v = self._visit_index.get(visit_id)
+        if v is None:
+            raise InputError("visit", f"unknown visit {visit_id!r}")
+        tasks = [int(t) for t in self._inst.visit_tasks[v] if t >= 0]
+        if self._facts[tasks].any():
+            raise InputError("visit", f"visit {visit_id} has already started")
+        sol = self._sol
+        if sol.visit_assigned(v):   # the alternatives to where it is now
+            sol = sol.copy()
+            sol.remove_visit(v)
+            sol.refresh()
+        penalty = float(self._inst.visit_penalty[v])
+        return self._answer(self.problem, self.problem.visits[v], tasks, sol, penalty, top)
+
+    def _for_new_visit(self, visit: Visit, top: int, client: Client | None,
+                       location: Location | None) -> Recommendation:
+        problem = self._with_client(visit, client, location)
+        inst = self._inst
+        T, V, N = inst.n_tasks - 2, inst.n_visits - 1, len(self.problem.locations)
+        rows = compile_tasks(problem, [visit], first_task=T)
+        n = rows.n_tasks
+        spare = slice(T, T + n)
+        for name in ("task_part", "task_loc", "task_dur", "task_release", "task_latest", "task_tgt_start",
+                     "task_tgt_end", "task_partner", "task_gap_min", "task_gap_max", "task_pin", "eligible",
+                     "assign_cost"):
+            getattr(inst, name)[spare] = getattr(rows, name)
+        inst.eligible[T + n: T + 2] = False
+        inst.visit_tasks[V] = rows.visit_tasks[0]
+        if location is not None:
+            for m in range(inst.travel.shape[0]):
+                out, back = estimate_new_places(problem, MODES[m], inst.travel[m, :N, :N])
+                inst.travel[m, N, :] = out[0]
+                inst.travel[m, :, N] = back[:, 0]
+        # As for any open task of the live day: nothing before now, and only in a shift.
+        release = np.maximum(inst.task_release[spare], self.now)
+        inst.task_release[spare] = release
+        inst.eligible[spare] &= fits_a_shift(inst.shift_start, inst.shift_end, release, inst.task_latest[spare],
+                                             inst.task_dur[spare])
+        try:
+            return self._answer(problem, visit, list(range(T, T + n)), self._sol, 0.0, top)
+        finally:
+            inst.eligible[T: T + 2] = False
+
+    def _with_client(self, visit: Visit, client: Client | None, location: Location | None) -> Problem:
+        """The day's problem, with the new client and place when the visit is for one."""
+        problem = self.problem
+        if visit.id in self._visit_index:
+            raise InputError("visit.id", f"visit {visit.id!r} is already in the day; ask by its id instead")
+        known = {c.id for c in problem.clients}
+        if client is None:
+            if visit.client not in known:
+                raise InputError("visit.client", f"unknown client {visit.client!r} (give the new client too)")
+            if location is not None:
+                raise InputError("location", "a new place is only for a new client")
+            return problem
+        if client.id in known:
+            raise InputError("client.id", f"client {client.id!r} already exists")
+        if visit.client != client.id:
+            raise InputError("visit.client", f"is {visit.client!r}, not the new client {client.id!r}")
+        places = {x.id for x in problem.locations}
+        if location is None:
+            if client.location not in places:
+                raise InputError("client.location", f"unknown location {client.location!r} (give it in location)")
+            return problem.model_copy(update={"clients": [*problem.clients, client]})
+        if location.id in places:
+            raise InputError("location.id", f"location {location.id!r} already exists")
+        if client.location != location.id:
+            raise InputError("client.location", f"is {client.location!r} but the new place is {location.id!r}")
+        if location.lat is None and location.x is None:
+            raise InputError("location", f"new place {location.id!r} needs lat/lon (or x/y) to estimate travel")
+        return problem.model_copy(update={"clients": [*problem.clients, client],
+                                          "locations": [*problem.locations, location]})
+
+    # -- pricing ----------------------------------------------------------------------------
+    def _answer(self, problem: Problem, visit: Visit, tasks: list[int], sol: Solution, penalty: float,
+                top: int) -> Recommendation:
+        candidates = self._candidates(tasks, sol)
+        options: list[CarerOption] = []
+        trial = sol.copy()
+        base_cost = sol.total - penalty
+        base_travel = float(sol.travel.sum())
+        offered: set[str] = set()
+        costlier: dict[str, float] = {}
+        for cost, placement in candidates:
+            carers = tuple(problem.carers[k].id for _, k, _ in placement)
+            if len(options) >= top:
+                for c in carers:
+                    costlier.setdefault(c, cost)
+                continue
+            if any(c in offered for c in carers[:1]):
+                continue
+            trial.copy_from(sol)
+            for t, k, p in placement:
+                trial.insert(t, k, p)
+            if not trial.refresh():
+                continue
+            t, k, _ = placement[0]
+            route = trial.route(k)
+            p = route.index(t)
+            options.append(CarerOption(
+                carer=carers[0], partner=carers[1] if len(carers) > 1 else None, position=p,
+                after=problem.visits[self._inst.task_visit[route[p - 1]]].id if p > 0 else None,
+                start=float(trial.start[t]), cost_delta=float(trial.total - base_cost),
+                travel_delta=float(trial.travel.sum() - base_travel)))
+            offered.add(carers[0])
+        return Recommendation(visit=visit.id, options=options,
+                              unavailable=self._why_not(problem, visit, tasks, offered, costlier))
+
+    def _candidates(self, tasks: list[int], sol: Solution) -> list[tuple[float, list[tuple[int, int, int]]]]:
+        """Placements by their estimated cost: [(cost, [(task, carer, position), ...])]."""
+        inst = self._inst
+        K = inst.n_carers
+        A = inst.kernel_args()
+        carers = np.arange(K, dtype=np.int64)
+        work = sol.scratch()
+        cur_max = sol.max_lateness()
+        priced = []
+        for t in tasks:
+            cost, pos, start = np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF)
+            kernels.single_costs(t, carers, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted,
+                                 inst.w_overtime, inst.eligible, inst.assign_cost, cur_max, A, cost, pos, start, work)
+            priced.append((cost, pos, start))
+        if len(tasks) == 1:
+            cost, pos, _ = priced[0]
+            order = np.argsort(cost)
+            return [(float(cost[k]), [(tasks[0], int(k), int(pos[k]))]) for k in order if cost[k] < INF]
+        (c0, p0, s0), (c1, p1, s1) = priced
+        t0, t1 = tasks
+        pairs: dict[tuple[int, int], tuple[float, list]] = {}
+        leads = set(np.argsort(c0)[:PAIR_CANDIDATES]) | set(np.argsort(c1)[:PAIR_CANDIDATES])
+        for lead in sorted(int(k) for k in leads if min(c0[k], c1[k]) < INF):
+            cost, k0, q0, k1, q1, _ = kernels.best_pair(
+                t0, t1, c0, p0, s0, c1, p1, s1, sol.R, sol.L, sol.start, sol.working, inst.max_work,
+                inst.contracted, inst.w_overtime, inst.assign_cost, cur_max, A, PAIR_CANDIDATES, lead, work)
+            if cost >= INF or k0 < 0:
+                continue
+            first, second = ((t0, k0, q0), (t1, k1, q1)) if k0 == lead else ((t1, k1, q1), (t0, k0, q0))
+            key = tuple(sorted((int(k0), int(k1))))   # the same two carers, whoever leads
+            if key not in pairs or cost < pairs[key][0]:
+                pairs[key] = (float(cost), [tuple(map(int, first)), tuple(map(int, second))])
+        return sorted(pairs.values(), key=lambda item: item[0])
+
+    def _why_not(self, problem: Problem, visit: Visit, tasks: list[int], offered: set[str],
+                 costlier: dict[str, float]) -> list[CarerUnavailable]:
+        inst = self._inst
+        client = next(c for c in reversed(problem.clients) if c.id == visit.client)
+        may = inst.eligible[tasks].any(axis=0)
+        after_now = f" after now ({format_minutes(self.now)})" if self.now > BEFORE_THE_DAY else ""
+        passed = visit.window.end is not None and visit.window.end < self.now
+        out = []
+        for k, carer in enumerate(problem.carers):
+            if carer.id in offered:
+                continue
+            obstacle = carer_obstacle(problem, visit, client, carer)
+            if passed:
+                code, words = "time", (f"cannot start it in time: its window ({window_text(visit)}) has passed "
+                                       f"(now {format_minutes(self.now)})")
+            elif obstacle is not None:
+                code, words = obstacle
+            elif visit.pinned_carers and carer.id not in visit.pinned_carers:
+                code, words = "pinned", f"the visit is pinned to {', '.join(visit.pinned_carers)}"
+            elif not may[k]:
+                code, words = "shift", f"has no shift time left for it {window_text(visit)}{after_now}"
+            elif carer.id in costlier:
+                code, words = "costlier", f"could take it, at a higher cost (about +{costlier[carer.id]:.1f})"
+            else:
+                code, words = "time", (f"cannot fit it in {window_text(visit)} without breaking a window, shift, "
+                                       "break or working-time limit")
+            out.append(CarerUnavailable(carer=carer.id, code=code, reason=f"{carer.id} {words}"))
+        return out
+
+
+def _with_spare_room(model: Instance) -> Instance:
+    """A copy of the model with two unused task rows (one new visit) and one unused
+    place, which a recommendation for a brand-new visit fills in."""
+    T, V, N = model.n_tasks, model.n_visits, model.travel.shape[1]
+    longest = float(model.task_dur.max(initial=1.0)) or 1.0   # keeps the route table as wide as before
+
+    def grown(array: np.ndarray, fill, count: int = 2) -> np.ndarray:
+        extra = np.full((count, *array.shape[1:]), fill, dtype=array.dtype)
+        return np.concatenate([array, extra])
+
+    travel = np.zeros((model.travel.shape[0], N + 1, N + 1))
+    travel[:, :N, :N] = model.travel
+    return dataclasses.replace(
+        model,
+        task_visit=grown(model.task_visit, V), task_part=np.concatenate([model.task_part, [0, 1]]),
+        task_loc=grown(model.task_loc, N), task_dur=grown(model.task_dur, longest),
+        task_release=grown(model.task_release, 0.0), task_latest=grown(model.task_latest, INF),
+        task_tgt_start=grown(model.task_tgt_start, -INF), task_tgt_end=grown(model.task_tgt_end, INF),
+        task_partner=grown(model.task_partner, -1), task_gap_min=grown(model.task_gap_min, 0.0),
+        task_gap_max=grown(model.task_gap_max, 0.0), task_pin=grown(model.task_pin, -1),
+        eligible=grown(model.eligible, False), assign_cost=grown(model.assign_cost, 0.0),
+        visit_tasks=np.concatenate([model.visit_tasks, [[T, -1]]]), visit_penalty=grown(model.visit_penalty, 0.0, 1),
+        visit_mandatory=grown(model.visit_mandatory, False, 1), travel=travel)
