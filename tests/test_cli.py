@@ -112,3 +112,57 @@ def test_same_seed_and_iterations_give_the_same_plan(tmp_path):
     for plan in plans:
         plan["solver"].pop("seconds")
     assert plans[0] == plans[1]
+
+
+SMALL = FIXTURES.parent / "scenarios" / "small.json.gz"
+
+
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory) -> Path:
+    plan = tmp_path_factory.mktemp("small") / "plan.json"
+    result = run("solve", str(SMALL), "--time-limit", "3", "--iterations", "50", "--json", "--out", str(plan))
+    assert result.returncode == 0, result.stderr
+    return plan
+
+
+def test_replan_absorbs_an_absence_and_writes_a_valid_day(tmp_path, small_plan):
+    plan = json.loads(small_plan.read_text())
+    busiest = max(plan["routes"], key=lambda r: len(r["visits"]))["carer"]
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps({"now": "10:00", "events": [{"type": "carer_absent", "carer": busiest}]}))
+    new_plan, day = tmp_path / "new.json", tmp_path / "day.json"
+    result = run("replan", str(SMALL), str(small_plan), str(events), "--json", "--out", str(new_plan),
+                 "--out-problem", str(day))
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    assert summary["feasible"] is True and busiest in summary["changed_carers"]
+    assert {"seconds", "moved_visits", "unassigned"} <= summary.keys()
+    late = [v for r in json.loads(new_plan.read_text())["routes"] if r["carer"] == busiest for v in r["visits"]
+            if v["start"] >= 600]
+    assert late == []
+    check = run("validate", str(day), str(new_plan))
+    assert check.returncode == 0, check.stdout
+
+
+def test_replan_names_a_bad_event(tmp_path, small_plan):
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([{"type": "carer_absent", "carer": "nobody"}]))
+    result = run("replan", str(SMALL), str(small_plan), str(events), "--now", "09:00")
+    assert result.returncode == 2
+    assert "events[0].carer" in result.stderr and "unknown carer" in result.stderr
+
+
+def test_recommend_offers_carers_for_a_new_visit(tmp_path, small_plan):
+    problem = read_problem(SMALL)
+    client = problem.clients[0]
+    request = tmp_path / "visit.json"
+    request.write_text(json.dumps({"id": "extra", "client": client.id, "duration": 20,
+                                   "window": {"start": "12:00", "end": "15:00"}}))
+    result = run("recommend", str(SMALL), str(small_plan), str(request), "--top", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = last_json(result.stdout)
+    assert answer["visit"] == "extra" and 1 <= len(answer["options"]) <= 2
+    assert len(answer["options"]) + len(answer["unavailable"]) == len(problem.carers)
+    by_id = run("recommend", str(SMALL), str(small_plan), problem.visits[0].id)
+    assert by_id.returncode == 0, by_id.stderr
+    assert "carers for" in by_id.stdout

@@ -541,7 +541,8 @@ def test_native_errors_name_the_field(tmp_path: Path, mankowska: Problem) -> Non
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     err = _error(read_problem, path)
-    assert "visits[2].client" in err.reason and "nobody" in err.reason and err.source == str(path)
+    assert err.field == "visits[2].client" and "nobody" in err.reason and err.source == str(path)
+    assert str(err).count("visits[2].client") == 1      # the field is named once
     data = json.loads(problem_to_json(mankowska))
     data["visits"][0]["duration"] = "long"
     path.write_text(json.dumps(data))

@@ -292,7 +292,7 @@ def _changes_summary(result, report) -> None:
     console = Console()
     changes = result.changes
     table = Table(title=f"replan at {format_minutes(result.plan.solver.get('now', 0))}: "
-                        f"{len(changes.carers)} carers to tell")
+                        f"{len(changes.carers)} carer{'' if len(changes.carers) == 1 else 's'} to tell")
     for column in ("carer", "added", "removed", "retimed"):
         table.add_column(column)
     for c in changes.carers:

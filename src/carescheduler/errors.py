@@ -19,9 +19,9 @@ class InputError(ValueError):
 
 
 def describe_validation_error(error: ValidationError, source: str | None = None) -> InputError:
-    """Turn pydantic's report into one readable InputError (first problem first)."""
-    lines = []
-    first_field = ""
+    """Turn pydantic's report into one readable InputError (first problem first; its
+    field is the error's field, the others are named in the reason)."""
+    problems = []
     for item in error.errors():
         field = ".".join(str(p) for p in item.get("loc", ()))
         message = item.get("msg", "invalid")
@@ -30,6 +30,8 @@ def describe_validation_error(error: ValidationError, source: str | None = None)
         if not field and ": " in message and " " not in message.split(": ", 1)[0]:
             # cross-reference errors name their field at the start of the message
             field, message = message.split(": ", 1)
-        lines.append(f"{field}: {message}" if field else message)
-        first_field = first_field or field
-    return InputError(first_field, "; ".join(lines), source)
+        problems.append((field, message))
+    if not problems:
+        return InputError("", "invalid input", source)
+    lines = [problems[0][1]] + [f"{field}: {message}" if field else message for field, message in problems[1:]]
+    return InputError(problems[0][0], "; ".join(lines), source)

@@ -36,7 +36,7 @@ class ReplanSettings:
     """A start may move this much without counting as moved (or being reported as retimed)."""
     reassign_cost: float = 100.0
     """Cost of giving a planned visit to another carer, in objective units (a travel minute is 1)."""
-    patience: int = 40
+    patience: int = 15
     """Improvement stops after this many tries in a row that find nothing better."""
 
 

@@ -225,8 +225,9 @@ class Recommender:
                 start=float(trial.start[t]), cost_delta=float(trial.total - base_cost),
                 travel_delta=float(trial.travel.sum() - base_travel)))
             offered.add(carers[0])
+        in_options = {o.carer for o in options} | {o.partner for o in options if o.partner}
         return Recommendation(visit=visit.id, options=options,
-                              unavailable=self._why_not(problem, visit, tasks, offered, costlier))
+                              unavailable=self._why_not(problem, visit, tasks, in_options, costlier))
 
     def _candidates(self, tasks: list[int], sol: Solution) -> list[tuple[float, list[tuple[int, int, int]]]]:
         """Placements by their estimated cost: [(cost, [(task, carer, position), ...])]."""

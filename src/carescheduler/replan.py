@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from . import kernels
 from .cpsat_model import solve_subproblem
 from .domain import Problem, Shift
+from .errors import InputError
 from .events import DayUpdate, EventBatch
 from .insertion import insert_visits
 from .instance import INF, Instance, compile_problem
@@ -99,6 +100,8 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
     ``InputError`` for events that do not fit the day (nothing is changed then).
     """
     started = time.monotonic()
+    if seed < 0:
+        raise InputError("seed", f"must be 0 or more, got {seed}")
     # the search stops a little early: writing the plan and the changes takes its turn
     deadline = started + max(0.05, OUTPUT_SHARE * float(time_limit))
     settings = settings or ReplanSettings()
@@ -115,14 +118,26 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
         insert_visits(sol, order, rng, regret=2, deadline=started + 0.6 * (deadline - started), exact=exact)
         sol = _improve(sol, day.old, deadline, rng, settings)
     final, day_now = _finalise(day, sol)
-    seconds = time.monotonic() - started
-    new_plan = plan_from_solution(final, {"status": "replan", "seconds": round(seconds, 3), "seed": seed,
-                                          "time_limit": time_limit, "now": update.now, "events": update.events})
-    new_plan.unassigned = [UnassignedVisit(visit=u.visit, reason=update.missed.get(u.visit, u.reason))
+    new_plan = plan_from_solution(final, {"status": "replan", "seed": seed, "time_limit": time_limit,
+                                          "now": update.now, "events": update.events})
+    new_plan.unassigned = [UnassignedVisit(visit=u.visit, reason=_unassigned_reason(update, u))
                            for u in new_plan.unassigned]
     changes = _changes(update, new_plan, settings)
+    seconds = time.monotonic() - started
+    new_plan.solver["seconds"] = round(seconds, 3)
     return ReplanResult(problem=day_now, plan=new_plan, changes=changes, seconds=seconds,
                         feasible=final.feasible)
+
+
+def _unassigned_reason(update: DayUpdate, item: UnassignedVisit) -> str:
+    """Why a visit is left out, saying first when its carer is away or its time passed."""
+    if item.visit in update.missed:
+        return update.missed[item.visit]
+    away = sorted({carer for (v, _), (carer, _) in update.placed.items()
+                   if v == item.visit and carer in update.unavailable_carers})
+    if away:
+        return f"{' and '.join(away)} {'is' if len(away) == 1 else 'are'} away, and {item.reason}"
+    return item.reason
 
 
 # --- improving around the disruption ------------------------------------------------------
@@ -323,8 +338,12 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
         shifted = any(abs(after[c][v] - before[c][v]) > tol + 1e-9 for c in carers_before & carers_after)
         if carers_after != carers_before or shifted:
             moved.append(v)
+    warnings = list(update.warnings)
+    if update.estimated_locations:
+        warnings.append(f"travel to and from {', '.join(update.estimated_locations)} is estimated from coordinates "
+                        "(scaled to the day's road times nearby) until the day's travel is rebuilt")
     return PlanChanges(carers=carers, moved_visits=sorted(moved, key=_natural), cancelled=list(update.cancelled),
-                       unassigned=list(plan.unassigned), warnings=list(update.warnings))
+                       unassigned=list(plan.unassigned), warnings=warnings)
 
 
 def _natural(text: str):
