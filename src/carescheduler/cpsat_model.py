@@ -26,15 +26,17 @@ __all__ = ["SubproblemResult", "solve_subproblem", "time_scale"]
 
 
 def time_scale(inst: Instance) -> int:
-    """1 tick per minute when all data are whole minutes, else 100 ticks per minute."""
-    values = [inst.task_dur, inst.task_release, inst.task_latest[inst.task_latest < INF / 2],
-              inst.shift_start[inst.shift_start < INF / 2], inst.shift_end[inst.shift_end > -INF / 2]]
-    used = np.unique(inst.task_loc)
-    for m in np.unique(inst.carer_mode):
-        locs = np.union1d(used, np.union1d(inst.carer_start, inst.carer_end))
-        values.append(inst.travel[m][np.ix_(locs, locs)].ravel())
-    data = np.concatenate([np.asarray(v, dtype=float).ravel() for v in values])
-    return 1 if np.all(np.abs(data - np.round(data)) < 1e-9) else 100
+    """1 tick per minute when all data are whole minutes, else 100 ticks per minute.
+
+    Worked out once per instance (the travel matrices of a council day hold millions of
+    numbers, and the search asks before every repair)."""
+    if inst.cpsat_time_scale is None:
+        values = [inst.task_dur, inst.task_release, inst.task_latest[inst.task_latest < INF / 2],
+                  inst.shift_start[inst.shift_start < INF / 2], inst.shift_end[inst.shift_end > -INF / 2]]
+        values += [inst.travel[m].ravel() for m in np.unique(inst.carer_mode)]
+        whole = all(np.all(np.abs(v - np.round(v)) < 1e-9) for v in (np.asarray(x, dtype=float) for x in values))
+        inst.cpsat_time_scale = 1 if whole else 100
+    return inst.cpsat_time_scale
 
 
 @dataclass

@@ -9,7 +9,7 @@ plan and to explain unassigned visits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -67,6 +67,8 @@ class Instance:
     w_travel: float
     w_overtime: float
     travel_estimated: bool
+    cpsat_time_scale: int | None = field(default=None, init=False, repr=False, compare=False)
+    """Cached by ``cpsat_model.time_scale`` (not copied by ``dataclasses.replace``)."""
 
     @property
     def n_tasks(self) -> int:
@@ -120,7 +122,7 @@ def compile_problem(problem: Problem) -> Instance:
     carers = problem.carers
     return Instance(
         problem=problem,
-        **{field.name: getattr(tasks, field.name) for field in fields(TaskRows)},
+        **{f.name: getattr(tasks, f.name) for f in fields(TaskRows)},
         carer_mode=np.array([MODES.index(c.travel_mode) for c in carers], dtype=np.int64),
         carer_start=np.array([loc_index[c.start_location] for c in carers], dtype=np.int64),
         carer_end=np.array([loc_index[c.home_end] for c in carers], dtype=np.int64),

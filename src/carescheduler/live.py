@@ -19,7 +19,7 @@ import numpy as np
 from . import kernels
 from .domain import Problem
 from .events import DayUpdate, EventBatch, apply_events
-from .instance import INF, Instance, compile_problem, fits_a_shift
+from .instance import EPS, INF, Instance, compile_problem, fits_a_shift
 from .plan import Plan
 from .solution import Solution
 
@@ -210,7 +210,7 @@ def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.nda
             else:   # home by the end of the shift it is in
                 leave = shift_end - tr[base.task_loc[t], base.carer_end[k]]
             idle = min(now, leave, shift_end) - end
-            may_hold_break = base.break_after[k] < INF / 2 and leave - end >= base.break_dur[k]
+            may_hold_break = base.break_after[k] < INF / 2 and leave - end >= base.break_dur[k] - EPS
             if idle > 0 and not may_hold_break:
                 duration[t] += idle
                 max_work[k] += idle
