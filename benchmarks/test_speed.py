@@ -4,9 +4,10 @@
     .venv/bin/python -m pytest benchmarks/test_speed.py --benchmark-autosave   # keep a baseline
     .venv/bin/python -m pytest benchmarks/test_speed.py --benchmark-compare --benchmark-compare-fail=median:25%
 
-Three timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
-one iteration of the large-neighbourhood search, and the independent validator on a plan
-of about 300 visits. Each is run a few rounds only (``benchmark.pedantic``) so the file
+Five timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
+one iteration of the large-neighbourhood search, the independent validator on a plan of
+about 300 visits, and on that day a replan after an absence and a recommendation for a
+new visit (``benchmarks/replan.py`` measures those two at council scale). Each is run a few rounds only (``benchmark.pedantic``) so the file
 takes seconds, and each also checks its result, so a fast but wrong kernel fails too.
 
 The ``CEILING`` limits catch only gross slowdowns (an accidental quadratic loop, a
@@ -38,6 +39,8 @@ CEILING = {              # seconds per call (median); about 20x what a 2-core ma
     "construction": 1.5,     # ~0.05 s
     "lns_iteration": 0.1,    # ~2.5 ms
     "validator": 0.25,       # ~5 ms
+    "replan": 10.0,          # ~0.8 s (it searches until its 1 s limit or it stops finding better)
+    "recommend": 0.2,        # ~3 ms
 }
 
 
@@ -134,3 +137,30 @@ def test_validator_300_visits(benchmark, care_day):
     assert report.kpis.visits_assigned + len(plan.unassigned) == len(problem.visits)
     assert report.kpis.visits_assigned >= 250
     assert _median(benchmark) < CEILING["validator"]
+
+
+def test_replan_an_absence_300_visits(benchmark, care_day):
+    """Absorbing a carer's absence at 10:00 into the 300-visit day (time limit 1 s)."""
+    from carescheduler.replan import replan
+
+    problem, plan = care_day
+    sick = max(plan.routes, key=lambda r: sum(pv.start >= 600 for pv in r.visits)).carer
+    event = [{"type": "carer_absent", "carer": sick}]
+    result = benchmark.pedantic(replan, args=(problem, plan, event, "10:00"), kwargs={"time_limit": 1.0},
+                                rounds=3, warmup_rounds=1)
+    assert validate(result.problem, result.plan).valid
+    assert all(pv.start < 600 for pv in result.plan.route(sick).visits)
+    assert _median(benchmark) < CEILING["replan"]
+
+
+def test_recommend_a_new_visit_300_visits(benchmark, care_day):
+    """Carers for a new visit on a prepared 300-visit day."""
+    from carescheduler.domain import Visit
+    from carescheduler.recommend import Recommender
+
+    problem, plan = care_day
+    recommender = Recommender(problem, plan, now="09:00")
+    visit = Visit(id="extra", client=problem.clients[0].id, duration=30, window={"start": "11:00", "end": "13:00"})
+    answer = benchmark.pedantic(recommender.recommend, args=(visit,), rounds=20, warmup_rounds=1)
+    assert answer.options and len(answer.options) + len(answer.unavailable) >= len(problem.carers) - 1
+    assert _median(benchmark) < CEILING["recommend"]

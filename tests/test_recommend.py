@@ -115,6 +115,17 @@ def test_now_rules_out_the_past(street) -> None:
     assert all(u.code == "time" and "has passed" in u.reason for u in answer.unavailable)
 
 
+def test_a_visit_may_come_as_json_data(street) -> None:
+    problem, plan = street
+    data = {"visit": {"id": "n6", "client": "new", "duration": 20, "window": {"start": "11:00", "end": "12:00"}},
+            "client": {"id": "new", "location": "N"}, "location": {"id": "N", "x": 6, "y": 1}}
+    answer = Recommender(problem, plan).recommend(data)
+    assert answer.visit == "n6" and answer.options
+    with pytest.raises(InputError) as caught:
+        Recommender(problem, plan).recommend({"id": "n7", "client": "a"})
+    assert caught.value.field == "visit.duration" and "Field required" in caught.value.reason
+
+
 def test_a_recommender_answers_repeatedly_without_drifting(street) -> None:
     problem, plan = street
     recommender = Recommender(problem, plan)

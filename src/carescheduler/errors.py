@@ -23,7 +23,8 @@ def describe_validation_error(error: ValidationError, source: str | None = None)
     field is the error's field, the others are named in the reason)."""
     problems = []
     for item in error.errors():
-        field = ".".join(str(p) for p in item.get("loc", ()))
+        # (pydantic names the validator wrapper of a union member: "function-after[...]")
+        field = ".".join(str(p) for p in item.get("loc", ()) if not (isinstance(p, str) and "[" in p))
         message = item.get("msg", "invalid")
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]

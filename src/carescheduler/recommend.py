@@ -17,11 +17,11 @@ import dataclasses
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import kernels
 from .domain import Client, Location, Problem, Visit
-from .errors import InputError
+from .errors import InputError, describe_validation_error
 from .instance import INF, MODES, Instance, compile_tasks, fits_a_shift
 from .live import ReplanSettings, live_day
 from .plan import Plan, format_minutes
@@ -108,9 +108,16 @@ class Recommender:
         self._sol.refresh()
 
     # -- the question ---------------------------------------------------------------------
-    def recommend(self, visit: Visit | str | VisitRequest, top: int = 5, *, client: Client | None = None,
+    def recommend(self, visit: Visit | str | VisitRequest | dict, top: int = 5, *, client: Client | None = None,
                   location: Location | None = None) -> Recommendation:
-        """The ``top`` options for a visit of the day (its id) or a new visit."""
+        """The ``top`` options for a visit of the day (its id) or a new visit (a Visit,
+        a VisitRequest, or either as JSON-like data)."""
+        if isinstance(visit, dict):
+            try:
+                visit = VisitRequest.from_data(visit if client is None and location is None else {
+                    "visit": visit, "client": client, "location": location})
+            except ValidationError as error:
+                raise describe_validation_error(error) from None
         if isinstance(visit, VisitRequest):
             visit, client, location = visit.visit, visit.client, visit.location
         if top < 1:
