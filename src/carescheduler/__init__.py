@@ -4,6 +4,9 @@
     problem = Problem.model_validate_json(text)
     plan = solve(problem, time_limit=10)
     assert validate(problem, plan).valid
+
+During the day: ``replan(problem, plan, events, now)`` absorbs events into a published
+plan; ``Recommender(problem, plan, now).recommend(visit)`` offers carers for a visit.
 """
 
 from .domain import (
@@ -23,7 +26,10 @@ from .domain import (
     VisitPart,
 )
 from .errors import InputError
+from .events import EventBatch, apply_events
 from .plan import Plan
+from .recommend import Recommender, recommend
+from .replan import ReplanResult, ReplanSettings, replan
 from .solver import Progress, solve
 from .validator import ValidationReport, validate
 
@@ -31,6 +37,7 @@ __all__ = [
     "BreakRule",
     "Carer",
     "Client",
+    "EventBatch",
     "Gender",
     "InputError",
     "Location",
@@ -38,6 +45,9 @@ __all__ = [
     "Plan",
     "Problem",
     "Progress",
+    "Recommender",
+    "ReplanResult",
+    "ReplanSettings",
     "Shift",
     "Synchronisation",
     "TimeWindow",
@@ -46,6 +56,9 @@ __all__ = [
     "ValidationReport",
     "Visit",
     "VisitPart",
+    "apply_events",
+    "recommend",
+    "replan",
     "solve",
     "validate",
 ]

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import kernels
 from .domain import Problem
-from .events import DayUpdate, EventBatch, apply_events
+from .events import END_OF_DAY, DayUpdate, EventBatch, apply_events
 from .instance import EPS, INF, Instance, compile_problem, fits_a_shift
 from .plan import Plan
 from .solution import Solution
@@ -38,7 +38,6 @@ class ReplanSettings:
     """Cost of giving a planned visit to another carer, in objective units (a travel minute is 1)."""
     patience: int = 15
     """Improvement stops after this many tries in a row that find nothing better."""
-
 
 
 @dataclass
@@ -189,7 +188,6 @@ def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.nda
     now (or until they set off for their next visit, or home), which the model says by
     lengthening that visit. A gap that may hold their break is left alone.
     """
-    T = base.n_tasks
     first_kept = {}
     for t in np.flatnonzero(old.kept_carer >= 0)[np.argsort(-old.kept_start[old.kept_carer >= 0])]:
         first_kept[int(old.kept_carer[t])] = int(t)           # the earliest wins (visited last)
@@ -219,7 +217,6 @@ def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.nda
             leave = old.kept_start[nxt] - tr[base.carer_start[k], base.task_loc[nxt]] if nxt >= 0 else INF
             ready = min(now, leave)
             shift_start[k] = np.where(shift_start[k] < INF / 2, np.maximum(shift_start[k], ready), shift_start[k])
-    assert duration.shape == (T,)
 
 
 def _keep_old_plan(model: Instance, update: DayUpdate, old: OldPlan) -> tuple[Solution, set[int], dict]:
@@ -320,7 +317,7 @@ def _free_the_past(inst: Instance, route: list[int], k: int, old: OldPlan) -> No
             inst.task_latest[t] = INF
     s = inst.n_shifts[k] - 1
     if s >= 0:
-        inst.shift_end[k, s] = max(inst.shift_end[k, s], 48 * 60.0)
+        inst.shift_end[k, s] = max(inst.shift_end[k, s], END_OF_DAY)
 
 
 def _rebuild(sol: Solution, k: int, old: OldPlan, failing) -> set[int]:
