@@ -237,7 +237,7 @@ def apply_events(problem: Problem, plan: Plan, batch: EventBatch | list, now: fl
     for i, event in enumerate(batch.events):
         where = f"events[{i}]"
         try:
-            _APPLY[type(event)](edit, event, where)
+            _APPLY[type(event)](edit, event)
         except _Refused as refused:
             raise InputError(f"{where}.{refused.field}" if refused.field else where, refused.reason) from None
     return edit.finish(len(batch.events))
@@ -591,7 +591,7 @@ def _stretch(shifts: list[tuple[float, float]], start: float, end: float) -> lis
 
 # --- each event --------------------------------------------------------------------------
 
-def _absent(day: _DayEdit, event: CarerAbsent, where: str) -> None:
+def _absent(day: _DayEdit, event: CarerAbsent) -> None:
     day.carer(event.carer)
     start = day.now if event.start is None else float(event.start)
     end = END_OF_DAY if event.end is None else float(event.end)
@@ -601,7 +601,7 @@ def _absent(day: _DayEdit, event: CarerAbsent, where: str) -> None:
     day.named.add(event.carer)
 
 
-def _delayed(day: _DayEdit, event: CarerDelayed, where: str) -> None:
+def _delayed(day: _DayEdit, event: CarerDelayed) -> None:
     day.carer(event.carer)
     if event.until is not None:
         until = float(event.until)
@@ -615,7 +615,7 @@ def _delayed(day: _DayEdit, event: CarerDelayed, where: str) -> None:
     day.named.add(event.carer)
 
 
-def _carer_added(day: _DayEdit, event: CarerAdded, where: str) -> None:
+def _carer_added(day: _DayEdit, event: CarerAdded) -> None:
     if event.carer.id in day.carers:
         raise _Refused("carer.id", f"carer {event.carer.id!r} already exists")
     for i, location in enumerate(event.locations):
@@ -628,7 +628,7 @@ def _carer_added(day: _DayEdit, event: CarerAdded, where: str) -> None:
     day.named.add(event.carer.id)
 
 
-def _client_added(day: _DayEdit, event: ClientAdded, where: str) -> None:
+def _client_added(day: _DayEdit, event: ClientAdded) -> None:
     if event.client.id in day.clients:
         raise _Refused("client.id", f"client {event.client.id!r} already exists")
     if event.location is not None:
@@ -645,7 +645,7 @@ def _client_added(day: _DayEdit, event: ClientAdded, where: str) -> None:
         _add_visit(day, visit, f"visits[{i}]")
 
 
-def _visit_added(day: _DayEdit, event: VisitAdded, where: str) -> None:
+def _visit_added(day: _DayEdit, event: VisitAdded) -> None:
     if event.visit.client not in day.clients:
         raise _Refused("visit.client", f"unknown client {event.visit.client!r}")
     _add_visit(day, event.visit, "visit")
@@ -669,7 +669,7 @@ def _refuse_if_started(day: _DayEdit, visit_id: str, what: str) -> None:
                                     f"it can no longer be {what}")
 
 
-def _cancelled(day: _DayEdit, event: VisitCancelled, where: str) -> None:
+def _cancelled(day: _DayEdit, event: VisitCancelled) -> None:
     day.visit(event.visit)
     _refuse_if_started(day, event.visit, "cancelled")
     del day.visits[event.visit]
@@ -680,7 +680,7 @@ def _cancelled(day: _DayEdit, event: VisitCancelled, where: str) -> None:
         day.cancelled_carers.setdefault(event.visit, {})[carer] = start
 
 
-def _changed(day: _DayEdit, event: VisitChanged, where: str) -> None:
+def _changed(day: _DayEdit, event: VisitChanged) -> None:
     visit = day.visit(event.visit)
     _refuse_if_started(day, event.visit, "changed")
     changes = event.changes()
@@ -718,7 +718,7 @@ def _on_visit(day: _DayEdit, visit_id: str, carer: str, at: float, what: str) ->
     day.named.add(carer)
 
 
-def _check_in(day: _DayEdit, event: CheckIn, where: str) -> None:
+def _check_in(day: _DayEdit, event: CheckIn) -> None:
     _on_visit(day, event.visit, event.carer, float(event.at), "check-in")
     visit = day.visits[event.visit]
     on = day.carers_on(event.visit)
@@ -734,7 +734,7 @@ def _check_in(day: _DayEdit, event: CheckIn, where: str) -> None:
     day.started[event.visit, event.carer] = float(event.at)
 
 
-def _check_out(day: _DayEdit, event: CheckOut, where: str) -> None:
+def _check_out(day: _DayEdit, event: CheckOut) -> None:
     _on_visit(day, event.visit, event.carer, float(event.at), "check-out")
     start = day.started_at(event.visit, event.carer)
     if start is None:
@@ -746,7 +746,7 @@ def _check_out(day: _DayEdit, event: CheckOut, where: str) -> None:
     day.ended[event.visit, event.carer] = float(event.at)
 
 
-def _overran(day: _DayEdit, event: VisitOverran, where: str) -> None:
+def _overran(day: _DayEdit, event: VisitOverran) -> None:
     day.visit(event.visit)
     carers = [event.carer] if event.carer is not None else list(day.carers_on(event.visit))
     if event.carer is not None:
