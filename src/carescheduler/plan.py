@@ -8,9 +8,12 @@ written by hand or imported from a benchmark solution) can be checked by the val
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CostBreakdown", "KPIs", "Plan", "PlannedBreak", "PlannedVisit", "Route", "UnassignedVisit", "format_minutes"]
+__all__ = ["CarerChanges", "CostBreakdown", "KPIs", "Plan", "PlannedBreak", "PlannedVisit", "Retimed", "Route",
+           "UnassignedVisit", "carer_changes", "format_minutes", "starts_by_carer"]
 
 
 def format_minutes(minutes: float) -> str:
@@ -95,3 +98,50 @@ class Plan(_Model):
 
     def route(self, carer_id: str) -> Route | None:
         return next((r for r in self.routes if r.carer == carer_id), None)
+
+
+class Retimed(_Model):
+    visit: str
+    before: float
+    after: float
+
+
+class CarerChanges(_Model):
+    """What changed in one carer's day: the message their phone gets."""
+
+    carer: str
+    added: list[str] = Field(default_factory=list, description="visits newly theirs")
+    removed: list[str] = Field(default_factory=list, description="visits no longer theirs (moved or cancelled)")
+    retimed: list[Retimed] = Field(default_factory=list, description="visits starting more than the tolerance "
+                                                                     "earlier or later")
+
+
+def starts_by_carer(plan: Plan) -> dict[str, dict[str, float]]:
+    """carer -> visit -> start, for every carer-visit of a plan."""
+    out: dict[str, dict[str, float]] = {}
+    for route in plan.routes:
+        for pv in route.visits:
+            out.setdefault(route.carer, {})[pv.visit] = pv.start
+    return out
+
+
+def carer_changes(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], tolerance: float = 15.0,
+                  unchanged: set[str] = frozenset()) -> list[CarerChanges]:
+    """Per carer, the visits added, removed and retimed (by more than ``tolerance``
+    minutes) between two plans given as ``starts_by_carer``; visits in ``unchanged``
+    (say, already done) are never reported as retimed. Only carers with a change."""
+    out = []
+    for carer in sorted(set(before) | set(after), key=natural_key):
+        was, now = before.get(carer, {}), after.get(carer, {})
+        added = sorted((v for v in now if v not in was), key=lambda v: now[v])
+        removed = sorted((v for v in was if v not in now), key=lambda v: was[v])
+        retimed = [Retimed(visit=v, before=was[v], after=now[v]) for v in sorted(now, key=lambda v: now[v])
+                   if v in was and v not in unchanged and abs(now[v] - was[v]) > tolerance + 1e-9]
+        if added or removed or retimed:
+            out.append(CarerChanges(carer=carer, added=added, removed=removed, retimed=retimed))
+    return out
+
+
+def natural_key(text: str) -> list:
+    """Sort key that puts carer2 before carer10."""
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", text)]

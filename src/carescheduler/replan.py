@@ -38,7 +38,7 @@ from .events import DayUpdate, EventBatch
 from .insertion import insert_visits
 from .instance import INF, Instance, compile_problem
 from .live import LiveDay, OldPlan, ReplanSettings, live_day, on_real_objective
-from .plan import Plan, UnassignedVisit
+from .plan import CarerChanges, Plan, Retimed, UnassignedVisit, carer_changes, natural_key, starts_by_carer
 from .solution import Solution
 from .solver import plan_from_solution
 
@@ -48,22 +48,6 @@ __all__ = ["CarerChanges", "PlanChanges", "ReplanResult", "ReplanSettings", "Ret
 OUTPUT_SHARE = 0.75
 """Share of the time limit the search may use: setting up before and writing the answer after
 take the rest (about 0.1 s each on a council day of 5,000 visits)."""
-
-
-class Retimed(BaseModel):
-    visit: str
-    before: float
-    after: float
-
-
-class CarerChanges(BaseModel):
-    """What changed in one carer's day: the message their phone gets."""
-
-    carer: str
-    added: list[str] = Field(default_factory=list, description="visits newly theirs")
-    removed: list[str] = Field(default_factory=list, description="visits no longer theirs (moved or cancelled)")
-    retimed: list[Retimed] = Field(default_factory=list, description="visits starting more than the tolerance "
-                                                                     "earlier or later")
 
 
 class PlanChanges(BaseModel):
@@ -302,10 +286,7 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
     before: dict[str, dict[str, float]] = {}     # carer -> visit -> planned start
     for (visit_id, _), (carer, start) in update.placed.items():
         before.setdefault(carer, {})[visit_id] = start
-    after: dict[str, dict[str, float]] = {}
-    for route in plan.routes:
-        for pv in route.visits:
-            after.setdefault(route.carer, {})[pv.visit] = pv.start
+    after = starts_by_carer(plan)
     happened = {v for v, _ in update.happened}
     cancelled = set(update.cancelled)
     old_carers: dict[str, set[str]] = {}
@@ -322,15 +303,7 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
             for carer, start in carers.items():
                 before.setdefault(carer, {})[v] = start
     tol = settings.tolerance_minutes
-    carers = []
-    for carer in sorted(set(before) | set(after), key=_natural):
-        was, now = before.get(carer, {}), after.get(carer, {})
-        added = sorted((v for v in now if v not in was), key=lambda v: now[v])
-        removed = sorted((v for v in was if v not in now), key=lambda v: was[v])
-        retimed = [Retimed(visit=v, before=was[v], after=now[v]) for v in sorted(now, key=lambda v: now[v])
-                   if v in was and v not in happened and abs(now[v] - was[v]) > tol + 1e-9]
-        if added or removed or retimed:
-            carers.append(CarerChanges(carer=carer, added=added, removed=removed, retimed=retimed))
+    carers = carer_changes(before, after, tol, unchanged=happened)
     moved = []
     for v, carers_before in old_carers.items():
         if v in update.renewed or v in cancelled or v in happened or carers_before & update.named_carers:
@@ -343,11 +316,5 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
     if update.estimated_locations:
         warnings.append(f"travel to and from {', '.join(update.estimated_locations)} is estimated from coordinates "
                         "(scaled to the day's road times nearby) until the day's travel is rebuilt")
-    return PlanChanges(carers=carers, moved_visits=sorted(moved, key=_natural), cancelled=list(update.cancelled),
+    return PlanChanges(carers=carers, moved_visits=sorted(moved, key=natural_key), cancelled=list(update.cancelled),
                        unassigned=list(plan.unassigned), warnings=warnings)
-
-
-def _natural(text: str):
-    import re
-
-    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", text)]
