@@ -1,0 +1,106 @@
+"""The FastAPI app: ``create_app()`` wires settings, database, worker and routes.
+
+    uvicorn api.main:app        # settings from the environment (CARESCHEDULER_JWT_SECRET, DATABASE_URL)
+
+On start-up the database is migrated to the latest schema (Alembic), jobs a restart
+interrupted are queued again (or failed after three tries), and the worker process
+starts.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from . import store
+from .config import Settings, get_settings
+from .db import make_engine, session_factory, transaction
+from .migrate import upgrade
+from .routes import carer, days, jobs
+from .worker import JobWorker
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        upgrade(settings.database_url)
+        app.state.engine = make_engine(settings.database_url)
+        app.state.sessions = session_factory(app.state.engine)
+        with transaction(app.state.sessions) as session:
+            store.requeue_interrupted(session)
+        worker = JobWorker(settings.database_url) if settings.worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            app.state.engine.dispose()
+
+    app = FastAPI(title="carescheduler", version="1", lifespan=lifespan,
+                  description="Care-at-home scheduling: days, plans, solve and replan jobs, events, "
+                              "recommendations, and the carers' own day.")
+    app.state.settings = settings
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    app.include_router(days.router)
+    app.include_router(jobs.router)
+    app.include_router(carer.router)
+    return app
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 before the app sees them
+    (declared by Content-Length or counted as they stream in), so nothing is written."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await self._refuse(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return await self._refuse(scope, receive, send)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    async def _refuse(self, scope, receive, send):
+        response = JSONResponse({"detail": f"request body over {self.limit} bytes"}, status_code=413)
+        await response(scope, receive, send)
+
+
+def __getattr__(name: str):
+    # ``uvicorn api.main:app``: the app is built on first use, from the environment.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

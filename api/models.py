@@ -1,0 +1,142 @@
+"""What the service stores (SQLAlchemy 2): organisations, days, plans, jobs, events,
+carers' notifications and the audit log.
+
+A day's problem and its plans are kept as the library's own JSON (``Problem`` and
+``Plan``), so carers, clients and visits are read from the day's problem rather than
+copied into tables of their own; everything that happens to a day (jobs, events,
+check-ins, who changed what) has its own rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    """A care provider (tenant): every other row belongs to one."""
+
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Day(Base):
+    """One organisation's care day: the problem (carers, clients, visits, travel) and which
+    plan is published. ``version`` counts changes to the problem (the ETag)."""
+
+    __tablename__ = "days"
+    __table_args__ = (UniqueConstraint("org_id", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    date: Mapped[str] = mapped_column(String(10))
+    problem: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PlanRow(Base):
+    """A plan of a day, numbered per day: a draft, the published one, or superseded.
+    ``problem`` is the day the plan is valid for when it differs from the day's current
+    one (a replan's updated day); publishing the plan makes it the day's."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("day_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    source: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    day_version: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """A solve or replan run in the worker process. A job interrupted by a restart is
+    queued again (``attempts`` counts tries) and fails for good after a few."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(400), default="")
+    result_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class EventRow(Base):
+    """An event reported for a day (absence, new client, check-in, ...), in the library's
+    event JSON. ``idempotency_key`` makes a request retried from a phone record once."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("org_id", "idempotency_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    now: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """What changed in one carer's day when a plan was published: their phone's message."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
+    carer_id: Mapped[str] = mapped_column(String(200), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    changes: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed what, and when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,51 @@
+"""Recommenders kept ready per published plan, so a coordinator's question is answered in
+milliseconds rather than after compiling the day again (half a second on a council day)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from carescheduler import Plan, Problem
+from carescheduler.recommend import Recommendation, Recommender
+
+from .models import Day, PlanRow
+
+KEEP = 8
+"""Recommenders kept (each holds a compiled day)."""
+
+MINUTES = 5
+"""A Recommender is built for ``now`` rounded down to this many minutes."""
+
+
+class SharedRecommender:
+    """A Recommender answers one question at a time: requests take turns."""
+
+    def __init__(self, recommender: Recommender):
+        self._recommender = recommender
+        self._turn = threading.Lock()
+
+    def recommend(self, *args, **kwargs) -> Recommendation:
+        with self._turn:
+            return self._recommender.recommend(*args, **kwargs)
+
+
+_cache: OrderedDict[tuple, SharedRecommender] = OrderedDict()
+_lock = threading.Lock()
+
+
+def recommender_for(day: Day, plan: PlanRow, now: float) -> SharedRecommender:
+    """The Recommender for the day's published plan at about ``now``."""
+    key = (day.id, day.version, plan.id, int(now // MINUTES))
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    built = SharedRecommender(Recommender(Problem.model_validate_json(day.problem),
+                                          Plan.model_validate_json(plan.plan), now))
+    with _lock:
+        _cache[key] = built
+        while len(_cache) > KEEP:
+            _cache.popitem(last=False)
+    return built

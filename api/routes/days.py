@@ -1,0 +1,219 @@
+"""Coordinators' and integrations' routes: days, plans, jobs to solve and replan, events
+and recommendations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
+from sqlalchemy.exc import IntegrityError
+
+from carescheduler import InputError, Plan, Problem
+from carescheduler.recommend import Recommendation, VisitRequest
+from carescheduler.replan import PlanChanges
+
+from .. import store
+from ..clock import minutes_now
+from ..deps import DatePath, SessionDep, find_day, get_settings, role
+from ..models import PlanRow
+from ..recommenders import recommender_for
+from ..schemas import DayOut, EventsAccepted, EventsIn, JobOut, PlanOut, PlanSummary, ReplanRequest, SolveRequest
+from ..security import Principal
+from .jobs import job_out
+
+router = APIRouter(prefix="/v1/days", tags=["days"])
+
+Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
+Coordinator = Annotated[Principal, Depends(role("coordinator"))]
+
+
+def day_out(day, response: Response | None = None) -> DayOut:
+    problem = store.day_problem(day)
+    if response is not None:
+        response.headers["ETag"] = store.etag(day)
+    return DayOut(date=day.date, version=day.version, etag=store.etag(day),
+                  published_plan=_number_of(day), carers=len(problem.carers), clients=len(problem.clients),
+                  visits=len(problem.visits))
+
+
+def _number_of(day) -> int | None:
+    from sqlalchemy.orm import object_session
+
+    row = object_session(day).get(PlanRow, day.published_plan_id) if day.published_plan_id else None
+    return row.number if row is not None else None
+
+
+def plan_summary(row: PlanRow, with_plan: bool = False):
+    plan = Plan.model_validate_json(row.plan)
+    fields = dict(number=row.number, status=row.status, source=row.source, created_by=row.created_by,
+                  created_at=row.created_at, cost=plan.cost.total, visits_assigned=plan.kpis.visits_assigned,
+                  unassigned=len(plan.unassigned))
+    if not with_plan:
+        return PlanSummary(**fields)
+    changes = PlanChanges.model_validate(row.changes) if row.changes else None
+    return PlanOut(**fields, plan=plan, changes=changes)
+
+
+def _check_if_match(day, if_match: str | None) -> None:
+    if if_match is None:
+        raise HTTPException(428, f"send If-Match with the day's ETag ({store.etag(day)}) to change it")
+    if if_match.strip() != store.etag(day):
+        raise HTTPException(412, f"the day has changed (now {store.etag(day)}); read it again")
+
+
+@router.get("", response_model=list[DayOut], summary="The organisation's days")
+def list_days(session: SessionDep, principal: Planner) -> list[DayOut]:
+    return [day_out(day) for day in store.list_days(session, principal.org)]
+
+
+@router.put("/{date}", response_model=DayOut, summary="Create or replace a day's problem",
+            responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}})
+def put_day(date: DatePath, problem: Annotated[Problem, Body()], session: SessionDep, principal: Planner,
+            response: Response, if_match: Annotated[str | None, Header()] = None) -> DayOut:
+    """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
+    existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
+    from ..deps import check_date
+
+    existing = store.find_day(session, principal.org, check_date(date))
+    if existing is not None:
+        _check_if_match(existing, if_match)
+    store.ensure_org(session, principal.org)
+    day = store.put_day(session, principal.org, date, problem, existing)
+    store.audit(session, principal, "replace day" if existing else "create day", date, version=day.version)
+    if existing is None:
+        response.status_code = 201
+    return day_out(day, response)
+
+
+@router.get("/{date}", response_model=DayOut)
+def get_day(date: DatePath, session: SessionDep, principal: Planner, response: Response) -> DayOut:
+    return day_out(find_day(session, principal, date), response)
+
+
+@router.get("/{date}/problem", response_model=Problem, summary="The day's whole problem")
+def get_problem(date: DatePath, session: SessionDep, principal: Planner, response: Response) -> Problem:
+    day = find_day(session, principal, date)
+    response.headers["ETag"] = store.etag(day)
+    return store.day_problem(day)
+
+
+@router.get("/{date}/plans", response_model=list[PlanSummary])
+def list_plans(date: DatePath, session: SessionDep, principal: Planner) -> list[PlanSummary]:
+    day = find_day(session, principal, date)
+    return [plan_summary(row) for row in store.plans_of(session, day)]
+
+
+@router.get("/{date}/plans/{number}", response_model=PlanOut)
+def get_plan(date: DatePath, number: int, session: SessionDep, principal: Planner) -> PlanOut:
+    day = find_day(session, principal, date)
+    row = store.plan_number(session, day, number)
+    if row is None:
+        raise HTTPException(404, f"day {date} has no plan {number}")
+    return plan_summary(row, with_plan=True)
+
+
+@router.get("/{date}/plan", response_model=PlanOut, summary="The published plan")
+def get_published(date: DatePath, session: SessionDep, principal: Planner, response: Response) -> PlanOut:
+    day = find_day(session, principal, date)
+    row = store.published(session, day)
+    if row is None:
+        raise HTTPException(404, f"day {date} has no published plan")
+    response.headers["ETag"] = store.etag(day)
+    return plan_summary(row, with_plan=True)
+
+
+@router.post("/{date}/plans/{number}/publish", response_model=DayOut,
+             responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}})
+def publish_plan(date: DatePath, number: int, session: SessionDep, principal: Coordinator, response: Response,
+                 if_match: Annotated[str | None, Header()] = None) -> DayOut:
+    """Publish a draft: carers whose day changes are told what changed."""
+    day = find_day(session, principal, date)
+    _check_if_match(day, if_match)
+    row = store.plan_number(session, day, number)
+    if row is None:
+        raise HTTPException(404, f"day {date} has no plan {number}")
+    if row.status == "published":
+        raise HTTPException(409, f"plan {number} is already published")
+    if row.problem is None and row.day_version != day.version:
+        raise HTTPException(409, f"plan {number} was made for version {row.day_version} of the day, "
+                                 f"which is now version {day.version}")
+    notes = store.publish(session, day, row)
+    store.audit(session, principal, "publish plan", date, plan=number, carers_told=len(notes))
+    return day_out(day, response)
+
+
+@router.post("/{date}/solve", response_model=JobOut, status_code=202, summary="Queue a solve job")
+def solve_day(date: DatePath, session: SessionDep, principal: Planner,
+              request: Annotated[SolveRequest, Body()] = SolveRequest(),
+              settings=Depends(get_settings)) -> JobOut:
+    day = find_day(session, principal, date)
+    params = {"time_limit": request.time_limit or settings.solve_seconds, "seed": request.seed,
+              "publish": request.publish}
+    job = store.add_job(session, day, "solve", params, store.actor(principal))
+    store.audit(session, principal, "solve", date, job=job.id)
+    return job_out(session, job)
+
+
+@router.post("/{date}/replan", response_model=JobOut, status_code=202,
+             summary="Queue a replan of the published plan with the pending events")
+def replan_day(date: DatePath, session: SessionDep, principal: Coordinator,
+               request: Annotated[ReplanRequest, Body()] = ReplanRequest(), settings=Depends(get_settings)) -> JobOut:
+    day = find_day(session, principal, date)
+    if day.published_plan_id is None:
+        raise HTTPException(409, f"day {date} has no published plan to replan")
+    job = queue_replan(session, day, principal, settings, request.now, request.publish)
+    return job_out(session, job)
+
+
+def queue_replan(session, day, principal: Principal, settings, now: float | None, publish: bool):
+    pending = store.pending_events(session, day)
+    params = {"time_limit": settings.replan_seconds, "now": now, "publish": publish,
+              "up_to_event": pending[-1].id if pending else None}
+    job = store.add_job(session, day, "replan", params, store.actor(principal))
+    store.audit(session, principal, "replan", day.date, job=job.id, events=len(pending))
+    return job
+
+
+@router.post("/{date}/events", response_model=EventsAccepted, status_code=202,
+             summary="Report events (absences, new clients, cancellations, delays, ...)")
+def post_events(date: DatePath, body: EventsIn, session: SessionDep, principal: Planner,
+                settings=Depends(get_settings),
+                idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> EventsAccepted:
+    """Stored in order; a replan job then absorbs them into the published plan (unless
+    ``replan`` is false: they wait for the next one). With ``Idempotency-Key`` a retried
+    request records nothing twice."""
+    day = find_day(session, principal, date)
+    now = body.now if body.now is not None else minutes_now(day.date, settings)
+    ids = []
+    for i, event in enumerate(body.events):
+        key = f"{idempotency_key}#{i}" if idempotency_key else None
+        try:
+            with session.begin_nested():
+                row, _ = store.record_event(session, day, event.model_dump(mode="json"), now,
+                                            store.actor(principal), key)
+        except IntegrityError:   # the same retry arriving twice at once: the first one won
+            row, _ = store.record_event(session, day, event.model_dump(mode="json"), now,
+                                        store.actor(principal), key)
+        ids.append(row.id)
+    store.audit(session, principal, "events", date, events=ids)
+    job = None
+    if body.replan and day.published_plan_id is not None:
+        job = queue_replan(session, day, principal, settings, None, body.publish).id
+    return EventsAccepted(events=ids, job=job)
+
+
+@router.post("/{date}/recommendations", response_model=Recommendation,
+             summary="Carers who could take a visit (no CP-SAT call; milliseconds once the day is loaded)")
+def recommend(date: DatePath, request: VisitRequest, session: SessionDep, principal: Coordinator,
+              top: int = 5, now: float | None = None, settings=Depends(get_settings)) -> Recommendation:
+    if not 1 <= top <= 50:
+        raise HTTPException(422, "top must be between 1 and 50")
+    day = find_day(session, principal, date)
+    row = store.published(session, day)
+    if row is None:
+        raise HTTPException(409, f"day {date} has no published plan")
+    at = now if now is not None else minutes_now(day.date, settings)
+    try:
+        return recommender_for(day, row, at).recommend(request, top)
+    except InputError as error:
+        raise HTTPException(422, str(error)) from None

@@ -1,0 +1,53 @@
+"""Jobs: their progress and result, and cancelling one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from sqlalchemy.orm import Session
+
+from .. import store
+from ..deps import SessionDep, role
+from ..models import Job, PlanRow
+from ..schemas import JobOut
+from ..security import Principal
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
+
+
+def job_out(session: Session, job: Job) -> JobOut:
+    number = None
+    if job.result_plan_id is not None:
+        row = session.get(PlanRow, job.result_plan_id)
+        number = row.number if row is not None else None
+    return JobOut(id=job.id, kind=job.kind, status=job.status, progress=job.progress, message=job.message,
+                  error=job.error, result_plan=number, attempts=job.attempts, created_at=job.created_at,
+                  started_at=job.started_at, finished_at=job.finished_at)
+
+
+def _own_job(session: Session, principal: Principal, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.org_id != principal.org:
+        raise HTTPException(404, f"no job {job_id}")
+    return job
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(job_id: str, session: SessionDep, principal: Planner) -> JobOut:
+    return job_out(session, _own_job(session, principal, job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut)
+def cancel_job(job_id: str, session: SessionDep, principal: Planner) -> JobOut:
+    """A queued job is cancelled at once; a running one at its next progress report."""
+    job = _own_job(session, principal, job_id)
+    if job.status in ("done", "failed", "cancelled"):
+        raise HTTPException(409, f"job {job_id} has already ended ({job.status})")
+    job.cancel_requested = True
+    if job.status == "queued":
+        job.status = "cancelled"
+    store.audit(session, principal, "cancel job", job_id)
+    return job_out(session, job)

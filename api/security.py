@@ -1,0 +1,60 @@
+"""Bearer tokens (JWT, HS256): who is calling, for which organisation, in which role.
+
+Roles: ``coordinator`` (plans their organisation's days), ``carer`` (reads their own day,
+checks in and out, reports an absence; the token names the carer), ``integration``
+(another system loading days and sending events). Tokens are minted by
+``python -m api token`` with the secret from the environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import jwt
+
+from .config import Settings
+
+ROLES = ("coordinator", "carer", "integration")
+
+
+class TokenError(Exception):
+    """A token that is missing, malformed, expired, or signed with another secret."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    org: str
+    role: str
+    carer: str | None = None
+
+
+def mint_token(settings: Settings, org: str, role: str, subject: str, carer: str | None = None,
+               hours: float | None = None) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "carer" and not carer:
+        raise ValueError("a carer token needs the carer's id")
+    now = dt.datetime.now(dt.UTC)
+    claims = {"iss": settings.jwt_issuer, "sub": subject, "org": org, "role": role, "iat": now,
+              "exp": now + dt.timedelta(hours=hours or settings.token_hours)}
+    if carer:
+        claims["carer"] = carer
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def read_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"],
+                            issuer=settings.jwt_issuer, options={"require": ["exp", "sub", "iss"]})
+    except jwt.ExpiredSignatureError:
+        raise TokenError("the token has expired") from None
+    except jwt.InvalidTokenError as error:
+        raise TokenError(f"invalid token ({error})") from None
+    role, org = claims.get("role"), claims.get("org")
+    if role not in ROLES or not isinstance(org, str) or not org:
+        raise TokenError("the token names no organisation or an unknown role")
+    if role == "carer" and not claims.get("carer"):
+        raise TokenError("a carer token must name the carer")
+    return Principal(subject=str(claims["sub"]), org=org, role=role, carer=claims.get("carer"))

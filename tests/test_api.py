@@ -1,0 +1,275 @@
+"""The service end to end over HTTP (FastAPI's test client) on a real database.
+
+Jobs are run by calling the worker's loop directly (``run_pending_jobs``), so each test
+decides when a job runs; ``test_api_worker.py`` runs the real worker process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.config import Settings
+from api.main import create_app
+from api.models import AuditEntry, EventRow, Job
+from api.security import mint_token
+from api.worker import run_pending_jobs
+from carescheduler.formats import read_problem
+from carescheduler.plan import Plan
+from carescheduler.validator import validate
+
+SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "small.json.gz"
+DATE = "2026-11-23"
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture()
+def settings(tmp_path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}", jwt_secret=SECRET, worker=False,
+                    solve_seconds=2.0, replan_seconds=1.0)
+
+
+@pytest.fixture()
+def client(settings):
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return read_problem(SMALL)
+
+
+def bearer(settings: Settings, role: str = "coordinator", org: str = "north", carer: str | None = None) -> dict:
+    return {"Authorization": f"Bearer {mint_token(settings, org, role, carer or role, carer)}"}
+
+
+def run_jobs(client) -> int:
+    return run_pending_jobs(client.app.state.sessions)
+
+
+def count(client, model) -> int:
+    with client.app.state.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture()
+def published(client, settings, problem):
+    """The small day loaded, solved and its plan published; returns the plan."""
+    boss = bearer(settings)
+    assert client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss).status_code == 201
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 2, "publish": True}, headers=boss)
+    assert job.status_code == 202 and job.json()["status"] == "queued"
+    assert run_jobs(client) == 1
+    done = client.get(f"/v1/jobs/{job.json()['id']}", headers=boss).json()
+    assert done["status"] == "done" and done["result_plan"] == 1, done
+    plan = client.get(f"/v1/days/{DATE}/plan", headers=boss)
+    assert plan.status_code == 200
+    return Plan.model_validate(plan.json()["plan"])
+
+
+def test_days_need_if_match_to_change(client, settings, problem):
+    boss = bearer(settings)
+    created = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+    assert created.status_code == 201 and created.json()["visits"] == len(problem.visits)
+    tag = created.headers["ETag"]
+    again = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+    assert again.status_code == 428
+    stale = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers={**boss, "If-Match": '"1.0.0"'})
+    assert stale.status_code == 412
+    ok = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers={**boss, "If-Match": tag})
+    assert ok.status_code == 200 and ok.json()["version"] == 2 and ok.headers["ETag"] != tag
+
+
+def test_solve_publish_and_the_carer_sees_their_day(client, settings, problem, published):
+    assert validate(problem, published).valid
+    route = next(r for r in published.routes if r.visits)
+    mine = client.get(f"/v1/me/days/{DATE}", headers=bearer(settings, "carer", carer=route.carer))
+    assert mine.status_code == 200
+    day = mine.json()
+    assert [s["visit"] for s in day["visits"]] == [pv.visit for pv in route.visits]
+    first = day["visits"][0]
+    assert first["status"] == "planned" and first["start_hhmm"] and "tasks" in first and "address" in first
+    client_ids = {pv.client for pv in route.visits}
+    assert {s["client"] for s in day["visits"]} == client_ids      # their clients only
+    changes = client.get(f"/v1/me/days/{DATE}/changes", headers=bearer(settings, "carer", carer=route.carer)).json()
+    assert changes and set(changes[0]["changes"]["added"]) == {pv.visit for pv in route.visits}
+
+
+def test_check_ins_are_idempotent(client, settings, published):
+    route = next(r for r in published.routes if r.visits)
+    phone = bearer(settings, "carer", carer=route.carer)
+    visit = route.visits[0].visit
+    url = f"/v1/me/days/{DATE}/visits/{visit}/check-in"
+    first = client.post(url, json={"at": route.visits[0].start}, headers={**phone, "Idempotency-Key": "phone-1-abc"})
+    retry = client.post(url, json={"at": route.visits[0].start}, headers={**phone, "Idempotency-Key": "phone-1-abc"})
+    assert first.status_code == retry.status_code == 200
+    assert first.json()["event"] == retry.json()["event"] and retry.json()["replayed"] is True
+    assert count(client, EventRow) == 1
+    assert client.post(url, json={}, headers=phone).status_code == 422          # the key is required
+    other = next(r for r in published.routes if r.visits and r.carer != route.carer)
+    foreign = client.post(f"/v1/me/days/{DATE}/visits/{other.visits[0].visit}/check-in", json={},
+                          headers={**phone, "Idempotency-Key": "phone-1-def"})
+    assert foreign.status_code == 404 and count(client, EventRow) == 1
+    day = client.get(f"/v1/me/days/{DATE}", headers=phone).json()
+    assert day["visits"][0]["status"] == "checked_in"
+
+
+def test_an_absence_from_the_phone_is_replanned_and_the_others_told(client, settings, published):
+    sick = max(published.routes, key=lambda r: len(r.visits)).carer
+    phone = bearer(settings, "carer", carer=sick)
+    reported = client.post(f"/v1/me/days/{DATE}/absence", json={"start": 600, "reason": "unwell"},
+                           headers={**phone, "Idempotency-Key": "absence-0001"})
+    assert reported.status_code == 200 and reported.json()["job"]
+    assert run_jobs(client) == 1
+    boss = bearer(settings)
+    job = client.get(f"/v1/jobs/{reported.json()['job']}", headers=boss).json()
+    assert job["status"] == "done", job
+    now_plan = client.get(f"/v1/days/{DATE}/plan", headers=boss).json()
+    assert now_plan["number"] == 2 and now_plan["source"] == "replan"
+    plan = Plan.model_validate(now_plan["plan"])
+    assert all(pv.end <= 600 + 1e-6 or pv.start < 600 for pv in plan.route(sick).visits)
+    told = {c["carer"] for c in now_plan["changes"]["carers"]}
+    assert sick in told
+    for carer in told - {sick}:
+        notes = client.get(f"/v1/me/days/{DATE}/changes", headers=bearer(settings, "carer", carer=carer)).json()
+        assert notes[-1]["plan"] == 2
+    untouched = {r.carer for r in plan.routes} - told
+    for carer in untouched:
+        notes = client.get(f"/v1/me/days/{DATE}/changes", headers=bearer(settings, "carer", carer=carer)).json()
+        assert all(n["plan"] != 2 for n in notes)
+    problem_now = client.get(f"/v1/days/{DATE}/problem", headers=boss).json()
+    from carescheduler import Problem
+    assert validate(Problem.model_validate(problem_now), plan).valid
+
+
+def test_bad_events_name_the_field_and_write_nothing(client, settings, published):
+    boss = bearer(settings)
+    before = count(client, EventRow), count(client, Job)
+    bad = client.post(f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent"}]}, headers=boss)
+    assert bad.status_code == 422 and "carer" in str(bad.json())
+    unknown = client.post(f"/v1/days/{DATE}/events", json={"events": [{"type": "teleport"}]}, headers=boss)
+    assert unknown.status_code == 422
+    broken = client.post(f"/v1/days/{DATE}/events", content=b"{not json", headers={**boss, "Content-Type":
+                                                                                       "application/json"})
+    assert broken.status_code == 422
+    assert (count(client, EventRow), count(client, Job)) == before
+
+
+def test_an_event_the_day_refuses_is_rejected_with_its_reason(client, settings, published):
+    boss = bearer(settings)
+    sent = client.post(f"/v1/days/{DATE}/events", json={"now": "09:00", "events": [
+        {"type": "carer_absent", "carer": "nobody"}]}, headers=boss)
+    assert sent.status_code == 202
+    run_jobs(client)
+    job = client.get(f"/v1/jobs/{sent.json()['job']}", headers=boss).json()
+    assert job["status"] == "failed" and "unknown carer" in job["error"]
+    with client.app.state.sessions() as session:
+        event = session.get(EventRow, sent.json()["events"][0])
+        assert event.status == "rejected" and "events[0].carer" in event.error
+
+
+def test_recommendations(client, settings, published, problem):
+    boss = bearer(settings)
+    visit = {"id": "extra-call", "client": problem.clients[0].id, "duration": 20,
+             "window": {"start": "13:00", "end": "15:00"}}
+    answer = client.post(f"/v1/days/{DATE}/recommendations?top=2&now=600", json={"visit": visit}, headers=boss)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["visit"] == "extra-call" and 1 <= len(body["options"]) <= 2
+    assert len(body["options"]) + len(body["unavailable"]) == len(problem.carers)
+    bad = client.post(f"/v1/days/{DATE}/recommendations", json={"visit": {**visit, "client": "ghost"}}, headers=boss)
+    assert bad.status_code == 422 and "unknown client" in bad.text
+
+
+def test_object_level_authorisation(client, settings, published):
+    route = next(r for r in published.routes if r.visits)
+    phone = bearer(settings, "carer", carer=route.carer)
+    assert client.get(f"/v1/days/{DATE}/plan", headers=phone).status_code == 403       # coordinators only
+    assert client.get(f"/v1/days/{DATE}/problem", headers=phone).status_code == 403
+    stranger = bearer(settings, "coordinator", org="south")
+    assert client.get(f"/v1/days/{DATE}", headers=stranger).status_code == 404       # another organisation's
+    assert client.get(f"/v1/days/{DATE}/plan", headers=stranger).status_code == 404
+    south_carer = bearer(settings, "carer", org="south", carer=route.carer)
+    assert client.get(f"/v1/me/days/{DATE}", headers=south_carer).status_code == 404
+    nobody = bearer(settings, "carer", carer="carer999")
+    assert client.get(f"/v1/me/days/{DATE}", headers=nobody).status_code == 404
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=bearer(settings)).json()
+    assert client.get(f"/v1/jobs/{job['id']}", headers=stranger).status_code == 404
+    assert client.get(f"/v1/days/{DATE}").status_code == 401
+    forged = {"Authorization": "Bearer " + mint_token(Settings(jwt_secret="another-secret-" + "y" * 40,
+                                                               database_url="sqlite://"), "north", "coordinator", "x")}
+    assert client.get(f"/v1/days/{DATE}", headers=forged).status_code == 401
+
+
+def test_publishing_needs_the_current_etag(client, settings, published):
+    boss = bearer(settings)
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
+    run_jobs(client)
+    number = client.get(f"/v1/jobs/{job['id']}", headers=boss).json()["result_plan"]
+    url = f"/v1/days/{DATE}/plans/{number}/publish"
+    assert client.post(url, headers=boss).status_code == 428
+    assert client.post(url, headers={**boss, "If-Match": '"0.0.0"'}).status_code == 412
+    tag = client.get(f"/v1/days/{DATE}", headers=boss).headers["ETag"]
+    done = client.post(url, headers={**boss, "If-Match": tag})
+    assert done.status_code == 200 and done.json()["published_plan"] == number
+    statuses = {p["number"]: p["status"] for p in client.get(f"/v1/days/{DATE}/plans", headers=boss).json()}
+    assert statuses == {1: "superseded", number: "published"}
+    with client.app.state.sessions() as session:
+        actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"create day", "solve", "publish plan"} <= actions
+
+
+def test_cancel_a_queued_job(client, settings, published):
+    boss = bearer(settings)
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
+    cancelled = client.post(f"/v1/jobs/{job['id']}/cancel", headers=boss)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert run_jobs(client) == 0
+    assert client.post(f"/v1/jobs/{job['id']}/cancel", headers=boss).status_code == 409
+
+
+def test_jobs_interrupted_by_a_restart_are_resumed_or_failed(settings, problem):
+    with TestClient(create_app(settings)) as client:
+        boss = bearer(settings)
+        client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+        job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
+        with client.app.state.sessions() as session, session.begin():
+            session.get(Job, job["id"]).status = "running"      # the worker was killed mid-job
+            session.get(Job, job["id"]).attempts = 1
+    with TestClient(create_app(settings)) as client:               # restart
+        again = client.get(f"/v1/jobs/{job['id']}", headers=bearer(settings)).json()
+        assert again["status"] == "queued" and "restart" in again["message"]
+        assert run_jobs(client) == 1
+        assert client.get(f"/v1/jobs/{job['id']}", headers=bearer(settings)).json()["status"] == "done"
+        with client.app.state.sessions() as session, session.begin():
+            session.get(Job, job["id"]).status = "running"
+            session.get(Job, job["id"]).attempts = 3
+    with TestClient(create_app(settings)) as client:
+        gone = client.get(f"/v1/jobs/{job['id']}", headers=bearer(settings)).json()
+        assert gone["status"] == "failed" and "interrupted" in gone["error"]
+
+
+def test_oversized_bodies_are_refused_and_nothing_written(tmp_path, problem):
+    small = Settings(database_url=f"sqlite:///{tmp_path / 'tiny.db'}", jwt_secret=SECRET, worker=False,
+                     max_body_bytes=10_000)
+    with TestClient(create_app(small)) as client:
+        response = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=bearer(small))
+        assert response.status_code == 413
+        assert client.get("/v1/days", headers=bearer(small)).json() == []
+
+
+def test_health_and_openapi(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    spec = client.get("/openapi.json").json()
+    assert "/v1/me/days/{date}" in spec["paths"] and "/v1/days/{date}/events" in spec["paths"]
+
+
+def test_dates_are_checked(client, settings):
+    assert client.get("/v1/days/2026-02-30", headers=bearer(settings)).status_code == 422
+    assert client.get("/v1/days/tomorrow", headers=bearer(settings)).status_code == 422
+    assert dt.date.fromisoformat(DATE)
