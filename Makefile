@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup browser clean
+.PHONY: demo serve test setup browser postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/carescheduler demo --time-limit 20 --out demo-output
 
+# The service on the embedded default (SQLite in ./carescheduler.db) with today's demo day
+# loaded and solved; OpenAPI docs at http://127.0.0.1:8000/docs. Prints a coordinator and a
+# carer token.
+serve: $(STAMP)
+	$(VENV)/bin/python -m api serve --demo
+
 # The report's browser test needs Debian's chromium: installed here when we may (root with
 # apt-get), otherwise that one test is skipped.
 browser:
@@ -26,7 +32,16 @@ browser:
 			chromium fonts-dejavu-core; \
 	else echo "no chromium (and not root with apt-get): the report's browser test will be skipped"; fi
 
-test: $(STAMP) browser
+# The service's tests also run on PostgreSQL: its server programs (Debian's postgresql) are
+# installed here when we may; the tests start a throwaway server on loopback themselves.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			postgresql; \
+	else echo "no PostgreSQL server (and not root with apt-get): the service's PostgreSQL tests will be skipped"; fi
+
+test: $(STAMP) browser postgres
 	$(VENV)/bin/python -m pytest -q
 
 clean:

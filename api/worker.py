@@ -11,6 +11,7 @@ again (``store.requeue_interrupted``).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import time
 import traceback
@@ -169,10 +170,12 @@ def _reject(sessions, ids: list[int], error: InputError) -> None:
 # --- the worker process ------------------------------------------------------------------
 
 def worker_main(database_url: str, stop) -> None:
-    """The worker process: run queued jobs until ``stop`` is set."""
+    """The worker process: run queued jobs until ``stop`` is set or the server is gone
+    (killed: then this process is adopted by another, and it leaves too)."""
+    server = os.getppid()
     sessions = session_factory(make_engine(database_url))
-    while not stop.is_set():
-        if run_pending_jobs(sessions) == 0:
+    while not stop.is_set() and os.getppid() == server:
+        if run_pending_jobs(sessions, limit=1) == 0:
             stop.wait(POLL_SECONDS)
 
 

@@ -1,7 +1,8 @@
-"""The service end to end over HTTP (FastAPI's test client) on a real database.
+"""The service end to end over HTTP (FastAPI's test client) on a real database: each
+test runs on SQLite and on PostgreSQL (a throwaway server, see ``postgres_server.py``).
 
 Jobs are run by calling the worker's loop directly (``run_pending_jobs``), so each test
-decides when a job runs; ``test_api_worker.py`` runs the real worker process.
+decides when a job runs; ``test_api_process.py`` runs the real server and worker processes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from postgres_server import PostgresServer, server_programs
 from sqlalchemy import func, select
 
 from api.config import Settings
@@ -27,10 +29,30 @@ DATE = "2026-11-23"
 SECRET = "test-secret-" + "x" * 40
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    programs = server_programs()
+    if programs is None:
+        yield None
+        return
+    server = PostgresServer(programs).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, postgres) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    if postgres is None:
+        pytest.skip("PostgreSQL's server is not installed here (make test installs it as root with apt-get)")
+    return postgres.new_database()
+
+
 @pytest.fixture()
-def settings(tmp_path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}", jwt_secret=SECRET, worker=False,
-                    solve_seconds=2.0, replan_seconds=1.0)
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, jwt_secret=SECRET, worker=False, solve_seconds=2.0,
+                    replan_seconds=1.0)
 
 
 @pytest.fixture()
@@ -254,9 +276,8 @@ def test_jobs_interrupted_by_a_restart_are_resumed_or_failed(settings, problem):
         assert gone["status"] == "failed" and "interrupted" in gone["error"]
 
 
-def test_oversized_bodies_are_refused_and_nothing_written(tmp_path, problem):
-    small = Settings(database_url=f"sqlite:///{tmp_path / 'tiny.db'}", jwt_secret=SECRET, worker=False,
-                     max_body_bytes=10_000)
+def test_oversized_bodies_are_refused_and_nothing_written(database_url, problem):
+    small = Settings(database_url=database_url, jwt_secret=SECRET, worker=False, max_body_bytes=10_000)
     with TestClient(create_app(small)) as client:
         response = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=bearer(small))
         assert response.status_code == 413
