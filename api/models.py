@@ -106,6 +106,7 @@ class EventRow(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
     payload: Mapped[dict] = mapped_column(JSON)
+    carer_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     now: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from carescheduler import Plan, Problem
+from sqlalchemy.orm import object_session
+
 from carescheduler.recommend import Recommendation, Recommender
 
+from .cache import plan_of, problem_of
 from .models import Day, PlanRow
 
 KEEP = 8
@@ -36,14 +38,14 @@ _lock = threading.Lock()
 
 def recommender_for(day: Day, plan: PlanRow, now: float) -> SharedRecommender:
     """The Recommender for the day's published plan at about ``now``."""
-    key = (day.id, day.version, plan.id, int(now // MINUTES))
+    key = (str(object_session(day).get_bind().url), day.id, day.version, day.updated_at, plan.id,
+           int(now // MINUTES))
     with _lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
             return found
-    built = SharedRecommender(Recommender(Problem.model_validate_json(day.problem),
-                                          Plan.model_validate_json(plan.plan), now))
+    built = SharedRecommender(Recommender(problem_of(day), plan_of(plan), now))
     with _lock:
         _cache[key] = built
         while len(_cache) > KEEP:

@@ -64,7 +64,10 @@ def put_day(session: Session, org: str, date: str, problem: Problem, existing: D
 
 
 def day_problem(day: Day) -> Problem:
-    return Problem.model_validate_json(day.problem)
+    """The day's problem (parsed once per version: see ``cache``)."""
+    from .cache import problem_of
+
+    return problem_of(day)
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -166,8 +169,8 @@ def record_event(session: Session, day: Day, payload: dict, now: float, created_
         seen = session.scalar(select(EventRow).where(EventRow.org_id == day.org_id, EventRow.idempotency_key == key))
         if seen is not None:
             return seen, False
-    row = EventRow(org_id=day.org_id, day_id=day.id, payload=payload, now=now, idempotency_key=key,
-                   created_by=created_by)
+    row = EventRow(org_id=day.org_id, day_id=day.id, payload=payload, carer_id=payload.get("carer"), now=now,
+                   idempotency_key=key, created_by=created_by)
     session.add(row)
     session.flush()
     return row, True

@@ -25,7 +25,7 @@ from carescheduler.plan import Plan
 from carescheduler.validator import validate
 
 SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "small.json.gz"
-DATE = "2026-11-23"
+DATE = "2030-06-03"   # ahead of the clock: "now" is the start of that day
 SECRET = "test-secret-" + "x" * 40
 
 

@@ -27,7 +27,7 @@ from carescheduler.formats import read_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "fixtures" / "scenarios" / "small.json.gz"
-DATE = "2026-11-23"
+DATE = "2030-06-03"   # ahead of the clock: "now" is the start of that day
 SECRET = "process-secret-" + "z" * 40
 
 

@@ -52,8 +52,8 @@ def days_with_events(draw):
                                      "check_in", "check_out", "change", "add_carer"]))
         if kind == "absent":
             events.append({"type": "carer_absent", "carer": draw(st.sampled_from(carer_ids))})
-        elif kind == "absent_window":
-            start = now + draw(st.integers(0, 120))
+        elif kind == "absent_window":   # (reported late, or ahead)
+            start = now + draw(st.integers(-180, 120))
             events.append({"type": "carer_absent", "carer": draw(st.sampled_from(carer_ids)), "start": start,
                            "end": start + draw(st.integers(30, 180))})
         elif kind == "delayed":
@@ -112,7 +112,7 @@ def _assert_absences_respected(result, events: list[dict], now: float) -> None:
         start = event.get("start", now)
         end = event.get("end", float("inf"))
         for pv in route.visits if route else []:
-            under_way = pv.start < start < pv.end or (pv.start < now and start <= pv.start < end)
+            under_way = pv.start <= start < pv.end or (pv.start <= now and start <= pv.start < end)
             assert under_way or pv.end <= start + 1e-6 or pv.start >= end - 1e-6, (
                 f"{event['carer']} has {pv.visit} {pv.start:.0f}-{pv.end:.0f} during an absence {start}-{end}")
 

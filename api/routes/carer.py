@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from carescheduler import Plan
 from carescheduler.plan import format_minutes
 
 from .. import store
+from ..cache import carer_views, problem_of
 from ..clock import minutes_now
 from ..deps import DatePath, SessionDep, find_day, get_settings, role
 from ..models import EventRow, PlanRow
@@ -36,41 +36,46 @@ IdempotencyKey = Annotated[str, Header(min_length=8, max_length=200,
 @router.get("/days/{date}", response_model=CarerDay, summary="My day: visits in order, with what I need at the door")
 def my_day(date: DatePath, session: SessionDep, principal: CarerDep, response: Response) -> CarerDay:
     day = find_day(session, principal, date)
-    problem = store.day_problem(day)
-    if not any(c.id == principal.carer for c in problem.carers):
-        raise HTTPException(404, f"carer {principal.carer} does not work on {date}")
     row = store.published(session, day)
     response.headers["ETag"] = store.etag(day)
-    if row is None:
-        return CarerDay(carer=principal.carer, date=date, plan=None, visits=[], breaks=[], leave_home=None,
-                        return_home=None)
-    route = Plan.model_validate_json(row.plan).route(principal.carer)
+    views = carer_views(day, row, _views) if row is not None else _views(problem_of(day), None)
+    if principal.carer not in views:
+        raise HTTPException(404, f"carer {principal.carer} does not work on {date}")
+    view = views[principal.carer]
+    status = _status(session, day.id, principal.carer)
+    stops = [stop.model_copy(update={"status": status.get(stop.visit, "planned")}) for stop in view.visits]
+    return view.model_copy(update={"visits": stops, "date": date, "plan": row.number if row is not None else None})
+
+
+def _views(problem, plan) -> dict[str, CarerDay]:
+    """Every carer's day of a published plan, with their clients' door details only."""
     clients = {c.id: c for c in problem.clients}
     places = {x.id: x for x in problem.locations}
     visits = {v.id: v for v in problem.visits}
-    status = _status(session, day.id, principal.carer)
-    stops = []
-    for pv in route.visits if route else []:
-        client = clients[pv.client]
-        place = places.get(client.location)
-        stops.append(Stop(visit=pv.visit, client=client.id, client_name=client.name,
-                          address=place.address if place else None, access_notes=client.notes,
-                          tasks=list(visits[pv.visit].tasks) if pv.visit in visits else [], start=pv.start, end=pv.end,
-                          start_hhmm=format_minutes(pv.start), partner=pv.partner,
-                          status=status.get(pv.visit, "planned")))
-    return CarerDay(carer=principal.carer, date=date, plan=row.number, visits=stops,
-                    breaks=[b.model_dump() for b in route.breaks] if route else [],
-                    leave_home=route.leave_home if route else None, return_home=route.return_home if route else None)
+    routes = {r.carer: r for r in plan.routes} if plan is not None else {}
+    out = {}
+    for carer in problem.carers:
+        route = routes.get(carer.id)
+        stops = []
+        for pv in route.visits if route else []:
+            client = clients[pv.client]
+            place = places.get(client.location)
+            stops.append(Stop(visit=pv.visit, client=client.id, client_name=client.name,
+                              address=place.address if place else None, access_notes=client.notes,
+                              tasks=list(visits[pv.visit].tasks) if pv.visit in visits else [], start=pv.start,
+                              end=pv.end, start_hhmm=format_minutes(pv.start), partner=pv.partner, status="planned"))
+        out[carer.id] = CarerDay(carer=carer.id, date="", plan=None, visits=stops,
+                                 breaks=[b.model_dump() for b in route.breaks] if route else [],
+                                 leave_home=route.leave_home if route else None,
+                                 return_home=route.return_home if route else None)
+    return out
 
 
 def _status(session, day_id: int, carer: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    rows = session.scalars(select(EventRow).where(EventRow.day_id == day_id, EventRow.status != "rejected")
-                           .order_by(EventRow.id))
-    for row in rows:
-        payload = row.payload
-        if payload.get("carer") != carer:
-            continue
+    rows = session.scalars(select(EventRow.payload).where(EventRow.day_id == day_id, EventRow.carer_id == carer,
+                                                          EventRow.status != "rejected").order_by(EventRow.id))
+    for payload in rows:
         if payload.get("type") == "check_in":
             out.setdefault(payload["visit"], "checked_in")
         elif payload.get("type") == "check_out":
@@ -89,9 +94,8 @@ def _record(session, day, principal: Principal, payload: dict, now: float, key: 
 
 def _my_visit(day, principal: Principal, session, visit: str) -> None:
     row = store.published(session, day)
-    plan = Plan.model_validate_json(row.plan) if row is not None else None
-    route = plan.route(principal.carer) if plan is not None else None
-    if route is None or not any(pv.visit == visit for pv in route.visits):
+    view = carer_views(day, row, _views).get(principal.carer) if row is not None else None
+    if view is None or not any(stop.visit == visit for stop in view.visits):
         raise HTTPException(404, f"visit {visit} is not in {principal.carer}'s day")
 
 

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
 from sqlalchemy.exc import IntegrityError
 
-from carescheduler import InputError, Plan, Problem
+from carescheduler import InputError, Problem
 from carescheduler.recommend import Recommendation, VisitRequest
 from carescheduler.replan import PlanChanges
 
 from .. import store
+from ..cache import plan_of
 from ..clock import minutes_now
 from ..deps import DatePath, SessionDep, find_day, get_settings, role
 from ..models import PlanRow
@@ -44,7 +45,7 @@ def _number_of(day) -> int | None:
 
 
 def plan_summary(row: PlanRow, with_plan: bool = False):
-    plan = Plan.model_validate_json(row.plan)
+    plan = plan_of(row)
     fields = dict(number=row.number, status=row.status, source=row.source, created_by=row.created_by,
                   created_at=row.created_at, cost=plan.cost.total, visits_assigned=plan.kpis.visits_assigned,
                   unassigned=len(plan.unassigned))

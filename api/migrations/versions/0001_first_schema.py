@@ -1,8 +1,8 @@
-"""the first schema: organisations, days, plans, jobs, events, notifications, audit log
+"""first schema: organisations, days, plans, jobs, events, notifications, audit log
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:01:31.643054
+Create Date: 2026-11-23 19:08:16.392649
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('org_id', sa.String(length=64), nullable=False),
     sa.Column('day_id', sa.Integer(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('carer_id', sa.String(length=200), nullable=True),
     sa.Column('now', sa.Float(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('idempotency_key', sa.String(length=200), nullable=True),
@@ -71,6 +72,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('org_id', 'idempotency_key')
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_events_carer_id'), ['carer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_day_id'), ['day_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_status'), ['status'], unique=False)
@@ -161,6 +163,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_events_status'))
         batch_op.drop_index(batch_op.f('ix_events_org_id'))
         batch_op.drop_index(batch_op.f('ix_events_day_id'))
+        batch_op.drop_index(batch_op.f('ix_events_carer_id'))
 
     op.drop_table('events')
     with op.batch_alter_table('days', schema=None) as batch_op:

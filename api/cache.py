@@ -1,0 +1,69 @@
+"""Parsed days and plans kept in memory, keyed by what identifies their content.
+
+A day's problem is stored as the library's JSON, travel matrices included (tens of
+megabytes on a council day): parsing it on every phone's request would take seconds.
+A day's content only changes with its version, and a plan never changes, so each is
+parsed once per process and the carers' views of a published plan are built once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.orm import object_session
+
+from carescheduler import Plan, Problem
+
+from .models import Day, PlanRow
+
+T = TypeVar("T")
+KEEP = 16
+
+
+class _Lru:
+    def __init__(self, keep: int = KEEP):
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    def get(self, key, build: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._keep:
+                self._items.popitem(last=False)
+        return value
+
+
+_problems = _Lru()
+_plans = _Lru()
+_views = _Lru()
+
+
+def _database(row) -> str:
+    """Which database a row came from (a process may serve more than one, as tests do)."""
+    return str(object_session(row).get_bind().url)
+
+
+def _day_key(day: Day) -> tuple:
+    return _database(day), day.id, day.version, day.updated_at
+
+
+def problem_of(day: Day) -> Problem:
+    return _problems.get(_day_key(day), lambda: Problem.model_validate_json(day.problem))
+
+
+def plan_of(row: PlanRow) -> Plan:
+    return _plans.get((_database(row), row.id, row.created_at), lambda: Plan.model_validate_json(row.plan))
+
+
+def carer_views(day: Day, row: PlanRow, build: Callable[[Problem, Plan], dict]) -> dict:
+    """``build(problem, plan)`` (carer -> their day) once per day version and plan."""
+    return _views.get((*_day_key(day), row.id), lambda: build(problem_of(day), plan_of(row)))
