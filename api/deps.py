@@ -4,7 +4,7 @@ the day they ask for (always within their own organisation)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -19,18 +19,22 @@ from .security import Principal, TokenError, read_token
 bearer = HTTPBearer(auto_error=False, description="a token from `python -m api token`")
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are ``async`` although they do no waiting: FastAPI runs plain ``def``
+# dependencies in its thread pool, a hop per dependency per request that costs more than
+# their work (checking a token, opening a session object).
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     with request.app.state.sessions() as session, session.begin():
         yield session
 
 
-def get_principal(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+async def get_principal(request: Request,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     if credentials is None:
         raise HTTPException(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
     try:
@@ -42,7 +46,7 @@ def get_principal(request: Request,
 def role(*allowed: str) -> Callable[..., Principal]:
     """A dependency that lets only ``allowed`` roles through."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(403, f"needs the role {' or '.join(allowed)}")
         return principal

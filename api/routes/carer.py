@@ -19,8 +19,8 @@ from carescheduler.plan import format_minutes
 from .. import store
 from ..cache import carer_views, problem_of
 from ..clock import minutes_now
-from ..deps import DatePath, SessionDep, find_day, get_settings, role
-from ..models import EventRow, PlanRow
+from ..deps import DatePath, SessionDep, check_date, find_day, get_settings, role
+from ..models import Day, EventRow, PlanRow
 from ..schemas import AbsenceIn, CarerDay, CheckIn, NotificationOut, Recorded, Stop
 from ..security import Principal
 from .days import queue_replan
@@ -34,17 +34,25 @@ IdempotencyKey = Annotated[str, Header(min_length=8, max_length=200,
 
 
 @router.get("/days/{date}", response_model=CarerDay, summary="My day: visits in order, with what I need at the door")
-def my_day(date: DatePath, session: SessionDep, principal: CarerDep, response: Response) -> CarerDay:
-    day = find_day(session, principal, date)
-    row = store.published(session, day)
-    response.headers["ETag"] = store.etag(day)
+async def my_day(date: DatePath, session: SessionDep, principal: CarerDep) -> Response:
+    """The most frequent request of all (every phone, all day): two small queries (the day
+    with its published plan, the carer's check-ins) over a view built once per plan.
+    ``async`` because its reads take well under a millisecond: cheaper here than a hop to
+    the thread pool."""
+    found = session.execute(select(Day, PlanRow).outerjoin(PlanRow, PlanRow.id == Day.published_plan_id)
+                            .where(Day.org_id == principal.org, Day.date == check_date(date))).first()
+    if found is None:
+        raise HTTPException(404, f"no day {date} in organisation {principal.org}")
+    day, row = found
     views = carer_views(day, row, _views) if row is not None else _views(problem_of(day), None)
     if principal.carer not in views:
         raise HTTPException(404, f"carer {principal.carer} does not work on {date}")
     view = views[principal.carer]
     status = _status(session, day.id, principal.carer)
-    stops = [stop.model_copy(update={"status": status.get(stop.visit, "planned")}) for stop in view.visits]
-    return view.model_copy(update={"visits": stops, "date": date, "plan": row.number if row is not None else None})
+    stops = [stop.model_copy(update={"status": status[stop.visit]}) if stop.visit in status else stop
+             for stop in view.visits]
+    body = view.model_copy(update={"visits": stops, "date": date, "plan": row.number if row is not None else None})
+    return Response(body.model_dump_json(), media_type="application/json", headers={"ETag": store.etag(day)})
 
 
 def _views(problem, plan) -> dict[str, CarerDay]:

@@ -1,0 +1,199 @@
+"""Load run of the service on loopback: the carers' day read at a fixed rate, and job
+submission.
+
+    python -m benchmarks.service_load [--scenario fixtures/scenarios/medium.json.gz] [--rate 500]
+                                      [--seconds 30] [--users 50] [--server-workers 2]
+
+Sets up a fresh SQLite database holding the scenario as today's day with a published plan
+(one solve), starts the service (uvicorn, ``--server-workers`` processes, no job worker:
+nothing else competes for the cores), and drives it with locust (headless, FastHttpUser):
+``--users`` phones each asking for their own day at a constant rate, ``--rate`` requests
+per second in all, each with its carer's token. Then 50 solve jobs are submitted one
+after another (``POST /v1/days/{date}/solve``, 202) and timed. Reports the achieved
+rate, p50/p95/p99 latency and errors of the read, and the submission latencies; writes
+``results/service_load.md`` and ``.csv``. locust is a benchmark dependency
+(``pip install -e ".[bench]"``).
+
+Targets: carer's-day read p95 at most 20 ms at 500 req/s with no errors; job submission
+at most 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from .runner import RESULTS, stamp
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "fixtures" / "scenarios" / "medium.json.gz"
+SECRET = "load-run-secret-" + "l" * 40
+ORG = "load"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(folder: Path, scenario: Path, solve_seconds: float) -> tuple[str, str, list[str]]:
+    """The database with today's day solved and published; returns (url, date, carers)."""
+    from api import store
+    from api.db import make_engine, session_factory, transaction
+    from api.migrate import upgrade
+    from carescheduler.formats import read_problem
+    from carescheduler.solver import solve
+
+    url = f"sqlite:///{folder / 'service.db'}"
+    upgrade(url)
+    sessions = session_factory(make_engine(url))
+    problem = read_problem(scenario)
+    plan = solve(problem, time_limit=solve_seconds)
+    date = dt.date.today().isoformat()
+    with transaction(sessions) as session:
+        store.ensure_org(session, ORG)
+        day = store.put_day(session, ORG, date, problem, None)
+        store.publish(session, day, store.add_plan(session, day, plan, "solve", "load-run"))
+    carers = [r.carer for r in plan.routes if r.visits]
+    return url, date, carers
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+    import httpx
+
+    env = {**os.environ, "DATABASE_URL": url, "CARESCHEDULER_JWT_SECRET": SECRET, "CARESCHEDULER_WORKER": "false",
+           "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+                               str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+                              env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the service did not start")
+
+
+LOCUSTFILE = '''
+import random
+from locust import FastHttpUser, constant_throughput, task
+
+TOKENS = {tokens!r}
+DATE = {date!r}
+
+
+class Phone(FastHttpUser):
+    wait_time = constant_throughput({per_user})
+
+    def on_start(self):
+        self.headers = {{"Authorization": "Bearer " + random.choice(TOKENS)}}
+
+    @task
+    def my_day(self):
+        self.client.get(f"/v1/me/days/{{DATE}}", headers=self.headers, name="carer day")
+'''
+
+
+def run_locust(folder: Path, port: int, date: str, tokens: list[str], rate: float, users: int,
+               seconds: int) -> dict:
+    locustfile = folder / "locustfile.py"
+    locustfile.write_text(textwrap.dedent(LOCUSTFILE.format(tokens=tokens, date=date, per_user=rate / users)))
+    prefix = folder / "locust"
+    subprocess.run([sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users),
+                    "-r", str(users), "--run-time", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
+                    "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
+    with open(f"{prefix}_stats.csv") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["Name"] == "carer day")
+    return {"requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
+            "rate": float(row["Requests/s"]), "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
+            "p99_ms": float(row["99%"]), "max_ms": float(row["Max Response Time"])}
+
+
+def submissions(port: int, date: str, token: str, count: int = 50) -> list[float]:
+    import httpx
+
+    times = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(count):
+            started = time.perf_counter()
+            response = client.post(f"/v1/days/{date}/solve", json={"time_limit": 1})
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 202, response.text
+    return times
+
+
+def main() -> None:
+    from api.config import Settings
+    from api.security import mint_token
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
+    parser.add_argument("--rate", type=float, default=500.0, help="requests per second in all")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument("--solve-seconds", type=float, default=10.0)
+    parser.add_argument("--name", default="service_load", help="results file name")
+    args = parser.parse_args()
+
+    settings = Settings(jwt_secret=SECRET, database_url="sqlite://")
+    with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
+        folder = Path(tmp)
+        url, date, carers = prepare(folder, args.scenario, args.solve_seconds)
+        tokens = [mint_token(settings, ORG, "carer", c, c) for c in carers]
+        port = _free_port()
+        server = start_server(url, port, args.server_workers)
+        try:
+            read = run_locust(folder, port, date, tokens, args.rate, args.users, args.seconds)
+            submit = submissions(port, date, mint_token(settings, ORG, "coordinator", "load-run"))
+        finally:
+            server.terminate()
+            server.wait(30)
+    submit_ms = sorted(1000 * t for t in submit)
+    p95 = submit_ms[int(0.95 * (len(submit_ms) - 1))]
+    lines = [
+        ("carer's day read: achieved rate", f"{read['rate']:.0f} req/s", f"{args.rate:g} req/s",
+         read["rate"] >= 0.95 * args.rate),
+        ("carer's day read: requests / errors", f"{read['requests']} / {read['failures']}", "0 errors",
+         read["failures"] == 0),
+        ("carer's day read p50 / p95 / p99", f"{read['p50_ms']:.0f} / {read['p95_ms']:.0f} / {read['p99_ms']:.0f} ms",
+         "p95 <= 20 ms", read["p95_ms"] <= 20),
+        ("carer's day read max", f"{read['max_ms']:.0f} ms", "", None),
+        ("job submission p50 / p95 / max", f"{statistics.median(submit_ms):.1f} / {p95:.1f} / {submit_ms[-1]:.1f} ms",
+         "<= 50 ms", p95 <= 50),
+    ]
+    header = [f"`{args.scenario.name}` as today's day, published plan; {len(carers)} carers' tokens; "
+              f"{args.users} locust users at {args.rate:g} req/s for {args.seconds} s; uvicorn with "
+              f"{args.server_workers} worker processes, SQLite (WAL); locust on the same machine."]
+    print("\n".join(header))
+    for measure, value, target, ok in lines:
+        print(f"{measure:>40}  {value:>24}  {target:>14}  {'' if ok is None else 'yes' if ok else 'NO'}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / f"{args.name}.md", "w") as handle:
+        handle.write(f"# {args.name}\n\n{stamp()}\n\n" + "\n".join(header) + "\n\n")
+        handle.write("| measure | value | target | met |\n|---|---:|---|---|\n")
+        for measure, value, target, ok in lines:
+            handle.write(f"| {measure} | {value} | {target} | {'' if ok is None else 'yes' if ok else 'no'} |\n")
+    with open(RESULTS / f"{args.name}.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["measure", "value"])
+        writer.writerows([(k, v) for k, v in read.items()] + [("submit_ms", f"{t:.2f}") for t in submit_ms])
+
+
+if __name__ == "__main__":
+    main()
