@@ -185,7 +185,9 @@ def main() -> None:
         print(f"{measure:>40}  {value:>24}  {target:>14}  {'' if ok is None else 'yes' if ok else 'NO'}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / f"{args.name}.md", "w") as handle:
-        handle.write(f"# {args.name}\n\n{stamp()}\n\n" + "\n".join(header) + "\n\n")
+        info = stamp()
+        handle.write(f"# {args.name}\n\n{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores"
+                     "\n\n" + "\n".join(header) + "\n\n")
         handle.write("| measure | value | target | met |\n|---|---:|---|---|\n")
         for measure, value, target, ok in lines:
             handle.write(f"| {measure} | {value} | {target} | {'' if ok is None else 'yes' if ok else 'no'} |\n")
