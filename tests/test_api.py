@@ -294,3 +294,16 @@ def test_dates_are_checked(client, settings):
     assert client.get("/v1/days/2026-02-30", headers=bearer(settings)).status_code == 422
     assert client.get("/v1/days/tomorrow", headers=bearer(settings)).status_code == 422
     assert dt.date.fromisoformat(DATE)
+
+
+def test_replacing_a_day_keeps_the_carers_view_sound(client, settings, problem, published):
+    boss = bearer(settings)
+    route = next(r for r in published.routes if r.visits)
+    gone = route.visits[0].visit
+    smaller = problem.model_copy(update={"visits": [v for v in problem.visits if v.id != gone]})
+    tag = client.get(f"/v1/days/{DATE}", headers=boss).headers["ETag"]
+    replaced = client.put(f"/v1/days/{DATE}", json=smaller.model_dump(mode="json"), headers={**boss, "If-Match": tag})
+    assert replaced.status_code == 200 and replaced.json()["visits"] == len(problem.visits) - 1
+    mine = client.get(f"/v1/me/days/{DATE}", headers=bearer(settings, "carer", carer=route.carer))
+    assert mine.status_code == 200
+    assert gone not in {s["visit"] for s in mine.json()["visits"]}

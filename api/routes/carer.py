@@ -66,7 +66,9 @@ def _views(problem, plan) -> dict[str, CarerDay]:
         route = routes.get(carer.id)
         stops = []
         for pv in route.visits if route else []:
-            client = clients[pv.client]
+            client = clients.get(pv.client)
+            if client is None:      # the day was replaced since this plan was made
+                continue
             place = places.get(client.location)
             stops.append(Stop(visit=pv.visit, client=client.id, client_name=client.name,
                               address=place.address if place else None, access_notes=client.notes,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from carescheduler import InputError, Problem
 from carescheduler.recommend import Recommendation, VisitRequest
@@ -15,7 +16,7 @@ from carescheduler.replan import PlanChanges
 from .. import store
 from ..cache import plan_of
 from ..clock import minutes_now
-from ..deps import DatePath, SessionDep, find_day, get_settings, role
+from ..deps import DatePath, SessionDep, check_date, find_day, get_settings, role
 from ..models import PlanRow
 from ..recommenders import recommender_for
 from ..schemas import DayOut, EventsAccepted, EventsIn, JobOut, PlanOut, PlanSummary, ReplanRequest, SolveRequest
@@ -38,8 +39,6 @@ def day_out(day, response: Response | None = None) -> DayOut:
 
 
 def _number_of(day) -> int | None:
-    from sqlalchemy.orm import object_session
-
     row = object_session(day).get(PlanRow, day.published_plan_id) if day.published_plan_id else None
     return row.number if row is not None else None
 
@@ -73,8 +72,6 @@ def put_day(date: DatePath, problem: Annotated[Problem, Body()], session: Sessio
             response: Response, if_match: Annotated[str | None, Header()] = None) -> DayOut:
     """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
-    from ..deps import check_date
-
     existing = store.find_day(session, principal.org, check_date(date))
     if existing is not None:
         _check_if_match(existing, if_match)
