@@ -67,12 +67,12 @@ def _views(problem, plan) -> dict[str, CarerDay]:
         stops = []
         for pv in route.visits if route else []:
             client = clients.get(pv.client)
-            if client is None:      # the day was replaced since this plan was made
+            if client is None or pv.visit not in visits:   # the day was replaced since this plan was made
                 continue
             place = places.get(client.location)
             stops.append(Stop(visit=pv.visit, client=client.id, client_name=client.name,
                               address=place.address if place else None, access_notes=client.notes,
-                              tasks=list(visits[pv.visit].tasks) if pv.visit in visits else [], start=pv.start,
+                              tasks=list(visits[pv.visit].tasks), start=pv.start,
                               end=pv.end, start_hhmm=format_minutes(pv.start), partner=pv.partner, status="planned"))
         out[carer.id] = CarerDay(carer=carer.id, date="", plan=None, visits=stops,
                                  breaks=[b.model_dump() for b in route.breaks] if route else [],
