@@ -169,8 +169,9 @@ def record_event(session: Session, day: Day, payload: dict, now: float, created_
         seen = session.scalar(select(EventRow).where(EventRow.org_id == day.org_id, EventRow.idempotency_key == key))
         if seen is not None:
             return seen, False
-    row = EventRow(org_id=day.org_id, day_id=day.id, payload=payload, carer_id=payload.get("carer"), now=now,
-                   idempotency_key=key, created_by=created_by)
+    carer = payload.get("carer")   # an id, except in carer_added (the whole carer)
+    row = EventRow(org_id=day.org_id, day_id=day.id, payload=payload, carer_id=carer if isinstance(carer, str) else None,
+                   now=now, idempotency_key=key, created_by=created_by)
     session.add(row)
     session.flush()
     return row, True

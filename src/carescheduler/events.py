@@ -350,9 +350,22 @@ class _DayEdit:
 
     def _happened(self) -> dict[tuple[str, int], tuple[str, float, float]]:
         """Carer-visits done or under way: checked in, or planned to start before now by
-        a carer who was not away then. A visit checked in late or overrunning holds up
-        the carer's next one, which then starts once they can have got there (and has
-        not started if that is now or later)."""
+        a carer who was not away then.
+
+        What was only planned is taken to have started once it could: a visit checked in
+        late or overrunning holds up the carer's next one until they can have got there,
+        and the two carers of a double-handed visit start together (or with its gap), so
+        one held up holds up the other. What could only start at ``now`` or later has not
+        started yet."""
+        bounds: dict[tuple[str, int], float] = {}   # (visit, part) -> earliest start, from a partner
+        for _ in range(10):
+            happened = self._in_turn(bounds)
+            if not self._keep_in_step(happened, bounds):
+                break
+        return happened
+
+    def _in_turn(self, bounds: dict[tuple[str, int], float]) -> dict[tuple[str, int], tuple[str, float, float]]:
+        """Each carer's visits in order, planned starts pushed by what came before."""
         happened = {}
         by_carer: dict[str, list[tuple[float, str, int]]] = {}
         for (visit_id, part), (carer, planned) in self.placed.items():
@@ -365,14 +378,15 @@ class _DayEdit:
                 start = self.started_at(visit_id, carer)
                 if start is None:
                     continue
-                if (visit_id, carer) not in self.started and previous is not None:
-                    start = max(start, ready + self._travel_between(carer, previous, visit_id))
+                if (visit_id, carer) not in self.started:
+                    if previous is not None:
+                        start = max(start, ready + self._travel_between(carer, previous, visit_id))
+                    start = max(start, bounds.get((visit_id, part), start))
                     if start >= self.now:
                         continue
                 end = self.ended.get((visit_id, carer), start + self.visits[visit_id].part_duration(part))
                 happened[visit_id, part] = (carer, start, end)
                 ready, previous = end, visit_id
-        self._keep_in_step(happened)
         return happened
 
     def _travel_between(self, carer_id: str, from_visit: str, to_visit: str) -> float:
@@ -389,43 +403,48 @@ class _DayEdit:
             self._matrices[mode] = travel_matrix(self.problem, mode)
         return self._matrices[mode]
 
-    def _keep_in_step(self, happened) -> None:
-        """A sequential double visit with one part checked in and the other only planned:
-        the planned part is taken to keep its gap to the recorded one (and, if that puts
-        it at or after now, not to have started yet)."""
-        for (visit_id, part), (carer, start, end) in list(happened.items()):
+    def _keep_in_step(self, happened, bounds: dict[tuple[str, int], float]) -> bool:
+        """Raise the earliest start of a double visit's planned part that is out of step
+        with its partner (simultaneous: together; sequential: within the gap); returns
+        whether any bound rose. A recorded check-in is never moved."""
+        raised = False
+        for (visit_id, part), (carer, start, _) in happened.items():
             visit = self.visits[visit_id]
             other = happened.get((visit_id, 1 - part))
-            if visit.carers_needed != 2 or visit.synchronisation.kind != "sequential" or other is None:
+            if visit.carers_needed != 2 or other is None or (visit_id, carer) in self.started:
                 continue
-            if (visit_id, carer) in self.started or (visit_id, other[0]) not in self.started:
-                continue   # this part recorded, or neither: the times stand
             gap = visit.synchronisation
-            low, high = (other[1] + gap.min_gap, other[1] + gap.max_gap) if part == 1 else \
-                (other[1] - gap.max_gap, other[1] - gap.min_gap)
-            moved = min(max(start, low), high)
-            if moved >= self.now:
-                del happened[visit_id, part]
-            elif moved != start:
-                happened[visit_id, part] = (carer, moved, self.ended.get((visit_id, carer), end + moved - start))
+            # the earliest this part may start given the other's start
+            need = other[1] + gap.min_gap if part == 1 else other[1] - gap.max_gap
+            if need > start + 1e-9 and need > bounds.get((visit_id, part), -float("inf")) + 1e-9:
+                bounds[visit_id, part] = need
+                raised = True
+        return raised
 
     def _cut_shifts(self, happened) -> None:
-        """Take each carer's unavailable time out of their shifts (after any visit they
-        have under way and the journey home from it), and stretch a shift over a visit
-        that happened outside it."""
-        busy: dict[str, list[tuple[float, float, float]]] = {}
+        """Take each carer's unavailable time out of their shifts, and stretch a shift
+        over a visit that happened outside it.
+
+        Unavailable time starts once a visit under way is done (and, for the rest of the
+        day, once they are home from it), and ends in time for the journey to a visit they
+        did do after it."""
+        busy: dict[str, list[tuple[float, float, float, float]]] = {}
         for (visit_id, _), (carer, start, end) in happened.items():
-            busy.setdefault(carer, []).append((start, end, self._home_leg(carer, visit_id)))
+            busy.setdefault(carer, []).append((start, end, self._home_leg(carer, visit_id),
+                                               self._leg_from_home(carer, visit_id)))
         for carer_id in set(self.unavailable) | set(busy):
             carer = self.carers[carer_id]
             shifts = [(s.start, s.end) for s in carer.shifts]
             for a, b in self.unavailable.get(carer_id, []):
-                for start, end, home in busy.get(carer_id, []):
+                for start, end, home, _ in busy.get(carer_id, []):
                     if start < a < end or a <= start < b:  # under way when they became unavailable
-                        a = max(a, end + home)
+                        a = max(a, end + (home if b >= END_OF_DAY else 0.0))
+                for start, _, _, leg in busy.get(carer_id, []):
+                    if start >= a:                         # they set off for a later visit in time
+                        b = min(b, max(a, start - leg))
                 if b > a:
                     shifts = _subtract(shifts, a, b)
-            for start, end, home in busy.get(carer_id, []):
+            for start, end, home, _ in busy.get(carer_id, []):
                 inside = [i for i, (s, e) in enumerate(shifts) if s - 1e-9 <= start and end <= e + 1e-9]
                 if not inside:
                     self.warnings.append(f"carer {carer_id} worked {format_minutes(start)}-{format_minutes(end)} "
@@ -444,6 +463,15 @@ class _DayEdit:
         if here is None or home is None:
             return 0.0   # a place added by this batch: its travel is estimated later
         return float(self._matrix(carer.travel_mode)[here, home])
+
+    def _leg_from_home(self, carer_id: str, visit_id: str) -> float:
+        """Travel minutes from the carer's home (start location) to a visit's client."""
+        carer = self.carers[carer_id]
+        here = self._index.get(self.clients[self.visits[visit_id].client].location)
+        home = self._index.get(carer.start_location)
+        if here is None or home is None:
+            return 0.0
+        return float(self._matrix(carer.travel_mode)[home, here])
 
     def _missed(self, happened) -> dict[str, str]:
         """Visits whose hard window closed before now without them starting."""
@@ -486,6 +514,8 @@ class _DayEdit:
             update: dict = {"pinned_carers": [parts[p][0] for p in sorted(parts)]}
             if visit.carers_needed == 1 or (simultaneous and len(parts) == 2):
                 update.update(_pinned_at(visit, start))
+            else:   # a part that started outside the window: the window is stretched over it
+                update.update(_widened(visit.window, [parts[p][1] for p in parts]))
             lengths = [max(0.0, parts[p][2] - (start if simultaneous else parts[p][1])) if p in parts
                        else visit.part_duration(p) for p in range(visit.carers_needed)]
             if any(abs(lengths[p] - visit.part_duration(p)) > 1e-9 for p in range(visit.carers_needed)):
@@ -548,12 +578,16 @@ def done_alone(visit: Visit, part: int, carer: str, start: float, end: float) ->
 
 def _pinned_at(visit: Visit, start: float) -> dict:
     """The changes that pin a visit's start, widening its window if it started outside."""
-    update: dict = {"pinned_start": start}
-    window = visit.window
-    if start < window.start or (window.end is not None and start > window.end):
-        update["window"] = TimeWindow(start=min(window.start, start),
-                                      end=None if window.end is None else max(window.end, start))
-    return update
+    return {"pinned_start": start, **_widened(visit.window, [start])}
+
+
+def _widened(window: TimeWindow, starts: list[float]) -> dict:
+    """``{"window": ...}`` covering ``starts`` too, if any lies outside it (else nothing)."""
+    low, high = min(starts), max(starts)
+    if low >= window.start and (window.end is None or high <= window.end):
+        return {}
+    return {"window": TimeWindow(start=min(window.start, low), end=None if window.end is None else
+                                 max(window.end, high))}
 
 
 def _has_coordinates(location: Location) -> bool:
