@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(days.router)
     app.include_router(jobs.router)
+    app.include_router(jobs.audit_router)
     app.include_router(carer.router)
     return app
 

@@ -244,6 +244,10 @@ def test_publishing_needs_the_current_etag(client, settings, published):
     with client.app.state.sessions() as session:
         actions = set(session.scalars(select(AuditEntry.action)))
     assert {"create day", "solve", "publish plan"} <= actions
+    log = client.get("/v1/audit?limit=2", headers=boss).json()
+    assert [e["action"] for e in log] == ["publish plan", "solve"] and log[0]["actor"] == "coordinator"
+    assert client.get("/v1/audit", headers=bearer(settings, "carer", carer=published.routes[0].carer)).status_code == 403
+    assert client.get("/v1/audit", headers=bearer(settings, org="south")).json() == []
 
 
 def test_cancel_a_queued_job(client, settings, published):

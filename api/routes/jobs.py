@@ -1,15 +1,18 @@
-"""Jobs: their progress and result, and cancelling one."""
+"""Jobs (their progress and result, and cancelling one) and the audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import store
 from ..deps import SessionDep, role
-from ..models import Job, PlanRow
+from ..models import AuditEntry, Job, PlanRow
 from ..schemas import JobOut
 from ..security import Principal
 
@@ -51,3 +54,24 @@ def cancel_job(job_id: str, session: SessionDep, principal: Planner) -> JobOut:
         job.status = "cancelled"
     store.audit(session, principal, "cancel job", job_id)
     return job_out(session, job)
+
+
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+class AuditOut(BaseModel):
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    detail: dict
+
+
+@audit_router.get("", response_model=list[AuditOut], summary="Who changed what, and when (newest first)")
+def read_audit(session: SessionDep, principal: Annotated[Principal, Depends(role("coordinator"))],
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.org_id == principal.org)
+                           .order_by(AuditEntry.id.desc()).limit(limit))
+    return [AuditOut(at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target, detail=r.detail)
+            for r in rows]
