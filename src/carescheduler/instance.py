@@ -333,8 +333,8 @@ def _client_rules(problem: Problem, clients: list[Client], carer_index: dict[str
                                                                   dtype=str).reshape(-1, 1))
     # Everyone costs the weight, the listed carers nothing (a carer listed twice still
     # counts once).
-    for field, weight in (("preferred_carers", w.non_preferred_carer), ("historical_carers", w.continuity)):
-        rows, cells = listed(field)
+    for name, weight in (("preferred_carers", w.non_preferred_carer), ("historical_carers", w.continuity)):
+        rows, cells = listed(name)
         cost[rows] += weight
         cost[cells] -= weight
     return allows, cost
