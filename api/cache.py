@@ -23,7 +23,9 @@ T = TypeVar("T")
 KEEP = 16
 
 
-class _Lru:
+class Lru:
+    """A small least-recently-used map, safe across request threads."""
+
     def __init__(self, keep: int = KEEP):
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
@@ -42,9 +44,9 @@ class _Lru:
         return value
 
 
-_problems = _Lru()
-_plans = _Lru()
-_views = _Lru()
+_problems = Lru()
+_plans = Lru()
+_views = Lru()
 
 
 def _database(row) -> str:
@@ -52,12 +54,12 @@ def _database(row) -> str:
     return str(object_session(row).get_bind().url)
 
 
-def _day_key(day: Day) -> tuple:
+def day_key(day: Day) -> tuple:
     return _database(day), day.id, day.version, day.updated_at
 
 
 def problem_of(day: Day) -> Problem:
-    return _problems.get(_day_key(day), lambda: Problem.model_validate_json(day.problem))
+    return _problems.get(day_key(day), lambda: Problem.model_validate_json(day.problem))
 
 
 def plan_of(row: PlanRow) -> Plan:
@@ -66,4 +68,4 @@ def plan_of(row: PlanRow) -> Plan:
 
 def carer_views(day: Day, row: PlanRow, build: Callable[[Problem, Plan], dict]) -> dict:
     """``build(problem, plan)`` (carer -> their day) once per day version and plan."""
-    return _views.get((*_day_key(day), row.id), lambda: build(problem_of(day), plan_of(row)))
+    return _views.get((*day_key(day), row.id), lambda: build(problem_of(day), plan_of(row)))

@@ -4,13 +4,10 @@ milliseconds rather than after compiling the day again (half a second on a counc
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-
-from sqlalchemy.orm import object_session
 
 from carescheduler.recommend import Recommendation, Recommender
 
-from .cache import plan_of, problem_of
+from .cache import Lru, day_key, plan_of, problem_of
 from .models import Day, PlanRow
 
 KEEP = 8
@@ -32,22 +29,10 @@ class SharedRecommender:
             return self._recommender.recommend(*args, **kwargs)
 
 
-_cache: OrderedDict[tuple, SharedRecommender] = OrderedDict()
-_lock = threading.Lock()
+_cache = Lru(KEEP)
 
 
 def recommender_for(day: Day, plan: PlanRow, now: float) -> SharedRecommender:
     """The Recommender for the day's published plan at about ``now``."""
-    key = (str(object_session(day).get_bind().url), day.id, day.version, day.updated_at, plan.id,
-           int(now // MINUTES))
-    with _lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    built = SharedRecommender(Recommender(problem_of(day), plan_of(plan), now))
-    with _lock:
-        _cache[key] = built
-        while len(_cache) > KEEP:
-            _cache.popitem(last=False)
-    return built
+    key = (*day_key(day), plan.id, int(now // MINUTES))
+    return _cache.get(key, lambda: SharedRecommender(Recommender(problem_of(day), plan_of(plan), now)))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from carescheduler import Plan, Problem
 from carescheduler.plan import carer_changes, starts_by_carer
 
+from .cache import plan_of, problem_of
 from .models import AuditEntry, Day, EventRow, Job, Notification, Organisation, PlanRow, utcnow
 from .security import Principal
 
@@ -65,8 +66,6 @@ def put_day(session: Session, org: str, date: str, problem: Problem, existing: D
 
 def day_problem(day: Day) -> Problem:
     """The day's problem (parsed once per version: see ``cache``)."""
-    from .cache import problem_of
-
     return problem_of(day)
 
 
@@ -99,8 +98,8 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
     """Make ``row`` the day's plan (and its day the day's problem), and tell each carer
     whose day changed what changed."""
     before = published(session, day)
-    old_starts = starts_by_carer(Plan.model_validate_json(before.plan)) if before is not None else {}
-    new_starts = starts_by_carer(Plan.model_validate_json(row.plan))
+    old_starts = starts_by_carer(plan_of(before)) if before is not None else {}
+    new_starts = starts_by_carer(plan_of(row))
     if before is not None:
         before.status = "superseded"
     if row.problem is not None:

@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 from .instance import INF, Instance
 from .solution import Solution
 
-__all__ = ["SubproblemResult", "solve_subproblem", "time_scale"]
+__all__ = ["SubproblemResult", "solve_subproblem", "take_routes", "time_scale"]
 
 
 def time_scale(inst: Instance) -> int:
@@ -308,3 +308,15 @@ def _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S)
         for i, j, lit in arcs:
             if i != j:
                 model.AddHint(lit, (i, j) in pairs)
+
+
+def take_routes(sol: Solution, result: SubproblemResult, carers: list[int], visits: list[int]) -> bool:
+    """Give ``carers`` the sub-model's routes and re-time; a visit whose part stayed on a
+    frozen route while the other part was dropped is removed whole."""
+    inst = sol.inst
+    sol.replace_routes({k: result.routes.get(k, []) for k in carers})
+    for v in visits:
+        parts = [t for t in inst.visit_tasks[v] if t >= 0]
+        if len(parts) == 2 and (sol.route_of[parts[0]] < 0) != (sol.route_of[parts[1]] < 0):
+            sol.remove_visit(v)
+    return sol.refresh()

@@ -457,21 +457,20 @@ class _DayEdit:
 
     def _home_leg(self, carer_id: str, visit_id: str) -> float:
         """Travel minutes from a visit's client to the carer's home (end location)."""
-        carer = self.carers[carer_id]
-        here = self._index.get(self.clients[self.visits[visit_id].client].location)
-        home = self._index.get(carer.home_end)
-        if here is None or home is None:
-            return 0.0   # a place added by this batch: its travel is estimated later
-        return float(self._matrix(carer.travel_mode)[here, home])
+        return self._home_trip(carer_id, visit_id, outward=False)
 
     def _leg_from_home(self, carer_id: str, visit_id: str) -> float:
         """Travel minutes from the carer's home (start location) to a visit's client."""
+        return self._home_trip(carer_id, visit_id, outward=True)
+
+    def _home_trip(self, carer_id: str, visit_id: str, outward: bool) -> float:
         carer = self.carers[carer_id]
         here = self._index.get(self.clients[self.visits[visit_id].client].location)
-        home = self._index.get(carer.start_location)
+        home = self._index.get(carer.start_location if outward else carer.home_end)
         if here is None or home is None:
-            return 0.0
-        return float(self._matrix(carer.travel_mode)[home, here])
+            return 0.0   # a place added by this batch: its travel is estimated later
+        minutes = self._matrix(carer.travel_mode)
+        return float(minutes[home, here] if outward else minutes[here, home])
 
     def _missed(self, happened) -> dict[str, str]:
         """Visits whose hard window closed before now without them starting."""

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cpsat_model import solve_subproblem
+from .cpsat_model import solve_subproblem, take_routes
 from .insertion import insert_visits
 from .instance import Instance
 from .solution import Solution
 
-__all__ = ["LNSSettings", "Progress", "initial_temperature", "large_neighbourhood_search"]
+__all__ = ["LNSSettings", "Progress", "initial_temperature", "large_neighbourhood_search", "routes_by_closeness"]
 
 EXACT_RETRY = 0.1
 """Chance per iteration that a visit left out before gets the exact pricing again."""
@@ -180,7 +180,7 @@ def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
     first = rng.choice(used)
     chosen = [first]
     if len(used) > 1 and rng.random() < 0.7:
-        nearest = _routes_by_closeness(sol, int(first), used)
+        nearest = routes_by_closeness(sol, int(first), used)
         chosen.append(nearest[int(rng.integers(0, min(3, len(nearest))))])
     tasks = np.concatenate([sol.R[k, : sol.L[k]] for k in chosen])
     return np.unique(inst.task_visit[tasks])
@@ -241,22 +241,26 @@ def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 # --- CP-SAT repair -----------------------------------------------------------------------
 
-def _routes_by_closeness(sol: Solution, first: int, used: np.ndarray) -> list[int]:
+def routes_by_closeness(sol: Solution, first: int, used: np.ndarray) -> list[int]:
     """The other used routes, nearest first: by the shortest trip from a visit of route
-    ``first`` to one of theirs (in ``first``'s travel mode)."""
+    ``first`` to one of theirs (in ``first``'s travel mode); ties in carer order."""
     inst = sol.inst
-    locs = inst.task_loc[sol.R[first, : sol.L[first]]]
-    tr = inst.travel[inst.carer_mode[first]]
-    scored = sorted((float(tr[np.ix_(locs, inst.task_loc[sol.R[k, : sol.L[k]]])].min()), int(k))
-                    for k in used if k != first)
-    return [k for _, k in scored]
+    others = np.array([k for k in used if k != first], dtype=np.int64)
+    mine = inst.task_loc[sol.R[first, : sol.L[first]]]
+    if not len(others) or not len(mine):
+        return others.tolist()
+    tasks = np.flatnonzero(np.isin(sol.route_of, others))
+    reach = inst.travel[inst.carer_mode[first]][np.ix_(mine, inst.task_loc[tasks])].min(axis=0)
+    nearest = np.full(inst.n_carers, np.inf)
+    np.minimum.at(nearest, sol.route_of[tasks], reach)
+    return others[np.argsort(nearest[others], kind="stable")].tolist()
 
 
 def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
     """A random used route and the routes whose visits lie closest to it."""
     used = np.flatnonzero(sol.L > 0)
     first = int(rng.choice(used))
-    return sorted([first] + _routes_by_closeness(sol, first, used)[: count - 1])
+    return sorted([first] + routes_by_closeness(sol, first, used)[: count - 1])
 
 
 def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int,
@@ -280,10 +284,4 @@ def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, see
                               deterministic=deterministic)
     if result is None:
         return False
-    sol.replace_routes({k: result.routes.get(k, []) for k in carers})
-    # a visit whose part stayed on a frozen route while the other part was dropped is removed whole
-    for v in visits:
-        parts = [t for t in inst.visit_tasks[v] if t >= 0]
-        if len(parts) == 2 and (sol.route_of[parts[0]] < 0) != (sol.route_of[parts[1]] < 0):
-            sol.remove_visit(v)
-    return sol.refresh()
+    return take_routes(sol, result, carers, visits)

@@ -31,13 +31,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from . import kernels
-from .cpsat_model import solve_subproblem
+from .cpsat_model import solve_subproblem, take_routes
 from .domain import Problem, Shift
 from .errors import InputError
 from .events import DayUpdate, EventBatch
 from .insertion import insert_visits
-from .instance import INF, Instance, compile_problem
+from .instance import Instance, compile_problem
 from .live import LiveDay, OldPlan, ReplanSettings, live_day, on_real_objective
+from .lns import routes_by_closeness
 from .plan import CarerChanges, Plan, Retimed, UnassignedVisit, carer_changes, natural_key, starts_by_carer
 from .solution import Solution
 from .solver import plan_from_solution
@@ -150,7 +151,7 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
             break
         trial.copy_from(best)
         k = int(rng.choice(touched))
-        near = [k, *_nearest_routes(trial, k, 2)]
+        near = [k, *routes_by_closeness(trial, k, np.flatnonzero(trial.L > 0))[:2]]
         movable = sorted({int(inst.task_visit[t]) for c in near for t in trial.route(c)} - fixed)
         if not movable:
             misses += 1
@@ -182,20 +183,6 @@ def _touched_carers(sol: Solution, old: OldPlan) -> np.ndarray:
     return np.unique(sol.route_of[moved])
 
 
-def _nearest_routes(sol: Solution, k: int, count: int) -> list[int]:
-    """The ``count`` other routes with a visit nearest to one of carer k's."""
-    inst = sol.inst
-    mine = inst.task_loc[sol.R[k, : sol.L[k]]]
-    routed = np.flatnonzero((sol.route_of >= 0) & (sol.route_of != k))
-    if not len(mine) or not len(routed):
-        return []
-    reach = inst.travel[inst.carer_mode[k]][np.ix_(mine, inst.task_loc[routed])].min(axis=0)
-    nearest = np.full(inst.n_carers, INF)
-    np.minimum.at(nearest, sol.route_of[routed], reach)
-    order = np.argsort(nearest)[:count]
-    return [int(c) for c in order if nearest[c] < INF]
-
-
 def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
     """CP-SAT re-plans the three eligible routes nearest visit ``v`` with ``v`` added,
     hinted with their current sequences."""
@@ -222,12 +209,7 @@ def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
     result = solve_subproblem(inst, sol, chosen, visits, seconds)
     if result is None:
         return False
-    sol.replace_routes({k: result.routes.get(k, []) for k in chosen})
-    for u in visits:
-        parts = [t for t in inst.visit_tasks[u] if t >= 0]
-        if len(parts) == 2 and (sol.route_of[parts[0]] < 0) != (sol.route_of[parts[1]] < 0):
-            sol.remove_visit(u)
-    return sol.refresh()
+    return take_routes(sol, result, chosen, visits)
 
 
 # --- the answer ------------------------------------------------------------------------
