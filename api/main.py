@@ -18,7 +18,7 @@ from . import store
 from .config import Settings, get_settings
 from .db import make_engine, session_factory, transaction
 from .migrate import upgrade
-from .routes import carer, days, jobs
+from .routes import carer, days, entities, jobs, organisation
 from .worker import JobWorker
 
 
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
+    app.include_router(organisation.router)
     app.include_router(days.router)
+    app.include_router(entities.router)
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
     app.include_router(carer.router)

@@ -311,3 +311,89 @@ def test_replacing_a_day_keeps_the_carers_view_sound(client, settings, problem, 
     mine = client.get(f"/v1/me/days/{DATE}", headers=bearer(settings, "carer", carer=route.carer))
     assert mine.status_code == 200
     assert gone not in {s["visit"] for s in mine.json()["visits"]}
+
+
+def test_visits_clients_and_places_one_at_a_time(client, settings, problem):
+    boss = bearer(settings, "integration")
+    tag = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss).headers["ETag"]
+    listed = client.get(f"/v1/days/{DATE}/visits", headers=boss)
+    assert listed.status_code == 200 and [v["id"] for v in listed.json()] == [v.id for v in problem.visits]
+    first = problem.visits[0]
+    one = client.get(f"/v1/days/{DATE}/visits/{first.id}", headers=boss)
+    assert one.status_code == 200 and one.json()["client"] == first.client and one.headers["ETag"] == tag
+    assert client.get(f"/v1/days/{DATE}/visits/nope", headers=boss).status_code == 404
+
+    # a new client at a new place, then their visit: each a new version of the day
+    home = {"id": "addr-new", "lat": problem.locations[1].lat + 0.01, "lon": problem.locations[1].lon,
+            "address": "7 New Road"}
+    assert client.put(f"/v1/days/{DATE}/locations/addr-new", json=home, headers=boss).status_code == 428
+    placed = client.put(f"/v1/days/{DATE}/locations/addr-new", json=home, headers={**boss, "If-Match": tag})
+    assert placed.status_code == 201 and placed.headers["ETag"] != tag
+    tag = placed.headers["ETag"]
+    added = client.put(f"/v1/days/{DATE}/clients/new-client", json={"id": "new-client", "location": "addr-new"},
+                       headers={**boss, "If-Match": tag})
+    assert added.status_code == 201
+    tag = added.headers["ETag"]
+    visit = {"id": "new-visit", "client": "new-client", "duration": 30, "window": {"start": 600, "end": 720}}
+    made = client.put(f"/v1/days/{DATE}/visits/new-visit", json=visit, headers={**boss, "If-Match": tag})
+    assert made.status_code == 201
+    tag = made.headers["ETag"]
+    day = client.get(f"/v1/days/{DATE}", headers=boss).json()
+    assert day["version"] == 4 and day["visits"] == len(problem.visits) + 1
+
+    # refused edits name the field and the reason, and change nothing
+    stale = client.put(f"/v1/days/{DATE}/visits/new-visit", json=visit, headers={**boss, "If-Match": '"1.1.0"'})
+    assert stale.status_code == 412
+    wrong_id = client.put(f"/v1/days/{DATE}/visits/other", json=visit, headers={**boss, "If-Match": tag})
+    assert wrong_id.status_code == 422 and "id" in wrong_id.json()["detail"]
+    orphan = client.put(f"/v1/days/{DATE}/visits/new-visit", json={**visit, "client": "ghost"},
+                        headers={**boss, "If-Match": tag})
+    assert orphan.status_code == 422 and "visits/new-visit" in orphan.json()["detail"]
+    assert "ghost" in orphan.json()["detail"]
+    in_use = client.delete(f"/v1/days/{DATE}/clients/new-client", headers={**boss, "If-Match": tag})
+    assert in_use.status_code == 409 and "visits/new-visit" in in_use.json()["detail"]
+    assert client.get(f"/v1/days/{DATE}", headers=boss).json()["version"] == 4
+
+    # the next solve plans the new visit; then it can go again
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 2}, headers=boss).json()
+    run_jobs(client)
+    number = client.get(f"/v1/jobs/{job['id']}", headers=boss).json()["result_plan"]
+    plan = Plan.model_validate(client.get(f"/v1/days/{DATE}/plans/{number}", headers=boss).json()["plan"])
+    assert "new-visit" in {pv.visit for r in plan.routes for pv in r.visits} | {u.visit for u in plan.unassigned}
+    assert len(client.get(f"/v1/days/{DATE}/problem", headers=boss).json()["locations"]) == len(problem.locations) + 1
+    gone = client.delete(f"/v1/days/{DATE}/visits/new-visit", headers={**boss, "If-Match": tag})
+    assert gone.status_code == 204
+    assert client.get(f"/v1/days/{DATE}/visits/new-visit", headers=boss).status_code == 404
+    with client.app.state.sessions() as session:
+        actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"add place", "add client", "add visit", "remove visit"} <= actions
+
+
+def test_only_the_organisations_planners_see_or_edit_its_people(client, settings, published, problem):
+    route = next(r for r in published.routes if r.visits)
+    phone = bearer(settings, "carer", carer=route.carer)
+    stranger = bearer(settings, "coordinator", org="south")
+    carer = problem.carers[0].model_dump(mode="json")
+    for headers, status in ((phone, 403), (stranger, 404)):
+        assert client.get(f"/v1/days/{DATE}/clients", headers=headers).status_code == status
+        assert client.get(f"/v1/days/{DATE}/carers/{carer['id']}", headers=headers).status_code == status
+        changed = client.put(f"/v1/days/{DATE}/carers/{carer['id']}", json=carer,
+                             headers={**headers, "If-Match": "*"})
+        assert changed.status_code == status
+    mine = client.get(f"/v1/days/{DATE}/carers/{carer['id']}", headers=bearer(settings))
+    assert mine.status_code == 200 and mine.json()["id"] == carer["id"]
+
+
+def test_my_organisation(client, settings, published):
+    boss = bearer(settings)
+    mine = client.get("/v1/organisation", headers=boss)
+    assert mine.status_code == 200
+    assert mine.json()["id"] == "north" and mine.json()["days"] == 1 and mine.json()["first_day"] == DATE
+    renamed = client.patch("/v1/organisation", json={"name": "North Care"}, headers=boss)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "North Care"
+    assert client.patch("/v1/organisation", json={"name": ""}, headers=boss).status_code == 422
+    assert client.get("/v1/organisation", headers=bearer(settings, "integration")).json()["name"] == "North Care"
+    assert client.patch("/v1/organisation", json={"name": "x"}, headers=bearer(settings, "integration")).status_code == 403
+    assert client.get("/v1/organisation", headers=bearer(settings, "carer", carer="c")).status_code == 403
+    south = client.get("/v1/organisation", headers=bearer(settings, org="south")).json()
+    assert south["days"] == 0 and south["name"] == "south"

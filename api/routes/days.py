@@ -54,7 +54,7 @@ def plan_summary(row: PlanRow, with_plan: bool = False):
     return PlanOut(**fields, plan=plan, changes=changes)
 
 
-def _check_if_match(day, if_match: str | None) -> None:
+def check_if_match(day, if_match: str | None) -> None:
     if if_match is None:
         raise HTTPException(428, f"send If-Match with the day's ETag ({store.etag(day)}) to change it")
     if if_match.strip() != store.etag(day):
@@ -74,7 +74,7 @@ def put_day(date: DatePath, problem: Annotated[Problem, Body()], session: Sessio
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
     existing = store.find_day(session, principal.org, check_date(date))
     if existing is not None:
-        _check_if_match(existing, if_match)
+        check_if_match(existing, if_match)
     store.ensure_org(session, principal.org)
     day = store.put_day(session, principal.org, date, problem, existing)
     store.audit(session, principal, "replace day" if existing else "create day", date, version=day.version)
@@ -126,7 +126,7 @@ def publish_plan(date: DatePath, number: int, session: SessionDep, principal: Co
                  if_match: Annotated[str | None, Header()] = None) -> DayOut:
     """Publish a draft: carers whose day changes are told what changed."""
     day = find_day(session, principal, date)
-    _check_if_match(day, if_match)
+    check_if_match(day, if_match)
     row = store.plan_number(session, day, number)
     if row is None:
         raise HTTPException(404, f"day {date} has no plan {number}")

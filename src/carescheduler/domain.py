@@ -88,6 +88,10 @@ class Location(_Model):
     y: float | None = None
     address: str | None = None
 
+    def has_coordinates(self) -> bool:
+        """Whether travel to and from here can be estimated (lat/lon or x/y)."""
+        return (self.lat is not None and self.lon is not None) or (self.x is not None and self.y is not None)
+
 
 class TimeWindow(_Model):
     """An interval of start times ``[start, end]``; ``end`` may be open (None)."""
@@ -412,7 +416,7 @@ class Problem(_Model):
             _check_travel_minutes(f"travel[{i}].minutes", matrix.minutes, n)
         for i, carer in enumerate(self.carers):
             if carer.travel_mode not in modes:
-                by_coordinates = all(_has_coordinates(x) for x in self.locations)
+                by_coordinates = all(x.has_coordinates() for x in self.locations)
                 if not by_coordinates:
                     raise ValueError(
                         f"carers[{i}].travel_mode: no travel matrix for mode {carer.travel_mode.value!r} "
@@ -432,10 +436,6 @@ class Problem(_Model):
 
     def visit(self, visit_id: str) -> Visit:
         return next(v for v in self.visits if v.id == visit_id)
-
-
-def _has_coordinates(location: Location) -> bool:
-    return (location.lat is not None and location.lon is not None) or (location.x is not None and location.y is not None)
 
 
 def _check_travel_minutes(field: str, minutes: list[list[float]] | np.ndarray, n: int) -> None:

@@ -25,7 +25,7 @@ from .domain import Carer, Client, Location, Minutes, Problem, Shift, TimeWindow
 from .errors import InputError, describe_validation_error
 from .plan import Plan, format_minutes
 from .travel import travel_matrix
-from .travel.estimate import estimate_new_places
+from .travel.estimate import grow_travel
 
 __all__ = [
     "CarerAbsent", "CarerAdded", "CarerDelayed", "CheckIn", "CheckOut", "ClientAdded", "DayUpdate", "Event",
@@ -540,30 +540,8 @@ class _DayEdit:
         self.placed[visit_id, 0] = (carer, start)
 
     def _travel(self) -> tuple[list[TravelMatrix], list[str]]:
-        """The travel matrices, grown by estimated rows for new places (calibrated to
-        the times the day already has near them)."""
-        if not self.new_locations or not self.problem.travel:
-            return list(self.problem.travel), []
-        for location in self.new_locations:
-            if not _has_coordinates(location):
-                raise InputError("location", f"new location {location.id!r} needs lat/lon (or x/y) to estimate "
-                                             "travel times to the day's other places")
-        for i, location in enumerate(self.problem.locations):
-            if not _has_coordinates(location):
-                raise InputError(f"locations[{i}]", f"location {location.id!r} has no coordinates, so travel to the "
-                                                    "new places cannot be estimated")
-        grown = self.problem.model_copy(update={"locations": self.locations})
-        n_old, n = len(self.problem.locations), len(self.locations)
-        matrices = []
-        for matrix in self.problem.travel:
-            given = np.asarray(matrix.minutes, dtype=float)
-            rows, columns = estimate_new_places(grown, matrix.mode, given)
-            full = np.empty((n, n))
-            full[:n_old, :n_old] = given
-            full[n_old:, :] = rows
-            full[:, n_old:] = columns
-            matrices.append(TravelMatrix(mode=matrix.mode, minutes=full, estimated=matrix.estimated))
-        return matrices, [x.id for x in self.new_locations]
+        """The travel matrices, grown by estimated rows for new places."""
+        return grow_travel(self.problem, self.locations), [x.id for x in self.new_locations]
 
 
 def done_alone(visit: Visit, part: int, carer: str, start: float, end: float) -> Visit:
@@ -587,10 +565,6 @@ def _widened(window: TimeWindow, starts: list[float]) -> dict:
         return {}
     return {"window": TimeWindow(start=min(window.start, low), end=None if window.end is None else
                                  max(window.end, high))}
-
-
-def _has_coordinates(location: Location) -> bool:
-    return (location.lat is not None and location.lon is not None) or (location.x is not None and location.y is not None)
 
 
 def _subtract(shifts: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..domain import Problem, TravelEstimate, TravelMode
+from ..domain import Location, Problem, TravelEstimate, TravelMatrix, TravelMode
+from ..errors import InputError
 
 __all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "estimate_new_places", "estimate_times",
-           "haversine_km"]
+           "grow_travel", "haversine_km"]
 
 _DEFAULTS = TravelEstimate()
 
@@ -84,3 +85,31 @@ def _calibration(problem: Problem, mode: TravelMode, given: np.ndarray, new: ran
     guess = estimate_times(problem, mode, near, near)
     mask = guess > 1e-6
     return float(np.median(given[np.ix_(near, near)][mask] / guess[mask])) if mask.any() else 1.0
+
+
+def grow_travel(problem: Problem, locations: list[Location]) -> list[TravelMatrix]:
+    """``problem``'s travel matrices grown for ``locations`` (the problem's own, then new
+    ones): the known times kept, the new places' rows and columns estimated and
+    calibrated to the times the day already has near them (``estimate_new_places``)."""
+    n_old, n = len(problem.locations), len(locations)
+    if n == n_old or not problem.travel:
+        return list(problem.travel)
+    for location in locations[n_old:]:
+        if not location.has_coordinates():
+            raise InputError("location", f"new location {location.id!r} needs lat/lon (or x/y) to estimate "
+                                         "travel times to the day's other places")
+    for i, location in enumerate(problem.locations):
+        if not location.has_coordinates():
+            raise InputError(f"locations[{i}]", f"location {location.id!r} has no coordinates, so travel to the "
+                                                "new places cannot be estimated")
+    grown = problem.model_copy(update={"locations": locations})
+    matrices = []
+    for matrix in problem.travel:
+        given = np.asarray(matrix.minutes, dtype=float)
+        rows, columns = estimate_new_places(grown, matrix.mode, given)
+        full = np.empty((n, n))
+        full[:n_old, :n_old] = given
+        full[n_old:, :] = rows
+        full[:, n_old:] = columns
+        matrices.append(TravelMatrix(mode=matrix.mode, minutes=full, estimated=matrix.estimated))
+    return matrices

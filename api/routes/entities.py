@@ -1,0 +1,91 @@
+"""A day's carers, clients, visits and places one at a time: what a coordinator's screen
+reads and edits between solves.
+
+    GET    /v1/days/{date}/visits            the day's visits
+    GET    /v1/days/{date}/visits/{id}       one visit (ETag: the day's)
+    PUT    /v1/days/{date}/visits/{id}       add or replace it (If-Match: the day's ETag)
+    DELETE /v1/days/{date}/visits/{id}       remove it (If-Match)
+
+and the same for ``carers``, ``clients`` and ``locations``. Each edit is checked against
+the whole day by the library (``carescheduler.editing``) and makes a new version of the
+day; plans already made stay as they were until the next solve or replan.
+"""
+
+# No ``from __future__ import annotations``: the routes are made in a loop, and FastAPI
+# must see each one's body type itself rather than a name it would look up later.
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, HTTPException, Response
+
+from carescheduler import InputError
+from carescheduler.editing import ENTITIES, EntityInUse, MissingEntity, entity, put_entity, remove_entity
+
+from .. import store
+from ..deps import DatePath, SessionDep, find_day
+from .days import Planner, check_if_match
+
+router = APIRouter(prefix="/v1/days", tags=["carers, clients, visits and places"])
+
+IfMatch = Annotated[str | None, Header(description="the day's ETag, from any read of the day")]
+CHANGES = {412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}}
+
+
+def _add_routes(kind: str, model: type, one: str) -> None:
+    path = f"/{{date}}/{kind}"
+
+    @router.get(path, response_model=list[model], name=f"list {kind}", summary=f"The day's {kind}")
+    def read_all(date: DatePath, session: SessionDep, principal: Planner, response: Response):
+        day = find_day(session, principal, date)
+        response.headers["ETag"] = store.etag(day)
+        return getattr(store.day_problem(day), kind)
+
+    @router.get(path + "/{item_id}", response_model=model, name=f"read {one}", summary=f"One {one}",
+                responses={404: {"description": f"no such {one} in the day"}})
+    def read_one(date: DatePath, item_id: str, session: SessionDep, principal: Planner, response: Response):
+        day = find_day(session, principal, date)
+        response.headers["ETag"] = store.etag(day)
+        try:
+            return entity(store.day_problem(day), kind, item_id)
+        except MissingEntity as error:
+            raise HTTPException(404, str(error)) from None
+
+    @router.put(path + "/{item_id}", response_model=model, name=f"put {one}", summary=f"Add or replace a {one}",
+                responses={**CHANGES, 201: {"description": f"the {one} was added"}})
+    def put(date: DatePath, item_id: str, item: Annotated[model, Body()], session: SessionDep,
+            principal: Planner, response: Response, if_match: IfMatch = None):
+        if item.id != item_id:
+            raise HTTPException(422, f"id: the body's id {item.id!r} is not the path's {item_id!r}")
+        day = find_day(session, principal, date)
+        check_if_match(day, if_match)
+        try:
+            problem, added = put_entity(store.day_problem(day), kind, item)
+        except InputError as error:
+            raise HTTPException(422, str(error)) from None
+        store.put_day(session, principal.org, date, problem, day)
+        store.audit(session, principal, f"{'add' if added else 'replace'} {one}", f"{date}/{kind}/{item_id}",
+                    version=day.version)
+        response.headers["ETag"] = store.etag(day)
+        response.status_code = 201 if added else 200
+        return item
+
+    @router.delete(path + "/{item_id}", status_code=204, name=f"remove {one}", summary=f"Remove a {one}",
+                   responses={**CHANGES, 404: {"description": f"no such {one}"},
+                              409: {"description": "others still refer to it"}})
+    def remove(date: DatePath, item_id: str, session: SessionDep, principal: Planner,
+               if_match: IfMatch = None) -> Response:
+        day = find_day(session, principal, date)
+        check_if_match(day, if_match)
+        try:
+            problem = remove_entity(store.day_problem(day), kind, item_id)
+        except MissingEntity as error:
+            raise HTTPException(404, str(error)) from None
+        except EntityInUse as error:
+            raise HTTPException(409, str(error)) from None
+        store.put_day(session, principal.org, date, problem, day)
+        store.audit(session, principal, f"remove {one}", f"{date}/{kind}/{item_id}", version=day.version)
+        return Response(status_code=204, headers={"ETag": store.etag(day)})
+
+
+for _kind, _one in (("carers", "carer"), ("clients", "client"), ("visits", "visit"), ("locations", "place")):
+    _add_routes(_kind, ENTITIES[_kind], _one)
