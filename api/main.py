@@ -52,12 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
+    app.include_router(carer.router)      # first: the phones' read is most of the traffic
     app.include_router(organisation.router)
     app.include_router(days.router)
     app.include_router(entities.router)
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
-    app.include_router(carer.router)
     return app
 
 
