@@ -5,7 +5,7 @@ submission.
                                       [--seconds 30] [--users 50] [--server-workers 2]
                                       [--driver wrk|locust]
 
-Sets up a fresh SQLite database holding the scenario as today's day with a published plan
+Sets up a fresh database (SQLite, or ``--database postgresql``) holding the scenario as today's day with a published plan
 (one solve), starts the service (uvicorn, ``--server-workers`` processes, no job worker:
 nothing else competes for the cores), and drives it with ``--users`` phones (one
 keep-alive connection each) asking for their carers' days, ``--rate`` requests per second
@@ -31,15 +31,17 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import importlib.util
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import shutil
 import textwrap
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from .runner import RESULTS, stamp
@@ -56,15 +58,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(folder: Path, scenario: Path, solve_seconds: float) -> tuple[str, str, list[str]]:
-    """The database with today's day solved and published; returns (url, date, carers)."""
+def prepare(url: str, scenario: Path, solve_seconds: float) -> tuple[str, list[str]]:
+    """The database at ``url`` with today's day solved and published; returns (date, carers)."""
     from api import store
     from api.db import make_engine, session_factory, transaction
     from api.migrate import upgrade
     from carescheduler.formats import read_problem
     from carescheduler.solver import solve
 
-    url = f"sqlite:///{folder / 'service.db'}"
     upgrade(url)
     sessions = session_factory(make_engine(url))
     problem = read_problem(scenario)
@@ -75,7 +76,7 @@ def prepare(folder: Path, scenario: Path, solve_seconds: float) -> tuple[str, st
         day = store.put_day(session, ORG, date, problem, None)
         store.publish(session, day, store.add_plan(session, day, plan, "solve", "load-run"))
     carers = [r.carer for r in plan.routes if r.visits]
-    return url, date, carers
+    return date, carers
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
@@ -211,15 +212,31 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--solve-seconds", type=float, default=10.0)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
+                        help="postgresql: a throwaway local server (Debian's postgresql package)")
     parser.add_argument("--name", default="service_load", help="results file name")
     parser.add_argument("--driver", choices=["wrk", "locust"], default="wrk" if shutil.which("wrk") else "locust",
                         help="load generator (default wrk when installed)")
     args = parser.parse_args()
+    if args.driver == "wrk" and shutil.which("wrk") is None:
+        parser.error("wrk is not installed (apt-get install wrk), or use --driver locust")
+    if args.driver == "locust" and importlib.util.find_spec("locust") is None:
+        parser.error('locust is not installed: pip install -e ".[bench]"')
 
     settings = Settings(jwt_secret=SECRET, database_url="sqlite://")
-    with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="service-load-") as tmp, ExitStack() as cleanup:
         folder = Path(tmp)
-        url, date, carers = prepare(folder, args.scenario, args.solve_seconds)
+        url = f"sqlite:///{folder / 'service.db'}"
+        if args.database == "postgresql":
+            from tests.postgres_server import PostgresServer, server_programs
+
+            programs = server_programs()
+            if programs is None:
+                parser.error("PostgreSQL's server is not installed (apt-get install postgresql)")
+            postgres = PostgresServer(programs).start()
+            cleanup.callback(postgres.stop)
+            url = postgres.new_database()
+        date, carers = prepare(url, args.scenario, args.solve_seconds)
         tokens = [mint_token(settings, ORG, "carer", c, c) for c in carers]
         port = _free_port()
         server = start_server(url, port, args.server_workers)
@@ -245,7 +262,9 @@ def main() -> None:
     ]
     header = [f"`{args.scenario.name}` as today's day, published plan; {len(carers)} carers' tokens; "
               f"{args.users} phones ({args.driver}) at {args.rate:g} req/s for {args.seconds} s; uvicorn with "
-              f"{args.server_workers} worker processes, SQLite (WAL); {args.driver} on the same machine."]
+              f"{args.server_workers} worker processes, "
+              f"{'SQLite (WAL)' if args.database == 'sqlite' else 'PostgreSQL (local server)'}; "
+              f"{args.driver} on the same machine."]
     print("\n".join(header))
     for measure, value, target, ok in lines:
         print(f"{measure:>40}  {value:>24}  {target:>14}  {'' if ok is None else 'yes' if ok else 'NO'}")
