@@ -45,7 +45,7 @@ class LNSSettings:
     cpsat_seconds: float = 0.5     # time per CP-SAT sub-model
     min_remove: int = 3
     max_remove: int = 30
-    start_temperature: float = 0.2   # as a share of the initial soft cost per visit
+    start_temperature: float = 1.0   # as a share of the initial soft cost per visit
     workers: int = 1
 
 
