@@ -54,6 +54,10 @@ def role(*allowed: str) -> Callable[..., Principal]:
     return check
 
 
+Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
+"""Coordinators and integrations: they plan the organisation's days."""
+Coordinator = Annotated[Principal, Depends(role("coordinator"))]
+
 DatePath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day, YYYY-MM-DD",
                                examples=["2026-11-23"])]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -5,8 +5,8 @@ submission.
                                       [--seconds 30] [--users 50] [--server-workers 2]
                                       [--driver wrk|locust]
 
-Sets up a fresh database (SQLite, or ``--database postgresql``) holding the scenario as today's day with a published plan
-(one solve), starts the service (uvicorn, ``--server-workers`` processes, no job worker:
+Sets up a fresh database (SQLite, or ``--database postgresql``) holding the scenario as
+today's day with a published plan (one solve), starts the service (uvicorn, ``--server-workers`` processes, no job worker:
 nothing else competes for the cores), and drives it with ``--users`` phones (one
 keep-alive connection each) asking for their carers' days, ``--rate`` requests per second
 in all, each request with a carer's token. Then 50 solve jobs are submitted one after

@@ -16,7 +16,7 @@ from carescheduler.replan import PlanChanges
 from .. import store
 from ..cache import plan_of
 from ..clock import minutes_now
-from ..deps import DatePath, SessionDep, check_date, find_day, get_settings, role
+from ..deps import Coordinator, DatePath, Planner, SessionDep, check_date, find_day, get_settings
 from ..models import PlanRow
 from ..recommenders import recommender_for
 from ..schemas import DayOut, EventsAccepted, EventsIn, JobOut, PlanOut, PlanSummary, ReplanRequest, SolveRequest
@@ -25,8 +25,6 @@ from .jobs import job_out
 
 router = APIRouter(prefix="/v1/days", tags=["days"])
 
-Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
-Coordinator = Annotated[Principal, Depends(role("coordinator"))]
 
 
 def day_out(day, response: Response | None = None) -> DayOut:

@@ -19,11 +19,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, HTTPException, Response
 
 from carescheduler import InputError
-from carescheduler.editing import ENTITIES, EntityInUse, MissingEntity, entity, put_entity, remove_entity
+from carescheduler.editing import ENTITIES, ENTITY_NAMES, EntityInUse, MissingEntity, entity, put_entity, remove_entity
 
 from .. import store
-from ..deps import DatePath, SessionDep, find_day
-from .days import Planner, check_if_match
+from ..deps import DatePath, Planner, SessionDep, find_day
+from .days import check_if_match
 
 router = APIRouter(prefix="/v1/days", tags=["carers, clients, visits and places"])
 
@@ -87,5 +87,5 @@ def _add_routes(kind: str, model: type, one: str) -> None:
         return Response(status_code=204, headers={"ETag": store.etag(day)})
 
 
-for _kind, _one in (("carers", "carer"), ("clients", "client"), ("visits", "visit"), ("locations", "place")):
-    _add_routes(_kind, ENTITIES[_kind], _one)
+for _kind, _model in ENTITIES.items():
+    _add_routes(_kind, _model, ENTITY_NAMES[_kind])

@@ -5,20 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import store
-from ..deps import SessionDep, role
+from ..deps import Coordinator, Planner, SessionDep
 from ..models import AuditEntry, Job, PlanRow
 from ..schemas import JobOut
 from ..security import Principal
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
 
 
 def job_out(session: Session, job: Job) -> JobOut:
@@ -69,7 +68,7 @@ class AuditOut(BaseModel):
 
 
 @audit_router.get("", response_model=list[AuditOut], summary="Who changed what, and when (newest first)")
-def read_audit(session: SessionDep, principal: Annotated[Principal, Depends(role("coordinator"))],
+def read_audit(session: SessionDep, principal: Coordinator,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
     rows = session.scalars(select(AuditEntry).where(AuditEntry.org_id == principal.org)
                            .order_by(AuditEntry.id.desc()).limit(limit))

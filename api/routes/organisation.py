@@ -9,19 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from .. import store
-from ..deps import SessionDep, role
+from ..deps import Coordinator, Planner, SessionDep
 from ..models import Day, Organisation
 from ..security import Principal
 
 router = APIRouter(prefix="/v1/organisation", tags=["organisation"])
 
-Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
-Coordinator = Annotated[Principal, Depends(role("coordinator"))]
 
 
 class OrganisationOut(BaseModel):

@@ -23,12 +23,14 @@ from .domain import Carer, Client, Location, Problem, Visit
 from .errors import InputError, describe_validation_error
 from .travel.estimate import grow_travel
 
-__all__ = ["ENTITIES", "Entity", "EntityInUse", "Kind", "MissingEntity", "entity", "put_entity", "remove_entity"]
+__all__ = ["ENTITIES", "ENTITY_NAMES", "Entity", "EntityInUse", "Kind", "MissingEntity", "entity", "put_entity", "remove_entity"]
 
 Kind = Literal["carers", "clients", "visits", "locations"]
 Entity = Carer | Client | Visit | Location
 ENTITIES: dict[str, type] = {"carers": Carer, "clients": Client, "visits": Visit, "locations": Location}
 """The problem's lists that can be edited one item at a time, and their item types."""
+ENTITY_NAMES = {"carers": "carer", "clients": "client", "visits": "visit", "locations": "place"}
+"""What one item of each list is called in messages."""
 
 
 class MissingEntity(InputError):
@@ -44,7 +46,7 @@ def entity(problem: Problem, kind: Kind, entity_id: str) -> Entity:
     for item in getattr(problem, kind):
         if item.id == entity_id:
             return item
-    raise MissingEntity(f"{kind}/{entity_id}", f"no {_singular(kind)} {entity_id!r} in this day")
+    raise MissingEntity(f"{kind}/{entity_id}", f"no {ENTITY_NAMES[kind]} {entity_id!r} in this day")
 
 
 def put_entity(problem: Problem, kind: Kind, item: Entity) -> tuple[Problem, bool]:
@@ -61,12 +63,12 @@ def put_entity(problem: Problem, kind: Kind, item: Entity) -> tuple[Problem, boo
         if kind == "locations":
             update["travel"] = _grown(problem, items, where)
     else:
-        if kind == "locations" and _moved(items[index], item) and any(not m.estimated for m in problem.travel):
-            raise InputError(f"{where}.lat", "moving a known place would leave the day's road times to it stale; "
-                                             "replace the whole day with new travel times instead")
+        if kind == "locations" and _moved(items[index], item):
+            if any(not m.estimated for m in problem.travel):
+                raise InputError(f"{where}.lat", "moving a known place would leave the day's road times to it "
+                                                 "stale; replace the whole day with new travel times instead")
+            update["travel"] = []   # every matrix was estimated: the solver estimates them again
         items[index] = item
-        if kind == "locations" and _moved(problem.locations[index], item):
-            update["travel"] = [m for m in problem.travel if not m.estimated]   # estimated ones are redone
     update[kind] = items
     return _checked(problem, update, where), index is None
 
@@ -131,6 +133,3 @@ def _checked(problem: Problem, update: dict, where: str) -> Problem:
         found = describe_validation_error(error)
         raise InputError(f"{where} ({found.field})" if found.field else where, found.reason) from None
 
-
-def _singular(kind: str) -> str:
-    return {"carers": "carer", "clients": "client", "visits": "visit", "locations": "place"}[kind]
