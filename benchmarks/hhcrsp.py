@@ -11,17 +11,31 @@ import csv
 from .runner import run, shared_benchmarks
 
 
+def _names(row: dict) -> set[str]:
+    """What --instances may call an instance: its label (A1), its file stem, or the
+    Italian set's number before the city (instance_007)."""
+    return {row.get("label") or row["instance"], row["instance"], row["instance"].split("-")[0]}
+
+
 def jobs_for(set_name: str, instances: list[str] | None, time_limit: float, workers: int) -> list[dict]:
+    """One job per instance of the set (or of those named); ValueError names any unknown."""
     folder = shared_benchmarks() / ("mankowska2014" if set_name == "mankowska" else "ceschia2024_italian")
     jobs = []
+    matched: set[str] = set()
     with open(folder / "bks.csv") as f:
         for row in csv.DictReader(f):
             label = row.get("label") or row["instance"]
-            if instances and label not in instances and row["instance"] not in instances:
-                continue
+            if instances:
+                names = _names(row) & set(instances)
+                if not names:
+                    continue
+                matched |= names
             bks = float(row["bks_published"] if set_name == "mankowska" else row["bks"])
             jobs.append({"instance": label, "path": str(folder / row["instance_file"]), "bks": bks,
                          "time_limit": time_limit, "workers": workers})
+    missing = sorted(set(instances or ()) - matched)
+    if missing:
+        raise ValueError(f"not in {folder.name}/bks.csv: {', '.join(missing)}")
     return jobs
 
 
@@ -34,7 +48,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="instances solved at once")
     parser.add_argument("--name", help="result file name (default: SET-<time limit>s)")
     args = parser.parse_args()
-    jobs = jobs_for(args.set, args.instances, args.time_limit, args.workers)
+    try:
+        jobs = jobs_for(args.set, args.instances, args.time_limit, args.workers)
+    except ValueError as err:
+        parser.error(str(err))
     run(args.name or f"{args.set}-{args.time_limit:g}s", jobs, args.jobs)
 
 

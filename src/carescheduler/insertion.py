@@ -26,8 +26,11 @@ BATCH = 60
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
-                  noise: float = 0.0, deadline: float | None = None, exact=None) -> list[int]:
+                  noise: float = 0.0, deadline: float | None = None, exact=None, in_order: bool = False) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
+
+    With ``in_order`` each visit in turn goes to its cheapest place (no regret): every
+    visit is priced once, so a search's repair is several times cheaper.
 
     A visit the kernels cannot place gets the slow exact pricing if it is in ``exact``
     (every visit when None), and only before ``deadline`` (a ``time.monotonic()``
@@ -35,6 +38,11 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     """
     inst = sol.inst
     pending = [int(v) for v in visits]
+    if in_order and len(pending) > 1:
+        left_out = []
+        for v in pending:
+            left_out += insert_visits(sol, [v], rng, 1, noise, deadline, exact)
+        return left_out
     if len(pending) > BATCH:
         # A council day has thousands of visits: regret over all of them at once prices
         # every pending visit after every insertion. Batches of visits whose windows
@@ -67,11 +75,14 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     retries: dict[int, int] = {}
     w_over = inst.w_overtime
     rng = rng or np.random.default_rng(0)
+    # One single-handed visit without regret: only its cheapest carer matters.
+    cheapest_only = len(pending) == 1 and regret < 2 and inst.visit_tasks[pending[0], 1] < 0
+    ruled_out: set[int] = set()
     while pending:
         if len(stale):
             kernels.price_pending(rows, stale, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted,
                                   w_over, inst.eligible, inst.assign_cost, cur_max, args, C_cost, C_pos, C_start,
-                                  work)
+                                  work, cheapest_only)
         pend = np.array(pending, dtype=np.int64)
         t0s = inst.visit_tasks[pend, 0]
         t1s = inst.visit_tasks[pend, 1]
@@ -114,13 +125,16 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             sol.remove_visit(v)
             sol.refresh()
             retries[v] = retries.get(v, 0) + 1
+            stale = np.zeros(0, dtype=np.int64)
             if retries[v] <= MAX_RETRIES:
                 for t, k in placed:
                     C_cost[row_of[t], k] = INF
+                    ruled_out.add(k)
                 pending.append(v)
+                if cheapest_only:   # the other carers' costs were not kept: price them again
+                    stale = np.array([k for k in range(K) if k not in ruled_out], dtype=np.int64)
             else:
                 left_out.append(v)
-            stale = np.zeros(0, dtype=np.int64)
             continue
         for t, _ in placed:
             rows[row_of[t]] = -1   # placed: no longer priced

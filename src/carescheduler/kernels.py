@@ -679,8 +679,13 @@ def best_pair(t0, t1, cost0, pos0, st0, cost1, pos1, st1, R, L, start, working, 
 
 @njit(cache=True)
 def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max, A,
-                 out_cost, out_pos, out_start, W):
-    """Cheapest position (and its start) of a task on each carer in ``carers`` (INF if none)."""
+                 out_cost, out_pos, out_start, W, cheapest_only=False):
+    """Cheapest position (and its start) of a task on each carer in ``carers`` (INF if none).
+
+    With ``cheapest_only`` only the overall cheapest matters: a carer that cannot beat
+    the best found so far is left at INF, which saves pushing most routes.
+    """
+    bound = INF
     for idx in range(carers.shape[0]):
         k = carers[idx]
         out_cost[k] = INF
@@ -700,24 +705,29 @@ def single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, 
         lo = lo - GRANULAR_SLACK if lo > GRANULAR_SLACK else 0
         hi = hi + GRANULAR_SLACK if hi + GRANULAR_SLACK < n else n
         for p in range(lo, hi + 1):
+            cutoff = out_cost[k]
+            if cheapest_only and bound < cutoff:
+                cutoff = bound
             c, st, nm = _price_at(t, k, p, -1.0, R, L, start, working, max_work, contracted, w_over,
-                                  assign_cost, cur_max, A, W, -1, out_cost[k])
+                                  assign_cost, cur_max, A, W, -1, cutoff)
             if c < out_cost[k]:
                 out_cost[k] = c
                 out_pos[k] = p
                 out_start[k] = st
+        if out_cost[k] < bound:
+            bound = out_cost[k]
 
 
 @njit(cache=True)
 def price_pending(rows, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost, cur_max,
-                  A, C_cost, C_pos, C_start, W):
+                  A, C_cost, C_pos, C_start, W, cheapest_only=False):
     """Refresh the cached best position on ``carers`` of every pending task (row i of the
     caches belongs to task ``rows[i]``; -1 rows are skipped)."""
     for i in range(rows.shape[0]):
         t = rows[i]
         if t >= 0:
             single_costs(t, carers, R, L, start, working, max_work, contracted, w_over, eligible, assign_cost,
-                         cur_max, A, C_cost[i], C_pos[i], C_start[i], W)
+                         cur_max, A, C_cost[i], C_pos[i], C_start[i], W, cheapest_only)
 
 
 @njit(cache=True)

@@ -1,7 +1,8 @@
 """Large-neighbourhood search: remove a related group of visits, put them back better.
 
 Each iteration picks a removal (random, related by place and time, whole routes, the
-costliest visits, or a slice of the day) and re-inserts with noisy regret insertion;
+costliest visits, strings of neighbouring routes, or a slice of the day) and puts the
+visits back one at a time, each where it costs least, in a random or a window order;
 every few iterations a CP-SAT sub-model re-plans two to four neighbouring routes from
 the incumbent instead. A simulated-annealing acceptance lets the search climb out of
 local optima; the best solution seen is what is returned.
@@ -46,6 +47,7 @@ class LNSSettings:
     min_remove: int = 3
     max_remove: int = 30
     start_temperature: float = 1.0   # as a share of the initial soft cost per visit
+    in_order_share: float = 1.0      # repairs that insert one visit at a time (the rest use regret)
     workers: int = 1
 
 
@@ -114,11 +116,14 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             left = [int(v) for v in trial.unassigned_visits() if v not in taken_out]
             pending = list(dict.fromkeys([*map(int, removed), *left]))
             rng.shuffle(pending)
+            in_order = rng.random() < settings.in_order_share
+            if in_order:
+                pending = _insertion_order(inst, pending, rng)
             # Visits that stayed out last time rarely fit now: the slow exact pricing is
             # tried on them only now and then, or a short-staffed day stalls the search.
             exact = taken_out | {v for v in left if rng.random() < EXACT_RETRY}
             insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random(),
-                          deadline=deadline, exact=exact)
+                          deadline=deadline, exact=exact, in_order=in_order)
         if not trial.feasible:
             continue
         delta = trial.total - current.total
@@ -133,6 +138,20 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             last_report = now
             progress(Progress(now - started, iteration, best.total, len(best.unassigned_visits()), "search"))
     return best, iteration
+
+
+def _insertion_order(inst: Instance, pending: list[int], rng) -> list[int]:
+    """One of three orders for putting visits back one at a time (SISR-style): as
+    shuffled, earliest window first, or double-handed and longest visits first."""
+    order = int(rng.integers(3))
+    first_task = inst.visit_tasks[pending, 0]
+    if order == 1:
+        key = inst.task_release[first_task]
+    elif order == 2:
+        key = -inst.task_dur[first_task] - 1e6 * (inst.visit_tasks[pending, 1] >= 0)
+    else:
+        return pending
+    return [pending[i] for i in np.argsort(key, kind="stable")]
 
 
 def initial_temperature(sol: Solution, settings: LNSSettings) -> float:
