@@ -30,7 +30,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
     With ``in_order`` each visit in turn goes to its cheapest place (no regret): every
-    visit is priced once, so a search's repair is several times cheaper.
+    visit is priced once, so a search's repair costs much less than with regret.
 
     A visit the kernels cannot place gets the slow exact pricing if it is in ``exact``
     (every visit when None), and only before ``deadline`` (a ``time.monotonic()``

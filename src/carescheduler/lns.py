@@ -2,7 +2,7 @@
 
 Each iteration picks a removal (random, related by place and time, whole routes, the
 costliest visits, strings of neighbouring routes, or a slice of the day) and puts the
-visits back one at a time, each where it costs least, in a random or a window order;
+visits back one at a time, each where it costs least (random, window or doubles-first order);
 every few iterations a CP-SAT sub-model re-plans two to four neighbouring routes from
 the incumbent instead. A simulated-annealing acceptance lets the search climb out of
 local optima; the best solution seen is what is returned.
