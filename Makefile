@@ -9,7 +9,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[test]"
-	$(VENV)/bin/python -c "from carescheduler.solver import warm_up; warm_up()"
+	$(VENV)/bin/python -c "from carescheduler import warm_up; warm_up()"
 	touch $(STAMP)
 
 setup: $(STAMP)

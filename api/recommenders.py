@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from carescheduler.recommend import Recommendation, Recommender
+from carescheduler.day.recommend import Recommendation, Recommender
 
 from .cache import Lru, day_key, plan_of, problem_of
 from .models import Day, PlanRow

@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from carescheduler.domain import Minutes
-from carescheduler.events import Event
+from carescheduler.day.events import Event
 from carescheduler.plan import CarerChanges, Plan
-from carescheduler.replan import PlanChanges
+from carescheduler.day.replan import PlanChanges
 
 
 class _In(BaseModel):

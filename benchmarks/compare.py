@@ -246,7 +246,7 @@ def _check(problem, plan) -> dict:
 
 def _warm_up() -> None:
     """Per worker process: load the compiled kernels before any timed solve."""
-    from carescheduler.solver import warm_up
+    from carescheduler.search.solver import warm_up
 
     warm_up()
 
@@ -254,7 +254,7 @@ def _warm_up() -> None:
 def compare_one(job: dict) -> dict:
     """Read one instance and solve it with the three solvers in turn; validate each plan."""
     from carescheduler.formats import read_problem
-    from carescheduler.solver import solve
+    from carescheduler.search.solver import solve
 
     problem = read_problem(job["path"], integer_travel=True)
     data = Vrptw.from_problem(problem)

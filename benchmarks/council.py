@@ -38,9 +38,9 @@ def load_council(scenario: Path = SCENARIO, roads: Path = ROADS, footpaths: Path
 
 
 def run(scenario: Path, time_limit: float, marks: list[float], workers: int, seed: int) -> dict:
-    from carescheduler.instance import compile_problem
-    from carescheduler.reasons import structural_reason
-    from carescheduler.solver import solve
+    from carescheduler.search.instance import compile_problem
+    from carescheduler.search.reasons import structural_reason
+    from carescheduler.search.solver import solve
     from carescheduler.validator import validate
 
     started = time.monotonic()

@@ -71,7 +71,7 @@ def published_plan(problem, scenario: Path, plan_seconds: float, seed: int):
     cached). A cached plan the validator rejects is solved again."""
     from carescheduler.errors import InputError
     from carescheduler.formats.native import plan_from_json, plan_to_json
-    from carescheduler.solver import solve
+    from carescheduler.search.solver import solve
     from carescheduler.travel.cache import default_cache_dir, file_digest
     from carescheduler.validator import validate
 
@@ -111,7 +111,7 @@ def planned_ids(plan) -> set[str]:
 # --- cases -------------------------------------------------------------------------------
 
 def absence(problem, plan, rng, i: int, time_limit: float) -> dict:
-    from carescheduler.replan import replan
+    from carescheduler.day.replan import replan
     from carescheduler.validator import validate
 
     routes = starts_by_carer(plan)
@@ -162,7 +162,7 @@ def new_client(problem, rng, tag: str, now: float, calls: int):
 
 
 def arrival(problem, plan, rng, i: int, time_limit: float) -> dict:
-    from carescheduler.replan import replan
+    from carescheduler.day.replan import replan
     from carescheduler.validator import validate
 
     now = float(rng.uniform(8 * 60, 17 * 60))
@@ -196,7 +196,7 @@ def recommendations(problem, plan, rng, count: int, builders: int = RECOMMENDERS
     Recommenders' build seconds."""
     from carescheduler.domain import Client, Location, Visit
     from carescheduler.errors import InputError
-    from carescheduler.recommend import Recommender
+    from carescheduler.day.recommend import Recommender
 
     nows = sorted(float(x) for x in rng.uniform(8 * 60, 17 * 60, size=max(1, min(builders, count))))
     routes = starts_by_carer(plan)

@@ -45,7 +45,7 @@ def stamp() -> dict:
 def solve_one(job: dict) -> dict:
     """Run in a worker process: read, solve, validate one instance."""
     from carescheduler.formats import read_iolab_solution, read_problem, to_iolab_solution
-    from carescheduler.solver import solve
+    from carescheduler.search.solver import solve
     from carescheduler.validator import validate
 
     problem = read_problem(job["path"])

@@ -64,7 +64,7 @@ def prepare(url: str, scenario: Path, solve_seconds: float) -> tuple[str, list[s
     from api.db import make_engine, session_factory, transaction
     from api.migrate import upgrade
     from carescheduler.formats import read_problem
-    from carescheduler.solver import solve
+    from carescheduler.search.solver import solve
 
     upgrade(url)
     sessions = session_factory(make_engine(url))

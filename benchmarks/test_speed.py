@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from carescheduler.demo import demo_problem
+from carescheduler.scenarios.demo import demo_problem
 from carescheduler.formats import read_problem
-from carescheduler.insertion import insert_visits
-from carescheduler.instance import compile_problem
-from carescheduler.lns import LNSSettings, large_neighbourhood_search
-from carescheduler.solution import Solution
-from carescheduler.solver import plan_from_solution, solve
+from carescheduler.search.insertion import insert_visits
+from carescheduler.search.instance import compile_problem
+from carescheduler.search.lns import LNSSettings, large_neighbourhood_search
+from carescheduler.search.solution import Solution
+from carescheduler.search.solver import plan_from_solution, solve
 from carescheduler.validator import validate
 
 C101 = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks" / "c101.txt.gz"
@@ -141,7 +141,7 @@ def test_validator_300_visits(benchmark, care_day):
 
 def test_replan_an_absence_300_visits(benchmark, care_day):
     """Absorbing a carer's absence at 10:00 into the 300-visit day (time limit 1 s)."""
-    from carescheduler.replan import replan
+    from carescheduler.day.replan import replan
 
     problem, plan = care_day
     sick = max(plan.routes, key=lambda r: sum(pv.start >= 600 for pv in r.visits)).carer
@@ -156,7 +156,7 @@ def test_replan_an_absence_300_visits(benchmark, care_day):
 def test_recommend_a_new_visit_300_visits(benchmark, care_day):
     """Carers for a new visit on a prepared 300-visit day."""
     from carescheduler.domain import Visit
-    from carescheduler.recommend import Recommender
+    from carescheduler.day.recommend import Recommender
 
     problem, plan = care_day
     recommender = Recommender(problem, plan, now="09:00")

@@ -1,4 +1,4 @@
-"""Editing a day one carer, client, visit or place at a time (carescheduler.editing)."""
+"""Editing a day one carer, client, visit or place at a time (carescheduler.day.editing)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 from carescheduler import InputError
 from carescheduler.domain import Carer, Client, Location, Visit
-from carescheduler.editing import entity, put_entity, remove_entity
-from carescheduler.solver import solve
+from carescheduler.day.editing import entity, put_entity, remove_entity
+from carescheduler.search.solver import solve
 
 from problem_factory import assert_valid, carer, client, location, make_problem, matrix_from_coords, visit
 

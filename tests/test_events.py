@@ -12,7 +12,8 @@ from problem_factory import carer, client, location, problem_dict, visit
 
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
-from carescheduler.events import EventBatch, apply_events
+from carescheduler.day.apply import apply_events
+from carescheduler.day.events import EventBatch
 from carescheduler.plan import Plan, PlannedVisit, Route
 from carescheduler.validator import validate
 

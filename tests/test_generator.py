@@ -16,7 +16,7 @@ import pytest
 from carescheduler import solve, validate
 from carescheduler.domain import Gender, TravelMode
 from carescheduler.formats import problem_to_json
-from carescheduler.generator import DaySettings, generate_day, generate_from_roads
+from carescheduler.scenarios.generator import DaySettings, generate_day, generate_from_roads
 
 OSM = Path(__file__).resolve().parents[1] / "fixtures" / "osm"
 SETTINGS = DaySettings()

@@ -14,11 +14,11 @@ from problem_factory import assert_valid
 from random_days import problems
 from test_solver_properties import PROPERTY_SETTINGS
 
-from carescheduler import kernels
-from carescheduler.insertion import insert_visits
-from carescheduler.instance import INF, compile_problem
-from carescheduler.solution import Solution
-from carescheduler.solver import plan_from_solution
+from carescheduler.search import kernels
+from carescheduler.search.insertion import insert_visits
+from carescheduler.search.instance import INF, compile_problem
+from carescheduler.search.solution import Solution
+from carescheduler.search.solver import plan_from_solution
 
 
 def _half_built(problem, seed: int) -> tuple[Solution, list[int]]:

@@ -15,7 +15,7 @@ import pytest
 
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
-from carescheduler.instance import Instance, TaskRows, compile_problem, compile_tasks
+from carescheduler.search.instance import Instance, TaskRows, compile_problem, compile_tasks
 
 from problem_factory import carer, client, location, make_problem, visit
 

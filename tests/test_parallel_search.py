@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from carescheduler import parallel
-from carescheduler.demo import demo_problem
-from carescheduler.insertion import insert_visits
-from carescheduler.instance import compile_problem
-from carescheduler.lns import LNSSettings
-from carescheduler.solution import Solution
-from carescheduler.solver import solve
+from carescheduler.search import parallel
+from carescheduler.scenarios.demo import demo_problem
+from carescheduler.search.insertion import insert_visits
+from carescheduler.search.instance import compile_problem
+from carescheduler.search.lns import LNSSettings
+from carescheduler.search.solution import Solution
+from carescheduler.search.solver import solve
 
 from problem_factory import assert_valid
 from test_solver_properties import PROPERTY_SETTINGS, problems

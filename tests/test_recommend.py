@@ -12,8 +12,8 @@ from test_solver_properties import PROPERTY_SETTINGS
 from carescheduler.domain import Client, Location, Problem, Visit
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan, UnassignedVisit
-from carescheduler.recommend import Recommender, recommend
-from carescheduler.solver import solve
+from carescheduler.day.recommend import Recommender, recommend
+from carescheduler.search.solver import solve
 
 
 def _without(plan: Plan, visit_id: str) -> Plan:

@@ -20,10 +20,10 @@ from test_solver_properties import PROPERTY_SETTINGS
 
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
-from carescheduler.events import apply_events
+from carescheduler.day.apply import apply_events
 from carescheduler.plan import Plan
-from carescheduler.replan import ReplanSettings, replan
-from carescheduler.solver import solve
+from carescheduler.day.replan import ReplanSettings, replan
+from carescheduler.search.solver import solve
 from carescheduler.validator import validate
 
 FREEZE = 30.0

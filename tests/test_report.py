@@ -21,7 +21,7 @@ import pytest
 from problem_factory import carer, client, location, problem_dict, visit
 
 from carescheduler import solve
-from carescheduler.demo import demo_problem
+from carescheduler.scenarios.demo import demo_problem
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
 from carescheduler.formats import read_problem, write_plan, write_problem

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from carescheduler.domain import Problem
 from carescheduler.plan import Plan, PlannedVisit
-from carescheduler.solver import solve
+from carescheduler.search.solver import solve
 from carescheduler.validator import validate
 
 from problem_factory import (

@@ -32,7 +32,7 @@ from random_days import problems
 
 from carescheduler.domain import Problem
 from carescheduler.plan import Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
-from carescheduler.solver import solve
+from carescheduler.search.solver import solve
 from carescheduler.validator import validate
 
 PROPERTY_SETTINGS = dict(

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
 from carescheduler import InputError, Problem
-from carescheduler.recommend import Recommendation, VisitRequest
-from carescheduler.replan import PlanChanges
+from carescheduler.day.recommend import Recommendation, VisitRequest
+from carescheduler.day.replan import PlanChanges
 
 from .. import store
 from ..cache import plan_of

@@ -7,7 +7,7 @@ reads and edits between solves.
     DELETE /v1/days/{date}/visits/{id}       remove it (If-Match)
 
 and the same for ``carers``, ``clients`` and ``locations``. Each edit is checked against
-the whole day by the library (``carescheduler.editing``) and makes a new version of the
+the whole day by the library (``carescheduler.day.editing``) and makes a new version of the
 day; plans already made stay as they were until the next solve or replan.
 """
 
@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, HTTPException, Response
 
 from carescheduler import InputError
-from carescheduler.editing import ENTITIES, ENTITY_NAMES, EntityInUse, MissingEntity, entity, put_entity, remove_entity
+from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, EntityInUse, MissingEntity, entity, put_entity, remove_entity
 
 from .. import store
 from ..deps import DatePath, Planner, SessionDep, find_day

@@ -26,11 +26,12 @@ from .domain import (
     VisitPart,
 )
 from .errors import InputError
-from .events import EventBatch, apply_events
+from .day.apply import apply_events
+from .day.events import EventBatch
 from .plan import Plan
-from .recommend import Recommender, recommend
-from .replan import ReplanResult, ReplanSettings, replan
-from .solver import Progress, solve
+from .day.recommend import Recommender, recommend
+from .day.replan import ReplanResult, ReplanSettings, replan
+from .search.solver import Progress, solve, warm_up
 from .validator import ValidationReport, validate
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "replan",
     "solve",
     "validate",
+    "warm_up",
 ]

@@ -42,7 +42,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, quiet: bool,
                          iterations: int | None = None) -> Plan:
-    from .solver import solve
+    from .search.solver import solve
 
     if quiet:
         return solve(problem, time_limit=time_limit, seed=seed, workers=workers, max_iterations=iterations)
@@ -167,7 +167,7 @@ def generate(
 ) -> None:
     """Make a realistic council care day on real roads (assumptions: carescheduler.generator)."""
     from .formats import write_problem
-    from .generator import generate_from_roads
+    from .scenarios.generator import generate_from_roads
 
     try:
         problem = generate_from_roads(osm, visits, carers, seed, walk_file=walk_osm, travel=travel, name=name)
@@ -220,7 +220,7 @@ def report(
 ) -> None:
     """Write the coordinator's report of a plan: one HTML page with a map, timelines, KPIs and unassigned visits."""
     from .formats import read_plan, read_problem
-    from .report import write_report
+    from .report.render import write_report
     from .validator import validate as run_validator
 
     try:
@@ -256,8 +256,8 @@ def replan(
 ) -> None:
     """Absorb events (absences, delays, new clients, cancellations, check-ins) into a published plan."""
     from .formats import read_events, read_plan, read_problem, write_plan, write_problem
-    from .replan import ReplanSettings
-    from .replan import replan as run_replan
+    from .day.replan import ReplanSettings
+    from .day.replan import replan as run_replan
     from .validator import validate as run_validator
 
     try:
@@ -326,7 +326,7 @@ def recommend(
     """Offer the best carers for a new or unassigned visit, and say why the others cannot take it."""
     from .formats import read_plan, read_problem
     from .formats._io import parse_json, read_text
-    from .recommend import Recommender, VisitRequest
+    from .day.recommend import Recommender, VisitRequest
 
     try:
         problem = read_problem(instance)
@@ -383,9 +383,9 @@ def demo(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Solve the demo day (the medium fixture: a council area on real roads) and show the plan."""
-    from .demo import demo_problem
+    from .scenarios.demo import demo_problem
     from .formats import read_problem, write_plan, write_problem
-    from .report import write_report
+    from .report.render import write_report
     from .validator import validate as run_validator
 
     started = time.monotonic()

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from ..domain import Problem
 from ..errors import InputError, describe_validation_error
-from ..events import EventBatch
+from ..day.events import EventBatch
 from ..plan import Plan
 from ._io import PathLike, parse_json, read_text, write_text
 

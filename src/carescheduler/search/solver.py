@@ -14,12 +14,12 @@ from collections.abc import Callable
 import numpy as np
 
 from .cpsat_model import solve_subproblem
-from .domain import Problem
+from ..domain import Problem
 from .insertion import insert_visits
 from .instance import Instance, compile_problem
 from .lns import LNSSettings, Progress, large_neighbourhood_search
 from .parallel import parallel_search
-from .plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
+from ..plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
 from .reasons import unassigned_reason
 from .solution import Solution
 from . import kernels
@@ -92,7 +92,7 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
 def warm_up() -> None:
     """Compile the numba kernels once (they are cached on disk), so that the first real
     solve on a machine spends its time limit searching rather than compiling."""
-    from .demo import demo_problem
+    from ..scenarios.demo import demo_problem
 
     solve(demo_problem(clients=6, carers=3), time_limit=5.0, max_iterations=3)
 

@@ -19,15 +19,15 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import kernels
-from .domain import Client, Location, Problem, Visit
-from .errors import InputError, describe_validation_error
-from .instance import INF, MODES, Instance, compile_tasks, fits_a_shift
+from ..search import kernels
+from ..domain import Client, Location, Problem, Visit
+from ..errors import InputError, describe_validation_error
+from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
 from .live import ReplanSettings, live_day
-from .plan import Plan, format_minutes
-from .reasons import carer_obstacle, window_text
-from .solution import Solution
-from .travel.estimate import estimate_new_places
+from ..plan import Plan, format_minutes
+from ..search.reasons import carer_obstacle, window_text
+from ..search.solution import Solution
+from ..travel.estimate import estimate_new_places
 
 __all__ = ["CarerOption", "CarerUnavailable", "Recommendation", "Recommender", "VisitRequest", "recommend"]
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
-from .domain import Problem
-from .events import END_OF_DAY, DayUpdate, EventBatch, apply_events
-from .instance import EPS, INF, Instance, compile_problem, fits_a_shift
-from .plan import Plan
-from .solution import Solution
+from ..search import kernels
+from ..domain import Problem
+from .apply import END_OF_DAY, DayUpdate, apply_events
+from .events import EventBatch
+from ..search.instance import EPS, INF, Instance, compile_problem, fits_a_shift
+from ..plan import Plan
+from ..search.solution import Solution
 
 __all__ = ["LiveDay", "OldPlan", "ReplanSettings", "live_day", "on_real_objective"]
 

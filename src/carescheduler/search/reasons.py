@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .domain import Problem, Visit
+from ..domain import Problem, Visit
 from .instance import Instance
-from .plan import format_minutes
+from ..plan import format_minutes
 
 __all__ = ["carer_obstacle", "structural_reason", "unassigned_reason", "window_text"]
 

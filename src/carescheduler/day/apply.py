@@ -1,13 +1,8 @@
-"""What happens during the day, and how it changes the day's problem.
+"""How a batch of events changes the day's problem, atomically.
 
-Coordinators and the carers' phones report events against a published plan: a carer
-phones in sick or runs late, a client comes home from hospital, a visit is cancelled or
-changed, a carer checks in and out. Each event is a pydantic model with a ``type``;
-an ``EventBatch`` holds the events of one moment (``now``) and is applied atomically by
-``apply_events``: either every event applies or an ``InputError`` names the first bad
-one and nothing changes.
-
-Applying a batch gives the day as it now stands (``DayUpdate.problem``): the events
+``apply_events`` applies an ``EventBatch`` (``events``) to a day and its published plan:
+either every event applies or an ``InputError`` names the first bad one and nothing
+changes. The result (``DayUpdate.problem``) is the day as it now stands: the events
 written into the problem, and what has already happened (visits done or under way at
 ``now``) pinned to its carers and start, so that any later solve keeps it. Replanning
 (``replan``) starts from there.
@@ -16,159 +11,33 @@ written into the problem, and what has already happened (visits done or under wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
-from .domain import Carer, Client, Location, Minutes, Problem, Shift, TimeWindow, TravelMatrix, Visit, VisitPart
-from .errors import InputError, describe_validation_error
-from .plan import Plan, format_minutes
-from .travel import travel_matrix
-from .travel.estimate import grow_travel
+from ..domain import Carer, Location, Problem, Shift, TimeWindow, TravelMatrix, Visit, VisitPart
+from ..errors import InputError, describe_validation_error
+from ..plan import Plan, format_minutes
+from ..travel import travel_matrix
+from ..travel.estimate import grow_travel
+from .events import (
+    CarerAbsent,
+    CarerAdded,
+    CarerDelayed,
+    CheckIn,
+    CheckOut,
+    ClientAdded,
+    EventBatch,
+    VisitAdded,
+    VisitCancelled,
+    VisitChanged,
+    VisitOverran,
+)
 
-__all__ = [
-    "CarerAbsent", "CarerAdded", "CarerDelayed", "CheckIn", "CheckOut", "ClientAdded", "DayUpdate", "Event",
-    "EventBatch", "VisitAdded", "VisitCancelled", "VisitChanged", "VisitOverran", "apply_events", "done_alone",
-]
+__all__ = ["END_OF_DAY", "DayUpdate", "apply_events", "done_alone"]
 
 END_OF_DAY = 48 * 60.0
 """Later than any shift: an absence without an end lasts the rest of the day."""
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CarerAbsent(_Event):
-    """A carer cannot work from ``start`` (default: now) to ``end`` (default: the rest of
-    the day): phoned in sick, went home ill, an emergency. A visit the carer already has
-    under way is finished first."""
-
-    type: Literal["carer_absent"] = "carer_absent"
-    carer: str
-    start: Minutes | None = None
-    end: Minutes | None = None
-    reason: str | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> CarerAbsent:
-        if self.start is not None and self.end is not None and self.end <= self.start:
-            raise ValueError(f"end {format_minutes(self.end)} is not after start {format_minutes(self.start)}")
-        return self
-
-
-class CarerDelayed(_Event):
-    """A carer is running late: their next visit cannot start before ``until``, or
-    ``minutes`` after its planned start (give one of the two)."""
-
-    type: Literal["carer_delayed"] = "carer_delayed"
-    carer: str
-    minutes: float | None = Field(default=None, gt=0, le=24 * 60)
-    until: Minutes | None = None
-    reason: str | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> CarerDelayed:
-        if (self.minutes is None) == (self.until is None):
-            raise ValueError("give exactly one of minutes (late for the next visit) or until (a time of day)")
-        return self
-
-
-class CarerAdded(_Event):
-    """A carer joins today's rota (bank staff, a shift swap). ``locations`` adds places
-    the carer starts or ends at that the day does not know yet."""
-
-    type: Literal["carer_added"] = "carer_added"
-    carer: Carer
-    locations: list[Location] = Field(default_factory=list)
-
-
-class ClientAdded(_Event):
-    """A new client (say, discharged from hospital at noon) with their visits today;
-    ``location`` is their home, when it is not a place the day already knows."""
-
-    type: Literal["client_added"] = "client_added"
-    client: Client
-    location: Location | None = None
-    visits: list[Visit] = Field(default_factory=list)
-
-
-class VisitAdded(_Event):
-    """An extra visit for a known client."""
-
-    type: Literal["visit_added"] = "visit_added"
-    visit: Visit
-
-
-class VisitCancelled(_Event):
-    """A visit is no longer wanted (client in hospital, family visiting)."""
-
-    type: Literal["visit_cancelled"] = "visit_cancelled"
-    visit: str
-    reason: str | None = None
-
-
-class VisitChanged(_Event):
-    """A visit's needs changed: its time, length, skills, or it now needs two carers.
-    Fields left out keep their value; the visit is placed afresh."""
-
-    type: Literal["visit_changed"] = "visit_changed"
-    visit: str
-    window: TimeWindow | None = None
-    target: TimeWindow | None = None
-    duration: Minutes | None = Field(default=None, ge=0)
-    skills: list[str] | None = None
-    carers_needed: Literal[1, 2] | None = None
-    tasks: list[str] | None = None
-    mandatory: bool | None = None
-
-    def changes(self) -> dict:
-        return {name: value for name, value in self.model_dump(exclude={"type", "visit"}).items() if value is not None}
-
-
-class VisitOverran(_Event):
-    """A visit took (or is taking) longer: it ends at ``end``. ``carer`` limits this to
-    one carer of a double-handed visit."""
-
-    type: Literal["visit_overran"] = "visit_overran"
-    visit: str
-    end: Minutes
-    carer: str | None = None
-
-
-class CheckIn(_Event):
-    """A carer arrived and started a visit at ``at`` (from the phone)."""
-
-    type: Literal["check_in"] = "check_in"
-    visit: str
-    carer: str
-    at: Minutes
-
-
-class CheckOut(_Event):
-    """A carer finished a visit at ``at`` (from the phone)."""
-
-    type: Literal["check_out"] = "check_out"
-    visit: str
-    carer: str
-    at: Minutes
-
-
-Event = Annotated[
-    CarerAbsent | CarerDelayed | CarerAdded | ClientAdded | VisitAdded | VisitCancelled | VisitChanged
-    | VisitOverran | CheckIn | CheckOut,
-    Field(discriminator="type"),
-]
-"""Any event; its ``type`` field says which."""
-
-
-class EventBatch(_Event):
-    """The events reported at one moment, applied together. ``now`` is the time of day
-    they are applied at (visits before it have happened)."""
-
-    now: Minutes | None = None
-    events: list[Event] = Field(default_factory=list)
 
 
 @dataclass

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .domain import Client, Problem, TravelMode, Visit
-from .travel import estimated_modes, travel_matrix
+from ..domain import Client, Problem, TravelMode, Visit
+from ..travel import estimated_modes, travel_matrix
 
 __all__ = ["EPS", "INF", "Instance", "TaskRows", "compile_problem", "compile_tasks", "fits_a_shift"]
 

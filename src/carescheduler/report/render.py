@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .domain import Location, Problem, Visit
-from .errors import InputError
-from .plan import Plan, PlannedVisit, Route, format_minutes
+from ..domain import Location, Problem, Visit
+from ..errors import InputError
+from ..plan import Plan, PlannedVisit, Route, format_minutes
 
 __all__ = ["carer_colour", "render_report", "write_report"]
 

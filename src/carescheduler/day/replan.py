@@ -3,7 +3,7 @@
 When a carer phones in sick at 07:00 or a client comes home at noon, the coordinator
 wants a new plan in a second that the rest of the team hardly notices. ``replan``:
 
-1. applies the events (``events.apply_events``): the day as it now stands, with what
+1. applies the events (``apply.apply_events``): the day as it now stands, with what
    already happened pinned;
 2. keeps the old plan where it still holds: visits done or under way never move,
    visits starting within ``freeze_minutes`` stay with their carer, nothing starts
@@ -30,18 +30,19 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
-from . import kernels
-from .cpsat_model import solve_subproblem, take_routes
-from .domain import Problem, Shift
-from .errors import InputError
-from .events import DayUpdate, EventBatch
-from .insertion import insert_visits
-from .instance import Instance, compile_problem
+from ..search import kernels
+from ..search.cpsat_model import solve_subproblem, take_routes
+from ..domain import Problem, Shift
+from ..errors import InputError
+from .apply import DayUpdate
+from .events import EventBatch
+from ..search.insertion import insert_visits
+from ..search.instance import Instance, compile_problem
 from .live import LiveDay, OldPlan, ReplanSettings, live_day, on_real_objective
-from .lns import routes_by_closeness
-from .plan import CarerChanges, Plan, Retimed, UnassignedVisit, carer_changes, natural_key, starts_by_carer
-from .solution import Solution
-from .solver import plan_from_solution
+from ..search.lns import routes_by_closeness
+from ..plan import CarerChanges, Plan, Retimed, UnassignedVisit, carer_changes, natural_key, starts_by_carer
+from ..search.solution import Solution
+from ..search.solver import plan_from_solution
 
 __all__ = ["CarerChanges", "PlanChanges", "ReplanResult", "ReplanSettings", "Retimed", "replan"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .domain import (
+from ..domain import (
     BreakRule, Carer, Client, Gender, Location, ObjectiveWeights, Problem, Shift, TimeWindow, Visit,
 )
 

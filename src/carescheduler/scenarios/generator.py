@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .domain import (
+from ..domain import (
     BreakRule, Carer, Client, Gender, Location, ObjectiveWeights, Problem, Shift, TimeWindow, TravelMode, Visit,
 )
 
@@ -133,8 +133,8 @@ def generate_from_roads(road_file, visits: int, carers: int, seed: int = 0, *, w
     ``walk_file`` or the same file walked both ways); without, a caller can add them later
     with ``travel.road_travel`` (a council-sized matrix is big to store, quick to rebuild).
     """
-    from .travel import road_travel
-    from .travel.roads import RoadNetwork
+    from ..travel import road_travel
+    from ..travel.roads import RoadNetwork
 
     network = RoadNetwork.load(road_file, TravelMode.drive)
     problem = generate_day(places_from_roads(network), visits, carers, seed, **options)

@@ -19,9 +19,9 @@ from typing import Literal
 import numpy as np
 from pydantic import ValidationError
 
-from .domain import Carer, Client, Location, Problem, Visit
-from .errors import InputError, describe_validation_error
-from .travel.estimate import grow_travel
+from ..domain import Carer, Client, Location, Problem, Visit
+from ..errors import InputError, describe_validation_error
+from ..travel.estimate import grow_travel
 
 __all__ = ["ENTITIES", "ENTITY_NAMES", "Entity", "EntityInUse", "Kind", "MissingEntity", "entity", "put_entity", "remove_entity"]
 
