@@ -14,7 +14,8 @@ from problem_factory import assert_valid
 from random_days import problems
 from test_solver_properties import PROPERTY_SETTINGS
 
-from carescheduler.search import kernels
+from carescheduler.search import pricing
+from carescheduler.search.records import TaskPrices
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import INF, compile_problem
 from carescheduler.search.solution import Solution
@@ -35,11 +36,10 @@ def _half_built(problem, seed: int) -> tuple[Solution, list[int]]:
 def _prices(sol: Solution, t: int, cheapest_only: bool) -> np.ndarray:
     inst = sol.inst
     K = inst.n_carers
-    cost, pos, start = np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF)
-    kernels.single_costs(t, np.arange(K, dtype=np.int64), sol.R, sol.L, sol.start, sol.working, inst.max_work,
-                         inst.contracted, inst.w_overtime, inst.eligible, inst.assign_cost, sol.max_lateness(),
-                         inst.kernel_args(), cost, pos, start, sol.scratch(), cheapest_only)
-    return cost
+    prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
+    pricing.single_costs(inst.arrays(), sol.arrays, sol.scratch(), prices, np.arange(K, dtype=np.int64),
+                         sol.max_lateness(), cheapest_only)
+    return prices.cost
 
 
 @settings(max_examples=60, **PROPERTY_SETTINGS)

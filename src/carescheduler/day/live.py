@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..search import kernels
+from ..search import timing
 from ..domain import Problem
 from .apply import END_OF_DAY, DayUpdate, apply_events
 from .events import EventBatch
@@ -253,14 +253,14 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
     Returns the visits dropped and what gave way, per carer.
     """
     inst = sol.inst
-    A = inst.kernel_args()
+    day = inst.arrays()
     dropped: set[int] = set()
     relaxed: dict[int, set[str]] = {}
-    hold = np.full(inst.n_tasks, -INF)
-    no_break = np.full(inst.n_carers, -1, dtype=np.int64)
+    # the routes timed as they are: no breaks placed, no day started later
+    unbroken = sol.arrays._replace(brk=np.full(inst.n_carers, -1, dtype=np.int64), hold=np.full(inst.n_tasks, -INF))
 
     def failing() -> int:
-        return int(kernels._schedule(sol.R, sol.L, sol.route_of, no_break, sol.start, sol.lb, hold, A))
+        return int(timing.failing_route(day, unbroken))
 
     for _ in range(2 * inst.n_carers + 2):
         k = failing()
@@ -286,11 +286,11 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
         if sol.refresh():
             break
         failing()
-        kernels.route_costs(sol.R, sol.L, sol.start, A, sol.travel, sol.working, sol.late, sol.early)
+        timing.route_costs(day, sol.arrays)
         used = [int(k) for k in np.flatnonzero(sol.L > 0)]
         over = {k for k in used if sol.working[k] > inst.max_work[k] + 1e-6}
-        short = [k for k in used if k in over or kernels._lacks_break(k, sol.R, sol.L, sol.start, no_break, A)] or \
-            [k for k in used if kernels.needs_break(k, sol.R, sol.L, sol.start, A)]
+        short = [k for k in used if k in over or timing.lacks_break(day, unbroken, k)] or \
+            [k for k in used if timing.needs_break(day, sol.arrays, k)]
         if not short:
             break
         k = short[0]

@@ -19,10 +19,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..search import kernels
+from ..search import pricing
 from ..domain import Client, Location, Problem, Visit
 from ..errors import InputError, describe_validation_error
 from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
+from ..search.records import TaskPrices
 from .live import ReplanSettings, live_day
 from ..plan import Plan, format_minutes
 from ..search.reasons import carer_obstacle, window_text
@@ -240,28 +241,27 @@ class Recommender:
         """Placements by their estimated cost: [(cost, [(task, carer, position), ...])]."""
         inst = self._inst
         K = inst.n_carers
-        A = inst.kernel_args()
+        day = inst.arrays()
         carers = np.arange(K, dtype=np.int64)
         work = sol.scratch()
         cur_max = sol.max_lateness()
         priced = []
         for t in tasks:
-            cost, pos, start = np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF)
-            kernels.single_costs(t, carers, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted,
-                                 inst.w_overtime, inst.eligible, inst.assign_cost, cur_max, A, cost, pos, start, work)
-            priced.append((cost, pos, start))
+            prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
+            pricing.single_costs(day, sol.arrays, work, prices, carers, cur_max)
+            priced.append(prices)
         if len(tasks) == 1:
-            cost, pos, _ = priced[0]
+            cost, pos = priced[0].cost, priced[0].position
             order = np.argsort(cost)
             return [(float(cost[k]), [(tasks[0], int(k), int(pos[k]))]) for k in order if cost[k] < INF]
-        (c0, p0, s0), (c1, p1, s1) = priced
+        part0, part1 = priced
         t0, t1 = tasks
+        c0, c1 = part0.cost, part1.cost
         pairs: dict[tuple[int, int], tuple[float, list]] = {}
         leads = set(np.argsort(c0)[:PAIR_CANDIDATES]) | set(np.argsort(c1)[:PAIR_CANDIDATES])
         for lead in sorted(int(k) for k in leads if min(c0[k], c1[k]) < INF):
-            cost, k0, q0, k1, q1, _ = kernels.best_pair(
-                t0, t1, c0, p0, s0, c1, p1, s1, sol.R, sol.L, sol.start, sol.working, inst.max_work,
-                inst.contracted, inst.w_overtime, inst.assign_cost, cur_max, A, PAIR_CANDIDATES, lead, work)
+            cost, k0, q0, k1, q1, _ = pricing.best_pair(day, sol.arrays, work, part0, part1, lead, cur_max,
+                                                        PAIR_CANDIDATES)
             if cost >= INF or k0 < 0:
                 continue
             first, second = ((t0, k0, q0), (t1, k1, q1)) if k0 == lead else ((t1, k1, q1), (t0, k0, q0))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..search import kernels
+from ..search import timing
 from ..search.cpsat_model import solve_subproblem, take_routes
 from ..domain import Problem, Shift
 from ..errors import InputError
@@ -243,7 +243,7 @@ def _finalise(day: LiveDay, sol: Solution) -> tuple[Solution, Problem]:
             update.warnings.append(f"carer {carer.id}: what they have done today already exceeds their maximum "
                                    "working time; the limit is lifted for today")
         if "times" in what and carer.shifts and sol.L[k] > 0:
-            _, home = kernels.route_span(k, sol.R, sol.L, start, base.kernel_args())
+            _, home = timing.route_span(base.arrays(), sol.arrays._replace(start=start), k)
             last = carer.shifts[-1]
             if home > last.end:
                 changes["shifts"] = [*carer.shifts[:-1], Shift(start=last.start, end=float(home))]

@@ -2,7 +2,9 @@
 
     instance      the problem flattened into arrays of tasks and carers
     solution      carers' task sequences, their times and cost (cheap to copy)
-    kernels       compiled timing of routes and pricing of insertions (numba)
+    records       the named arrays the compiled kernels take
+    timing        compiled timing of routes: the earliest schedule, breaks, costs (numba)
+    pricing       compiled pricing of insertions, pushes through partners included (numba)
     insertion     putting visits where they cost least (first plan, repairs)
     lns           large-neighbourhood search: remove a related group, put it back better
     parallel      several searches on several cores, pooling their best plan

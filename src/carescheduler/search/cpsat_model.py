@@ -9,12 +9,18 @@ double-handed visits on distinct carers, breaks and maximum working time.
 Times are scaled integers (``scale`` ticks per minute); travel and durations are rounded
 up so that any sequence the model accepts is feasible with the exact times, which the
 caller recomputes with the search's own timing.
+
+The model is built in named steps, each adding one family of variables and rules
+(``_SubModel`` keeps them in dicts keyed by task, visit and carer): start times, who
+does which visit, partners frozen on other routes, lateness, then per carer the route
+(a circuit through home), its timing within shifts, its break and working time, and last
+the objective.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -46,6 +52,51 @@ class SubproblemResult:
     objective: float
 
 
+@dataclass
+class _CarerRoute:
+    """One carer's part of the model: a circuit through home (node 0) and the tasks."""
+
+    k: int
+    tasks: list[int]                     # the tasks this carer may do
+    node: dict[int, int]                 # task -> circuit node
+    used: cp_model.IntVar                # the carer works at all
+    arcs: list[tuple[int, int, cp_model.IntVar]]
+    shifts: list[tuple[int, int]]        # (start, end) in ticks
+    depart: cp_model.IntVar              # leaves home
+    back_home: cp_model.IntVar           # gets home
+    breaks: dict[int, cp_model.IntVar] = field(default_factory=dict)   # task -> the break follows it
+    travel_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
+    work_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
+
+
+@dataclass
+class _SubModel:
+    """The model under construction: CP-SAT variables kept in dicts keyed by domain ids."""
+
+    inst: Instance
+    sol: Solution
+    carers: list[int]
+    visits: list[int]
+    tasks: list[int]
+    scale: int
+    horizon: int
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    start: dict[int, cp_model.IntVar] = field(default_factory=dict)                  # task -> start tick
+    done: dict[int, cp_model.IntVar] = field(default_factory=dict)                   # visit -> is done
+    does: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)       # (task, carer) -> does it
+    routes: dict[int, _CarerRoute] = field(default_factory=dict)
+    objective: list[tuple[float, object]] = field(default_factory=list)
+    constant: float = 0.0
+
+    def up(self, minutes: float) -> int:
+        """Minutes as ticks, rounded up (travel and durations: never too short)."""
+        return int(math.ceil(minutes * self.scale - 1e-7))
+
+    def down(self, minutes: float) -> int:
+        """Minutes as ticks, rounded down (deadlines: never too late)."""
+        return int(math.floor(minutes * self.scale + 1e-7))
+
+
 def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: list[int], time_limit: float,
                      seed: int = 0, workers: int = 1, hint: bool = True,
                      deterministic: bool = False) -> SubproblemResult | None:
@@ -57,257 +108,325 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
     routes of ``carers`` (visits left out are unassigned) or None if CP-SAT found
     nothing in time.
     """
-    S = time_scale(inst)
-    model = cp_model.CpModel()
-    carers = [int(k) for k in carers]
+    sub = _new_submodel(inst, sol, [int(k) for k in carers], visits)
+    _add_start_times(sub)
+    _add_coverage(sub)
+    _add_frozen_partners(sub)
+    _add_lateness(sub)
+    for k in sub.carers:
+        _add_carer(sub, k)
+    has_objective = _set_objective(sub)
+    if hint:
+        _add_hints(sub)
+    return _solve(sub, time_limit, seed, workers, deterministic, has_objective)
+
+
+# --- variables ---------------------------------------------------------------------------
+
+def _new_submodel(inst: Instance, sol: Solution, carers: list[int], visits: list[int]) -> _SubModel:
+    """The tasks the model places: a part already routed on a frozen carer stays there
+    (the model only sees its time)."""
     cset = set(carers)
-    # A part already routed on a frozen carer stays there; the model only sees its time.
-    tasks: list[int] = []
-    for v in visits:
-        for t in inst.visit_tasks[v]:
-            if t >= 0 and (sol.route_of[t] < 0 or sol.route_of[t] in cset):
-                tasks.append(int(t))
-    tset = set(tasks)
+    tasks = [int(t) for v in visits for t in inst.visit_tasks[v]
+             if t >= 0 and (sol.route_of[t] < 0 or sol.route_of[t] in cset)]
+    scale = time_scale(inst)
+    horizon = int(math.ceil(max(inst.shift_end[k, inst.n_shifts[k] - 1] for k in carers) * scale)) + 1
+    return _SubModel(inst, sol, carers, list(visits), tasks, scale, horizon)
 
-    horizon = int(math.ceil(max(inst.shift_end[k, inst.n_shifts[k] - 1] for k in carers) * S)) + 1
 
-    def up(x: float) -> int:
-        return int(math.ceil(x * S - 1e-7))
+def _add_start_times(sub: _SubModel) -> None:
+    """A start time per task, within its hard window."""
+    inst = sub.inst
+    for t in sub.tasks:
+        lo = sub.up(inst.task_release[t])
+        hi = sub.horizon if inst.task_latest[t] >= INF / 2 else min(sub.horizon, sub.down(inst.task_latest[t]))
+        sub.start[t] = sub.model.NewIntVar(lo, max(lo, hi), f"s{t}")
 
-    def down(x: float) -> int:
-        return int(math.floor(x * S + 1e-7))
 
-    start = {}
-    for t in tasks:
-        lo = up(inst.task_release[t])
-        hi = horizon if inst.task_latest[t] >= INF / 2 else min(horizon, down(inst.task_latest[t]))
-        if hi < lo:
-            hi = lo
-        start[t] = model.NewIntVar(lo, hi, f"s{t}")
-
-    # Visit coverage: y[v] is the visit being done; each part goes to one carer.
-    y = {}
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    obj_terms: list[tuple[float, object]] = []
-    obj_const = 0.0
-    for v in visits:
-        y[v] = model.NewBoolVar(f"y{v}")
+def _add_coverage(sub: _SubModel) -> None:
+    """Who does what: each visit is done or not (its penalty when not); each part of a
+    done visit goes to one eligible carer; pins; a double visit's parts go to two
+    carers, their starts in step."""
+    inst, sol, model = sub.inst, sub.sol, sub.model
+    tset = set(sub.tasks)
+    S, horizon = sub.scale, sub.horizon
+    for v in sub.visits:
+        y = sub.done[v] = model.NewBoolVar(f"y{v}")
         parts = [int(t) for t in inst.visit_tasks[v] if t >= 0 and t in tset]
-        frozen_partner = False
-        for t in parts:
-            p = inst.task_partner[t]
-            if p >= 0 and p not in tset and sol.route_of[p] >= 0:
-                frozen_partner = True
+        frozen_partner = any(inst.task_partner[t] >= 0 and inst.task_partner[t] not in tset
+                             and sol.route_of[inst.task_partner[t]] >= 0 for t in parts)
         if frozen_partner:
-            model.Add(y[v] == 1)
-        obj_terms.append((-float(inst.visit_penalty[v]), y[v]))
-        obj_const += float(inst.visit_penalty[v])
+            model.Add(y == 1)
+        sub.objective.append((-float(inst.visit_penalty[v]), y))
+        sub.constant += float(inst.visit_penalty[v])
         for t in parts:
             lits = []
-            for k in carers:
+            for k in sub.carers:
                 if inst.eligible[t, k]:
-                    x[t, k] = model.NewBoolVar(f"x{t}_{k}")
-                    lits.append(x[t, k])
-            model.Add(sum(lits) == y[v])
+                    sub.does[t, k] = model.NewBoolVar(f"x{t}_{k}")
+                    lits.append(sub.does[t, k])
+            model.Add(sum(lits) == y)
         pin = int(inst.task_pin[inst.visit_tasks[v, 0]])
         if pin >= 0:
-            on_pin = [x[t, pin] for t in parts if (t, pin) in x]
+            on_pin = [sub.does[t, pin] for t in parts if (t, pin) in sub.does]
             frozen_on_pin = any(sol.route_of[t] == pin for t in inst.visit_tasks[v] if t >= 0 and t not in tset)
             if not frozen_on_pin and on_pin:
-                model.Add(sum(on_pin) >= y[v])
+                model.Add(sum(on_pin) >= y)
             elif not frozen_on_pin:
-                model.Add(y[v] == 0)
+                model.Add(y == 0)
         if len(parts) == 2:
             t0, t1 = parts
-            for k in carers:
-                if (t0, k) in x and (t1, k) in x:
-                    model.AddBoolOr([x[t0, k].Not(), x[t1, k].Not()])
-            gmin, gmax = inst.task_gap_min[t0], inst.task_gap_max[t0]
-            d = model.NewIntVar(-horizon, horizon, f"g{v}")
-            model.Add(d == start[t1] - start[t0])
-            model.Add(d >= round(gmin * S)).OnlyEnforceIf(y[v])
-            model.Add(d <= round(gmax * S)).OnlyEnforceIf(y[v])
+            for k in sub.carers:
+                if (t0, k) in sub.does and (t1, k) in sub.does:
+                    model.AddBoolOr([sub.does[t0, k].Not(), sub.does[t1, k].Not()])
+            gap = model.NewIntVar(-horizon, horizon, f"g{v}")
+            model.Add(gap == sub.start[t1] - sub.start[t0])
+            model.Add(gap >= round(inst.task_gap_min[t0] * S)).OnlyEnforceIf(y)
+            model.Add(gap <= round(inst.task_gap_max[t0] * S)).OnlyEnforceIf(y)
 
-    # Partners routed on frozen carers pin their counterpart's start (rounded outwards, so
-    # a fractional frozen time leaves one tick either side; the exact re-timing decides).
-    for t in tasks:
+
+def _add_frozen_partners(sub: _SubModel) -> None:
+    """Partners routed on frozen carers pin their counterpart's start (rounded outwards,
+    so a fractional frozen time leaves one tick either side; the exact re-timing decides)."""
+    inst, sol, model = sub.inst, sub.sol, sub.model
+    tset = set(sub.tasks)
+    S = sub.scale
+    for t in sub.tasks:
         p = int(inst.task_partner[t])
-        if p >= 0 and p not in tset and sol.route_of[p] >= 0:
-            sp = sol.start[p]
-            if inst.task_part[t] == 0:   # s_p - s_t in [gmin, gmax]
-                lo, hi = sp - inst.task_gap_max[t], sp - inst.task_gap_min[t]
-            else:                        # s_t - s_p in [gmin, gmax] of the first part
-                lo, hi = sp + inst.task_gap_min[p], sp + inst.task_gap_max[p]
-            slack = 0 if S == 1 else 5   # rounding of travel along the chain before t
-            model.Add(start[t] >= int(math.floor(lo * S + 1e-7)) - slack)
-            model.Add(start[t] <= int(math.ceil(hi * S - 1e-7)) + slack)
+        if p < 0 or p in tset or sol.route_of[p] < 0:
+            continue
+        sp = sol.start[p]
+        if inst.task_part[t] == 0:   # s_p - s_t in [gmin, gmax]
+            lo, hi = sp - inst.task_gap_max[t], sp - inst.task_gap_min[t]
+        else:                        # s_t - s_p in [gmin, gmax] of the first part
+            lo, hi = sp + inst.task_gap_min[p], sp + inst.task_gap_max[p]
+        slack = 0 if S == 1 else 5   # rounding of travel along the chain before t
+        model.Add(sub.start[t] >= int(math.floor(lo * S + 1e-7)) - slack)
+        model.Add(sub.start[t] <= int(math.ceil(hi * S - 1e-7)) + slack)
 
-    late = {}
+
+def _add_lateness(sub: _SubModel) -> None:
+    """Lateness after and earliness before the target window, and the maximum lateness
+    (which cannot fall below that of the frozen routes)."""
+    inst, sol, model = sub.inst, sub.sol, sub.model
+    S, horizon = sub.scale, sub.horizon
+    cset = set(sub.carers)
     max_late = model.NewIntVar(0, horizon, "maxlate")
     frozen = [t for t in np.flatnonzero(sol.route_of >= 0) if sol.route_of[t] not in cset]
     frozen_max = max((sol.late[t] for t in frozen), default=0.0)
-    model.Add(max_late >= (up(frozen_max) if frozen_max > 0 else 0))
-    for t in tasks:
+    model.Add(max_late >= (sub.up(frozen_max) if frozen_max > 0 else 0))
+    for t in sub.tasks:
         if inst.task_tgt_end[t] < INF / 2 and (inst.w_late > 0 or inst.w_maxlate > 0):
-            late[t] = model.NewIntVar(0, horizon, f"l{t}")
-            model.Add(late[t] >= start[t] - down(inst.task_tgt_end[t]))
-            model.Add(max_late >= late[t])
-            obj_terms.append((inst.w_late / S, late[t]))
+            late = model.NewIntVar(0, horizon, f"l{t}")
+            model.Add(late >= sub.start[t] - sub.down(inst.task_tgt_end[t]))
+            model.Add(max_late >= late)
+            sub.objective.append((inst.w_late / S, late))
         if inst.task_tgt_start[t] > -INF / 2 and inst.w_early > 0:
             early = model.NewIntVar(0, horizon, f"e{t}")
-            model.Add(early >= up(inst.task_tgt_start[t]) - start[t])
-            obj_terms.append((inst.w_early / S, early))
+            model.Add(early >= sub.up(inst.task_tgt_start[t]) - sub.start[t])
+            sub.objective.append((inst.w_early / S, early))
     if inst.w_maxlate > 0:
-        obj_terms.append((inst.w_maxlate / S, max_late))
+        sub.objective.append((inst.w_maxlate / S, max_late))
 
-    arcs_of: dict[int, list] = {}
-    for k in carers:
-        mode = inst.carer_mode[k]
-        tr = inst.travel[mode]
-        home, end_home = int(inst.carer_start[k]), int(inst.carer_end[k])
-        mine = [t for t in tasks if (t, k) in x]
-        nshift = int(inst.n_shifts[k])
-        shifts = [(up(inst.shift_start[k, s]), down(inst.shift_end[k, s])) for s in range(nshift)]
-        used = model.NewBoolVar(f"u{k}")
-        arcs = [(0, 0, used.Not())]
-        node = {t: i + 1 for i, t in enumerate(mine)}
-        has_break = inst.break_after[k] < INF / 2
-        B = up(inst.break_dur[k]) if has_break else 0
-        be = up(inst.break_earliest[k]) if inst.break_earliest[k] > -INF / 2 else 0
-        bl = down(inst.break_latest[k]) if inst.break_latest[k] < INF / 2 else horizon
-        brk = {}
-        depart = model.NewIntVar(-horizon, horizon, f"dep{k}")
-        ret = model.NewIntVar(0, 2 * horizon, f"ret{k}")
-        travel_terms = []
-        work_terms = []
-        for t in mine:
-            xt = x[t, k]
-            model.AddImplication(xt, used)
-            arcs.append((node[t], node[t], xt.Not()))
-            dur = up(inst.task_dur[t])
-            work_terms.append((inst.task_dur[t], xt))
-            obj_terms.append((float(inst.assign_cost[t, k]), xt))
-            # shift membership
-            if nshift == 1:
-                lo, hi = shifts[0]
-                model.Add(start[t] >= lo).OnlyEnforceIf(xt)
-                model.Add(start[t] + dur <= hi).OnlyEnforceIf(xt)
-                zs = [xt]
-            else:
-                zs = []
-                for s, (lo, hi) in enumerate(shifts):
-                    z = model.NewBoolVar(f"z{t}_{k}_{s}")
-                    model.Add(start[t] >= lo).OnlyEnforceIf(z)
-                    model.Add(start[t] + dur <= hi).OnlyEnforceIf(z)
-                    zs.append(z)
-                model.Add(sum(zs) == xt)
-            if has_break:
-                brk[t] = model.NewBoolVar(f"b{t}_{k}")
-                model.AddImplication(brk[t], xt)
-            # out of home
-            a = model.NewBoolVar(f"a0_{t}_{k}")
-            arcs.append((0, node[t], a))
-            d_in = tr[home, inst.task_loc[t]]
-            travel_terms.append((d_in, a))
-            for s, (lo, hi) in enumerate(shifts):
-                lits = [a] if nshift == 1 else [a, zs[s]]
-                model.Add(start[t] >= lo + up(d_in)).OnlyEnforceIf(lits)
-            model.Add(depart == start[t] - up(d_in)).OnlyEnforceIf(a)
-            # back home
-            b = model.NewBoolVar(f"a{t}_0_{k}")
-            arcs.append((node[t], 0, b))
-            d_out = tr[inst.task_loc[t], end_home]
-            travel_terms.append((d_out, b))
-            for s, (lo, hi) in enumerate(shifts):
-                lits = [b] if nshift == 1 else [b, zs[s]]
-                model.Add(start[t] + dur + up(d_out) <= hi).OnlyEnforceIf(lits)
-            model.Add(ret == start[t] + dur + up(d_out)).OnlyEnforceIf(b)
-            if has_break:
-                model.AddImplication(b, brk[t].Not())
-        for t in mine:
-            dur = up(inst.task_dur[t])
-            for u in mine:
-                if u == t:
-                    continue
-                d = tr[inst.task_loc[t], inst.task_loc[u]]
-                if inst.task_release[t] + inst.task_dur[t] + d > inst.task_latest[u] + 1e-6:
-                    continue   # u cannot follow t in time
-                if inst.task_partner[t] == u:
-                    continue
-                a = model.NewBoolVar(f"a{t}_{u}_{k}")
-                arcs.append((node[t], node[u], a))
-                travel_terms.append((d, a))
-                if has_break:
-                    model.Add(start[u] >= start[t] + dur + up(d)).OnlyEnforceIf([a, brk[t].Not()])
-                    model.Add(start[u] >= start[t] + dur + up(d) + B).OnlyEnforceIf([a, brk[t]])
-                    # the break lies between the visits and starts in its window, before or after the journey
-                    model.Add(start[u] >= be + B).OnlyEnforceIf([a, brk[t]])
-                    model.Add(start[t] + dur <= bl).OnlyEnforceIf([a, brk[t]])
-                else:
-                    model.Add(start[u] >= start[t] + dur + up(d)).OnlyEnforceIf(a)
-        model.AddCircuit(arcs)
-        arcs_of[k] = (arcs, node, used)
-        for coef, lit in travel_terms:
-            obj_terms.append((inst.w_travel * coef, lit))
+
+# --- one carer's route -------------------------------------------------------------------
+
+def _add_carer(sub: _SubModel, k: int) -> None:
+    """Carer k's route: per task its shift, the way out from home and back, then the
+    order between tasks, the circuit, the break and the working time."""
+    route = _new_route(sub, k)
+    has_break = sub.inst.break_after[k] < INF / 2
+    for t in route.tasks:
+        does = sub.does[t, k]
+        sub.model.AddImplication(does, route.used)
+        route.arcs.append((route.node[t], route.node[t], does.Not()))   # a task not done is skipped
+        route.work_terms.append((sub.inst.task_dur[t], does))
+        sub.objective.append((float(sub.inst.assign_cost[t, k]), does))
+        shift_of = _add_shift_membership(sub, route, t)
         if has_break:
-            need = model.NewBoolVar(f"need{k}")
-            model.Add(ret - depart <= up(inst.break_after[k])).OnlyEnforceIf(need.Not())
-            model.Add(sum(brk.values()) >= 1).OnlyEnforceIf(need)
-            model.Add(sum(brk.values()) <= 1)
-        work_expr = sum(int(round(c * 1000)) * lit for c, lit in work_terms + travel_terms)
-        if inst.max_work[k] < INF / 2:
-            model.Add(work_expr <= int(math.floor(inst.max_work[k] * 1000 + 1e-6)))
-        if inst.contracted[k] < INF / 2 and inst.w_overtime > 0:
-            ot = model.NewIntVar(0, 10**9, f"ot{k}")
-            model.Add(ot >= work_expr - int(round(inst.contracted[k] * 1000)))
-            obj_terms.append((inst.w_overtime / 1000.0, ot))
+            route.breaks[t] = sub.model.NewBoolVar(f"b{t}_{k}")
+            sub.model.AddImplication(route.breaks[t], does)
+        _add_way_out(sub, route, t, shift_of)
+        _add_way_home(sub, route, t, shift_of)
+    for t in route.tasks:
+        for u in route.tasks:
+            if u != t:
+                _add_one_after_another(sub, route, t, u)
+    sub.model.AddCircuit(route.arcs)
+    sub.routes[k] = route
+    for coef, lit in route.travel_terms:
+        sub.objective.append((sub.inst.w_travel * coef, lit))
+    _add_break_rule(sub, route)
+    _add_working_time(sub, route)
 
-    terms = [(c, v) for c, v in obj_terms if c != 0]
+
+def _new_route(sub: _SubModel, k: int) -> _CarerRoute:
+    inst, model = sub.inst, sub.model
+    tasks = [t for t in sub.tasks if (t, k) in sub.does]
+    shifts = [(sub.up(inst.shift_start[k, s]), sub.down(inst.shift_end[k, s])) for s in range(int(inst.n_shifts[k]))]
+    used = model.NewBoolVar(f"u{k}")
+    route = _CarerRoute(k=k, tasks=tasks, node={t: i + 1 for i, t in enumerate(tasks)}, used=used,
+                        arcs=[(0, 0, used.Not())], shifts=shifts,
+                        depart=model.NewIntVar(-sub.horizon, sub.horizon, f"dep{k}"),
+                        back_home=model.NewIntVar(0, 2 * sub.horizon, f"ret{k}"))
+    return route
+
+
+def _add_shift_membership(sub: _SubModel, route: _CarerRoute, t: int) -> list[cp_model.IntVar]:
+    """Task t, if this carer does it, lies inside one of their shifts; returns the
+    literal of each shift holding it."""
+    model, start = sub.model, sub.start[t]
+    does = sub.does[t, route.k]
+    dur = sub.up(sub.inst.task_dur[t])
+    if len(route.shifts) == 1:
+        lo, hi = route.shifts[0]
+        model.Add(start >= lo).OnlyEnforceIf(does)
+        model.Add(start + dur <= hi).OnlyEnforceIf(does)
+        return [does]
+    shift_of = []
+    for s, (lo, hi) in enumerate(route.shifts):
+        z = model.NewBoolVar(f"z{t}_{route.k}_{s}")
+        model.Add(start >= lo).OnlyEnforceIf(z)
+        model.Add(start + dur <= hi).OnlyEnforceIf(z)
+        shift_of.append(z)
+    model.Add(sum(shift_of) == does)
+    return shift_of
+
+
+def _add_way_out(sub: _SubModel, route: _CarerRoute, t: int, shift_of: list) -> None:
+    """Task t as the day's first: the carer leaves home no earlier than its shift starts."""
+    inst, model = sub.inst, sub.model
+    k = route.k
+    arc = model.NewBoolVar(f"a0_{t}_{k}")
+    route.arcs.append((0, route.node[t], arc))
+    d_in = inst.travel[inst.carer_mode[k]][inst.carer_start[k], inst.task_loc[t]]
+    route.travel_terms.append((d_in, arc))
+    for s, (lo, _) in enumerate(route.shifts):
+        lits = [arc] if len(route.shifts) == 1 else [arc, shift_of[s]]
+        model.Add(sub.start[t] >= lo + sub.up(d_in)).OnlyEnforceIf(lits)
+    model.Add(route.depart == sub.start[t] - sub.up(d_in)).OnlyEnforceIf(arc)
+
+
+def _add_way_home(sub: _SubModel, route: _CarerRoute, t: int, shift_of: list) -> None:
+    """Task t as the day's last: the carer is home by the end of its shift (no break after it)."""
+    inst, model = sub.inst, sub.model
+    k = route.k
+    arc = model.NewBoolVar(f"a{t}_0_{k}")
+    route.arcs.append((route.node[t], 0, arc))
+    d_out = inst.travel[inst.carer_mode[k]][inst.task_loc[t], inst.carer_end[k]]
+    route.travel_terms.append((d_out, arc))
+    dur = sub.up(inst.task_dur[t])
+    for s, (_, hi) in enumerate(route.shifts):
+        lits = [arc] if len(route.shifts) == 1 else [arc, shift_of[s]]
+        model.Add(sub.start[t] + dur + sub.up(d_out) <= hi).OnlyEnforceIf(lits)
+    model.Add(route.back_home == sub.start[t] + dur + sub.up(d_out)).OnlyEnforceIf(arc)
+    if t in route.breaks:
+        model.AddImplication(arc, route.breaks[t].Not())
+
+
+def _add_one_after_another(sub: _SubModel, route: _CarerRoute, t: int, u: int) -> None:
+    """u straight after t: u starts once t is done and the carer has travelled (and had
+    their break between them, inside its window, if it goes there). Pairs that cannot
+    follow in time, and a double visit's two parts, get no arc."""
+    inst, model = sub.inst, sub.model
+    k = route.k
+    d = inst.travel[inst.carer_mode[k]][inst.task_loc[t], inst.task_loc[u]]
+    if inst.task_release[t] + inst.task_dur[t] + d > inst.task_latest[u] + 1e-6:
+        return
+    if inst.task_partner[t] == u:
+        return
+    arc = model.NewBoolVar(f"a{t}_{u}_{k}")
+    route.arcs.append((route.node[t], route.node[u], arc))
+    route.travel_terms.append((d, arc))
+    ready = sub.start[t] + sub.up(inst.task_dur[t]) + sub.up(d)
+    if t not in route.breaks:
+        model.Add(sub.start[u] >= ready).OnlyEnforceIf(arc)
+        return
+    brk = route.breaks[t]
+    length = sub.up(inst.break_dur[k])
+    earliest = sub.up(inst.break_earliest[k]) if inst.break_earliest[k] > -INF / 2 else 0
+    latest = sub.down(inst.break_latest[k]) if inst.break_latest[k] < INF / 2 else sub.horizon
+    model.Add(sub.start[u] >= ready).OnlyEnforceIf([arc, brk.Not()])
+    model.Add(sub.start[u] >= ready + length).OnlyEnforceIf([arc, brk])
+    # the break lies between the visits and starts in its window, before or after the journey
+    model.Add(sub.start[u] >= earliest + length).OnlyEnforceIf([arc, brk])
+    model.Add(sub.start[t] + sub.up(inst.task_dur[t]) <= latest).OnlyEnforceIf([arc, brk])
+
+
+def _add_break_rule(sub: _SubModel, route: _CarerRoute) -> None:
+    """A day longer than the rule's limit (leaving home to getting back) has one break."""
+    if sub.inst.break_after[route.k] >= INF / 2:
+        return
+    model = sub.model
+    need = model.NewBoolVar(f"need{route.k}")
+    model.Add(route.back_home - route.depart <= sub.up(sub.inst.break_after[route.k])).OnlyEnforceIf(need.Not())
+    model.Add(sum(route.breaks.values()) >= 1).OnlyEnforceIf(need)
+    model.Add(sum(route.breaks.values()) <= 1)
+
+
+def _add_working_time(sub: _SubModel, route: _CarerRoute) -> None:
+    """Visit and travel minutes within the carer's maximum; beyond their contract, overtime."""
+    inst, model = sub.inst, sub.model
+    k = route.k
+    work = sum(int(round(c * 1000)) * lit for c, lit in route.work_terms + route.travel_terms)
+    if inst.max_work[k] < INF / 2:
+        model.Add(work <= int(math.floor(inst.max_work[k] * 1000 + 1e-6)))
+    if inst.contracted[k] < INF / 2 and inst.w_overtime > 0:
+        overtime = model.NewIntVar(0, 10**9, f"ot{k}")
+        model.Add(overtime >= work - int(round(inst.contracted[k] * 1000)))
+        sub.objective.append((inst.w_overtime / 1000.0, overtime))
+
+
+# --- objective, hints, solving -----------------------------------------------------------
+
+def _set_objective(sub: _SubModel) -> bool:
+    """Minimise the weighted terms (plus the penalties of visits left out); False when
+    nothing is weighted."""
+    terms = [(c, v) for c, v in sub.objective if c != 0]
     if terms:
-        model.Minimize(sum(c * v for c, v in terms) + obj_const)
+        sub.model.Minimize(sum(c * v for c, v in terms) + sub.constant)
+    return bool(terms)
 
-    if hint:
-        _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S)
 
+def _add_hints(sub: _SubModel) -> None:
+    """The incumbent's routes as the search's starting point."""
+    sol, model = sub.sol, sub.model
+    for v in sub.visits:
+        model.AddHint(sub.done[v], bool(sol.visit_assigned(v)))
+    for (t, k), lit in sub.does.items():
+        model.AddHint(lit, bool(sol.route_of[t] == k))
+    for k, route in sub.routes.items():
+        seq = [route.node[t] for t in sol.route(k) if t in route.node]
+        model.AddHint(route.used, bool(seq))
+        pairs = set(zip([0, *seq], [*seq, 0]))
+        for i, j, lit in route.arcs:
+            if i != j:
+                model.AddHint(lit, (i, j) in pairs)
+
+
+def _solve(sub: _SubModel, time_limit: float, seed: int, workers: int, deterministic: bool,
+           has_objective: bool) -> SubproblemResult | None:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, float(time_limit)) * (4.0 if deterministic else 1.0)
     if deterministic:
         solver.parameters.max_deterministic_time = max(0.05, float(time_limit))
     solver.parameters.num_workers = max(1, int(workers))
     solver.parameters.random_seed = int(seed) % 2**31   # CP-SAT takes a 32-bit seed
-    status = solver.Solve(model)
+    status = solver.Solve(sub.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     routes = {}
-    for k in carers:
-        arcs, node, _ = arcs_of[k]
-        succ = {}
-        for i, j, lit in arcs:
-            if i != j and solver.BooleanValue(lit):
-                succ[i] = j
-        inv = {n: t for t, n in node.items()}
+    for k, route in sub.routes.items():
+        succ = {i: j for i, j, lit in route.arcs if i != j and solver.BooleanValue(lit)}
+        task_at = {n: t for t, n in route.node.items()}
         seq = []
         cur = succ.get(0, 0)
         while cur != 0:
-            seq.append(inv[cur])
+            seq.append(task_at[cur])
             cur = succ[cur]
         routes[k] = seq
-    return SubproblemResult(routes, solver.StatusName(status), solver.ObjectiveValue() if terms else obj_const)
-
-
-def _add_hints(model, inst, sol, carers, tasks, visits, start, y, x, arcs_of, S):
-    for v in visits:
-        model.AddHint(y[v], bool(sol.visit_assigned(v)))
-    for (t, k), lit in x.items():
-        model.AddHint(lit, bool(sol.route_of[t] == k))
-    for k in carers:
-        arcs, node, used = arcs_of[k]
-        seq = [node[t] for t in sol.route(k) if t in node]
-        model.AddHint(used, bool(seq))
-        pairs = set(zip([0] + seq, seq + [0]))
-        for i, j, lit in arcs:
-            if i != j:
-                model.AddHint(lit, (i, j) in pairs)
+    return SubproblemResult(routes, solver.StatusName(status),
+                            solver.ObjectiveValue() if has_objective else sub.constant)
 
 
 def take_routes(sol: Solution, result: SubproblemResult, carers: list[int], visits: list[int]) -> bool:

@@ -12,8 +12,9 @@ import time
 
 import numpy as np
 
-from . import kernels
+from . import pricing
 from .instance import INF
+from .records import Pending, PriceCache
 from .solution import Solution
 
 __all__ = ["insert_visits"]
@@ -53,7 +54,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         for b in range(0, len(ordered), BATCH):
             left_out += insert_visits(sol, ordered[b: b + BATCH], rng, regret, noise, deadline, exact)
         return left_out
-    args = inst.kernel_args()
+    day = inst.arrays()
     K = inst.n_carers
     if not pending:
         return []
@@ -64,36 +65,30 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             if t >= 0:
                 row_of[int(t)] = len(row_of)
     rows = np.array(list(row_of), dtype=np.int64)
-    C_cost = np.full((len(rows), K), INF)
-    C_pos = np.full((len(rows), K), -1, dtype=np.int64)
-    C_start = np.full((len(rows), K), INF)
+    cache = PriceCache(rows, np.full((len(rows), K), INF), np.full((len(rows), K), -1, dtype=np.int64),
+                       np.full((len(rows), K), INF))
     all_carers = np.arange(K, dtype=np.int64)
     work = sol.scratch()
     stale = all_carers
     cur_max = sol.max_lateness()
     left_out: list[int] = []
     retries: dict[int, int] = {}
-    w_over = inst.w_overtime
     rng = rng or np.random.default_rng(0)
     # One single-handed visit without regret: only its cheapest carer matters.
     cheapest_only = len(pending) == 1 and regret < 2 and inst.visit_tasks[pending[0], 1] < 0
     ruled_out: set[int] = set()
     while pending:
         if len(stale):
-            kernels.price_pending(rows, stale, sol.R, sol.L, sol.start, sol.working, inst.max_work, inst.contracted,
-                                  w_over, inst.eligible, inst.assign_cost, cur_max, args, C_cost, C_pos, C_start,
-                                  work, cheapest_only)
+            pricing.price_pending(day, sol.arrays, work, cache, stale, cur_max, cheapest_only)
         pend = np.array(pending, dtype=np.int64)
         t0s = inst.visit_tasks[pend, 0]
         t1s = inst.visit_tasks[pend, 1]
         row0 = np.array([row_of[int(t)] for t in t0s], dtype=np.int64)
         row1 = np.array([row_of[int(t)] if t >= 0 else -1 for t in t1s], dtype=np.int64)
-        pins = np.stack([t0s, t1s, inst.task_pin[t0s]], axis=1)
         jitter = noise * rng.random(len(pend)) if noise else np.zeros(len(pend))
-        i, best_cost, k0, p0, k1, p1 = kernels.choose_insertion(
-            pend, row0, row1, inst.visit_penalty, regret, jitter, sol.R, sol.L, sol.start, sol.working,
-            inst.max_work, inst.contracted, w_over, inst.assign_cost, cur_max, args, C_cost, C_pos, C_start,
-            PAIR_CANDIDATES, pins, work)
+        choice = Pending(pend, row0, row1, t0s, t1s, inst.task_pin[t0s], jitter)
+        i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(day, sol.arrays, work, choice, cache, regret, cur_max,
+                                                                PAIR_CANDIDATES)
         v = pending.pop(int(i))
         t0, t1 = int(t0s[i]), int(t1s[i])
         if k0 < 0:
@@ -128,7 +123,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             stale = np.zeros(0, dtype=np.int64)
             if retries[v] <= MAX_RETRIES:
                 for t, k in placed:
-                    C_cost[row_of[t], k] = INF
+                    cache.cost[row_of[t], k] = INF
                     ruled_out.add(k)
                 pending.append(v)
                 if cheapest_only:   # the other carers' costs were not kept: price them again

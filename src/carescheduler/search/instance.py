@@ -15,11 +15,10 @@ import numpy as np
 
 from ..domain import Client, Problem, TravelMode, Visit
 from ..travel import estimated_modes, travel_matrix
+from .records import EPS, INF, DayArrays
 
 __all__ = ["EPS", "INF", "Instance", "TaskRows", "compile_problem", "compile_tasks", "fits_a_shift"]
 
-INF = 1.0e12
-EPS = 1.0e-6
 MODES = [TravelMode.drive, TravelMode.walk]
 
 
@@ -69,6 +68,7 @@ class Instance:
     travel_estimated: bool
     cpsat_time_scale: int | None = field(default=None, init=False, repr=False, compare=False)
     """Cached by ``cpsat_model.time_scale`` (not copied by ``dataclasses.replace``)."""
+    _arrays: DayArrays | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_tasks(self) -> int:
@@ -96,15 +96,14 @@ class Instance:
         longest = float(span.max(initial=0.0))
         return int(max(1, min(T, np.floor(longest / positive.min() + 1e-6) + 1)))
 
-    def kernel_args(self) -> tuple:
-        """The arrays the numba kernels take, in their order (see ``kernels.py``)."""
-        return (
-            self.task_loc, self.task_dur, self.task_release, self.task_latest, self.task_tgt_start,
-            self.task_tgt_end, self.task_partner, self.task_gap_min, self.task_gap_max,
-            self.carer_mode, self.carer_start, self.carer_end, self.shift_start, self.shift_end,
-            self.n_shifts, self.break_after, self.break_dur, self.break_earliest, self.break_latest,
-            self.travel, self.w_late, self.w_maxlate, self.w_early, self.w_travel,
-        )
+    def arrays(self) -> DayArrays:
+        """The arrays the compiled kernels read, by name (``records.DayArrays``).
+
+        Made once per instance: the arrays are shared, so writing into them in place
+        (as the live day does) is seen by the kernels too."""
+        if self._arrays is None:
+            self._arrays = DayArrays(**{name: getattr(self, name) for name in DayArrays._fields})
+        return self._arrays
 
 
 def compile_problem(problem: Problem) -> Instance:

@@ -1,8 +1,10 @@
 """A working solution of the search: carers' task sequences, their times and cost.
 
-Sequences are the decision; start times follow from them (``kernels.schedule``), so a
+Sequences are the decision; start times follow from them (``timing.schedule``), so a
 solution is always consistent after ``refresh()``. Copies are cheap array copies, which
-the large-neighbourhood search relies on to try a change and throw it away.
+the large-neighbourhood search relies on to try a change and throw it away. The arrays
+are also held together as a ``RouteArrays`` (``arrays``), which is what the compiled
+kernels take.
 """
 
 from __future__ import annotations
@@ -11,13 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from . import timing
 from .instance import INF, Instance
+from .records import RouteArrays, Scratch, scratch_for
 
 __all__ = ["Cost", "Solution"]
-
-_ARRAYS = ("R", "L", "route_of", "start", "lb", "hold", "brk", "travel", "working", "late", "early")
-"""The per-solution arrays a copy carries over."""
 
 
 @dataclass(frozen=True)
@@ -39,44 +39,41 @@ class Cost:
 
 
 class Solution:
+    """Carers' task sequences in ``R``/``L`` and what follows from them (see ``RouteArrays``)."""
+
     def __init__(self, inst: Instance):
-        self.inst = inst
         K, T = inst.n_carers, inst.n_tasks
-        self.R = np.full((K, inst.max_route_length), -1, dtype=np.int64)
-        self.L = np.zeros(K, dtype=np.int64)
-        self.route_of = np.full(T, -1, dtype=np.int64)
-        self.start = np.zeros(T)
-        self.lb = np.zeros(T)
-        self.hold = np.zeros(T)
-        self.brk = np.full(K, -1, dtype=np.int64)
-        self.travel = np.zeros(K)
-        self.working = np.zeros(K)
-        self.late = np.zeros(T)
-        self.early = np.zeros(T)
+        self._own(inst, RouteArrays(
+            R=np.full((K, inst.max_route_length), -1, dtype=np.int64), L=np.zeros(K, dtype=np.int64),
+            route_of=np.full(T, -1, dtype=np.int64), start=np.zeros(T), lb=np.zeros(T), hold=np.zeros(T),
+            brk=np.full(K, -1, dtype=np.int64), travel=np.zeros(K), working=np.zeros(K), late=np.zeros(T),
+            early=np.zeros(T)))
         self.feasible = True
         self.cost: Cost | None = None
 
+    def _own(self, inst: Instance, arrays: RouteArrays) -> None:
+        self.inst = inst
+        self.arrays = arrays
+        (self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.travel, self.working,
+         self.late, self.early) = arrays
+
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
-        other.inst = self.inst
-        for name in _ARRAYS:
-            setattr(other, name, getattr(self, name).copy())
+        other._own(self.inst, RouteArrays(*(array.copy() for array in self.arrays)))
         other.feasible = self.feasible
         other.cost = self.cost
         return other
 
     def copy_from(self, other: Solution) -> None:
         """Overwrite this solution with ``other`` in place (no new arrays)."""
-        for name in _ARRAYS:
-            getattr(self, name)[...] = getattr(other, name)
+        for mine, theirs in zip(self.arrays, other.arrays, strict=True):
+            mine[...] = theirs
         self.feasible = other.feasible
         self.cost = other.cost
 
-    def scratch(self) -> tuple:
-        """Work arrays the insertion pricing needs (route of each task, pushed starts, stacks)."""
-        T = self.inst.n_tasks
-        return (self.route_of, np.full(T, -1.0e12), np.zeros(T, dtype=np.int64),
-                np.zeros(T + 1, dtype=np.int64), np.zeros(T + 1))
+    def scratch(self) -> Scratch:
+        """Work space for the insertion pricing (pushed starts, stacks of partners)."""
+        return scratch_for(self.inst.n_tasks)
 
     # --- structure -------------------------------------------------------------------
     def route(self, k: int) -> list[int]:
@@ -158,22 +155,12 @@ class Solution:
     # --- timing and cost -------------------------------------------------------------
     def refresh(self) -> bool:
         """Re-time every route (breaks included) and recompute the cost."""
-        inst = self.inst
-        result = kernels.evaluate(
-            self.R, self.L, self.route_of, self.brk, self.start, self.lb, self.hold, inst.kernel_args(),
-            inst.visit_tasks[:, 0], inst.visit_penalty, inst.assign_cost, inst.max_work, inst.contracted,
-            self.travel, self.working, self.late, self.early)
-        return self._take(result)
+        return self._take(timing.evaluate(self.inst.arrays(), self.arrays))
 
     def account(self) -> bool:
         """Recompute the cost at the current starts, without re-timing: for times set
         from outside (a replan keeps what already happened at its actual times)."""
-        inst = self.inst
-        result = kernels.totals(
-            self.R, self.L, self.route_of, self.start, inst.kernel_args(), inst.visit_tasks[:, 0],
-            inst.visit_penalty, inst.assign_cost, inst.max_work, inst.contracted, self.travel, self.working,
-            self.late, self.early)
-        return self._take(result)
+        return self._take(timing.totals(self.inst.arrays(), self.arrays))
 
     def _take(self, result: tuple) -> bool:
         feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = result

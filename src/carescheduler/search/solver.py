@@ -22,7 +22,7 @@ from .parallel import parallel_search
 from ..plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
 from .reasons import unassigned_reason
 from .solution import Solution
-from . import kernels
+from . import timing
 
 __all__ = ["Progress", "solve", "plan_from_solution", "warm_up", "FULL_MODEL_MAX_TASKS"]
 
@@ -102,7 +102,7 @@ def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
     inst: Instance = sol.inst
     problem = inst.problem
     routes = []
-    args = inst.kernel_args()
+    day = inst.arrays()
     for k, carer in enumerate(problem.carers):
         seq = sol.route(k)
         route = Route(carer=carer.id)
@@ -121,13 +121,13 @@ def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
                     start=float(sol.start[t]), end=float(sol.start[t] + inst.task_dur[t]),
                     travel_before=float(tr[prev, inst.task_loc[t]]), partner=partner))
                 prev = inst.task_loc[t]
-            leave, back = kernels.route_span(k, sol.R, sol.L, sol.start, args)
+            leave, back = timing.route_span(day, sol.arrays, k)
             route.leave_home = float(leave)
             route.return_home = float(back)
             route.travel_minutes = float(sol.travel[k])
             route.working_minutes = float(sol.working[k])
-            if kernels.needs_break(k, sol.R, sol.L, sol.start, args):
-                i = kernels.break_gap(k, sol.R, sol.L, sol.start, args)
+            if timing.needs_break(day, sol.arrays, k):
+                i = timing.break_gap(day, sol.arrays, k)
                 if i >= 0:
                     end_i = sol.start[seq[i]] + inst.task_dur[seq[i]]
                     b_start = max(end_i, inst.break_earliest[k])
