@@ -128,7 +128,7 @@ def _integer(value: float, what: str) -> int:
 # From visit sequences to our Plan
 
 
-def plan_from_sequences(problem, sequences: list[list[int]], solver: dict | None = None):
+def plan_from_sequences(problem, sequences: list[list[int]]):
     """Our :class:`Plan` for routes given as visit indices, route r on carer r.
 
     Every visit starts as early as possible (leaving the depot at the shift start, waiting
@@ -167,7 +167,7 @@ def plan_from_sequences(problem, sequences: list[list[int]], solver: dict | None
         routes.append(route)
     unassigned = [UnassignedVisit(visit=v.id, reason="not planned by the solver")
                   for i, v in enumerate(problem.visits) if i not in routed]
-    return Plan(problem=problem.name, routes=routes, unassigned=unassigned, solver=solver or {})
+    return Plan(problem=problem.name, routes=routes, unassigned=unassigned)
 
 
 # ----------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def compare_one(job: dict) -> dict:
         started = time.monotonic()
         plan = solve(problem, time_limit=limit, seed=seed, workers=job.get("workers", 1))
         return plan, {"seconds": time.monotonic() - started, "own_cost": plan.cost.total,
-                      "iterations": plan.solver.get("iterations")}
+                      "iterations": plan.solver.iterations}
 
     def reference(solver) -> tuple[object, dict]:
         sequences, info = solver()

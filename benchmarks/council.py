@@ -71,7 +71,7 @@ def run(scenario: Path, time_limit: float, marks: list[float], workers: int, see
            "first_plan_s": round(first.get("seconds", float("nan")), 2),
            "first_plan_unassigned": first.get("unassigned"), "coverable": len(coverable),
            "uncovered_coverable": len(uncovered), "unassigned": len(plan.unassigned),
-           "valid": report.valid, "peak_mb": round(peak_mb), "iterations": plan.solver.get("iterations"),
+           "valid": report.valid, "peak_mb": round(peak_mb), "iterations": plan.solver.iterations,
            "travel_min": round(plan.kpis.travel_minutes), "lateness_min": round(plan.kpis.total_lateness),
            "workers": workers, "time_limit": time_limit}
     row["first_plan_cost"] = round(first.get("cost", float("nan")), 1)

@@ -62,7 +62,7 @@ def solve_one(job: dict) -> dict:
     return {"instance": job["instance"], "cost": round(cost, 3), "bks": bks,
             "gap_pct": None if gap is None else round(gap, 2), "seconds": round(seconds, 2),
             "valid": report.valid, "export_valid": export_ok, "unassigned": len(plan.unassigned),
-            "iterations": plan.solver.get("iterations"), "status": plan.solver.get("status")}
+            "iterations": plan.solver.iterations, "status": plan.solver.status}
 
 
 def run(name: str, jobs: list[dict], parallel: int) -> list[dict]:

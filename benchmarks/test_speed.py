@@ -28,7 +28,8 @@ from carescheduler.scenarios.demo import demo_problem
 from carescheduler.formats import read_problem
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import compile_problem
-from carescheduler.search.lns import LNSSettings, large_neighbourhood_search
+from carescheduler.params import SearchParams, SolveParams
+from carescheduler.search.lns import large_neighbourhood_search
 from carescheduler.search.solution import Solution
 from carescheduler.search.solver import plan_from_solution, solve
 from carescheduler.validator import validate
@@ -103,14 +104,14 @@ def test_construction_c101(benchmark, c101):
 def test_one_lns_iteration(benchmark, constructed):
     """One destroy-and-repair iteration of the search (no CP-SAT repair)."""
     before = constructed.total
-    settings = LNSSettings(cpsat_every=0)
+    params = SolveParams(search=SearchParams(cpsat_every=0))
 
     def one_iteration():
         deadline = time.monotonic() + 3600.0
-        return large_neighbourhood_search(constructed, deadline, np.random.default_rng(1), settings,
+        return large_neighbourhood_search(constructed, deadline, np.random.default_rng(1), params,
                                           max_iterations=1)
 
-    best, iterations = benchmark.pedantic(one_iteration, rounds=20, warmup_rounds=1)
+    best, iterations, _ = benchmark.pedantic(one_iteration, rounds=20, warmup_rounds=1)
     assert iterations == 1
     assert constructed.total == before            # the search works on copies
     assert best.feasible

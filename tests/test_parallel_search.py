@@ -18,7 +18,7 @@ from carescheduler.search import parallel
 from carescheduler.scenarios.demo import demo_problem
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import compile_problem
-from carescheduler.search.lns import LNSSettings
+from carescheduler.params import ParallelParams, SolveParams
 from carescheduler.search.solution import Solution
 from carescheduler.search.solver import solve
 
@@ -47,7 +47,7 @@ def test_two_workers_give_a_valid_plan_that_repeats_for_a_fixed_budget(day) -> N
     assert _routes(first) == _routes(second)
     assert first.cost.total == second.cost.total
     # both processes' iterations are counted
-    assert first.solver["iterations"] > 120
+    assert first.solver.iterations > 120
 
 
 def test_pooled_search_is_no_worse_than_its_start_and_keeps_the_helpers_work(day) -> None:
@@ -56,8 +56,8 @@ def test_pooled_search_is_no_worse_than_its_start_and_keeps_the_helpers_work(day
     sol.refresh()
     insert_visits(sol, np.arange(inst.n_visits), np.random.default_rng(0))
     start_cost = sol.total
-    best, iterations = parallel.parallel_search(sol, time.monotonic() + 60, seed=1, processes=3,
-                                                settings=LNSSettings(), max_iterations=60)
+    best, iterations, _ = parallel.parallel_search(sol, time.monotonic() + 60, seed=1, processes=3,
+                                                   params=SolveParams(), max_iterations=60)
     assert best.refresh() and best.total <= start_cost
     assert iterations >= 3 * 60 - 3   # three searches, each about its share of every round
 
@@ -86,9 +86,8 @@ def test_a_hung_worker_is_given_up_and_the_time_limit_kept(day, monkeypatch) -> 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(parallel, "large_neighbourhood_search", hangs_in_a_worker)
-    monkeypatch.setattr(parallel, "GRACE_SECONDS", 0.5)
     started = time.monotonic()
-    plan = solve(day, time_limit=3, seed=0, workers=2)
+    plan = solve(day, time_limit=3, seed=0, workers=2, params=SolveParams(parallel=ParallelParams(grace_seconds=0.5)))
     elapsed = time.monotonic() - started
     assert_valid(day, plan)
     assert elapsed < 3 + 0.5 + 2.0, elapsed   # the limit, the grace, and stopping the worker

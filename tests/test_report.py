@@ -25,7 +25,7 @@ from carescheduler.scenarios.demo import demo_problem
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
 from carescheduler.formats import read_problem, write_plan, write_problem
-from carescheduler.plan import KPIs, Plan, PlannedVisit, Route, UnassignedVisit
+from carescheduler.plan import KPIs, Plan, PlannedVisit, Route, SolverInfo, UnassignedVisit
 from carescheduler.report import carer_colour, render_report, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -105,7 +105,7 @@ def synthetic_plan(problem: Problem, carers: int | None = None, every_nth_unassi
     kpis = KPIs(visits_total=len(problem.visits), visits_assigned=assigned, mandatory_unassigned=len(unassigned),
                 coverage=assigned / len(problem.visits), travel_estimated=True)
     return Plan(problem=problem.name, routes=plan_routes, unassigned=unassigned, kpis=kpis,
-                solver={"status": "synthetic"})
+                solver=SolverInfo(status="synthetic"))
 
 
 def planned_pairs(plan: Plan) -> int:
@@ -232,7 +232,7 @@ def test_user_text_is_escaped():
                                                 travel_before=10)],
         leave_home=480, return_home=530, travel_minutes=20)],
         unassigned=[UnassignedVisit(visit="v2", reason=f"because {nasty}</td></tr></table><script>x()</script>")],
-        solver={f"k{nasty}": nasty})
+        solver=SolverInfo(status=nasty, source=f"k{nasty}"))
     text = render_report(problem, plan, title=f"T {nasty}", attribution=f"© {nasty}")
     assert "<img" not in text and "<script>x()" not in text
     assert text.count("<script>") == 1      # only the report's own

@@ -1,12 +1,19 @@
 """carescheduler: schedules care-at-home workers.
 
-    from carescheduler import Problem, solve, validate
+    from carescheduler import MaxRuntime, Problem, solve, validate
     problem = Problem.model_validate_json(text)
-    plan = solve(problem, time_limit=10)
+    plan = solve(problem, MaxRuntime(10))
     assert validate(problem, plan).valid
 
 During the day: ``replan(problem, plan, events, now)`` absorbs events into a published
 plan; ``Recommender(problem, plan, now).recommend(visit)`` offers carers for a visit.
+``SolveParams`` holds every setting of the search, ``MaxRuntime``, ``MaxIterations`` and
+``NoImprovement`` say when it stops.
+
+Where things are: ``domain`` and ``plan`` (the schema), ``params`` (solver settings),
+``search/`` (compiling a day, timing and pricing, insertion, the search, CP-SAT),
+``day/`` (events, the live day, replanning, recommendations, editing), ``validator``,
+``travel/``, ``formats/``, ``report/``, ``scenarios/`` and ``cli``.
 """
 
 from .domain import (
@@ -26,11 +33,21 @@ from .domain import (
     VisitPart,
 )
 from .errors import InputError
+from .params import (
+    ConstructionParams,
+    MaxIterations,
+    MaxRuntime,
+    NoImprovement,
+    ParallelParams,
+    SearchParams,
+    SolveParams,
+)
 from .day.apply import apply_events
 from .day.events import EventBatch
-from .plan import Plan
+from .plan import Plan, SolverInfo
 from .day.recommend import Recommender, recommend
-from .day.replan import ReplanResult, ReplanSettings, replan
+from .day.replan import ReplanResult, replan
+from .params import ReplanSettings
 from .search.solver import Progress, solve, warm_up
 from .validator import ValidationReport, validate
 
@@ -38,18 +55,26 @@ __all__ = [
     "BreakRule",
     "Carer",
     "Client",
+    "ConstructionParams",
     "EventBatch",
     "Gender",
     "InputError",
     "Location",
+    "MaxIterations",
+    "MaxRuntime",
+    "NoImprovement",
     "ObjectiveWeights",
+    "ParallelParams",
     "Plan",
     "Problem",
     "Progress",
     "Recommender",
     "ReplanResult",
     "ReplanSettings",
+    "SearchParams",
     "Shift",
+    "SolveParams",
+    "SolverInfo",
     "Synchronisation",
     "TimeWindow",
     "TravelMatrix",

@@ -1,4 +1,9 @@
-"""The ``carescheduler`` command: solve, validate and demo from the terminal.
+"""The ``carescheduler`` command: the library from the terminal.
+
+    solve       plan a day                     validate    check a plan against every rule
+    report      a plan as an HTML page         generate    a realistic day on real roads
+    replan      absorb the day's events        recommend   carers for a visit
+    demo        solve the demo day and write its report
 
 User errors (bad files, bad options) print one line naming the field and the reason and
 exit with status 2; ``validate`` exits 1 for an invalid plan. With ``--json`` the last
@@ -23,7 +28,8 @@ from .errors import InputError, describe_validation_error
 from .plan import Plan, format_minutes
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Schedule care-at-home workers: solve a day, validate a plan, run the demo.")
+                  help="Schedule care-at-home workers: solve a day, validate a plan, write its report, generate a "
+                       "day, replan after the day's events, recommend carers for a visit, run the demo.")
 err = Console(stderr=True)
 
 
@@ -40,12 +46,20 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _params(path: Path | None):
+    """The solver's parameters from a TOML file, or the defaults."""
+    from .params import SolveParams
+
+    return SolveParams() if path is None else SolveParams.load(path)
+
+
 def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, quiet: bool,
-                         iterations: int | None = None) -> Plan:
+                         iterations: int | None = None, params=None) -> Plan:
     from .search.solver import solve
 
     if quiet:
-        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, max_iterations=iterations)
+        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, max_iterations=iterations,
+                     params=params)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True) as bar:
@@ -56,7 +70,7 @@ def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, qu
                        status=f"cost {p.best_cost:,.2f}  unassigned {p.unassigned}  iterations {p.iterations}")
 
         return solve(problem, time_limit=time_limit, seed=seed, workers=workers, progress=report,
-                     max_iterations=iterations)
+                     max_iterations=iterations, params=params)
 
 
 def _summary(problem, plan: Plan, report) -> None:
@@ -92,8 +106,8 @@ def _result_line(plan: Plan, report, seconds: float) -> str:
         "unassigned": len(plan.unassigned),
         "mandatory_unassigned": plan.kpis.mandatory_unassigned,
         "seconds": round(seconds, 3),
-        "status": plan.solver.get("status"),
-        "iterations": plan.solver.get("iterations"),
+        "status": plan.solver.status,
+        "iterations": plan.solver.iterations,
     })
 
 
@@ -106,6 +120,8 @@ def solve(
     workers: int = typer.Option(1, "--workers", min=1, help="cores to search on (parallel searches pooling their best plan)"),
     iterations: int | None = typer.Option(None, "--iterations", min=0,
                                           help="stop after N search iterations: the same seed gives the same plan"),
+    params_file: Path | None = typer.Option(None, "--params", help="solver parameters (TOML: [construction], "
+                                                                    "[search], [parallel], [replan])"),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
     iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
     roads: Path | None = typer.Option(None, "--roads", help="road file (.osm, .osm.bz2, .graphml) for travel times"),
@@ -121,9 +137,11 @@ def solve(
         problem = read_problem(instance, format.value)
         if roads is not None or walk_roads is not None:
             problem = _with_roads(problem, roads, walk_roads)
+        params = _params(params_file)
     except (InputError, OSError) as e:
         _fail(str(e))
-    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations)
+    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations,
+                                params=params)
     seconds = time.monotonic() - started
     report = validate(problem, plan)
     try:
@@ -245,9 +263,12 @@ def replan(
                                                        "(default: the file's now)"),
     time_limit: float = typer.Option(1.0, "--time-limit", min=0.0, help="seconds for the whole replan"),
     seed: int = typer.Option(0, "--seed"),
-    freeze: float = typer.Option(30.0, "--freeze", min=0.0, help="minutes ahead in which visits keep their carer"),
-    tolerance: float = typer.Option(15.0, "--tolerance", min=0.0,
-                                    help="minutes a start may move without counting as moved"),
+    freeze: float | None = typer.Option(None, "--freeze", min=0.0,
+                                        help="minutes ahead in which visits keep their carer (default 30)"),
+    tolerance: float | None = typer.Option(None, "--tolerance", min=0.0,
+                                           help="minutes a start may move without counting as moved (default 15)"),
+    params_file: Path | None = typer.Option(None, "--params", help="solver parameters (TOML); --freeze and "
+                                                                    "--tolerance override its [replan] section"),
     out: Path | None = typer.Option(None, "--out", help="write the new plan (native JSON)"),
     out_problem: Path | None = typer.Option(None, "--out-problem",
                                             help="write the day as it now stands (the new plan is for it)"),
@@ -256,7 +277,6 @@ def replan(
 ) -> None:
     """Absorb events (absences, delays, new clients, cancellations, check-ins) into a published plan."""
     from .formats import read_events, read_plan, read_problem, write_plan, write_problem
-    from .day.replan import ReplanSettings
     from .day.replan import replan as run_replan
     from .validator import validate as run_validator
 
@@ -264,8 +284,11 @@ def replan(
         problem = read_problem(instance)
         plan = read_plan(problem, plan_file)
         batch = read_events(events_file)
+        params = _params(params_file)
+        given = {"freeze_minutes": freeze, "tolerance_minutes": tolerance}
+        settings = params.replan.model_copy(update={k: v for k, v in given.items() if v is not None})
         result = run_replan(problem, plan, batch, now, time_limit=time_limit, seed=seed,
-                            settings=ReplanSettings(freeze_minutes=freeze, tolerance_minutes=tolerance))
+                            params=params.model_copy(update={"replan": settings}))
         report = run_validator(result.problem, result.plan)
         if out is not None:
             write_plan(result.plan, out)
@@ -291,7 +314,7 @@ def replan(
 def _changes_summary(result, report) -> None:
     console = Console()
     changes = result.changes
-    table = Table(title=f"replan at {format_minutes(result.plan.solver.get('now', 0))}: "
+    table = Table(title=f"replan at {format_minutes(result.plan.solver.now or 0)}: "
                         f"{len(changes.carers)} carer{'' if len(changes.carers) == 1 else 's'} to tell")
     for column in ("carer", "added", "removed", "retimed"):
         table.add_column(column)

@@ -9,11 +9,12 @@ written by hand or imported from a benchmark solution) can be checked by the val
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["CarerChanges", "CostBreakdown", "KPIs", "Plan", "PlannedBreak", "PlannedVisit", "Retimed", "Route",
-           "UnassignedVisit", "carer_changes", "format_minutes", "starts_by_carer"]
+           "SolverInfo", "UnassignedVisit", "carer_changes", "format_minutes", "starts_by_carer"]
 
 
 def format_minutes(minutes: float) -> str:
@@ -88,13 +89,37 @@ class KPIs(_Model):
     travel_estimated: bool = False
 
 
+class SolverInfo(_Model):
+    """How a plan was found: what ran, for how long, and what stopped it. Fields that
+    do not apply are left out (an imported plan has only ``status`` and ``source``)."""
+
+    status: str = Field(default="", description="heuristic; optimal (CP-SAT proved it); replan; imported")
+    seconds: float | None = Field(default=None, description="wall-clock seconds the solve or replan took")
+    iterations: int | None = Field(default=None, description="search iterations, over all processes")
+    seed: int | None = None
+    workers: int | None = Field(default=None, description="cores the search ran on")
+    time_limit: float | None = Field(default=None, description="seconds allowed (MaxRuntime)")
+    max_iterations: int | None = Field(default=None, description="iterations allowed per search (MaxIterations)")
+    no_improvement: int | None = Field(default=None, description="tries without a better plan allowed "
+                                                                 "(NoImprovement)")
+    stopped_by: Literal["time", "iterations", "no_improvement"] | None = Field(
+        default=None, description="the criterion that ended the search")
+    now: float | None = Field(default=None, description="replan: the time of day the events were applied at")
+    events: int | None = Field(default=None, description="replan: how many events were applied")
+    source: str | None = Field(default=None, description="imported: where the plan was read from")
+
+    def items(self) -> list[tuple[str, object]]:
+        """The fields that are set, in order (for display)."""
+        return [(name, value) for name, value in self.model_dump(exclude_none=True).items() if value != ""]
+
+
 class Plan(_Model):
     problem: str = ""
     routes: list[Route] = Field(default_factory=list)
     unassigned: list[UnassignedVisit] = Field(default_factory=list)
     kpis: KPIs = Field(default_factory=KPIs)
     cost: CostBreakdown = Field(default_factory=CostBreakdown)
-    solver: dict[str, object] = Field(default_factory=dict, description="how the plan was found (status, seconds, iterations)")
+    solver: SolverInfo = Field(default_factory=SolverInfo, description="how the plan was found")
 
     def route(self, carer_id: str) -> Route | None:
         return next((r for r in self.routes if r.carer == carer_id), None)

@@ -18,27 +18,14 @@ import numpy as np
 
 from ..search import timing
 from ..domain import Problem
+from ..params import ReplanSettings
 from .apply import END_OF_DAY, DayUpdate, apply_events
 from .events import EventBatch
 from ..search.instance import EPS, INF, Instance, compile_problem, fits_a_shift
 from ..plan import Plan
 from ..search.solution import Solution
 
-__all__ = ["LiveDay", "OldPlan", "ReplanSettings", "live_day", "on_real_objective"]
-
-
-@dataclass
-class ReplanSettings:
-    """How a replan trades disruption against the plan's own cost."""
-
-    freeze_minutes: float = 30.0
-    """Visits starting this soon after ``now`` stay with their carer (they may be on the way)."""
-    tolerance_minutes: float = 15.0
-    """A start may move this much without counting as moved (or being reported as retimed)."""
-    reassign_cost: float = 100.0
-    """Cost of giving a planned visit to another carer, in objective units (a travel minute is 1)."""
-    patience: int = 15
-    """Improvement stops after this many tries in a row that find nothing better."""
+__all__ = ["LiveDay", "OldPlan", "live_day", "on_real_objective"]
 
 
 @dataclass

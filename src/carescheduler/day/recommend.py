@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..search import pricing
 from ..domain import Client, Location, Problem, Visit
 from ..errors import InputError, describe_validation_error
+from ..params import SolveParams
 from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
 from ..search.records import TaskPrices
-from .live import ReplanSettings, live_day
+from .live import live_day
 from ..plan import Plan, format_minutes
 from ..search.reasons import carer_obstacle, window_text
 from ..search.solution import Solution
@@ -34,9 +35,6 @@ __all__ = ["CarerOption", "CarerUnavailable", "Recommendation", "Recommender", "
 
 BEFORE_THE_DAY = -1.0e9
 """The ``now`` of a day not yet started: nothing has happened and nothing is held."""
-
-PAIR_CANDIDATES = 8
-"""Cheapest carers per part combined when pairing carers for a double-handed visit."""
 
 Obstacle = Literal["skill", "gender", "banned", "shift", "pinned", "time", "costlier"]
 
@@ -97,8 +95,9 @@ class Recommender:
     """A published day kept ready for recommendations."""
 
     def __init__(self, problem: Problem, plan: Plan, now: float | str | None = None,
-                 settings: ReplanSettings | None = None):
-        day = live_day(problem, plan, [], BEFORE_THE_DAY if now is None else now, settings or ReplanSettings())
+                 params: SolveParams | None = None):
+        self._params = params or SolveParams()
+        day = live_day(problem, plan, [], BEFORE_THE_DAY if now is None else now, self._params.replan)
         self.problem = day.update.problem
         self.now = day.update.now
         self._visit_index = {v.id: i for i, v in enumerate(self.problem.visits)}
@@ -258,10 +257,11 @@ class Recommender:
         t0, t1 = tasks
         c0, c1 = part0.cost, part1.cost
         pairs: dict[tuple[int, int], tuple[float, list]] = {}
-        leads = set(np.argsort(c0)[:PAIR_CANDIDATES]) | set(np.argsort(c1)[:PAIR_CANDIDATES])
+        candidates = self._params.construction.pair_candidates
+        leads = set(np.argsort(c0)[:candidates]) | set(np.argsort(c1)[:candidates])
         for lead in sorted(int(k) for k in leads if min(c0[k], c1[k]) < INF):
             cost, k0, q0, k1, q1, _ = pricing.best_pair(day, sol.arrays, work, part0, part1, lead, cur_max,
-                                                        PAIR_CANDIDATES)
+                                                        candidates)
             if cost >= INF or k0 < 0:
                 continue
             first, second = ((t0, k0, q0), (t1, k1, q1)) if k0 == lead else ((t1, k1, q1), (t0, k0, q0))

@@ -38,18 +38,28 @@ from .apply import DayUpdate
 from .events import EventBatch
 from ..search.insertion import insert_visits
 from ..search.instance import Instance, compile_problem
-from .live import LiveDay, OldPlan, ReplanSettings, live_day, on_real_objective
-from ..search.lns import routes_by_closeness
-from ..plan import CarerChanges, Plan, Retimed, UnassignedVisit, carer_changes, natural_key, starts_by_carer
+from ..params import ReplanSettings, SolveParams, StopCriterion, StopRule, stop_rule
+from .live import LiveDay, OldPlan, live_day, on_real_objective
+from ..search.lns import StoppedBy, routes_by_closeness
+from ..plan import (
+    CarerChanges,
+    Plan,
+    Retimed,
+    SolverInfo,
+    UnassignedVisit,
+    carer_changes,
+    natural_key,
+    starts_by_carer,
+)
 from ..search.solution import Solution
 from ..search.solver import plan_from_solution
 
 __all__ = ["CarerChanges", "PlanChanges", "ReplanResult", "ReplanSettings", "Retimed", "replan"]
 
-
-OUTPUT_SHARE = 0.75
-"""Share of the time limit the search may use: setting up before and writing the answer after
-take the rest (about 0.1 s each on a council day of 5,000 visits)."""
+DEFAULT_SECONDS = 1.0
+"""The time limit of a replan whose stop criteria give none."""
+DEFAULT_PATIENCE = 15
+"""Without stop criteria, improving stops after this many tries in a row find nothing better."""
 
 
 class PlanChanges(BaseModel):
@@ -80,18 +90,28 @@ class ReplanResult:
 
 
 def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float | str | None = None, *,
-           time_limit: float = 1.0, settings: ReplanSettings | None = None, seed: int = 0) -> ReplanResult:
+           stop: StopCriterion | list[StopCriterion] | float | None = None, seed: int = 0,
+           params: SolveParams | None = None, settings: ReplanSettings | None = None,
+           time_limit: float | None = None) -> ReplanResult:
     """Absorb ``events`` (at ``now``, or the batch's own ``now``) into ``plan``.
 
-    Returns within about ``time_limit`` seconds with the best plan found; raises
-    ``InputError`` for events that do not fit the day (nothing is changed then).
+    Returns within about the time limit with the best plan found; raises ``InputError``
+    for events that do not fit the day (nothing is changed then). ``stop`` defaults to
+    ``MaxRuntime(1)`` and ``NoImprovement(15)`` (``time_limit`` replaces only the first);
+    ``settings`` is ``params.replan`` given alone.
     """
     started = time.monotonic()
+    rule = stop_rule(stop, DEFAULT_SECONDS, time_limit=time_limit)
+    if stop is None:
+        rule = StopRule(rule.seconds, rule.iterations, DEFAULT_PATIENCE)
     if seed < 0:
         raise InputError("seed", f"must be 0 or more, got {seed}")
+    params = params or SolveParams()
+    if settings is not None:
+        params = params.model_copy(update={"replan": settings})
+    settings = params.replan
     # the search stops a little early: writing the plan and the changes takes its turn
-    deadline = started + max(0.05, OUTPUT_SHARE * float(time_limit))
-    settings = settings or ReplanSettings()
+    deadline = started + max(0.05, settings.search_share * rule.seconds)
     day = live_day(problem, plan, events, now, settings)
     update, model, sol, pending = day.update, day.model, day.solution, day.pending
     rng = np.random.default_rng(seed)
@@ -102,16 +122,21 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
     if pending:
         order = sorted(pending, key=lambda v: (-model.visit_penalty[v], model.task_release[model.visit_tasks[v, 0]]))
         exact = {v for v in order if model.visit_mandatory[v]}
-        insert_visits(sol, order, rng, regret=2, deadline=started + 0.6 * (deadline - started), exact=exact)
-        sol = _improve(sol, day.old, deadline, rng, settings)
+        insert_visits(sol, order, rng, regret=2, deadline=started + 0.6 * (deadline - started), exact=exact,
+                      params=params.construction)
+        sol, tries, stopped_by = _improve(sol, day.old, deadline, rng, rule, params)
+    else:
+        tries, stopped_by = 0, None
     final, day_now = _finalise(day, sol)
-    new_plan = plan_from_solution(final, {"status": "replan", "seed": seed, "time_limit": time_limit,
-                                          "now": update.now, "events": update.events})
+    info = SolverInfo(status="replan", seed=seed, time_limit=rule.seconds, max_iterations=rule.iterations,
+                      no_improvement=rule.no_improvement, iterations=tries, stopped_by=stopped_by, now=update.now,
+                      events=update.events)
+    new_plan = plan_from_solution(final, info)
     new_plan.unassigned = [UnassignedVisit(visit=u.visit, reason=_unassigned_reason(update, u))
                            for u in new_plan.unassigned]
     changes = _changes(update, new_plan, settings)
     seconds = time.monotonic() - started
-    new_plan.solver["seconds"] = round(seconds, 3)
+    new_plan.solver.seconds = round(seconds, 3)
     return ReplanResult(problem=day_now, plan=new_plan, changes=changes, seconds=seconds,
                         feasible=final.feasible)
 
@@ -129,16 +154,26 @@ def _unassigned_reason(update: DayUpdate, item: UnassignedVisit) -> str:
 
 # --- improving around the disruption ------------------------------------------------------
 
-def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Generator,
-             settings: ReplanSettings) -> Solution:
+def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Generator, rule: StopRule,
+             params: SolveParams) -> tuple[Solution, int, StoppedBy | None]:
     """Re-insert small groups of movable visits on the routes the changes touched (and
-    their neighbours), and hand a visit still left out to CP-SAT with its nearest routes."""
+    their neighbours), and hand a visit still left out to CP-SAT with its nearest routes.
+    Returns the best solution, how many tries were made, and what stopped them (None:
+    nothing was left to try)."""
     inst = sol.inst
     best = sol.copy()
     trial = sol.copy()
     misses = 0
+    tries = 0
     fixed = {int(v) for v in inst.task_visit[old.facts]}   # never taken out: part of them happened
-    while time.monotonic() < deadline and misses < settings.patience:
+    while True:
+        if time.monotonic() >= deadline:
+            return best, tries, "time"
+        if rule.no_improvement is not None and misses >= rule.no_improvement:
+            return best, tries, "no_improvement"
+        if rule.iterations is not None and tries >= rule.iterations:
+            return best, tries, "iterations"
+        tries += 1
         unassigned = [int(v) for v in best.unassigned_visits() if _could_be_done(inst, v)]
         if unassigned and deadline - time.monotonic() > 0.3 and misses % 10 == 0:
             trial.copy_from(best)
@@ -149,7 +184,7 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
                 continue
         touched = _touched_carers(best, old)
         if not len(touched):
-            break
+            return best, tries, None
         trial.copy_from(best)
         k = int(rng.choice(touched))
         near = [k, *routes_by_closeness(trial, k, np.flatnonzero(trial.L > 0))[:2]]
@@ -165,13 +200,12 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
         again = removed + unassigned
         rng.shuffle(again)
         insert_visits(trial, again, rng, regret=2, noise=0.05 * rng.random(), deadline=deadline,
-                      exact=set(unassigned) if rng.random() < 0.2 else set())
+                      exact=set(unassigned) if rng.random() < 0.2 else set(), params=params.construction)
         if trial.feasible and trial.total < best.total - 1e-9:
             best.copy_from(trial)
             misses = 0
         else:
             misses += 1
-    return best
 
 
 def _could_be_done(inst: Instance, v: int) -> bool:

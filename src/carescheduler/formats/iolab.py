@@ -33,7 +33,7 @@ from typing import Any
 
 from ..domain import ObjectiveWeights, Problem, TravelMode, Visit
 from ..errors import InputError
-from ..plan import Plan, PlannedVisit, Route, UnassignedVisit
+from ..plan import Plan, PlannedVisit, Route, SolverInfo, UnassignedVisit
 from ..travel import travel_matrix
 from ._io import PathLike, dump_json, number, parse_json, read_text, stem_of, validate_problem, write_text
 
@@ -314,7 +314,7 @@ def read_iolab_solution(problem: Problem, data: Any, source: str | None = None) 
     unassigned = [UnassignedVisit(visit=v.id, reason=UNROUTED_REASON) for v in problem.visits if v.id not in taken]
     return Plan(
         problem=problem.name, routes=routes, unassigned=unassigned,
-        solver={"name": "imported", "format": "iolab", **({"file": source} if source else {})},
+        solver=SolverInfo(status="imported", source=f"iolab solution {source}" if source else "iolab solution"),
     )
 
 

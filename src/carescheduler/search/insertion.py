@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from ..params import ConstructionParams
 from . import pricing
 from .instance import INF
 from .records import Pending, PriceCache
@@ -19,15 +20,12 @@ from .solution import Solution
 
 __all__ = ["insert_visits"]
 
-PAIR_CANDIDATES = 8
-MAX_RETRIES = 3
-EXACT_CANDIDATES = 256
-BATCH = 60
-"""Past this many pending visits, visits are inserted in batches in order of their window."""
+DEFAULTS = ConstructionParams()
 
 
 def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
-                  noise: float = 0.0, deadline: float | None = None, exact=None, in_order: bool = False) -> list[int]:
+                  noise: float = 0.0, deadline: float | None = None, exact=None, in_order: bool = False,
+                  params: ConstructionParams = DEFAULTS) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
     With ``in_order`` each visit in turn goes to its cheapest place (no regret): every
@@ -42,17 +40,18 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     if in_order and len(pending) > 1:
         left_out = []
         for v in pending:
-            left_out += insert_visits(sol, [v], rng, 1, noise, deadline, exact)
+            left_out += insert_visits(sol, [v], rng, 1, noise, deadline, exact, params=params)
         return left_out
-    if len(pending) > BATCH:
+    if len(pending) > params.batch:
         # A council day has thousands of visits: regret over all of them at once prices
         # every pending visit after every insertion. Batches of visits whose windows
         # open together keep that bounded and still let a batch's visits compete.
         opens = inst.task_release[inst.visit_tasks[pending, 0]]
         ordered = [pending[i] for i in np.argsort(opens, kind="stable")]
         left_out = []
-        for b in range(0, len(ordered), BATCH):
-            left_out += insert_visits(sol, ordered[b: b + BATCH], rng, regret, noise, deadline, exact)
+        for b in range(0, len(ordered), params.batch):
+            left_out += insert_visits(sol, ordered[b: b + params.batch], rng, regret, noise, deadline, exact,
+                                      params=params)
         return left_out
     day = inst.arrays()
     K = inst.n_carers
@@ -88,7 +87,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         jitter = noise * rng.random(len(pend)) if noise else np.zeros(len(pend))
         choice = Pending(pend, row0, row1, t0s, t1s, inst.task_pin[t0s], jitter)
         i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(day, sol.arrays, work, choice, cache, regret, cur_max,
-                                                                PAIR_CANDIDATES)
+                                                                params.pair_candidates)
         v = pending.pop(int(i))
         t0, t1 = int(t0s[i]), int(t1s[i])
         if k0 < 0:
@@ -98,7 +97,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         else:
             best_move = ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
         if best_move is None and (exact is None or v in exact) and (deadline is None or time.monotonic() < deadline):
-            best_cost, best_move = _exact_best(sol, v, deadline)
+            best_cost, best_move = _exact_best(sol, v, deadline, params.exact_candidates)
         if best_move is None or best_cost > inst.visit_penalty[v]:
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
@@ -121,7 +120,7 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             sol.refresh()
             retries[v] = retries.get(v, 0) + 1
             stale = np.zeros(0, dtype=np.int64)
-            if retries[v] <= MAX_RETRIES:
+            if retries[v] <= params.max_retries:
                 for t, k in placed:
                     cache.cost[row_of[t], k] = INF
                     ruled_out.add(k)
@@ -150,7 +149,7 @@ def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:
     return sorted({max(0, min(n, q)) for q in (p - 1, p, p + 1, n)})
 
 
-def _exact_best(sol: Solution, v: int, deadline: float | None = None):
+def _exact_best(sol: Solution, v: int, deadline: float | None, most: int):
     """Price a visit by re-timing the whole plan for each candidate placement.
 
     Slower than the kernels but exact for every knock-on (breaks moving, partners
@@ -173,8 +172,8 @@ def _exact_best(sol: Solution, v: int, deadline: float | None = None):
         candidates = [("pair", t0, k0, p0, t1, k1, p1)
                       for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
                       for p0 in at0[k0] for p1 in at1[k1]]
-    if len(candidates) > EXACT_CANDIDATES:   # keep this fallback bounded on big days
-        keep = np.random.default_rng(v).choice(len(candidates), EXACT_CANDIDATES, replace=False)
+    if len(candidates) > most:   # keep this fallback bounded on big days
+        keep = np.random.default_rng(v).choice(len(candidates), most, replace=False)
         candidates = [candidates[i] for i in sorted(keep)]
     for i, move in enumerate(candidates):
         if deadline is not None and i % 32 == 31 and time.monotonic() > deadline:

@@ -14,18 +14,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 import numpy as np
 
+from ..params import SearchParams, SolveParams
 from .cpsat_model import solve_subproblem, take_routes
 from .insertion import insert_visits
 from .instance import Instance
 from .solution import Solution
 
-__all__ = ["LNSSettings", "Progress", "initial_temperature", "large_neighbourhood_search", "routes_by_closeness"]
+__all__ = ["Progress", "SearchRun", "initial_temperature", "large_neighbourhood_search", "routes_by_closeness"]
 
-EXACT_RETRY = 0.1
-"""Chance per iteration that a visit left out before gets the exact pricing again."""
+StoppedBy = Literal["time", "iterations", "no_improvement"]
 
 
 @dataclass
@@ -39,38 +40,38 @@ class Progress:
     phase: str
 
 
-@dataclass
-class LNSSettings:
-    cpsat_every: int = 200         # initial iterations between CP-SAT route repairs (adapts)
-    cpsat_routes: int = 3          # routes per CP-SAT sub-model
-    cpsat_seconds: float = 0.5     # time per CP-SAT sub-model
-    min_remove: int = 3
-    max_remove: int = 30
-    start_temperature: float = 1.0   # as a share of the initial soft cost per visit
-    in_order_share: float = 1.0      # repairs that insert one visit at a time (the rest use regret)
-    workers: int = 1
+class SearchRun(NamedTuple):
+    """What a search gives back: its best solution, how many iterations it made, and
+    which criterion stopped it."""
+
+    best: Solution
+    iterations: int
+    stopped_by: StoppedBy
 
 
 def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Generator,
-                               settings: LNSSettings | None = None,
+                               params: SolveParams | None = None,
                                progress: Callable[[Progress], None] | None = None,
                                started: float | None = None, seed: int = 0,
-                               max_iterations: int | None = None, temperature: float | None = None,
-                               cooling: tuple[float, float] = (0.0, 1.0)) -> tuple[Solution, int]:
-    """Improve ``sol`` until ``deadline`` (a ``time.monotonic()`` value); return (best, iterations).
+                               max_iterations: int | None = None, no_improvement: int | None = None,
+                               temperature: float | None = None,
+                               cooling: tuple[float, float] = (0.0, 1.0)) -> SearchRun:
+    """Improve ``sol`` until ``deadline`` (a ``time.monotonic()`` value), ``max_iterations``
+    or ``no_improvement`` iterations in a row without a better plan, whichever comes first.
 
     The annealing temperature falls linearly from ``temperature`` (default: from the
-    settings and ``sol``'s cost) to zero over a whole search; ``cooling`` says which
+    parameters and ``sol``'s cost) to zero over a whole search; ``cooling`` says which
     stretch of that fall this call covers, so a search run in rounds keeps one schedule.
     """
-    settings = settings or LNSSettings()
+    params = params or SolveParams()
+    settings = params.search
     inst = sol.inst
     started = time.monotonic() if started is None else started
     current = sol.copy()
     best = sol.copy()
     n_visits = inst.n_visits
     if n_visits == 0:
-        return best, 0
+        return SearchRun(best, 0, "iterations")
     base_temp = initial_temperature(sol, settings) if temperature is None else temperature
     cool_from, cool_to = cooling
     total_time = max(1e-3, deadline - time.monotonic())
@@ -82,8 +83,17 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
     trial = current.copy()
     cpsat_every = settings.cpsat_every
     next_cpsat = cpsat_every
-    while time.monotonic() < deadline and (max_iterations is None or iteration < max_iterations):
+    since_best = 0
+    stopped_by: StoppedBy = "time"
+    while time.monotonic() < deadline:
+        if max_iterations is not None and iteration >= max_iterations:
+            stopped_by = "iterations"
+            break
+        if no_improvement is not None and since_best >= no_improvement:
+            stopped_by = "no_improvement"
+            break
         iteration += 1
+        since_best += 1
         now = time.monotonic()
         if max_iterations:   # reproducible mode: progress by iterations, not by the clock
             frac = min(1.0, iteration / max_iterations)
@@ -94,8 +104,8 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
         use_cpsat = cpsat_every > 0 and iteration >= next_cpsat and inst.n_carers > 1
         if use_cpsat and deadline - now > 1.0:   # leave room to build the model
             before = current.total
-            ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1), seed + iteration,
-                               deterministic=max_iterations is not None)
+            ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1),
+                               seed + iteration, deterministic=max_iterations is not None)
             op = -1
             # CP-SAT earns more turns when it improves the plan, fewer when it does not.
             gained = ok and trial.feasible and trial.total < before - 1e-9
@@ -121,9 +131,9 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
                 pending = _insertion_order(inst, pending, rng)
             # Visits that stayed out last time rarely fit now: the slow exact pricing is
             # tried on them only now and then, or a short-staffed day stalls the search.
-            exact = taken_out | {v for v in left if rng.random() < EXACT_RETRY}
+            exact = taken_out | {v for v in left if rng.random() < settings.exact_retry}
             insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random(),
-                          deadline=deadline, exact=exact, in_order=in_order)
+                          deadline=deadline, exact=exact, in_order=in_order, params=params.construction)
         if not trial.feasible:
             continue
         delta = trial.total - current.total
@@ -134,10 +144,11 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
                 weights[op] = 0.9 * weights[op] + 0.1 * (3.0 if improved_best else 1.5 if delta < 0 else 0.5)
         if improved_best:
             best.copy_from(trial)
+            since_best = 0
         if progress is not None and (improved_best or now - last_report > 0.5):
             last_report = now
             progress(Progress(now - started, iteration, best.total, len(best.unassigned_visits()), "search"))
-    return best, iteration
+    return SearchRun(best, iteration, stopped_by)
 
 
 def _insertion_order(inst: Instance, pending: list[int], rng) -> list[int]:
@@ -154,7 +165,7 @@ def _insertion_order(inst: Instance, pending: list[int], rng) -> list[int]:
     return [pending[i] for i in np.argsort(key, kind="stable")]
 
 
-def initial_temperature(sol: Solution, settings: LNSSettings) -> float:
+def initial_temperature(sol: Solution, settings: SearchParams) -> float:
     """The starting temperature: a share of the plan's soft cost per visit."""
     c = sol.cost
     soft = c.lateness + c.max_lateness + c.earliness + c.travel + c.assignment + c.overtime
@@ -282,7 +293,7 @@ def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
     return sorted([first] + routes_by_closeness(sol, first, used)[: count - 1])
 
 
-def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, seed: int,
+def _cpsat_repair(sol: Solution, rng, settings: SearchParams, seconds: float, seed: int,
                   deterministic: bool = False) -> bool:
     """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT."""
     inst = sol.inst
@@ -299,7 +310,7 @@ def _cpsat_repair(sol: Solution, rng, settings: LNSSettings, seconds: float, see
                   if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)]
     visits.update(unassigned[:10])
     visits = sorted(visits)
-    result = solve_subproblem(inst, sol, carers, visits, seconds, seed=seed, workers=settings.workers,
+    result = solve_subproblem(inst, sol, carers, visits, seconds, seed=seed, workers=settings.cpsat_workers,
                               deterministic=deterministic)
     if result is None:
         return False

@@ -20,47 +20,47 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..params import ParallelParams, SolveParams
 from .instance import Instance
-from .lns import LNSSettings, Progress, initial_temperature, large_neighbourhood_search
+from .lns import Progress, SearchRun, StoppedBy, initial_temperature, large_neighbourhood_search
 from .solution import Solution
 
 __all__ = ["parallel_search", "rounds_for"]
 
-ROUND_SECONDS = (1.5, 15.0)
-"""Shortest and longest round; within those, a run has about six rounds."""
 
-GRACE_SECONDS = 2.0
-"""How long past a round's end a worker may take to answer before it is given up."""
-
-
-def rounds_for(seconds: float | None, max_iterations: int | None) -> int:
-    """How many pooling rounds a run of this length gets."""
+def rounds_for(seconds: float | None, max_iterations: int | None, params: ParallelParams | None = None) -> int:
+    """How many pooling rounds a run of this length gets: rounds last between the
+    shortest and longest round, about six in a run."""
     if max_iterations is not None:
         return max(1, min(6, max_iterations // 20))
-    lo, hi = ROUND_SECONDS
-    length = min(hi, max(lo, (seconds or 0.0) / 6))
+    params = params or ParallelParams()
+    length = min(params.longest_round, max(params.shortest_round, (seconds or 0.0) / 6))
     return max(1, round((seconds or 0.0) / length))
 
 
 def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
-                    settings: LNSSettings | None = None,
+                    params: SolveParams | None = None,
                     progress: Callable[[Progress], None] | None = None,
                     started: float | None = None,
-                    max_iterations: int | None = None) -> tuple[Solution, int]:
-    """Improve ``sol`` with ``processes`` searches until ``deadline``; return (best, iterations).
+                    max_iterations: int | None = None, no_improvement: int | None = None) -> SearchRun:
+    """Improve ``sol`` with ``processes`` searches until ``deadline``; return the best.
 
     With ``max_iterations`` every search does its share of that many iterations per
-    round and the result is repeatable for a given seed and process count.
+    round and the result is repeatable for a given seed and process count. With
+    ``no_improvement`` a search stops after that many iterations without bettering the
+    plan it started its round from, and the run stops after a round in which every
+    search stopped so and the pooled plan did not improve.
     """
-    settings = settings or LNSSettings()
+    params = params or SolveParams()
     started = time.monotonic() if started is None else started
-    helpers = _start_helpers(sol.inst, settings, processes - 1) if processes > 1 and sol.inst.n_visits else []
-    temperature = initial_temperature(sol, settings)
+    helpers = _start_helpers(sol.inst, params, processes - 1) if processes > 1 and sol.inst.n_visits else []
+    temperature = initial_temperature(sol, params.search)
     best = sol.copy()
     total_iterations = 0
+    stopped_by: StoppedBy = "time"
     try:
         now = time.monotonic()
-        n_rounds = rounds_for(deadline - now, max_iterations)
+        n_rounds = rounds_for(deadline - now, max_iterations, params.parallel)
         begun = now
         span = max(1e-3, deadline - now)
         for r in range(n_rounds):
@@ -71,38 +71,46 @@ def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
             cooling = (r / n_rounds, (r + 1) / n_rounds)
             per_round = None if max_iterations is None else max(1, max_iterations // n_rounds)
             for i, helper in enumerate(helpers, start=1):
-                helper.send((best.R, best.L, round_end, _seed(seed, r, i), temperature, cooling, per_round))
+                helper.send((best.R, best.L, round_end, _seed(seed, r, i), temperature, cooling, per_round,
+                             no_improvement))
             done = total_iterations
             report = None if progress is None else (
                 lambda p, done=done: progress(replace(p, iterations=done + p.iterations)))
             own_seed = _seed(seed, r, 0)
-            mine, iterations = large_neighbourhood_search(
-                best, round_end, np.random.default_rng(own_seed), settings, report, started, own_seed, per_round,
-                temperature, cooling)
-            total_iterations += iterations
-            candidates = [mine]
+            mine = large_neighbourhood_search(
+                best, round_end, np.random.default_rng(own_seed), params, report, started, own_seed, per_round,
+                no_improvement, temperature, cooling)
+            total_iterations += mine.iterations
+            candidates = [mine.best]
+            reasons = {mine.stopped_by}
             for helper in list(helpers):
-                answer = helper.receive(round_end + GRACE_SECONDS)
+                answer = helper.receive(round_end + params.parallel.grace_seconds)
                 if answer is None:   # lost or too slow: the others carry on without it
                     helper.stop()
                     helpers.remove(helper)
                     continue
-                R, L, iterations = answer
+                R, L, iterations, reason = answer
                 total_iterations += iterations
+                reasons.add(reason)
                 theirs = sol.copy()
                 if theirs.load_routes(R, L):
                     candidates.append(theirs)
             # ties go to the lowest process number, so the result does not depend on timing
             round_best = min(candidates, key=lambda s: s.total)
-            if round_best.total < best.total - 1e-9:
+            improved = round_best.total < best.total - 1e-9
+            if improved:
                 best = round_best
             if progress is not None:
                 progress(Progress(time.monotonic() - started, total_iterations, best.total,
                                   len(best.unassigned_visits()), "search"))
+            if reasons == {"no_improvement"} and not improved:
+                stopped_by = "no_improvement"
+                break
+            stopped_by = "time" if "time" in reasons else "iterations"
     finally:
         for helper in helpers:
             helper.stop()
-    return best, total_iterations
+    return SearchRun(best, total_iterations, stopped_by)
 
 
 def _seed(seed: int, round_: int, process: int) -> int:
@@ -112,9 +120,9 @@ def _seed(seed: int, round_: int, process: int) -> int:
 class _Helper:
     """A forked worker process running rounds of the search on request."""
 
-    def __init__(self, inst: Instance, settings: LNSSettings, ctx):
+    def __init__(self, inst: Instance, params: SolveParams, ctx):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_helper_loop, args=(child, inst, settings), daemon=True)
+        self.process = ctx.Process(target=_helper_loop, args=(child, inst, params), daemon=True)
         self.process.start()
         child.close()
 
@@ -122,7 +130,7 @@ class _Helper:
         self.conn.send(message)
 
     def receive(self, until: float):
-        """The round's answer (R, L, iterations), or None if none came by ``until``."""
+        """The round's answer (R, L, iterations, stopped by), or None if none came by ``until``."""
         try:
             if not self.conn.poll(max(0.0, until - time.monotonic())):
                 return None
@@ -145,14 +153,14 @@ class _Helper:
         self.conn.close()
 
 
-def _start_helpers(inst: Instance, settings: LNSSettings, count: int) -> list[_Helper]:
+def _start_helpers(inst: Instance, params: SolveParams, count: int) -> list[_Helper]:
     if "fork" not in multiprocessing.get_all_start_methods():
         return []
     ctx = multiprocessing.get_context("fork")
-    return [_Helper(inst, settings, ctx) for _ in range(count)]
+    return [_Helper(inst, params, ctx) for _ in range(count)]
 
 
-def _helper_loop(conn, inst: Instance, settings: LNSSettings) -> None:
+def _helper_loop(conn, inst: Instance, params: SolveParams) -> None:
     while True:
         try:
             message = conn.recv()
@@ -160,12 +168,12 @@ def _helper_loop(conn, inst: Instance, settings: LNSSettings) -> None:
             return
         if message is None:
             return
-        R, L, round_end, seed, temperature, cooling, max_iterations = message
+        R, L, round_end, seed, temperature, cooling, max_iterations, no_improvement = message
         try:
             sol = Solution(inst)
             sol.load_routes(R, L)
-            best, iterations = large_neighbourhood_search(sol, round_end, np.random.default_rng(seed), settings,
-                                                          None, None, seed, max_iterations, temperature, cooling)
-            conn.send((best.R, best.L, iterations))
+            run = large_neighbourhood_search(sol, round_end, np.random.default_rng(seed), params, None, None, seed,
+                                             max_iterations, no_improvement, temperature, cooling)
+            conn.send((run.best.R, run.best.L, run.iterations, run.stopped_by))
         except Exception:   # report it to the caller rather than die silently
             conn.send(traceback.format_exc())

@@ -1,50 +1,61 @@
-"""``solve()``: from a problem to a plan within a time limit.
+"""``solve()``: from a problem to a plan before a stop criterion is met.
 
 The pipeline: compile the problem to arrays, build a first plan by regret insertion,
-then improve it by large-neighbourhood search with CP-SAT route repairs until the time
-limit; small days are also handed whole to the CP-SAT model, hinted with the best plan,
-which can prove them optimal. The best plan found so far is always what comes back.
+then improve it by large-neighbourhood search with CP-SAT route repairs until the stop
+criteria say so (``params``); small days are also handed whole to the CP-SAT model,
+hinted with the best plan, which can prove them optimal. The best plan found so far is
+always what comes back.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .cpsat_model import solve_subproblem
 from ..domain import Problem
+from ..errors import InputError
+from ..params import SolveParams, StopCriterion, stop_rule
+from ..plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, SolverInfo, UnassignedVisit
+from . import timing
+from .cpsat_model import solve_subproblem
 from .insertion import insert_visits
 from .instance import Instance, compile_problem
-from .lns import LNSSettings, Progress, large_neighbourhood_search
+from .lns import Progress, SearchRun, large_neighbourhood_search
 from .parallel import parallel_search
-from ..plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
 from .reasons import unassigned_reason
 from .solution import Solution
-from . import timing
 
-__all__ = ["Progress", "solve", "plan_from_solution", "warm_up", "FULL_MODEL_MAX_TASKS"]
+__all__ = ["DEFAULT_SECONDS", "Progress", "plan_from_solution", "solve", "warm_up"]
 
-FULL_MODEL_MAX_TASKS = 40
-"""Days with at most this many carer-visits also get a whole-problem CP-SAT run."""
-
-EXACT_CONSTRUCTION_MAX_TASKS = 2000
-"""Above this many carer-visits the first plan uses the kernels' pricing only."""
+DEFAULT_SECONDS = 10.0
+"""The time limit of a solve whose stop criteria give none."""
 
 
-def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: int = 1,
-          progress: Callable[[Progress], None] | None = None, max_iterations: int | None = None) -> Plan:
-    """Plan the day. Returns the best plan found within ``time_limit`` seconds.
+def solve(problem: Problem, stop: StopCriterion | Sequence[StopCriterion] | float | None = None, *, seed: int = 0,
+          workers: int = 1, params: SolveParams | None = None, progress: Callable[[Progress], None] | None = None,
+          time_limit: float | None = None, max_iterations: int | None = None) -> Plan:
+    """Plan the day: the best plan found before the first ``stop`` criterion is met.
 
-    ``workers`` is how many cores the search may use: that many searches run side by
-    side and pool their best plan (``parallel``). ``seed`` and ``workers`` make a run
-    reproducible given the same iteration count (a wall-clock limit can stop two runs at
-    different iterations); ``max_iterations`` bounds each search independently of the
-    clock, for exactly repeatable runs.
+    ``stop`` is a criterion (``MaxRuntime``, ``MaxIterations``, ``NoImprovement``), a
+    list of them, or seconds; a run always has a time limit (``DEFAULT_SECONDS`` unless
+    a ``MaxRuntime`` says otherwise). ``time_limit`` and ``max_iterations`` are the
+    same as ``MaxRuntime`` and ``MaxIterations``. ``workers`` is how many cores the
+    search may use: that many searches run side by side and pool their best plan
+    (``parallel``). ``seed`` and ``workers`` make a run reproducible given the same
+    iteration count (a wall-clock limit can stop two runs at different iterations);
+    ``MaxIterations`` bounds each search independently of the clock, for exactly
+    repeatable runs. ``params`` holds every other setting of the search.
     """
     started = time.monotonic()
-    deadline = started + max(0.0, float(time_limit))
+    rule = stop_rule(stop, DEFAULT_SECONDS, time_limit=time_limit, max_iterations=max_iterations)
+    if seed < 0:
+        raise InputError("seed", f"must be 0 or more, got {seed}")
+    if workers < 1:
+        raise InputError("workers", f"must be 1 or more, got {workers}")
+    params = params or SolveParams()
+    deadline = started + rule.seconds
     inst = compile_problem(problem)
     rng = np.random.default_rng(seed)
     sol = Solution(inst)
@@ -52,29 +63,29 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     # On council-sized days the first plan skips the slow exact pricing of visits the
     # kernels could not place (each costs hundreds of whole-day re-timings); the search
     # retries them, so a complete first plan comes sooner.
-    exact = set() if inst.n_tasks > EXACT_CONSTRUCTION_MAX_TASKS else None
-    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline, exact=exact)
+    exact = set() if inst.n_tasks > params.construction.exact_max_tasks else None
+    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline, exact=exact,
+                  params=params.construction)
     if progress is not None:
         progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
-    iterations = 0
+    run = SearchRun(sol, 0, "time")
     status = "heuristic"
-    small = inst.n_tasks <= FULL_MODEL_MAX_TASKS
+    small = inst.n_tasks <= params.search.full_model_max_tasks
     lns_deadline = deadline
     if small:
         lns_deadline = started + 0.5 * (deadline - started)
-    workers = max(1, int(workers))
-    settings = LNSSettings(workers=1)   # each search's CP-SAT repairs get one core of their own
     if time.monotonic() < lns_deadline:
         if workers > 1:
-            sol, iterations = parallel_search(sol, lns_deadline, seed, workers, settings, progress, started,
-                                              max_iterations)
+            run = parallel_search(sol, lns_deadline, seed, workers, params, progress, started, rule.iterations,
+                                  rule.no_improvement)
         else:
-            sol, iterations = large_neighbourhood_search(sol, lns_deadline, rng, settings, progress, started, seed,
-                                                         max_iterations)
+            run = large_neighbourhood_search(sol, lns_deadline, rng, params, progress, started, seed,
+                                             rule.iterations, rule.no_improvement)
+    sol = run.best
     if small and inst.n_carers > 0 and time.monotonic() < deadline - 0.05:
         result = solve_subproblem(inst, sol, list(range(inst.n_carers)), list(range(inst.n_visits)),
                                   deadline - time.monotonic(), seed=seed, workers=workers,
-                                  deterministic=max_iterations is not None)
+                                  deterministic=rule.iterations is not None)
         if result is not None:
             trial = sol.copy()
             trial.replace_routes(result.routes)
@@ -84,9 +95,11 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
                 status = "optimal" if result.status == "OPTIMAL" else "heuristic"
     seconds = time.monotonic() - started
     if progress is not None:
-        progress(Progress(seconds, iterations, sol.total, len(sol.unassigned_visits()), "done"))
-    return plan_from_solution(sol, {"status": status, "seconds": round(seconds, 3), "iterations": iterations,
-                                    "seed": seed, "workers": workers, "time_limit": time_limit})
+        progress(Progress(seconds, run.iterations, sol.total, len(sol.unassigned_visits()), "done"))
+    return plan_from_solution(sol, SolverInfo(
+        status=status, seconds=round(seconds, 3), iterations=run.iterations, seed=seed, workers=workers,
+        time_limit=rule.seconds, max_iterations=rule.iterations, no_improvement=rule.no_improvement,
+        stopped_by=run.stopped_by))
 
 
 def warm_up() -> None:
@@ -97,7 +110,7 @@ def warm_up() -> None:
     solve(demo_problem(clients=6, carers=3), time_limit=5.0, max_iterations=3)
 
 
-def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
+def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None) -> Plan:
     """Write a solution as the public plan, with breaks, reasons and KPIs."""
     inst: Instance = sol.inst
     problem = inst.problem
@@ -146,7 +159,7 @@ def plan_from_solution(sol: Solution, solver_info: dict | None = None) -> Plan:
         continuity=float(cost.assignment - preferences),  # the assignment cost is the two together
         overtime=cost.overtime, total=cost.total)
     return Plan(problem=problem.name, routes=routes, unassigned=unassigned, kpis=_kpis(sol), cost=breakdown,
-                solver=solver_info or {})
+                solver=solver_info or SolverInfo())
 
 
 def _pairs(sol: Solution):
