@@ -1,4 +1,5 @@
-"""``python -m api``: run the service, mint tokens, migrate the database.
+"""``python -m api`` (or ``carescheduler-service`` once installed): run the service, mint
+tokens, migrate the database.
 
     python -m api serve --demo          # the embedded default (SQLite) with the demo day loaded
     python -m api token --org demo --role coordinator --subject alice
@@ -27,6 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="The caresche
 ENV_FILE = Path(".env")
 DEMO_ORG = "demo"
 DEMO_DAY = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "medium.json.gz"
+"""The demo day in a checkout; an installed service uses the library's built-in town instead."""
 
 
 def _settings() -> Settings:
@@ -94,6 +96,7 @@ def load_demo(settings: Settings) -> None:
     """Today's demo day for organisation ``demo`` with a solve job queued to publish, and
     tokens for a coordinator and one carer printed."""
     from carescheduler.formats import read_problem
+    from carescheduler.scenarios import demo_problem
 
     from . import store
     from .db import make_engine, session_factory, transaction
@@ -102,7 +105,7 @@ def load_demo(settings: Settings) -> None:
     upgrade(settings.database_url)
     sessions = session_factory(make_engine(settings.database_url))
     today = dt.date.today().isoformat()
-    problem = read_problem(DEMO_DAY)
+    problem = read_problem(DEMO_DAY) if DEMO_DAY.exists() else demo_problem()
     with transaction(sessions) as session:
         store.ensure_org(session, DEMO_ORG, "Demo care provider")
         day = store.find_day(session, DEMO_ORG, today)
@@ -114,3 +117,7 @@ def load_demo(settings: Settings) -> None:
                "a 20 s solve job publishes its plan")
     typer.echo(f"coordinator token: {mint_token(settings, DEMO_ORG, 'coordinator', 'demo-coordinator')}")
     typer.echo(f"carer token ({carer}): {mint_token(settings, DEMO_ORG, 'carer', carer, carer)}")
+
+
+def main() -> None:  # pragma: no cover - console entry point (carescheduler-service)
+    app()

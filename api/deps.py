@@ -1,5 +1,6 @@
-"""Dependencies the routes share: the database session, who is calling, their role, and
-the day they ask for (always within their own organisation)."""
+"""Dependencies and helpers the routes share: the database session, who is calling, their
+role, the day they ask for (always within their own organisation), the day's ETag check
+and how a job is shown. Routes import these, never each other."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .config import Settings
-from .models import Day
+from .models import Day, Job, PlanRow
+from .schemas import JobOut
 from .security import Principal, TokenError, read_token
 
 bearer = HTTPBearer(auto_error=False, description="a token from `python -m api token`")
@@ -78,3 +80,22 @@ def find_day(session: Session, principal: Principal, date: str) -> Day:
     if day is None:
         raise HTTPException(404, f"no day {date} in organisation {principal.org}")
     return day
+
+
+def check_if_match(day: Day, if_match: str | None) -> None:
+    """A change to a day needs the ETag the caller last read (412 if stale, 428 if missing)."""
+    if if_match is None:
+        raise HTTPException(428, f"send If-Match with the day's ETag ({store.etag(day)}) to change it")
+    if if_match.strip() != store.etag(day):
+        raise HTTPException(412, f"the day has changed (now {store.etag(day)}); read it again")
+
+
+def job_out(session: Session, job: Job) -> JobOut:
+    """A job as the API shows it (the plan it made by its number in the day)."""
+    number = None
+    if job.result_plan_id is not None:
+        row = session.get(PlanRow, job.result_plan_id)
+        number = row.number if row is not None else None
+    return JobOut(id=job.id, kind=job.kind, status=job.status, progress=job.progress, message=job.message,
+                  error=job.error, result_plan=number, attempts=job.attempts, created_at=job.created_at,
+                  started_at=job.started_at, finished_at=job.finished_at)

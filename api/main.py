@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from carescheduler import InputError
+from carescheduler.day.editing import EntityInUse, MissingEntity
 
 from . import store
 from .config import Settings, get_settings
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "recommendations, and the carers' own day.")
     app.state.settings = settings
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    add_error_handlers(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict:
@@ -59,6 +63,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
     return app
+
+
+LIBRARY_ERRORS: dict[type[Exception], int] = {
+    InputError: 422,       # bad input: names the field and the reason; nothing was written
+    MissingEntity: 404,    # no such carer, client, visit or place in the day
+    EntityInUse: 409,      # a removal that others still refer to
+}
+"""The HTTP status of each error the library raises for the caller to act on."""
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Turn the library's errors into responses once, for every route (Starlette picks the
+    most specific class: a missing entity is a 404 although it is an ``InputError`` too)."""
+    for kind, status in LIBRARY_ERRORS.items():
+        app.add_exception_handler(kind, _responder(status))
+
+
+def _responder(status: int):
+    async def respond(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status)
+
+    return respond
 
 
 class BodyLimit:

@@ -176,6 +176,17 @@ def record_event(session: Session, day: Day, payload: dict, now: float, created_
     return row, True
 
 
+def queue_replan(session: Session, day: Day, principal: Principal, time_limit: float, now: float | None,
+                 publish: bool) -> Job:
+    """A replan job over the day's pending events (up to the last one stored now)."""
+    pending = pending_events(session, day)
+    params = {"time_limit": time_limit, "now": now, "publish": publish,
+              "up_to_event": pending[-1].id if pending else None}
+    job = add_job(session, day, "replan", params, actor(principal))
+    audit(session, principal, "replan", day.date, job=job.id, events=len(pending))
+    return job
+
+
 def pending_events(session: Session, day: Day, up_to: int | None = None) -> list[EventRow]:
     query = select(EventRow).where(EventRow.day_id == day.id, EventRow.status == "pending")
     if up_to is not None:

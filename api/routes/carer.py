@@ -23,7 +23,6 @@ from ..deps import DatePath, SessionDep, check_date, find_day, get_settings, rol
 from ..models import Day, EventRow, PlanRow
 from ..schemas import AbsenceIn, CarerDay, CheckIn, NotificationOut, Recorded, Stop
 from ..security import Principal
-from .days import queue_replan
 
 router = APIRouter(prefix="/v1/me", tags=["carer"])
 
@@ -154,7 +153,7 @@ def report_absence(date: DatePath, session: SessionDep, principal: CarerDep, ide
     if new:
         store.audit(session, principal, "absence", date, start=body.start, end=body.end)
         if day.published_plan_id is not None:
-            job = queue_replan(session, day, principal, settings, None, True).id
+            job = store.queue_replan(session, day, principal, settings.replan_seconds, None, True).id
     return Recorded(event=row.id, replayed=not new, job=job)
 
 

@@ -9,19 +9,27 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
-from carescheduler import InputError, Problem
+from carescheduler import Problem
 from carescheduler.day.recommend import Recommendation, VisitRequest
 from carescheduler.day.replan import PlanChanges
 
 from .. import store
 from ..cache import plan_of
 from ..clock import minutes_now
-from ..deps import Coordinator, DatePath, Planner, SessionDep, check_date, find_day, get_settings
+from ..deps import (
+    Coordinator,
+    DatePath,
+    Planner,
+    SessionDep,
+    check_date,
+    check_if_match,
+    find_day,
+    get_settings,
+    job_out,
+)
 from ..models import PlanRow
 from ..recommenders import recommender_for
 from ..schemas import DayOut, EventsAccepted, EventsIn, JobOut, PlanOut, PlanSummary, ReplanRequest, SolveRequest
-from ..security import Principal
-from .jobs import job_out
 
 router = APIRouter(prefix="/v1/days", tags=["days"])
 
@@ -50,13 +58,6 @@ def plan_summary(row: PlanRow, with_plan: bool = False):
         return PlanSummary(**fields)
     changes = PlanChanges.model_validate(row.changes) if row.changes else None
     return PlanOut(**fields, plan=plan, changes=changes)
-
-
-def check_if_match(day, if_match: str | None) -> None:
-    if if_match is None:
-        raise HTTPException(428, f"send If-Match with the day's ETag ({store.etag(day)}) to change it")
-    if if_match.strip() != store.etag(day):
-        raise HTTPException(412, f"the day has changed (now {store.etag(day)}); read it again")
 
 
 @router.get("", response_model=list[DayOut], summary="The organisation's days")
@@ -157,17 +158,8 @@ def replan_day(date: DatePath, session: SessionDep, principal: Coordinator,
     day = find_day(session, principal, date)
     if day.published_plan_id is None:
         raise HTTPException(409, f"day {date} has no published plan to replan")
-    job = queue_replan(session, day, principal, settings, request.now, request.publish)
+    job = store.queue_replan(session, day, principal, settings.replan_seconds, request.now, request.publish)
     return job_out(session, job)
-
-
-def queue_replan(session, day, principal: Principal, settings, now: float | None, publish: bool):
-    pending = store.pending_events(session, day)
-    params = {"time_limit": settings.replan_seconds, "now": now, "publish": publish,
-              "up_to_event": pending[-1].id if pending else None}
-    job = store.add_job(session, day, "replan", params, store.actor(principal))
-    store.audit(session, principal, "replan", day.date, job=job.id, events=len(pending))
-    return job
 
 
 @router.post("/{date}/events", response_model=EventsAccepted, status_code=202,
@@ -194,7 +186,7 @@ def post_events(date: DatePath, body: EventsIn, session: SessionDep, principal: 
     store.audit(session, principal, "events", date, events=ids)
     job = None
     if body.replan and day.published_plan_id is not None:
-        job = queue_replan(session, day, principal, settings, None, body.publish).id
+        job = store.queue_replan(session, day, principal, settings.replan_seconds, None, body.publish).id
     return EventsAccepted(events=ids, job=job)
 
 
@@ -209,7 +201,4 @@ def recommend(date: DatePath, request: VisitRequest, session: SessionDep, princi
     if row is None:
         raise HTTPException(409, f"day {date} has no published plan")
     at = now if now is not None else minutes_now(day.date, settings)
-    try:
-        return recommender_for(day, row, at).recommend(request, top)
-    except InputError as error:
-        raise HTTPException(422, str(error)) from None
+    return recommender_for(day, row, at).recommend(request, top)   # an InputError is a 422 (main.py)

@@ -18,12 +18,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, HTTPException, Response
 
-from carescheduler import InputError
-from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, EntityInUse, MissingEntity, entity, put_entity, remove_entity
+from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, entity, put_entity, remove_entity
 
 from .. import store
-from ..deps import DatePath, Planner, SessionDep, find_day
-from .days import check_if_match
+from ..deps import DatePath, Planner, SessionDep, check_if_match, find_day
 
 router = APIRouter(prefix="/v1/days", tags=["carers, clients, visits and places"])
 
@@ -45,10 +43,7 @@ def _add_routes(kind: str, model: type, one: str) -> None:
     def read_one(date: DatePath, item_id: str, session: SessionDep, principal: Planner, response: Response):
         day = find_day(session, principal, date)
         response.headers["ETag"] = store.etag(day)
-        try:
-            return entity(store.day_problem(day), kind, item_id)
-        except MissingEntity as error:
-            raise HTTPException(404, str(error)) from None
+        return entity(store.day_problem(day), kind, item_id)   # MissingEntity: 404 (main.py)
 
     @router.put(path + "/{item_id}", response_model=model, name=f"put {one}", summary=f"Add or replace a {one}",
                 responses={**CHANGES, 201: {"description": f"the {one} was added"}})
@@ -58,10 +53,7 @@ def _add_routes(kind: str, model: type, one: str) -> None:
             raise HTTPException(422, f"id: the body's id {item.id!r} is not the path's {item_id!r}")
         day = find_day(session, principal, date)
         check_if_match(day, if_match)
-        try:
-            problem, added = put_entity(store.day_problem(day), kind, item)
-        except InputError as error:
-            raise HTTPException(422, str(error)) from None
+        problem, added = put_entity(store.day_problem(day), kind, item)
         store.put_day(session, principal.org, date, problem, day)
         store.audit(session, principal, f"{'add' if added else 'replace'} {one}", f"{date}/{kind}/{item_id}",
                     version=day.version)
@@ -76,12 +68,7 @@ def _add_routes(kind: str, model: type, one: str) -> None:
                if_match: IfMatch = None) -> Response:
         day = find_day(session, principal, date)
         check_if_match(day, if_match)
-        try:
-            problem = remove_entity(store.day_problem(day), kind, item_id)
-        except MissingEntity as error:
-            raise HTTPException(404, str(error)) from None
-        except EntityInUse as error:
-            raise HTTPException(409, str(error)) from None
+        problem = remove_entity(store.day_problem(day), kind, item_id)   # MissingEntity 404, EntityInUse 409
         store.put_day(session, principal.org, date, problem, day)
         store.audit(session, principal, f"remove {one}", f"{date}/{kind}/{item_id}", version=day.version)
         return Response(status_code=204, headers={"ETag": store.etag(day)})

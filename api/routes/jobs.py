@@ -11,23 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import store
-from ..deps import Coordinator, Planner, SessionDep
-from ..models import AuditEntry, Job, PlanRow
+from ..deps import Coordinator, Planner, SessionDep, job_out
+from ..models import AuditEntry, Job
 from ..schemas import JobOut
 from ..security import Principal
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-
-
-def job_out(session: Session, job: Job) -> JobOut:
-    number = None
-    if job.result_plan_id is not None:
-        row = session.get(PlanRow, job.result_plan_id)
-        number = row.number if row is not None else None
-    return JobOut(id=job.id, kind=job.kind, status=job.status, progress=job.progress, message=job.message,
-                  error=job.error, result_plan=number, attempts=job.attempts, created_at=job.created_at,
-                  started_at=job.started_at, finished_at=job.finished_at)
 
 
 def _own_job(session: Session, principal: Principal, job_id: str) -> Job:

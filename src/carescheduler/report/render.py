@@ -18,6 +18,8 @@ import html
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from ..domain import Location, Problem, Visit
@@ -68,7 +70,7 @@ def render_report(problem: Problem, plan: Plan, *, title: str | None = None,
     return "".join([
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n",
+        f"<title>{_e(title)}</title><style>{_asset('report.css')}</style></head>\n<body>\n",
         _header(day, title),
         "<main>\n",
         _travel_notice(plan),
@@ -81,7 +83,7 @@ def render_report(problem: Problem, plan: Plan, *, title: str | None = None,
         "</div>\n",
         f"<footer>Made with carescheduler{_version()}.</footer>\n",
         '</main>\n<div id="tip" role="tooltip" hidden></div>\n',
-        f"<script>{_JS}</script>\n</body></html>\n",
+        f"<script>{_asset('report.js')}</script>\n</body></html>\n",
     ])
 
 
@@ -612,172 +614,7 @@ def _version() -> str:
         return ""
 
 
-_CSS = """
-:root{--ink:#1f2933;--muted:#616e7c;--line:#e4e7eb;--bg:#f3f5f8;--card:#fff;--bad:#c81e1e;--head:#1f3a56}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);
- font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"DejaVu Sans",sans-serif}
-header.top{background:var(--head);color:#fff;padding:16px 28px;display:flex;justify-content:space-between;
- align-items:flex-end;gap:12px 28px;flex-wrap:wrap}
-header h1{margin:0;font-size:21px;font-weight:600;letter-spacing:.01em}
-header .sub{margin:3px 0 0;color:#c4d3e2;font-size:13px}
-.solver{display:flex;gap:6px;flex-wrap:wrap;margin:0}
-.solver div{background:rgba(255,255,255,.12);border-radius:4px;padding:2px 8px;font-size:12px}
-.solver dt{display:inline;color:#a9bccf}.solver dd{display:inline;margin:0 0 0 5px}
-main{padding:18px 28px 28px;max-width:1680px;margin:0 auto}
-.notice{background:#fff8e8;border:1px solid #f2cf86;border-left:4px solid #d98b06;border-radius:4px;
- padding:8px 12px;margin:0 0 14px}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:0 0 14px}
-.kpi{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 14px}
-.kpi .l{color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.05em}
-.kpi .v{font-size:22px;font-weight:600;margin:2px 0;font-variant-numeric:tabular-nums}
-.kpi .s{color:var(--muted);font-size:12px}.kpi.bad .v{color:var(--bad)}
-.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:14px 16px;margin:0 0 14px}
-h2{font-size:15px;font-weight:600;margin:0 0 10px}
-h2 .n,h3 .n{color:var(--muted);font-weight:400;font-size:13px;margin-left:6px}
-h3{font-size:13px;font-weight:600;margin:0 0 6px;display:flex;justify-content:space-between}
-.empty{color:var(--muted);margin:4px 0}
-.maprow{display:grid;grid-template-columns:minmax(0,1fr) 230px;gap:16px}
-.map{margin:0}
-.map>svg{display:block;width:100%;height:auto;background:#fbfcfd;border:1px solid var(--line);border-radius:4px}
-figcaption,.tl-key{display:flex;flex-wrap:wrap;align-items:center;gap:4px 18px;color:var(--muted);font-size:12px;
- margin:8px 0 0}
-.tl-key{margin:0 0 8px}.key{display:inline-flex;align-items:center;gap:6px}.key svg{overflow:visible}
-.hint{font-style:italic}.credit{margin-left:auto}
-.legend{position:relative;min-height:200px}
-.legend ul{position:absolute;top:24px;bottom:22px;left:0;right:0;overflow:auto;list-style:none;margin:0;padding:0;
- border-top:1px solid var(--line)}
-.legend p{position:absolute;bottom:0;margin:0;font-size:12px}
-.legend button{all:unset;box-sizing:border-box;display:flex;align-items:center;gap:8px;width:100%;padding:3px 6px;
- border-radius:3px;cursor:pointer;font-size:13px}
-.legend button:hover,.legend button:focus-visible,.legend li.on button{background:#eef2f7}
-.legend i{width:12px;height:12px;border-radius:2px;flex:none}
-.legend .name{flex:1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.legend .n{color:var(--muted);font-variant-numeric:tabular-nums}
-svg text{font:12px system-ui,-apple-system,"Segoe UI",Roboto,Arial,"DejaVu Sans",sans-serif;fill:var(--ink)}
-.road{fill:none;stroke:#dde2e8;stroke-width:1.2;stroke-linejoin:round}
-.run{fill:none;stroke-width:2.2;stroke-linejoin:round;stroke-linecap:round;opacity:.82;cursor:pointer}
-.run.on{stroke-width:4;opacity:1}
-.crowded .run{stroke-width:1.1;opacity:.7}.crowded .run.on{stroke-width:3;opacity:1}
-.client{fill:#3e4c59;stroke:#fff;stroke-width:.9}
-.double{fill:none;stroke:#1f2933;stroke-width:1.3}.missed{fill:none;stroke:var(--bad);stroke-width:2}
-.home{stroke:#fff;stroke-width:1.2;cursor:pointer}
-.scale rect{fill:rgba(255,255,255,.85)}.scale path{fill:none;stroke:var(--ink);stroke-width:1.2}
-.scale text{text-anchor:middle;font-size:11px}
-body.focus .run:not(.on),body.focus .home:not(.on){opacity:.07}
-body.focus .row:not(.on){opacity:.22}body.focus .legend li:not(.on){opacity:.5}
-.axis-wrap{position:sticky;top:0;background:var(--card);z-index:1;border-bottom:1px solid var(--line)}
-svg.axis,svg.rows{display:block;width:100%;height:auto}
-.axis text{text-anchor:middle;fill:var(--muted);font-size:11px}
-line.grid{stroke:#e9ecf0}.stripe{fill:#f8f9fb}.shift{fill:#e3ebf4}
-.travel{fill:#8c97a4}.break{fill:url(#hatch);stroke:#b7791f;stroke-width:.6}
-.visit{stroke:rgba(0,0,0,.28);stroke-width:.6}.visit.pair{stroke:#111;stroke-width:1.6}
-.visit.pair.link{stroke:#000;stroke-width:3}.late{fill:var(--bad)}
-.label{cursor:pointer}.label .count{text-anchor:end;fill:var(--muted);font-variant-numeric:tabular-nums}
-#links line{stroke:#000;stroke-width:2;stroke-dasharray:4 3}
-.pair-of-cards{display:grid;grid-template-columns:minmax(0,2.2fr) minmax(280px,1fr);gap:14px;align-items:start}
-.pair-of-cards .card{margin:0}
-.scroll{max-height:520px;overflow:auto}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th{text-align:left;font-weight:600;color:var(--muted);font-size:12px;border-bottom:1px solid var(--line);
- padding:5px 8px;position:sticky;top:0;background:var(--card)}
-td{border-bottom:1px solid #f0f2f5;padding:5px 8px;vertical-align:top}
-td.num,td.id{white-space:nowrap;font-variant-numeric:tabular-nums}td.num{text-align:right}
-tr.mandatory td.kind{color:var(--bad)}td.reason{min-width:260px}
-#cost td.bar{width:40%}#cost td.bar span{display:block;height:8px;background:#7b93ad;border-radius:2px}
-#cost tr.total td{font-weight:600;border-top:1px solid var(--line);border-bottom:0}
-footer{color:var(--muted);font-size:12px;margin-top:16px}
-#tip{position:fixed;z-index:9;pointer-events:none;background:#1f2933;color:#fff;font-size:12px;padding:6px 9px;
- border-radius:4px;white-space:pre-line;max-width:360px;box-shadow:0 2px 8px rgba(0,0,0,.25)}
-@media (max-width:900px){.maprow,.pair-of-cards{grid-template-columns:1fr}.legend ul{position:static;max-height:300px}}
-@media print{body{background:#fff}header.top{background:#fff;color:#000;border-bottom:2px solid #000}
- header .sub,.solver dt{color:#333}.solver div{background:none;border:1px solid #999}
- .card,.kpi{break-inside:avoid;border-color:#bbb}#timeline{break-inside:auto}.hint{display:none}
- .legend ul,.legend p,.axis-wrap{position:static}.scroll{max-height:none}}
-"""
-
-# The script only adds to a page that is complete without it: instant tooltips from the
-# SVG <title>s, picking out a carer's run, and linking the two halves of each double-up.
-# When wired it marks <body data-ready="1" data-linked-pairs="N">, which the tests check.
-_JS = """
-(function () {
-  "use strict";
-  var body = document.body, tip = document.getElementById("tip"), links = document.getElementById("links");
-  var pinned = null, groups = {}, linked = 0;
-  function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
-  function num(el, name) { return parseFloat(el.getAttribute(name)); }
-  function pickOf(el) { return el && el.closest ? el.closest("[data-pick]") : null; }
-  function isPair(el) { return el && el.hasAttribute && el.hasAttribute("data-pair"); }
-
-  function focusCarer(k) {
-    all(".on").forEach(function (el) { el.classList.remove("on"); });
-    body.classList.toggle("focus", k !== null);
-    if (k !== null) all('[data-carer="' + k + '"]').forEach(function (el) { el.classList.add("on"); });
-  }
-
-  all("[data-pair]").forEach(function (el) {
-    var key = el.getAttribute("data-pair");
-    (groups[key] = groups[key] || []).push(el);
-  });
-  Object.keys(groups).forEach(function (key) { if (groups[key].length === 2) linked += 1; });
-
-  function linkPair(el, on) {
-    var parts = groups[el.getAttribute("data-pair")] || [];
-    parts.forEach(function (p) { p.classList.toggle("link", on); });
-    while (links && links.firstChild) links.removeChild(links.firstChild);
-    if (!links || !on || parts.length !== 2) return;
-    var upper = num(parts[0], "y") <= num(parts[1], "y") ? parts[0] : parts[1];
-    var lower = upper === parts[0] ? parts[1] : parts[0];
-    var line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-    line.setAttribute("x1", num(upper, "x") + num(upper, "width") / 2);
-    line.setAttribute("y1", num(upper, "y") + num(upper, "height"));
-    line.setAttribute("x2", num(lower, "x") + num(lower, "width") / 2);
-    line.setAttribute("y2", num(lower, "y"));
-    links.appendChild(line);
-  }
-
-  function tipText(el) {
-    for (; el && el !== body; el = el.parentNode) {
-      if (el.hasAttribute && el.hasAttribute("data-tip")) return el.getAttribute("data-tip");
-      var title = el.querySelector ? el.querySelector(":scope > title") : null;
-      if (title) {  // moved, so the browser's slow native tooltip does not show as well
-        el.setAttribute("data-tip", title.textContent);
-        el.removeChild(title);
-        return el.getAttribute("data-tip");
-      }
-      if (el.tagName && el.tagName.toLowerCase() === "svg") return null;
-    }
-    return null;
-  }
-  function placeTip(ev) {
-    var x = ev.clientX + 14, y = ev.clientY + 14;
-    if (x + tip.offsetWidth > window.innerWidth - 4) x = ev.clientX - tip.offsetWidth - 10;
-    if (y + tip.offsetHeight > window.innerHeight - 4) y = ev.clientY - tip.offsetHeight - 10;
-    tip.style.left = x + "px";
-    tip.style.top = y + "px";
-  }
-
-  document.addEventListener("mouseover", function (ev) {
-    var pick = pickOf(ev.target), text = tipText(ev.target);
-    if (pick) focusCarer(pick.getAttribute("data-pick"));
-    if (isPair(ev.target)) linkPair(ev.target, true);
-    if (text) { tip.textContent = text; tip.hidden = false; placeTip(ev); }
-  });
-  document.addEventListener("mousemove", function (ev) { if (!tip.hidden) placeTip(ev); });
-  document.addEventListener("mouseout", function (ev) {
-    var pick = pickOf(ev.target);
-    tip.hidden = true;
-    if (pick && !(ev.relatedTarget && pick.contains(ev.relatedTarget))) focusCarer(pinned);
-    if (isPair(ev.target)) linkPair(ev.target, false);
-  });
-  document.addEventListener("click", function (ev) {
-    var pick = pickOf(ev.target);
-    if (!pick) return;
-    pinned = pinned === pick.getAttribute("data-pick") ? null : pick.getAttribute("data-pick");
-    focusCarer(pinned);
-  });
-
-  body.setAttribute("data-linked-pairs", String(linked));
-  body.setAttribute("data-ready", "1");
-})();
-"""
+@cache
+def _asset(name: str) -> str:
+    """The page's style sheet or script, kept beside this module as package files."""
+    return files(__package__).joinpath(name).read_text(encoding="utf-8")

@@ -1,0 +1,84 @@
+/* The coordinator's report, in the browser. The script only adds to a page that is
+   complete without it: instant tooltips from the SVG titles, picking out a carer's run,
+   and linking the two halves of each double-up. When wired it marks the body with
+   data-ready="1" and data-linked-pairs="N", which the tests check. */
+(function () {
+  "use strict";
+  var body = document.body, tip = document.getElementById("tip"), links = document.getElementById("links");
+  var pinned = null, groups = {}, linked = 0;
+  function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+  function num(el, name) { return parseFloat(el.getAttribute(name)); }
+  function pickOf(el) { return el && el.closest ? el.closest("[data-pick]") : null; }
+  function isPair(el) { return el && el.hasAttribute && el.hasAttribute("data-pair"); }
+
+  function focusCarer(k) {
+    all(".on").forEach(function (el) { el.classList.remove("on"); });
+    body.classList.toggle("focus", k !== null);
+    if (k !== null) all('[data-carer="' + k + '"]').forEach(function (el) { el.classList.add("on"); });
+  }
+
+  all("[data-pair]").forEach(function (el) {
+    var key = el.getAttribute("data-pair");
+    (groups[key] = groups[key] || []).push(el);
+  });
+  Object.keys(groups).forEach(function (key) { if (groups[key].length === 2) linked += 1; });
+
+  function linkPair(el, on) {
+    var parts = groups[el.getAttribute("data-pair")] || [];
+    parts.forEach(function (p) { p.classList.toggle("link", on); });
+    while (links && links.firstChild) links.removeChild(links.firstChild);
+    if (!links || !on || parts.length !== 2) return;
+    var upper = num(parts[0], "y") <= num(parts[1], "y") ? parts[0] : parts[1];
+    var lower = upper === parts[0] ? parts[1] : parts[0];
+    var line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    line.setAttribute("x1", num(upper, "x") + num(upper, "width") / 2);
+    line.setAttribute("y1", num(upper, "y") + num(upper, "height"));
+    line.setAttribute("x2", num(lower, "x") + num(lower, "width") / 2);
+    line.setAttribute("y2", num(lower, "y"));
+    links.appendChild(line);
+  }
+
+  function tipText(el) {
+    for (; el && el !== body; el = el.parentNode) {
+      if (el.hasAttribute && el.hasAttribute("data-tip")) return el.getAttribute("data-tip");
+      var title = el.querySelector ? el.querySelector(":scope > title") : null;
+      if (title) {  // moved, so the browser's slow native tooltip does not show as well
+        el.setAttribute("data-tip", title.textContent);
+        el.removeChild(title);
+        return el.getAttribute("data-tip");
+      }
+      if (el.tagName && el.tagName.toLowerCase() === "svg") return null;
+    }
+    return null;
+  }
+  function placeTip(ev) {
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    if (x + tip.offsetWidth > window.innerWidth - 4) x = ev.clientX - tip.offsetWidth - 10;
+    if (y + tip.offsetHeight > window.innerHeight - 4) y = ev.clientY - tip.offsetHeight - 10;
+    tip.style.left = x + "px";
+    tip.style.top = y + "px";
+  }
+
+  document.addEventListener("mouseover", function (ev) {
+    var pick = pickOf(ev.target), text = tipText(ev.target);
+    if (pick) focusCarer(pick.getAttribute("data-pick"));
+    if (isPair(ev.target)) linkPair(ev.target, true);
+    if (text) { tip.textContent = text; tip.hidden = false; placeTip(ev); }
+  });
+  document.addEventListener("mousemove", function (ev) { if (!tip.hidden) placeTip(ev); });
+  document.addEventListener("mouseout", function (ev) {
+    var pick = pickOf(ev.target);
+    tip.hidden = true;
+    if (pick && !(ev.relatedTarget && pick.contains(ev.relatedTarget))) focusCarer(pinned);
+    if (isPair(ev.target)) linkPair(ev.target, false);
+  });
+  document.addEventListener("click", function (ev) {
+    var pick = pickOf(ev.target);
+    if (!pick) return;
+    pinned = pinned === pick.getAttribute("data-pick") ? null : pick.getAttribute("data-pick");
+    focusCarer(pinned);
+  });
+
+  body.setAttribute("data-linked-pairs", String(linked));
+  body.setAttribute("data-ready", "1");
+})();
