@@ -19,19 +19,26 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..search import pricing
 from ..domain import Client, Location, Problem, Visit
 from ..errors import InputError, describe_validation_error
 from ..params import SolveParams
-from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
-from ..search.records import TaskPrices
-from .live import live_day
 from ..plan import Plan, format_minutes
+from ..search import pricing
+from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
+from ..search.pricing import GRANULAR_SLACK
 from ..search.reasons import carer_obstacle, window_text
+from ..search.records import TaskPrices
 from ..search.solution import Solution
 from ..travel.estimate import estimate_new_places
+from .live import live_day
 
 __all__ = ["CarerOption", "CarerUnavailable", "Recommendation", "Recommender", "VisitRequest", "recommend"]
+
+Placement = list[tuple[int, int, int]]
+"""Where a visit would go: (task, carer, position) for each of its one or two parts."""
+
+EXACT_TRIALS = 200
+"""Re-timings of the whole day one question may take where the compiled pricing finds no place."""
 
 BEFORE_THE_DAY = -1.0e9
 """The ``now`` of a day not yet started: nothing has happened and nothing is held."""
@@ -65,8 +72,9 @@ class CarerOption(BaseModel):
     position: int = Field(description="the visit's place in the carer's day (0: first)")
     after: str | None = Field(default=None, description="the visit it follows (none: the day's first)")
     start: float
-    cost_delta: float = Field(description="what the plan's cost rises by, including later starts it causes "
-                                          "for visits already planned")
+    cost_delta: float = Field(
+        description="what the plan's cost rises by, including later starts it causes for visits already planned"
+    )
     travel_delta: float = Field(description="extra travel minutes (of both carers for a double-handed visit)")
 
 
@@ -84,8 +92,16 @@ class Recommendation(BaseModel):
     unavailable: list[CarerUnavailable] = Field(default_factory=list, description="every other carer, with why")
 
 
-def recommend(problem: Problem, plan: Plan, visit: Visit | str | VisitRequest, top: int = 5, now: float | str | None = None, *,
-              client: Client | None = None, location: Location | None = None) -> Recommendation:
+def recommend(
+    problem: Problem,
+    plan: Plan,
+    visit: Visit | str | VisitRequest,
+    top: int = 5,
+    now: float | str | None = None,
+    *,
+    client: Client | None = None,
+    location: Location | None = None,
+) -> Recommendation:
     """The ``top`` carers for ``visit`` (an id in the day, or a new visit; ``client`` and
     ``location`` when it is for a new client) given the published ``plan`` at ``now``."""
     return Recommender(problem, plan, now).recommend(visit, top, client=client, location=location)
@@ -94,8 +110,7 @@ def recommend(problem: Problem, plan: Plan, visit: Visit | str | VisitRequest, t
 class Recommender:
     """A published day kept ready for recommendations."""
 
-    def __init__(self, problem: Problem, plan: Plan, now: float | str | None = None,
-                 params: SolveParams | None = None):
+    def __init__(self, problem: Problem, plan: Plan, now: float | str | None = None, params: SolveParams | None = None):
         self._params = params or SolveParams()
         day = live_day(problem, plan, [], BEFORE_THE_DAY if now is None else now, self._params.replan)
         self.problem = day.update.problem
@@ -108,18 +123,28 @@ class Recommender:
         self._sol.refresh()
 
     # -- the question ---------------------------------------------------------------------
-    def recommend(self, visit: Visit | str | VisitRequest | dict, top: int = 5, *, client: Client | None = None,
-                  location: Location | None = None) -> Recommendation:
+    def recommend(
+        self,
+        visit: Visit | str | VisitRequest | dict,
+        top: int = 5,
+        *,
+        client: Client | None = None,
+        location: Location | None = None,
+    ) -> Recommendation:
         """The ``top`` options for a visit of the day (its id) or a new visit (a Visit,
         a VisitRequest, or either as JSON-like data)."""
         if isinstance(visit, dict):
             try:
-                visit = VisitRequest.from_data(visit if client is None and location is None else {
-                    "visit": visit, "client": client, "location": location})
+                visit = VisitRequest.from_data(
+                    visit
+                    if client is None and location is None
+                    else {"visit": visit, "client": client, "location": location}
+                )
             except ValidationError as error:
                 raise describe_validation_error(error) from None
         if isinstance(visit, VisitRequest):
-            visit, client, location = visit.visit, visit.client, visit.location
+            request = visit
+            visit, client, location = request.visit, request.client, request.location
         if top < 1:
             raise InputError("top", f"must be at least 1, got {top}")
         if isinstance(visit, str):
@@ -134,26 +159,39 @@ class Recommender:
         if self._facts[tasks].any():
             raise InputError("visit", f"visit {visit_id} has already started")
         sol = self._sol
-        if sol.visit_assigned(v):   # the alternatives to where it is now
+        if sol.visit_assigned(v):  # the alternatives to where it is now
             sol = sol.copy()
             sol.remove_visit(v)
             sol.refresh()
         penalty = float(self._inst.visit_penalty[v])
         return self._answer(self.problem, self.problem.visits[v], tasks, sol, penalty, top)
 
-    def _for_new_visit(self, visit: Visit, top: int, client: Client | None,
-                       location: Location | None) -> Recommendation:
+    def _for_new_visit(
+        self, visit: Visit, top: int, client: Client | None, location: Location | None
+    ) -> Recommendation:
         problem = self._with_client(visit, client, location)
         inst = self._inst
         T, V, N = inst.n_tasks - 2, inst.n_visits - 1, len(self.problem.locations)
         rows = compile_tasks(problem, [visit], first_task=T)
         n = rows.n_tasks
         spare = slice(T, T + n)
-        for name in ("task_part", "task_loc", "task_dur", "task_release", "task_latest", "task_tgt_start",
-                     "task_tgt_end", "task_partner", "task_gap_min", "task_gap_max", "task_pin", "eligible",
-                     "assign_cost"):
+        for name in (
+            "task_part",
+            "task_loc",
+            "task_dur",
+            "task_release",
+            "task_latest",
+            "task_tgt_start",
+            "task_tgt_end",
+            "task_partner",
+            "task_gap_min",
+            "task_gap_max",
+            "task_pin",
+            "eligible",
+            "assign_cost",
+        ):
             getattr(inst, name)[spare] = getattr(rows, name)
-        inst.eligible[T + n: T + 2] = False
+        inst.eligible[T + n : T + 2] = False
         inst.visit_tasks[V] = rows.visit_tasks[0]
         if location is not None:
             for m in range(inst.travel.shape[0]):
@@ -163,12 +201,13 @@ class Recommender:
         # As for any open task of the live day: nothing before now, and only in a shift.
         release = np.maximum(inst.task_release[spare], self.now)
         inst.task_release[spare] = release
-        inst.eligible[spare] &= fits_a_shift(inst.shift_start, inst.shift_end, release, inst.task_latest[spare],
-                                             inst.task_dur[spare])
+        inst.eligible[spare] &= fits_a_shift(
+            inst.shift_start, inst.shift_end, release, inst.task_latest[spare], inst.task_dur[spare]
+        )
         try:
             return self._answer(problem, visit, list(range(T, T + n)), self._sol, 0.0, top)
         finally:
-            inst.eligible[T: T + 2] = False
+            inst.eligible[T : T + 2] = False
 
     def _with_client(self, visit: Visit, client: Client | None, location: Location | None) -> Problem:
         """The day's problem, with the new client and place when the visit is for one."""
@@ -197,46 +236,32 @@ class Recommender:
             raise InputError("client.location", f"is {client.location!r} but the new place is {location.id!r}")
         if location.lat is None and location.x is None:
             raise InputError("location", f"new place {location.id!r} needs lat/lon (or x/y) to estimate travel")
-        return problem.model_copy(update={"clients": [*problem.clients, client],
-                                          "locations": [*problem.locations, location]})
+        return problem.model_copy(
+            update={"clients": [*problem.clients, client], "locations": [*problem.locations, location]}
+        )
 
     # -- pricing ----------------------------------------------------------------------------
-    def _answer(self, problem: Problem, visit: Visit, tasks: list[int], sol: Solution, penalty: float,
-                top: int) -> Recommendation:
+    def _answer(
+        self, problem: Problem, visit: Visit, tasks: list[int], sol: Solution, penalty: float, top: int
+    ) -> Recommendation:
+        offer = _Offer(problem, self._inst, sol, penalty, top)
         candidates = self._candidates(tasks, sol)
-        options: list[CarerOption] = []
-        trial = sol.copy()
-        base_cost = sol.total - penalty
-        base_travel = float(sol.travel.sum())
-        offered: set[str] = set()
-        costlier: dict[str, float] = {}
-        for cost, placement in candidates:
-            carers = tuple(problem.carers[k].id for _, k, _ in placement)
-            if len(options) >= top:
-                for c in carers:
-                    costlier.setdefault(c, cost)
-                continue
-            if any(c in offered for c in carers[:1]):
-                continue
-            trial.copy_from(sol)
-            for t, k, p in placement:
-                trial.insert(t, k, p)
-            if not trial.refresh():
-                continue
-            t, k, _ = placement[0]
-            route = trial.route(k)
-            p = route.index(t)
-            options.append(CarerOption(
-                carer=carers[0], partner=carers[1] if len(carers) > 1 else None, position=p,
-                after=problem.visits[self._inst.task_visit[route[p - 1]]].id if p > 0 else None,
-                start=float(trial.start[t]), cost_delta=float(trial.total - base_cost),
-                travel_delta=float(trial.travel.sum() - base_travel)))
-            offered.add(carers[0])
+        offer.take(candidates)
+        if len(offer.options) < top and len(tasks) == 1:
+            # The compiled pricing looks only near the visit's target window: where that
+            # found too few places, the other carers' places are re-timed one by one.
+            priced = {k for _, placement in candidates for _, k, _ in placement}
+            others = [k for k in range(self._inst.n_carers) if k not in priced]
+            offer.take(sorted(_exact_places(sol, tasks[0], others), key=lambda item: item[0]))
+        options = sorted(offer.options, key=lambda o: o.cost_delta)  # estimates chose them; re-timed costs order them
         in_options = {o.carer for o in options} | {o.partner for o in options if o.partner}
-        return Recommendation(visit=visit.id, options=options,
-                              unavailable=self._why_not(problem, visit, tasks, in_options, costlier))
+        return Recommendation(
+            visit=visit.id,
+            options=options,
+            unavailable=self._why_not(problem, visit, tasks, in_options, offer.costlier),
+        )
 
-    def _candidates(self, tasks: list[int], sol: Solution) -> list[tuple[float, list[tuple[int, int, int]]]]:
+    def _candidates(self, tasks: list[int], sol: Solution) -> list[tuple[float, Placement]]:
         """Placements by their estimated cost: [(cost, [(task, carer, position), ...])]."""
         inst = self._inst
         K = inst.n_carers
@@ -250,31 +275,38 @@ class Recommender:
             pricing.single_costs(day, sol.arrays, work, prices, carers, cur_max)
             priced.append(prices)
         if len(tasks) == 1:
-            cost, pos = priced[0].cost, priced[0].position
-            order = np.argsort(cost)
-            return [(float(cost[k]), [(tasks[0], int(k), int(pos[k]))]) for k in order if cost[k] < INF]
+            costs, pos = priced[0].cost, priced[0].position
+            return [(float(costs[k]), [(tasks[0], int(k), int(pos[k]))]) for k in np.argsort(costs) if costs[k] < INF]
         part0, part1 = priced
         t0, t1 = tasks
         c0, c1 = part0.cost, part1.cost
-        pairs: dict[tuple[int, int], tuple[float, list]] = {}
+        pairs: dict[tuple[int, int], tuple[float, Placement]] = {}
         candidates = self._params.construction.pair_candidates
         leads = set(np.argsort(c0)[:candidates]) | set(np.argsort(c1)[:candidates])
+        found: list[tuple[float, Placement]] = []
         for lead in sorted(int(k) for k in leads if min(c0[k], c1[k]) < INF):
-            cost, k0, q0, k1, q1, _ = pricing.best_pair(day, sol.arrays, work, part0, part1, lead, cur_max,
-                                                        candidates)
-            if cost >= INF or k0 < 0:
-                continue
-            first, second = ((t0, k0, q0), (t1, k1, q1)) if k0 == lead else ((t1, k1, q1), (t0, k0, q0))
-            key = tuple(sorted((int(k0), int(k1))))   # the same two carers, whoever leads
-            if key not in pairs or cost < pairs[key][0]:
-                pairs[key] = (float(cost), [tuple(map(int, first)), tuple(map(int, second))])
+            cost, k0, q0, k1, q1, _ = pricing.best_pair(day, sol.arrays, work, part0, part1, lead, cur_max, candidates)
+            if cost < INF and k0 >= 0:
+                first, second = ((t0, k0, q0), (t1, k1, q1)) if k0 == lead else ((t1, k1, q1), (t0, k0, q0))
+                found.append((float(cost), [(int(t), int(k), int(q)) for t, k, q in (first, second)]))
+            else:
+                # The compiled pricing turns down a pair whose pushes run into the other
+                # part's route; re-timing the day finds whether such a pair works.
+                others = [int(k) for k in np.argsort(np.minimum(c0, c1))[: candidates + 1] if k != lead]
+                found += _exact_pairs(sol, tasks, lead, others)
+        for price, placement in found:
+            a, b = placement[0][1], placement[1][1]
+            key = (min(a, b), max(a, b))  # the same two carers, whoever leads
+            if key not in pairs or price < pairs[key][0]:
+                pairs[key] = (price, placement)
         return sorted(pairs.values(), key=lambda item: item[0])
 
-    def _why_not(self, problem: Problem, visit: Visit, tasks: list[int], offered: set[str],
-                 costlier: dict[str, float]) -> list[CarerUnavailable]:
+    def _why_not(
+        self, problem: Problem, visit: Visit, tasks: list[int], offered: set[str], costlier: dict[str, float]
+    ) -> list[CarerUnavailable]:
         inst = self._inst
         client = next(c for c in reversed(problem.clients) if c.id == visit.client)
-        may = inst.eligible[tasks].any(axis=0)
+        may = np.asarray(inst.eligible[tasks].any(axis=0))
         after_now = f" after now ({format_minutes(self.now)})" if self.now > BEFORE_THE_DAY else ""
         passed = visit.window.end is not None and visit.window.end < self.now
         out = []
@@ -283,8 +315,13 @@ class Recommender:
                 continue
             obstacle = carer_obstacle(problem, visit, client, carer)
             if passed:
-                code, words = "time", (f"cannot start it in time: its window ({window_text(visit)}) has passed "
-                                       f"(now {format_minutes(self.now)})")
+                code, words = (
+                    "time",
+                    (
+                        f"cannot start it in time: its window ({window_text(visit)}) has passed "
+                        f"(now {format_minutes(self.now)})"
+                    ),
+                )
             elif obstacle is not None:
                 code, words = obstacle
             elif visit.pinned_carers and carer.id not in visit.pinned_carers:
@@ -294,17 +331,133 @@ class Recommender:
             elif carer.id in costlier:
                 code, words = "costlier", f"could take it, at a higher cost (about +{costlier[carer.id]:.1f})"
             else:
-                code, words = "time", (f"cannot fit it in {window_text(visit)} without breaking a window, shift, "
-                                       "break or working-time limit")
+                code, words = (
+                    "time",
+                    (
+                        f"cannot fit it in {window_text(visit)} without breaking a window, shift, "
+                        "break or working-time limit"
+                    ),
+                )
             out.append(CarerUnavailable(carer=carer.id, code=code, reason=f"{carer.id} {words}"))
         return out
+
+
+class _Offer:
+    """The options offered so far: placements checked by re-timing the day, the first
+    ``top`` carers that can take the visit, and the carers that could at a higher cost."""
+
+    def __init__(self, problem: Problem, inst: Instance, sol: Solution, penalty: float, top: int):
+        self.problem, self.inst, self.sol, self.top = problem, inst, sol, top
+        self.trial = sol.copy()
+        self.base_cost = sol.total - penalty
+        self.base_travel = float(sol.travel.sum())
+        self.options: list[CarerOption] = []
+        self.offered: set[str] = set()
+        self.costlier: dict[str, float] = {}
+
+    def take(self, candidates: list[tuple[float, Placement]]) -> None:
+        """Offer the candidates in turn (cheapest first) that re-time to a valid day."""
+        problem, trial = self.problem, self.trial
+        for cost, placement in candidates:
+            carers = tuple(problem.carers[k].id for _, k, _ in placement)
+            if len(self.options) >= self.top:
+                for c in carers:
+                    self.costlier.setdefault(c, cost)
+                continue
+            if carers[0] in self.offered:
+                continue
+            trial.copy_from(self.sol)
+            for t, k, p in placement:
+                trial.insert(t, k, p)
+            if not trial.refresh():
+                continue
+            t, k, _ = placement[0]
+            route = trial.route(k)
+            p = route.index(t)
+            self.options.append(
+                CarerOption(
+                    carer=carers[0],
+                    partner=carers[1] if len(carers) > 1 else None,
+                    position=p,
+                    after=problem.visits[self.inst.task_visit[route[p - 1]]].id if p > 0 else None,
+                    start=float(trial.start[t]),
+                    cost_delta=float(trial.total - self.base_cost),
+                    travel_delta=float(trial.travel.sum() - self.base_travel),
+                )
+            )
+            self.offered.add(carers[0])
+
+
+def _exact_places(sol: Solution, task: int, carers: list[int]) -> list[tuple[float, Placement]]:
+    """The cheapest place of a single-handed task on each of ``carers``, each place priced
+    by re-timing the whole day (at most ``EXACT_TRIALS`` re-timings in all)."""
+    inst = sol.inst
+    base = sol.total - inst.visit_penalty[inst.task_visit[task]]  # as the compiled pricing: without leaving it out
+    trial = sol.copy()
+    out: list[tuple[float, Placement]] = []
+    trials = 0
+    for k in carers:
+        if not inst.eligible[task, k] or not sol.room(k):
+            continue
+        best: tuple[float, Placement] | None = None
+        for p in _positions_near(sol, task, k):
+            trials += 1
+            if trials > EXACT_TRIALS:
+                return out
+            trial.copy_from(sol)
+            trial.insert(task, k, p)
+            if trial.refresh() and (best is None or trial.total - base < best[0]):
+                best = (float(trial.total - base), [(task, k, p)])
+        if best is not None:
+            out.append(best)
+    return out
+
+
+def _exact_pairs(sol: Solution, tasks: list[int], lead: int, others: list[int]) -> list[tuple[float, Placement]]:
+    """Pairs of places for a double-handed visit's two parts, one of them on carer ``lead``
+    and the other on one of ``others``, each priced by re-timing the whole day: slower
+    than the compiled pricing, so kept for the pairs it turns down, at the positions near
+    the visit's window and at most ``EXACT_TRIALS`` of them."""
+    inst = sol.inst
+    pin = int(inst.task_pin[tasks[0]])
+    base = sol.total - inst.visit_penalty[inst.task_visit[tasks[0]]]  # as the compiled pricing: without leaving it out
+    trial = sol.copy()
+    out: list[tuple[float, Placement]] = []
+    trials = 0
+    for mine, theirs in (tasks, tasks[::-1]):
+        if not inst.eligible[mine, lead] or not sol.room(lead):
+            continue
+        for other in others:
+            if not inst.eligible[theirs, other] or not sol.room(other) or (pin >= 0 and pin not in (lead, other)):
+                continue
+            for p in _positions_near(sol, mine, lead):
+                for q in _positions_near(sol, theirs, other):
+                    trials += 1
+                    if trials > EXACT_TRIALS:
+                        return out
+                    trial.copy_from(sol)
+                    trial.insert(mine, lead, p)
+                    trial.insert(theirs, other, q)
+                    if trial.refresh():
+                        out.append((float(trial.total - base), [(mine, lead, p), (theirs, other, q)]))
+    return out
+
+
+def _positions_near(sol: Solution, t: int, k: int) -> range:
+    """Positions of carer k's route near task t's window: from the last visit starting
+    before it opens to the first starting after its latest start, and two either side."""
+    inst = sol.inst
+    starts = sol.start[sol.R[k, : sol.L[k]]]
+    lo = int(np.searchsorted(starts, inst.task_release[t]))
+    hi = int(np.searchsorted(starts, inst.task_latest[t], side="right"))
+    return range(max(0, lo - GRANULAR_SLACK), min(len(starts), hi + GRANULAR_SLACK) + 1)
 
 
 def _with_spare_room(model: Instance) -> Instance:
     """A copy of the model with two unused task rows (one new visit) and one unused
     place, which a recommendation for a brand-new visit fills in."""
     T, V, N = model.n_tasks, model.n_visits, model.travel.shape[1]
-    longest = float(model.task_dur.max(initial=1.0)) or 1.0   # keeps the route table as wide as before
+    longest = float(model.task_dur.max(initial=1.0)) or 1.0  # keeps the route table as wide as before
 
     def grown(array: np.ndarray, fill, count: int = 2) -> np.ndarray:
         extra = np.full((count, *array.shape[1:]), fill, dtype=array.dtype)
@@ -314,12 +467,22 @@ def _with_spare_room(model: Instance) -> Instance:
     travel[:, :N, :N] = model.travel
     return dataclasses.replace(
         model,
-        task_visit=grown(model.task_visit, V), task_part=np.concatenate([model.task_part, [0, 1]]),
-        task_loc=grown(model.task_loc, N), task_dur=grown(model.task_dur, longest),
-        task_release=grown(model.task_release, 0.0), task_latest=grown(model.task_latest, INF),
-        task_tgt_start=grown(model.task_tgt_start, -INF), task_tgt_end=grown(model.task_tgt_end, INF),
-        task_partner=grown(model.task_partner, -1), task_gap_min=grown(model.task_gap_min, 0.0),
-        task_gap_max=grown(model.task_gap_max, 0.0), task_pin=grown(model.task_pin, -1),
-        eligible=grown(model.eligible, False), assign_cost=grown(model.assign_cost, 0.0),
-        visit_tasks=np.concatenate([model.visit_tasks, [[T, -1]]]), visit_penalty=grown(model.visit_penalty, 0.0, 1),
-        visit_mandatory=grown(model.visit_mandatory, False, 1), travel=travel)
+        task_visit=grown(model.task_visit, V),
+        task_part=np.concatenate([model.task_part, [0, 1]]),
+        task_loc=grown(model.task_loc, N),
+        task_dur=grown(model.task_dur, longest),
+        task_release=grown(model.task_release, 0.0),
+        task_latest=grown(model.task_latest, INF),
+        task_tgt_start=grown(model.task_tgt_start, -INF),
+        task_tgt_end=grown(model.task_tgt_end, INF),
+        task_partner=grown(model.task_partner, -1),
+        task_gap_min=grown(model.task_gap_min, 0.0),
+        task_gap_max=grown(model.task_gap_max, 0.0),
+        task_pin=grown(model.task_pin, -1),
+        eligible=grown(model.eligible, False),
+        assign_cost=grown(model.assign_cost, 0.0),
+        visit_tasks=np.concatenate([model.visit_tasks, [[T, -1]]]),
+        visit_penalty=grown(model.visit_penalty, 0.0, 1),
+        visit_mandatory=grown(model.visit_mandatory, False, 1),
+        travel=travel,
+    )

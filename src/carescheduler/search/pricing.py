@@ -28,9 +28,9 @@ GRANULAR_SLACK = 2
 def _partner_needs(day, w, sw):
     """Earliest start the partner of task w needs once w starts at sw."""
     p = day.task_partner[w]
-    if w < p:                           # w is the first part: the second follows by gap_min at least
+    if w < p:  # w is the first part: the second follows by gap_min at least
         return sw + day.task_gap_min[w]
-    return sw - day.task_gap_max[p]     # w is the second part: the first may lag by gap_max at most
+    return sw - day.task_gap_max[p]  # w is the second part: the first may lag by gap_max at most
 
 
 @njit(cache=True)
@@ -91,16 +91,16 @@ def _propagate_partners(day, routes, work, n_stack, k_a, k_b, n_touched):
         for q in range(q2, n2):
             x = R[k2, q]
             tail_x = tr[day.task_loc[x], home] if q == n2 - 1 else 0.0
-            if q == q2:   # the partner itself, now needed at req (from home if it is the first visit)
+            if q == q2:  # the partner itself, now needed at req (from home if it is the first visit)
                 first = tr[day.carer_start[k2], day.task_loc[x]] if q == 0 else 0.0
-                sx, _ = fit_in_shift(day, k2, req, day.task_dur[x], first, tail_x)
-            else:         # the rest of its route, as far as the push reaches
+                sx, shift = fit_in_shift(day, k2, req, day.task_dur[x], first, tail_x)
+            else:  # the rest of its route, as far as the push reaches
                 cx = new_start[x] if new_start[x] > -INF / 2 else start[x]
                 arr = end + tr[cur_loc, day.task_loc[x]]
                 if arr <= cx + EPS:
                     break
-                sx, _ = fit_in_shift(day, k2, arr, day.task_dur[x], 0.0, tail_x)
-            if sx > day.task_latest[x] + EPS:
+                sx, shift = fit_in_shift(day, k2, arr, day.task_dur[x], 0.0, tail_x)
+            if shift < 0 or sx > day.task_latest[x] + EPS:  # no shift holds it, or too late
                 return -1
             n_touched = _record_push(work, x, sx, n_touched)
             n_stack = _queue_partner(day, work, x, sx, n_stack)
@@ -120,7 +120,7 @@ def price_at(day, routes, work, at, cur_max, cutoff):
     other routes (``_propagate_partners``). ``cur_max`` is the plan's maximum lateness
     before the placement.
     """
-    R, start, route_of = routes.R, routes.start, routes.route_of
+    R, start, _route_of = routes.R, routes.start, routes.route_of
     new_start = work.new_start
     t, k, p, s_fixed = at.task, at.carer, at.position, at.start
     tr = day.travel[day.carer_mode[k]]
@@ -148,13 +148,13 @@ def price_at(day, routes, work, at, cur_max, cutoff):
         ready = s_fixed
     tail = d_out if p == n else 0.0
     if p == 0:
-        st, _ = fit_in_shift(day, k, ready, dur, d_in, tail)
+        st, shift = fit_in_shift(day, k, ready, dur, d_in, tail)
     else:
         r2 = prev_end + d_in
         if r2 > ready:
             ready = r2
-        st, _ = fit_in_shift(day, k, ready, dur, 0.0, tail)
-    if st > day.task_latest[t] + EPS:
+        st, shift = fit_in_shift(day, k, ready, dur, 0.0, tail)
+    if shift < 0 or st > day.task_latest[t] + EPS:  # no shift holds it (open windows too), or too late
         return INF, INF, cur_max
     if s_fixed >= 0.0 and st > s_fixed + EPS:
         return INF, INF, cur_max
@@ -198,8 +198,8 @@ def price_at(day, routes, work, at, cur_max, cutoff):
         if arr <= start[u] + EPS:
             break
         tail_u = tr[day.task_loc[u], day.carer_end[k]] if q == n - 1 else 0.0
-        su, _ = fit_in_shift(day, k, arr, day.task_dur[u], 0.0, tail_u)
-        if su > day.task_latest[u] + EPS:
+        su, shift = fit_in_shift(day, k, arr, day.task_dur[u], 0.0, tail_u)
+        if shift < 0 or su > day.task_latest[u] + EPS:
             ok = False
             break
         n_touched = _record_push(work, u, su, n_touched)
@@ -272,7 +272,7 @@ def best_pair(day, routes, work, part0, part1, pin, cur_max, candidates):
     cost0, cost1 = part0.cost, part1.cost
     order0 = np.argsort(cost0)[:candidates]
     order1 = np.argsort(cost1)[:candidates]
-    if pin >= 0:   # the pinned carer's own placements must be among the candidates
+    if pin >= 0:  # the pinned carer's own placements must be among the candidates
         order0 = np.append(order0, pin)
         order1 = np.append(order1, pin)
     best = INF
@@ -399,8 +399,9 @@ def choose_insertion(day, routes, work, pending, cache, regret, cur_max, candida
         else:
             part0 = TaskPrices(pending.task0[i], cache.cost[r0], cache.position[r0], cache.start[r0])
             part1 = TaskPrices(pending.task1[i], cache.cost[r1], cache.position[r1], cache.start[r1])
-            cost, k0, p0, k1, p1, second = best_pair(day, routes, work, part0, part1, pending.pin[i], cur_max,
-                                                     candidates)
+            cost, k0, p0, k1, p1, second = best_pair(
+                day, routes, work, part0, part1, pending.pin[i], cur_max, candidates
+            )
             move = (cost, k0, p0, k1, p1)
         penalty = day.visit_penalty[v]
         if move[1] < 0 or cost >= INF or cost > penalty:

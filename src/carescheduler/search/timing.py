@@ -18,8 +18,18 @@ from numba import njit
 from .records import EPS, INF
 
 __all__ = [
-    "break_gap", "evaluate", "failing_route", "fit_in_shift", "lacks_break", "needs_break", "right_shift",
-    "route_costs", "route_span", "schedule", "schedule_with_breaks", "totals",
+    "break_gap",
+    "evaluate",
+    "failing_route",
+    "fit_in_shift",
+    "lacks_break",
+    "needs_break",
+    "right_shift",
+    "route_costs",
+    "route_span",
+    "schedule",
+    "schedule_with_breaks",
+    "totals",
 ]
 
 
@@ -75,7 +85,7 @@ def _forward(day, routes, k):
             if ready < lb[t]:
                 ready = lb[t]
             st, sidx = fit_in_shift(day, k, ready, day.task_dur[t], 0.0, tail)
-        if st > day.task_latest[t] + EPS:
+        if sidx < 0 or st > day.task_latest[t] + EPS:  # no shift holds it (open windows too), or too late
             return False
         start[t] = st
         prev_end = st + day.task_dur[t]
@@ -205,7 +215,7 @@ def _latest_first_start(day, routes, k):
     for i in range(n - 1, 0, -1):
         t = R[k, i]
         if partner[t] >= 0 and start[t] < lst:
-            lst = start[t]   # a synchronised visit stays where it is
+            lst = start[t]  # a synchronised visit stays where it is
         prev = R[k, i - 1]
         lst = lst - tr[day.task_loc[prev], day.task_loc[t]] - day.task_dur[prev]
         if day.task_latest[prev] < lst:
