@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test setup browser postgres clean
+.PHONY: demo serve test check setup browser postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,14 @@ postgres:
 			postgresql; \
 	else echo "no PostgreSQL server (and not root with apt-get): the service's PostgreSQL tests will be skipped"; fi
 
-test: $(STAMP) browser postgres
+# Lint (ruff's rule families), formatting and types (mypy over src/ and api/): run first by
+# `make test`, so CI fails on them before spending its time on the tests.
+check: $(STAMP)
+	$(VENV)/bin/ruff check src api tests benchmarks
+	$(VENV)/bin/ruff format --check src api tests benchmarks
+	$(VENV)/bin/mypy
+
+test: $(STAMP) browser postgres check
 	$(VENV)/bin/python -m pytest -q
 
 clean:

@@ -49,9 +49,11 @@ _plans = Lru()
 _views = Lru()
 
 
-def _database(row) -> str:
+def _database(row: Day | PlanRow) -> str:
     """Which database a row came from (a process may serve more than one, as tests do)."""
-    return str(object_session(row).get_bind().url)
+    session = object_session(row)
+    assert session is not None, "rows are cached while their session is open (their problem or plan loads lazily)"
+    return str(session.get_bind().engine.url)
 
 
 def day_key(day: Day) -> tuple:

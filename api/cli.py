@@ -34,7 +34,7 @@ DEMO_DAY = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "med
 def _settings() -> Settings:
     try:
         return Settings()
-    except Exception as error:  # noqa: BLE001 - pydantic's report, shown as one line
+    except Exception as error:
         typer.echo(f"error: settings: {error}".splitlines()[0], err=True)
         raise typer.Exit(2) from None
 
@@ -53,11 +53,13 @@ def ensure_secret() -> None:
 
 
 @app.command()
-def token(org: str = typer.Option(..., help="organisation the token is for"),
-          role: str = typer.Option(..., help=f"one of {', '.join(ROLES)}"),
-          subject: str = typer.Option(..., help="who holds it (a user name, a system's name)"),
-          carer: str | None = typer.Option(None, help="the carer's id (role carer)"),
-          hours: float | None = typer.Option(None, help="lifetime (default: the service's)")) -> None:
+def token(
+    org: str = typer.Option(..., help="organisation the token is for"),
+    role: str = typer.Option(..., help=f"one of {', '.join(ROLES)}"),
+    subject: str = typer.Option(..., help="who holds it (a user name, a system's name)"),
+    carer: str | None = typer.Option(None, help="the carer's id (role carer)"),
+    hours: float | None = typer.Option(None, help="lifetime (default: the service's)"),
+) -> None:
     """Mint a bearer token."""
     try:
         typer.echo(mint_token(_settings(), org, role, subject, carer, hours))
@@ -76,9 +78,11 @@ def migrate() -> None:
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
-          demo: bool = typer.Option(False, help="load the demo day (today) for organisation 'demo' and solve it")
-          ) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    demo: bool = typer.Option(False, help="load the demo day (today) for organisation 'demo' and solve it"),
+) -> None:
     """Run the service (OpenAPI docs at /docs)."""
     import uvicorn
 
@@ -113,8 +117,10 @@ def load_demo(settings: Settings) -> None:
             day = store.put_day(session, DEMO_ORG, today, problem, None)
             store.add_job(session, day, "solve", {"time_limit": 20.0, "seed": 0, "publish": True}, "demo")
     carer = problem.carers[0].id
-    typer.echo(f"demo day {today} for organisation '{DEMO_ORG}' ({len(problem.visits)} visits); "
-               "a 20 s solve job publishes its plan")
+    typer.echo(
+        f"demo day {today} for organisation '{DEMO_ORG}' ({len(problem.visits)} visits); "
+        "a 20 s solve job publishes its plan"
+    )
     typer.echo(f"coordinator token: {mint_token(settings, DEMO_ORG, 'coordinator', 'demo-coordinator')}")
     typer.echo(f"carer token ({carer}): {mint_token(settings, DEMO_ORG, 'carer', carer, carer)}")
 

@@ -11,9 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARESCHEDULER_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(default="sqlite:///./carescheduler.db",
-                              validation_alias=AliasChoices("DATABASE_URL", "CARESCHEDULER_DATABASE_URL"),
-                              description="SQLAlchemy URL: sqlite:///file.db (default) or postgresql+psycopg://...")
+    database_url: str = Field(
+        default="sqlite:///./carescheduler.db",
+        validation_alias=AliasChoices("DATABASE_URL", "CARESCHEDULER_DATABASE_URL"),
+        description="SQLAlchemy URL: sqlite:///file.db (default) or postgresql+psycopg://...",
+    )
     jwt_secret: SecretStr = Field(min_length=32, description="signs and checks bearer tokens (at least 32 chars)")
     jwt_issuer: str = "carescheduler"
     token_hours: float = Field(default=12.0, gt=0, description="lifetime of minted tokens")

@@ -5,7 +5,7 @@ and how a job is shown. Routes import these, never each other."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -25,6 +25,7 @@ bearer = HTTPBearer(auto_error=False, description="a token from `python -m api t
 # dependencies in its thread pool, a hop per dependency per request that costs more than
 # their work (checking a token, opening a session object).
 
+
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -35,8 +36,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-async def get_principal(request: Request,
-                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+async def get_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
     if credentials is None:
         raise HTTPException(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
     try:
@@ -45,7 +47,7 @@ async def get_principal(request: Request,
         raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-def role(*allowed: str) -> Callable[..., Principal]:
+def role(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only ``allowed`` roles through."""
 
     async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -60,8 +62,9 @@ Planner = Annotated[Principal, Depends(role("coordinator", "integration"))]
 """Coordinators and integrations: they plan the organisation's days."""
 Coordinator = Annotated[Principal, Depends(role("coordinator"))]
 
-DatePath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day, YYYY-MM-DD",
-                               examples=["2026-11-23"])]
+DatePath = Annotated[
+    str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day, YYYY-MM-DD", examples=["2026-11-23"])
+]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -96,6 +99,16 @@ def job_out(session: Session, job: Job) -> JobOut:
     if job.result_plan_id is not None:
         row = session.get(PlanRow, job.result_plan_id)
         number = row.number if row is not None else None
-    return JobOut(id=job.id, kind=job.kind, status=job.status, progress=job.progress, message=job.message,
-                  error=job.error, result_plan=number, attempts=job.attempts, created_at=job.created_at,
-                  started_at=job.started_at, finished_at=job.finished_at)
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        message=job.message,
+        error=job.error,
+        result_plan=number,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )

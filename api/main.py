@@ -45,9 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 worker.stop()
             app.state.engine.dispose()
 
-    app = FastAPI(title="carescheduler", version="1", lifespan=lifespan,
-                  description="Care-at-home scheduling: days, plans, solve and replan jobs, events, "
-                              "recommendations, and the carers' own day.")
+    app = FastAPI(
+        title="carescheduler",
+        version="1",
+        lifespan=lifespan,
+        description="Care-at-home scheduling: days, plans, solve and replan jobs, events, "
+        "recommendations, and the carers' own day.",
+    )
     app.state.settings = settings
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     add_error_handlers(app)
@@ -56,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
-    app.include_router(carer.router)      # first: the phones' read is most of the traffic
+    app.include_router(carer.router)  # first: the phones' read is most of the traffic
     app.include_router(organisation.router)
     app.include_router(days.router)
     app.include_router(entities.router)
@@ -66,9 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 LIBRARY_ERRORS: dict[type[Exception], int] = {
-    InputError: 422,       # bad input: names the field and the reason; nothing was written
-    MissingEntity: 404,    # no such carer, client, visit or place in the day
-    EntityInUse: 409,      # a removal that others still refer to
+    InputError: 422,  # bad input: names the field and the reason; nothing was written
+    MissingEntity: 404,  # no such carer, client, visit or place in the day
+    EntityInUse: 409,  # a removal that others still refer to
 }
 """The HTTP status of each error the library raises for the caller to act on."""
 

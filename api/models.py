@@ -46,7 +46,7 @@ class Day(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     date: Mapped[str] = mapped_column(String(10))
-    problem: Mapped[str] = mapped_column(Text, deferred=True)   # read only when not cached: see cache.py
+    problem: Mapped[str] = mapped_column(Text, deferred=True)  # read only when not cached: see cache.py
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

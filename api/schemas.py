@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from carescheduler.domain import Minutes
 from carescheduler.day.events import Event
-from carescheduler.plan import CarerChanges, Plan
 from carescheduler.day.replan import PlanChanges
+from carescheduler.domain import Minutes
+from carescheduler.plan import CarerChanges, Plan
 
 
 class _In(BaseModel):
@@ -58,8 +58,9 @@ class ReplanRequest(_In):
 class EventsIn(_In):
     """Events for a day, applied by a replan job (queued unless ``replan`` is false)."""
 
-    now: Minutes | None = Field(default=None, ge=0, le=48 * 60,
-                                description="when they happened (default: the service's clock for today)")
+    now: Minutes | None = Field(
+        default=None, ge=0, le=48 * 60, description="when they happened (default: the service's clock for today)"
+    )
     events: list[Event] = Field(min_length=1, max_length=500)
     replan: bool = True
     publish: bool = True

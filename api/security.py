@@ -30,15 +30,22 @@ class Principal:
     carer: str | None = None
 
 
-def mint_token(settings: Settings, org: str, role: str, subject: str, carer: str | None = None,
-               hours: float | None = None) -> str:
+def mint_token(
+    settings: Settings, org: str, role: str, subject: str, carer: str | None = None, hours: float | None = None
+) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "carer" and not carer:
         raise ValueError("a carer token needs the carer's id")
     now = dt.datetime.now(dt.UTC)
-    claims = {"iss": settings.jwt_issuer, "sub": subject, "org": org, "role": role, "iat": now,
-              "exp": now + dt.timedelta(hours=hours or settings.token_hours)}
+    claims = {
+        "iss": settings.jwt_issuer,
+        "sub": subject,
+        "org": org,
+        "role": role,
+        "iat": now,
+        "exp": now + dt.timedelta(hours=hours or settings.token_hours),
+    }
     if carer:
         claims["carer"] = carer
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
@@ -46,8 +53,13 @@ def mint_token(settings: Settings, org: str, role: str, subject: str, carer: str
 
 def read_token(settings: Settings, token: str) -> Principal:
     try:
-        claims = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"],
-                            issuer=settings.jwt_issuer, options={"require": ["exp", "sub", "iss"]})
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=["HS256"],
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub", "iss"]},
+        )
     except jwt.ExpiredSignatureError:
         raise TokenError("the token has expired") from None
     except jwt.InvalidTokenError as error:

@@ -4,7 +4,9 @@ library)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from carescheduler import Plan, Problem
@@ -23,11 +25,20 @@ def actor(principal: Principal) -> str:
 
 
 def audit(session: Session, principal: Principal, action: str, target: str, **detail) -> None:
-    session.add(AuditEntry(org_id=principal.org, actor=principal.subject, role=principal.role, action=action,
-                           target=target, detail=detail))
+    session.add(
+        AuditEntry(
+            org_id=principal.org,
+            actor=principal.subject,
+            role=principal.role,
+            action=action,
+            target=target,
+            detail=detail,
+        )
+    )
 
 
 # --- organisations and days ----------------------------------------------------------------
+
 
 def ensure_org(session: Session, org_id: str, name: str | None = None) -> Organisation:
     org = session.get(Organisation, org_id)
@@ -71,12 +82,28 @@ def day_problem(day: Day) -> Problem:
 
 # --- plans ------------------------------------------------------------------------------------
 
-def add_plan(session: Session, day: Day, plan: Plan, source: str, created_by: str,
-             problem: Problem | None = None, changes: dict | None = None) -> PlanRow:
+
+def add_plan(
+    session: Session,
+    day: Day,
+    plan: Plan,
+    source: str,
+    created_by: str,
+    problem: Problem | None = None,
+    changes: dict | None = None,
+) -> PlanRow:
     number = (session.scalar(select(func.max(PlanRow.number)).where(PlanRow.day_id == day.id)) or 0) + 1
-    row = PlanRow(day_id=day.id, number=number, status="draft", source=source, plan=plan.model_dump_json(),
-                  problem=problem.model_dump_json() if problem is not None else None, day_version=day.version,
-                  changes=changes, created_by=created_by)
+    row = PlanRow(
+        day_id=day.id,
+        number=number,
+        status="draft",
+        source=source,
+        plan=plan.model_dump_json(),
+        problem=problem.model_dump_json() if problem is not None else None,
+        day_version=day.version,
+        changes=changes,
+        created_by=created_by,
+    )
     session.add(row)
     session.flush()
     return row
@@ -109,8 +136,9 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
     day.published_plan_id = row.id
     notes = []
     for change in carer_changes(old_starts, new_starts, TOLERANCE_MINUTES):
-        note = Notification(org_id=day.org_id, day_id=day.id, carer_id=change.carer, plan_id=row.id,
-                            changes=change.model_dump())
+        note = Notification(
+            org_id=day.org_id, day_id=day.id, carer_id=change.carer, plan_id=row.id, changes=change.model_dump()
+        )
         session.add(note)
         notes.append(note)
     session.flush()
@@ -118,12 +146,17 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
 
 
 def notifications(session: Session, day: Day, carer: str, after: int = 0) -> list[Notification]:
-    return list(session.scalars(select(Notification).where(
-        Notification.day_id == day.id, Notification.carer_id == carer, Notification.id > after)
-        .order_by(Notification.id)))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.day_id == day.id, Notification.carer_id == carer, Notification.id > after)
+            .order_by(Notification.id)
+        )
+    )
 
 
 # --- jobs ------------------------------------------------------------------------------------
+
 
 def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str) -> Job:
     job = Job(org_id=day.org_id, day_id=day.id, kind=kind, params=params, created_by=created_by)
@@ -135,8 +168,15 @@ def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str
 def claim_next_job(session: Session) -> Job | None:
     """The oldest queued job, marked running (only one worker can win it)."""
     for job in session.scalars(select(Job).where(Job.status == "queued").order_by(Job.created_at).limit(5)):
-        won = session.execute(update(Job).where(Job.id == job.id, Job.status == "queued").values(
-            status="running", started_at=utcnow(), attempts=Job.attempts + 1))
+        # An UPDATE's result is a CursorResult (it has a rowcount); Session.execute is typed as any Result.
+        won = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == "queued")
+                .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1)
+            ),
+        )
         if won.rowcount == 1:
             session.flush()
             session.refresh(job)
@@ -161,27 +201,41 @@ def requeue_interrupted(session: Session, max_attempts: int = 3) -> tuple[int, i
 
 # --- events ------------------------------------------------------------------------------
 
-def record_event(session: Session, day: Day, payload: dict, now: float, created_by: str,
-                 key: str | None) -> tuple[EventRow, bool]:
+
+def record_event(
+    session: Session, day: Day, payload: dict, now: float, created_by: str, key: str | None
+) -> tuple[EventRow, bool]:
     """Store an event; with an idempotency key already used, the first one (and False)."""
     if key is not None:
         seen = session.scalar(select(EventRow).where(EventRow.org_id == day.org_id, EventRow.idempotency_key == key))
         if seen is not None:
             return seen, False
-    carer = payload.get("carer")   # an id, except in carer_added (the whole carer)
-    row = EventRow(org_id=day.org_id, day_id=day.id, payload=payload, carer_id=carer if isinstance(carer, str) else None,
-                   now=now, idempotency_key=key, created_by=created_by)
+    carer = payload.get("carer")  # an id, except in carer_added (the whole carer)
+    row = EventRow(
+        org_id=day.org_id,
+        day_id=day.id,
+        payload=payload,
+        carer_id=carer if isinstance(carer, str) else None,
+        now=now,
+        idempotency_key=key,
+        created_by=created_by,
+    )
     session.add(row)
     session.flush()
     return row, True
 
 
-def queue_replan(session: Session, day: Day, principal: Principal, time_limit: float, now: float | None,
-                 publish: bool) -> Job:
+def queue_replan(
+    session: Session, day: Day, principal: Principal, time_limit: float, now: float | None, publish: bool
+) -> Job:
     """A replan job over the day's pending events (up to the last one stored now)."""
     pending = pending_events(session, day)
-    params = {"time_limit": time_limit, "now": now, "publish": publish,
-              "up_to_event": pending[-1].id if pending else None}
+    params = {
+        "time_limit": time_limit,
+        "now": now,
+        "publish": publish,
+        "up_to_event": pending[-1].id if pending else None,
+    }
     job = add_job(session, day, "replan", params, actor(principal))
     audit(session, principal, "replan", day.date, job=job.id, events=len(pending))
     return job

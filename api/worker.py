@@ -53,7 +53,7 @@ def run_pending_jobs(sessions: sessionmaker[Session], limit: int | None = None) 
 def run_job(sessions: sessionmaker[Session], job_id: str) -> None:
     try:
         with transaction(sessions) as session:
-            job = session.get(Job, job_id)
+            job = session.get_one(Job, job_id)
             kind, params = job.kind, dict(job.params)
         if kind == "solve":
             _solve(sessions, job_id, params)
@@ -65,14 +65,15 @@ def run_job(sessions: sessionmaker[Session], job_id: str) -> None:
         _finish(sessions, job_id, "cancelled", message="cancelled")
     except InputError as error:
         _finish(sessions, job_id, "failed", error=str(error))
-    except Exception as error:  # noqa: BLE001 - a job's failure is recorded, the worker goes on
+    except Exception as error:
         _finish(sessions, job_id, "failed", error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
 
 
-def _finish(sessions, job_id: str, status: str, error: str | None = None, message: str | None = None,
-            plan_id: int | None = None) -> None:
+def _finish(
+    sessions, job_id: str, status: str, error: str | None = None, message: str | None = None, plan_id: int | None = None
+) -> None:
     with transaction(sessions) as session:
-        job = session.get(Job, job_id)
+        job = session.get_one(Job, job_id)
         job.status, job.finished_at = status, utcnow()
         job.progress = 1.0 if status == "done" else job.progress
         if error is not None:
@@ -93,7 +94,7 @@ def _reporter(sessions, job_id: str, time_limit: float):
             return
         last[0] = now
         with transaction(sessions) as session:
-            job = session.get(Job, job_id)
+            job = session.get_one(Job, job_id)
             if job.cancel_requested:
                 raise Cancelled()
             job.progress = min(0.99, progress.seconds / max(time_limit, 1e-3))
@@ -104,18 +105,22 @@ def _reporter(sessions, job_id: str, time_limit: float):
 
 def _solve(sessions, job_id: str, params: dict) -> None:
     with transaction(sessions) as session:
-        job = session.get(Job, job_id)
-        day = session.get(Day, job.day_id)
+        job = session.get_one(Job, job_id)
+        day = session.get_one(Day, job.day_id)
         problem = store.day_problem(day)
         created_by = job.created_by
     time_limit = float(params["time_limit"])
-    plan = solve(problem, time_limit=time_limit, seed=int(params.get("seed", 0)),
-                 progress=_reporter(sessions, job_id, time_limit))
+    plan = solve(
+        problem,
+        time_limit=time_limit,
+        seed=int(params.get("seed", 0)),
+        progress=_reporter(sessions, job_id, time_limit),
+    )
     with transaction(sessions) as session:
-        job = session.get(Job, job_id)
+        job = session.get_one(Job, job_id)
         if job.cancel_requested:
             raise Cancelled()
-        day = session.get(Day, job.day_id)
+        day = session.get_one(Day, job.day_id)
         row = store.add_plan(session, day, plan, "solve", created_by)
         if params.get("publish"):
             store.publish(session, day, row)
@@ -125,8 +130,8 @@ def _solve(sessions, job_id: str, params: dict) -> None:
 
 def _replan(sessions, job_id: str, params: dict) -> None:
     with transaction(sessions) as session:
-        job = session.get(Job, job_id)
-        day = session.get(Day, job.day_id)
+        job = session.get_one(Job, job_id)
+        day = session.get_one(Day, job.day_id)
         current = store.published(session, day)
         if current is None:
             raise InputError("plan", "the day has no published plan to replan")
@@ -145,16 +150,22 @@ def _replan(sessions, job_id: str, params: dict) -> None:
         _reject(sessions, ids, error)
         raise
     with transaction(sessions) as session:
-        day = session.get(Day, day_id)
-        row = store.add_plan(session, day, result.plan, "replan", created_by, problem=result.problem,
-                             changes=result.changes.model_dump())
+        day = session.get_one(Day, day_id)
+        row = store.add_plan(
+            session, day, result.plan, "replan", created_by, problem=result.problem, changes=result.changes.model_dump()
+        )
         for event in session.query(EventRow).filter(EventRow.id.in_(ids)):
             event.status, event.job_id = "applied", job_id
         if params.get("publish", True):
             store.publish(session, day, row)
         plan_id, number = row.id, row.number
-    _finish(sessions, job_id, "done", message=f"plan {number}: {len(ids)} events, "
-                                              f"{len(result.changes.carers)} carers to tell", plan_id=plan_id)
+    _finish(
+        sessions,
+        job_id,
+        "done",
+        message=f"plan {number}: {len(ids)} events, {len(result.changes.carers)} carers to tell",
+        plan_id=plan_id,
+    )
 
 
 def _reject(sessions, ids: list[int], error: InputError) -> None:
@@ -163,11 +174,12 @@ def _reject(sessions, ids: list[int], error: InputError) -> None:
     if not found or int(found.group(1)) >= len(ids):
         return
     with transaction(sessions) as session:
-        event = session.get(EventRow, ids[int(found.group(1))])
+        event = session.get_one(EventRow, ids[int(found.group(1))])
         event.status, event.error = "rejected", str(error)
 
 
 # --- the worker process ------------------------------------------------------------------
+
 
 def worker_main(database_url: str, stop) -> None:
     """The worker process: run queued jobs until ``stop`` is set or the server is gone
@@ -186,8 +198,9 @@ class JobWorker:
         self.database_url = database_url
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
-        self._process = context.Process(target=worker_main, args=(database_url, self._stop), daemon=True,
-                                        name="carescheduler-worker")
+        self._process = context.Process(
+            target=worker_main, args=(database_url, self._stop), daemon=True, name="carescheduler-worker"
+        )
 
     def start(self) -> None:
         self._process.start()

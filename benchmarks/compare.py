@@ -72,13 +72,13 @@ def _version(package: str) -> str:
 class Vrptw:
     """The VRPTW read off a Solomon-type :class:`Problem`: integer data, location 0..n-1."""
 
-    matrix: np.ndarray          # int64, n_locations x n_locations
+    matrix: np.ndarray  # int64, n_locations x n_locations
     xy: list[tuple[float, float]]
-    depot: int                  # location index of the depot
-    vehicles: int               # K
-    ready: int                  # depot window (the carers' one shift)
+    depot: int  # location index of the depot
+    vehicles: int  # K
+    ready: int  # depot window (the carers' one shift)
     due: int
-    visit_loc: list[int]        # per visit, its location index
+    visit_loc: list[int]  # per visit, its location index
     visit_ready: list[int]
     visit_due: list[int]
     service: list[int]
@@ -101,8 +101,10 @@ class Vrptw:
         data = cls(
             matrix=_integers(np.asarray(matrix, dtype=float), "travel"),
             xy=[(loc.x, loc.y) for loc in problem.locations],
-            depot=index[start], vehicles=len(problem.carers),
-            ready=_integer(ready, "shift start"), due=_integer(due, "shift end"),
+            depot=index[start],
+            vehicles=len(problem.carers),
+            ready=_integer(ready, "shift start"),
+            due=_integer(due, "shift end"),
             visit_loc=[index[problem.client(v.client).location] for v in problem.visits],
             visit_ready=[_integer(v.window.start, f"{v.id} ready") for v in problem.visits],
             visit_due=[_integer(v.window.end, f"{v.id} due") for v in problem.visits],
@@ -153,8 +155,11 @@ def plan_from_sequences(problem, sequences: list[list[int]]):
             loc = index[problem.client(visit.client).location]
             travel = float(tr[prev, loc])
             start = max(clock + travel, visit.window.start)
-            route.visits.append(PlannedVisit(visit=visit.id, client=visit.client, start=start,
-                                             end=start + visit.duration, travel_before=travel))
+            route.visits.append(
+                PlannedVisit(
+                    visit=visit.id, client=visit.client, start=start, end=start + visit.duration, travel_before=travel
+                )
+            )
             route.travel_minutes += travel
             prev, clock = loc, start + visit.duration
             routed.add(v)
@@ -165,8 +170,11 @@ def plan_from_sequences(problem, sequences: list[list[int]]):
             route.return_home = clock + back
             route.working_minutes = route.travel_minutes + sum(problem.visits[v].duration for v in seq)
         routes.append(route)
-    unassigned = [UnassignedVisit(visit=v.id, reason="not planned by the solver")
-                  for i, v in enumerate(problem.visits) if i not in routed]
+    unassigned = [
+        UnassignedVisit(visit=v.id, reason="not planned by the solver")
+        for i, v in enumerate(problem.visits)
+        if i not in routed
+    ]
     return Plan(problem=problem.name, routes=routes, unassigned=unassigned)
 
 
@@ -182,11 +190,17 @@ def solve_pyvrp(data: Vrptw, time_limit: float, seed: int = 0) -> tuple[list[lis
     model = Model()
     locations = [model.add_location(x=float(x), y=float(y)) for x, y in data.xy]
     depot = model.add_depot(locations[data.depot], tw_early=data.ready, tw_late=data.due)
-    for v, loc in enumerate(data.visit_loc):   # no delivery: no load dimension at all
-        model.add_client(locations[loc], service_duration=data.service[v], tw_early=data.visit_ready[v],
-                         tw_late=data.visit_due[v], name=str(v))
-    model.add_vehicle_type(num_available=data.vehicles, start_depot=depot, end_depot=depot,
-                           tw_early=data.ready, tw_late=data.due)
+    for v, loc in enumerate(data.visit_loc):  # no delivery: no load dimension at all
+        model.add_client(
+            locations[loc],
+            service_duration=data.service[v],
+            tw_early=data.visit_ready[v],
+            tw_late=data.visit_due[v],
+            name=str(v),
+        )
+    model.add_vehicle_type(
+        num_available=data.vehicles, start_depot=depot, end_depot=depot, tw_early=data.ready, tw_late=data.due
+    )
     used = sorted({data.depot, *data.visit_loc})
     for i in used:
         for j in used:
@@ -201,33 +215,51 @@ def solve_pyvrp(data: Vrptw, time_limit: float, seed: int = 0) -> tuple[list[lis
         # Activities in order: depot, clients..., depot; a client's idx is its index among
         # the clients, i.e. our visit index (they were added in visit order).
         sequences.append([int(a.idx) for a in route.schedule() if a.is_client()])
-    info = {"seconds": seconds, "own_cost": float(best.distance()), "feasible": bool(best.is_feasible()),
-            "iterations": int(result.num_iterations)}
+    info = {
+        "seconds": seconds,
+        "own_cost": float(best.distance()),
+        "feasible": bool(best.is_feasible()),
+        "iterations": int(result.num_iterations),
+    }
     return sequences, info
 
 
-def solve_vroom(data: Vrptw, time_limit: float, threads: int = 1,
-                exploration: int = VROOM_EXPLORATION) -> tuple[list[list[int]], dict]:
+def solve_vroom(
+    data: Vrptw, time_limit: float, threads: int = 1, exploration: int = VROOM_EXPLORATION
+) -> tuple[list[list[int]], dict]:
     """VROOM (pyvroom) at ``exploration`` level with ``threads`` threads and a timeout."""
     import vroom
 
     problem = vroom.Input()
     problem.set_durations_matrix("car", data.matrix.astype(np.uint32))
     for k in range(data.vehicles):
-        problem.add_vehicle(vroom.Vehicle(k + 1, start=data.depot, end=data.depot,
-                                          time_window=vroom.TimeWindow(data.ready, data.due)))
+        problem.add_vehicle(
+            vroom.Vehicle(k + 1, start=data.depot, end=data.depot, time_window=vroom.TimeWindow(data.ready, data.due))
+        )
     for v, loc in enumerate(data.visit_loc):
-        problem.add_job(vroom.Job(v + 1, location=loc, default_service=data.service[v],
-                                  time_windows=[vroom.TimeWindow(data.visit_ready[v], data.visit_due[v])]))
+        problem.add_job(
+            vroom.Job(
+                v + 1,
+                location=loc,
+                default_service=data.service[v],
+                time_windows=[vroom.TimeWindow(data.visit_ready[v], data.visit_due[v])],
+            )
+        )
     started = time.monotonic()
-    solution = problem.solve(exploration_level=exploration, nb_threads=threads,
-                             timeout=dt.timedelta(seconds=time_limit))
+    solution = problem.solve(
+        exploration_level=exploration, nb_threads=threads, timeout=dt.timedelta(seconds=time_limit)
+    )
     seconds = time.monotonic() - started
     answer = solution.to_dict()
-    sequences = [[int(step["id"]) - 1 for step in route["steps"] if step["type"] == "job"]
-                 for route in sorted(answer["routes"], key=lambda r: r["vehicle"])]
-    info = {"seconds": seconds, "own_cost": float(answer["summary"]["cost"]),
-            "feasible": not answer["summary"]["unassigned"] and not answer["summary"].get("violations")}
+    sequences = [
+        [int(step["id"]) - 1 for step in route["steps"] if step["type"] == "job"]
+        for route in sorted(answer["routes"], key=lambda r: r["vehicle"])
+    ]
+    info = {
+        "seconds": seconds,
+        "own_cost": float(answer["summary"]["cost"]),
+        "feasible": not answer["summary"]["unassigned"] and not answer["summary"].get("violations"),
+    }
     return sequences, info
 
 
@@ -239,9 +271,13 @@ def _check(problem, plan) -> dict:
     from carescheduler.validator import validate
 
     report = validate(problem, plan)
-    return {"cost": round(report.kpis.travel_minutes, 3), "valid": report.valid,
-            "violations": len(report.violations), "unassigned": len(plan.unassigned),
-            "vehicles": sum(1 for r in plan.routes if r.visits)}
+    return {
+        "cost": round(report.kpis.travel_minutes, 3),
+        "valid": report.valid,
+        "violations": len(report.violations),
+        "unassigned": len(plan.unassigned),
+        "vehicles": sum(1 for r in plan.routes if r.visits),
+    }
 
 
 def _warm_up() -> None:
@@ -265,21 +301,26 @@ def compare_one(job: dict) -> dict:
     def ours() -> tuple[object, dict]:
         started = time.monotonic()
         plan = solve(problem, time_limit=limit, seed=seed, workers=job.get("workers", 1))
-        return plan, {"seconds": time.monotonic() - started, "own_cost": plan.cost.total,
-                      "iterations": plan.solver.iterations}
+        return plan, {
+            "seconds": time.monotonic() - started,
+            "own_cost": plan.cost.total,
+            "iterations": plan.solver.iterations,
+        }
 
     def reference(solver) -> tuple[object, dict]:
         sequences, info = solver()
         return plan_from_sequences(problem, sequences), info
 
-    runs = {"ours": ours,
-            "pyvrp": lambda: reference(lambda: solve_pyvrp(data, limit, seed)),
-            "vroom": lambda: reference(lambda: solve_vroom(data, limit, job.get("vroom_threads", 1)))}
-    for name in SOLVERS:   # one after another: each has the machine to itself (but for other jobs)
+    runs = {
+        "ours": ours,
+        "pyvrp": lambda: reference(lambda: solve_pyvrp(data, limit, seed)),
+        "vroom": lambda: reference(lambda: solve_vroom(data, limit, job.get("vroom_threads", 1))),
+    }
+    for name in SOLVERS:  # one after another: each has the machine to itself (but for other jobs)
         try:
             plan, info = runs[name]()
             results[name] = {**_check(problem, plan), **info}
-        except Exception as error:  # noqa: BLE001 - report it in the table, keep the other solvers' rows
+        except Exception as error:
             traceback.print_exc()
             results[name] = {"error": f"{type(error).__name__}: {error}"}
 
@@ -312,21 +353,27 @@ FIELDS = (
     ["instance", "customers", "vehicles_available"]
     + [f"{s}_{f}" for f in ("cost",) for s in SOLVERS]
     + ["ours_vs_pyvrp", "ours_vs_vroom"]
-    + [f"{s}_{f}" for f in ("vehicles", "ok", "valid", "unassigned", "violations", "seconds", "own_cost")
-       for s in SOLVERS]
+    + [
+        f"{s}_{f}"
+        for f in ("vehicles", "ok", "valid", "unassigned", "violations", "seconds", "own_cost")
+        for s in SOLVERS
+    ]
     + ["ours_iterations", "pyvrp_iterations", "ours_error", "pyvrp_error", "vroom_error"]
 )
 
 
 def run_compare(name: str, jobs: list[dict], parallel: int) -> list[dict]:
     """Compare on every job (``parallel`` instances at a time); write CSV and markdown."""
-    info = _stamp()   # before solving: the lead may commit while this runs
+    info = _stamp()  # before solving: the lead may commit while this runs
     rows = []
     with ProcessPoolExecutor(max_workers=parallel, initializer=_warm_up) as pool:
         for row in pool.map(compare_one, jobs):
-            print(f"{row['instance']:>12}  ours {row['ours_cost']}  pyvrp {row['pyvrp_cost']}  "
-                  f"vroom {row['vroom_cost']}  ours/pyvrp {row['ours_vs_pyvrp']}  ours/vroom {row['ours_vs_vroom']}  "
-                  f"ok {row['ours_ok']}/{row['pyvrp_ok']}/{row['vroom_ok']}", flush=True)
+            print(
+                f"{row['instance']:>12}  ours {row['ours_cost']}  pyvrp {row['pyvrp_cost']}  "
+                f"vroom {row['vroom_cost']}  ours/pyvrp {row['ours_vs_pyvrp']}  ours/vroom {row['ours_vs_vroom']}  "
+                f"ok {row['ours_ok']}/{row['pyvrp_ok']}/{row['vroom_ok']}",
+                flush=True,
+            )
             rows.append(row)
     write_compare(name, rows, jobs[0] if jobs else {}, parallel, info)
     return rows
@@ -336,8 +383,9 @@ def _stamp() -> dict:
     """The runner's stamp; the commit is marked ``+changes`` when src/ has uncommitted edits."""
     info = stamp()
     try:
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True,
-                                 cwd=Path(__file__).parent).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
     except OSError:
         changed = ""
     if changed:
@@ -351,8 +399,12 @@ def _mean(values: list[float]) -> float | None:
 
 def summarise(rows: list[dict]) -> dict:
     out: dict = {"instances": len(rows)}
-    out["own_costs_agree"] = all(abs(r[f"{s}_own_cost"] - r[f"{s}_cost"]) < 1e-6 for r in rows
-                                 for s in ("pyvrp", "vroom") if r.get(f"{s}_own_cost") is not None)
+    out["own_costs_agree"] = all(
+        abs(r[f"{s}_own_cost"] - r[f"{s}_cost"]) < 1e-6
+        for r in rows
+        for s in ("pyvrp", "vroom")
+        if r.get(f"{s}_own_cost") is not None
+    )
     for s in SOLVERS:
         out[f"{s}_ok"] = sum(bool(r[f"{s}_ok"]) for r in rows)
         seconds = [r[f"{s}_seconds"] for r in rows if r.get(f"{s}_seconds") is not None]
@@ -394,41 +446,58 @@ def summary_lines(summary: dict) -> list[str]:
                 f"* ours / {label}: mean ratio **{summary[f'mean_ours_vs_{ref}']:.4f}** (geometric mean "
                 f"{summary[f'geomean_ours_vs_{ref}']:.4f}, worst {summary[f'max_ours_vs_{ref}']:.4f}) over "
                 f"{summary[f'compared_{ref}']} instances; ours better on {summary[f'ours_better_{ref}']}, "
-                f"equal on {summary[f'ours_equal_{ref}']}")
+                f"equal on {summary[f'ours_equal_{ref}']}"
+            )
         else:
             lines.append(f"* ours / {label}: no instance where both plans are valid and complete")
-    lines.append("* valid and complete (our validator): " + ", ".join(
-        f"{label} {summary[f'{s}_ok']}/{summary['instances']}"
-        for s, label in (("ours", "ours"), ("pyvrp", "PyVRP"), ("vroom", "VROOM"))))
-    lines.append("* each reference solver's own objective equals the validator's travel on every instance: "
-                 + ("yes" if summary["own_costs_agree"] else "**NO** (see the CSV's *_own_cost columns)"))
-    lines.append("* mean seconds per solve: " + ", ".join(
-        f"{label} {_fmt(summary[f'{s}_mean_seconds'], 2)}"
-        for s, label in (("ours", "ours"), ("pyvrp", "PyVRP"), ("vroom", "VROOM"))))
+    lines.append(
+        "* valid and complete (our validator): "
+        + ", ".join(
+            f"{label} {summary[f'{s}_ok']}/{summary['instances']}"
+            for s, label in (("ours", "ours"), ("pyvrp", "PyVRP"), ("vroom", "VROOM"))
+        )
+    )
+    lines.append(
+        "* each reference solver's own objective equals the validator's travel on every instance: "
+        + ("yes" if summary["own_costs_agree"] else "**NO** (see the CSV's *_own_cost columns)")
+    )
+    lines.append(
+        "* mean seconds per solve: "
+        + ", ".join(
+            f"{label} {_fmt(summary[f'{s}_mean_seconds'], 2)}"
+            for s, label in (("ours", "ours"), ("pyvrp", "PyVRP"), ("vroom", "VROOM"))
+        )
+    )
     return lines
 
 
 def table_lines(rows: list[dict]) -> list[str]:
-    lines = ["| instance | ours | PyVRP | VROOM | ours/PyVRP | ours/VROOM | vehicles (ours/PyVRP/VROOM) "
-             "| valid (ours/PyVRP/VROOM) | VROOM s |",
-             "|---|---:|---:|---:|---:|---:|---|---|---:|"]
+    lines = [
+        "| instance | ours | PyVRP | VROOM | ours/PyVRP | ours/VROOM | vehicles (ours/PyVRP/VROOM) "
+        "| valid (ours/PyVRP/VROOM) | VROOM s |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|",
+    ]
     for r in rows:
         lines.append(
             f"| {r['instance']} | {_fmt(r['ours_cost'], 0)} | {_fmt(r['pyvrp_cost'], 0)} | {_fmt(r['vroom_cost'], 0)} "
             f"| {_fmt(r['ours_vs_pyvrp'])} | {_fmt(r['ours_vs_vroom'])} "
             f"| {r['ours_vehicles']}/{r['pyvrp_vehicles']}/{r['vroom_vehicles']} "
             f"| {_validity(r, 'ours')}/{_validity(r, 'pyvrp')}/{_validity(r, 'vroom')} "
-            f"| {_fmt(r['vroom_seconds'], 2)} |")
+            f"| {_fmt(r['vroom_seconds'], 2)} |"
+        )
     return lines
 
 
 def setup_line(job: dict, parallel: int) -> str:
     threads = job.get("vroom_threads", 1)
-    return (f"Time limit {job.get('time_limit', '?'):g} s each. ours: carescheduler, {job.get('workers', 1)} core(s) "
-            f"(parallel searches), seed {job.get('seed', 0)}; PyVRP {_version('pyvrp')} (single-threaded), MaxRuntime, same seed; "
-            f"VROOM (pyvroom {_version('pyvroom')}) exploration level {VROOM_EXPLORATION}, {threads} thread"
-            f"{'s' if threads != 1 else ''}, timeout = time limit. The three solvers of an instance run one after "
-            f"another; {parallel} instance{'s' if parallel != 1 else ''} at a time.")
+    return (
+        f"Time limit {job.get('time_limit', '?'):g} s each. ours: carescheduler, {job.get('workers', 1)} core(s) "
+        f"(parallel searches), seed {job.get('seed', 0)}; "
+        f"PyVRP {_version('pyvrp')} (single-threaded), MaxRuntime, same seed; "
+        f"VROOM (pyvroom {_version('pyvroom')}) exploration level {VROOM_EXPLORATION}, {threads} thread"
+        f"{'s' if threads != 1 else ''}, timeout = time limit. The three solvers of an instance run one after "
+        f"another; {parallel} instance{'s' if parallel != 1 else ''} at a time."
+    )
 
 
 def write_compare(name: str, rows: list[dict], job: dict, parallel: int, info: dict | None = None) -> None:
@@ -439,11 +508,20 @@ def write_compare(name: str, rows: list[dict], job: dict, parallel: int, info: d
         writer = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores", "",
-             setup_line(job, parallel), "",
-             "Costs are total integer travel recomputed by our validator from each solver's routes "
-             "(`read_problem(..., integer_travel=True)`, capacity dropped). \"valid\": our validator "
-             "finds no violation and every customer is planned.", "",
-             *summary_lines(summary), "", *table_lines(rows)]
+    lines = [
+        f"# {name}",
+        "",
+        f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
+        "",
+        setup_line(job, parallel),
+        "",
+        "Costs are total integer travel recomputed by our validator from each solver's routes "
+        '(`read_problem(..., integer_travel=True)`, capacity dropped). "valid": our validator '
+        "finds no violation and every customer is planned.",
+        "",
+        *summary_lines(summary),
+        "",
+        *table_lines(rows),
+    ]
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(summary_lines(summary)))

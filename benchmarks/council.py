@@ -60,20 +60,32 @@ def run(scenario: Path, time_limit: float, marks: list[float], workers: int, see
 
     plan = solve(problem, time_limit=time_limit, seed=seed, workers=workers, progress=progress)
     report = validate(problem, plan)
-    for mark in pending:   # marks past the end of the run hold the final cost
+    for mark in pending:  # marks past the end of the run hold the final cost
         at_mark[mark] = plan.cost.total
     ids = {problem.visits[v].id for v in coverable}
     uncovered = [u for u in plan.unassigned if u.visit in ids]
-    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-               + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
-    row = {"scenario": scenario.name, "visits": len(problem.visits), "carers": len(problem.carers),
-           "double_handed": sum(v.carers_needed == 2 for v in problem.visits), "load_s": round(load_s, 2),
-           "first_plan_s": round(first.get("seconds", float("nan")), 2),
-           "first_plan_unassigned": first.get("unassigned"), "coverable": len(coverable),
-           "uncovered_coverable": len(uncovered), "unassigned": len(plan.unassigned),
-           "valid": report.valid, "peak_mb": round(peak_mb), "iterations": plan.solver.iterations,
-           "travel_min": round(plan.kpis.travel_minutes), "lateness_min": round(plan.kpis.total_lateness),
-           "workers": workers, "time_limit": time_limit}
+    peak_mb = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ) / 1024.0
+    row = {
+        "scenario": scenario.name,
+        "visits": len(problem.visits),
+        "carers": len(problem.carers),
+        "double_handed": sum(v.carers_needed == 2 for v in problem.visits),
+        "load_s": round(load_s, 2),
+        "first_plan_s": round(first.get("seconds", float("nan")), 2),
+        "first_plan_unassigned": first.get("unassigned"),
+        "coverable": len(coverable),
+        "uncovered_coverable": len(uncovered),
+        "unassigned": len(plan.unassigned),
+        "valid": report.valid,
+        "peak_mb": round(peak_mb),
+        "iterations": plan.solver.iterations,
+        "travel_min": round(plan.kpis.travel_minutes),
+        "lateness_min": round(plan.kpis.total_lateness),
+        "workers": workers,
+        "time_limit": time_limit,
+    }
     row["first_plan_cost"] = round(first.get("cost", float("nan")), 1)
     for mark in sorted(at_mark):
         row[f"cost_at_{mark:g}s"] = round(at_mark[mark], 1)

@@ -1,6 +1,6 @@
 """Home-care benchmark runner: Mankowska 2014 (A-G) and the Italian set of Ceschia et al.
 
-    python -m benchmarks.hhcrsp --set mankowska --time-limit 10 [--instances A1 B3 ...] [--jobs 2]
+python -m benchmarks.hhcrsp --set mankowska --time-limit 10 [--instances A1 B3 ...] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -31,8 +31,15 @@ def jobs_for(set_name: str, instances: list[str] | None, time_limit: float, work
                     continue
                 matched |= names
             bks = float(row["bks_published"] if set_name == "mankowska" else row["bks"])
-            jobs.append({"instance": label, "path": str(folder / row["instance_file"]), "bks": bks,
-                         "time_limit": time_limit, "workers": workers})
+            jobs.append(
+                {
+                    "instance": label,
+                    "path": str(folder / row["instance_file"]),
+                    "bks": bks,
+                    "time_limit": time_limit,
+                    "workers": workers,
+                }
+            )
     missing = sorted(set(instances or ()) - matched)
     if missing:
         raise ValueError(f"not in {folder.name}/bks.csv: {', '.join(missing)}")

@@ -54,10 +54,16 @@ def measure(osm: Path, mode: str, size: int, seed: int) -> dict:
         warm_s = time.perf_counter() - started
         cache_bytes = sum(p.stat().st_size for p in Path(folder).glob("*.npz"))
     off_diagonal = cold[~np.eye(size, dtype=bool)]
-    return {"locations": size, "cold_s": round(cold_s, 2), "warm_s": round(warm_s, 3),
-            "identical": bool(np.array_equal(cold, warm)), "cache_mb": round(cache_bytes / 1e6, 1),
-            "median_min": round(float(np.median(off_diagonal)), 2), "max_min": round(float(off_diagonal.max()), 2),
-            "asymmetric_pct": round(100.0 * float(np.mean(cold != cold.T)), 1)}
+    return {
+        "locations": size,
+        "cold_s": round(cold_s, 2),
+        "warm_s": round(warm_s, 3),
+        "identical": bool(np.array_equal(cold, warm)),
+        "cache_mb": round(cache_bytes / 1e6, 1),
+        "median_min": round(float(np.median(off_diagonal)), 2),
+        "max_min": round(float(off_diagonal.max()), 2),
+        "asymmetric_pct": round(100.0 * float(np.mean(cold != cold.T)), 1),
+    }
 
 
 def write(name: str, osm: Path, mode: str, rows: list[dict]) -> None:
@@ -67,17 +73,26 @@ def write(name: str, osm: Path, mode: str, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
-    about = (f"Road file `{osm.name}`, mode {mode}; points within about {JITTER_M:g} m of random road nodes. "
-             "Cold: empty cache (read file, graph, snap, Dijkstra, matrix, write cache). Warm: the same call again, "
-             "from the cache. Map data © OpenStreetMap contributors, ODbL 1.0.")
-    lines = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores", "",
-             about, "",
-             ("| locations | cold s | warm s | warm identical | cache MB | median trip min | max trip min "
-              "| asymmetric % |"),
-             "|---:|---:|---:|---|---:|---:|---:|---:|"]
+    about = (
+        f"Road file `{osm.name}`, mode {mode}; points within about {JITTER_M:g} m of random road nodes. "
+        "Cold: empty cache (read file, graph, snap, Dijkstra, matrix, write cache). Warm: the same call again, "
+        "from the cache. Map data © OpenStreetMap contributors, ODbL 1.0."
+    )
+    lines = [
+        f"# {name}",
+        "",
+        f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
+        "",
+        about,
+        "",
+        ("| locations | cold s | warm s | warm identical | cache MB | median trip min | max trip min | asymmetric % |"),
+        "|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['locations']} | {r['cold_s']} | {r['warm_s']} | {r['identical']} | {r['cache_mb']} | "
-                     f"{r['median_min']} | {r['max_min']} | {r['asymmetric_pct']} |")
+        lines.append(
+            f"| {r['locations']} | {r['cold_s']} | {r['warm_s']} | {r['identical']} | {r['cache_mb']} | "
+            f"{r['median_min']} | {r['max_min']} | {r['asymmetric_pct']} |"
+        )
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
@@ -94,8 +109,11 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         row = measure(args.osm, args.mode, size, args.seed)
-        print(f"{size:>6} locations  cold {row['cold_s']:>6} s  warm {row['warm_s']:>6} s  "
-              f"identical {row['identical']}  cache {row['cache_mb']} MB", flush=True)
+        print(
+            f"{size:>6} locations  cold {row['cold_s']:>6} s  warm {row['warm_s']:>6} s  "
+            f"identical {row['identical']}  cache {row['cache_mb']} MB",
+            flush=True,
+        )
         rows.append(row)
     write(args.name, args.osm, args.mode, rows)
 

@@ -59,11 +59,30 @@ RECOMMENDERS = 5
 
 HOIST_SHARE = 0.15
 JITTER_M = 300.0
-FIELDS = ["kind", "case", "now", "subject", "seconds", "replan_s", "remaining", "moved", "lost", "absent_lost",
-          "new_visits", "new_assigned", "double_handed", "options", "best_cost_delta", "feasible", "valid", "error"]
+FIELDS = [
+    "kind",
+    "case",
+    "now",
+    "subject",
+    "seconds",
+    "replan_s",
+    "remaining",
+    "moved",
+    "lost",
+    "absent_lost",
+    "new_visits",
+    "new_assigned",
+    "double_handed",
+    "options",
+    "best_cost_delta",
+    "feasible",
+    "valid",
+    "error",
+]
 
 
 # --- the published plan ------------------------------------------------------------------
+
 
 def published_plan(problem, scenario: Path, plan_seconds: float, seed: int):
     """The plan of the day: solved once, then read from the user cache. Returns the plan,
@@ -75,8 +94,18 @@ def published_plan(problem, scenario: Path, plan_seconds: float, seed: int):
     from carescheduler.travel.cache import default_cache_dir, file_digest
     from carescheduler.validator import validate
 
-    key = hashlib.sha256("|".join(["replan-plan-1", file_digest(scenario), file_digest(ROADS),
-                                   file_digest(FOOTPATHS), f"{plan_seconds:g}", str(seed)]).encode()).hexdigest()
+    key = hashlib.sha256(
+        "|".join(
+            [
+                "replan-plan-1",
+                file_digest(scenario),
+                file_digest(ROADS),
+                file_digest(FOOTPATHS),
+                f"{plan_seconds:g}",
+                str(seed),
+            ]
+        ).encode()
+    ).hexdigest()
     path = default_cache_dir() / "benchmarks" / f"{scenario.name.split('.')[0]}-plan-{key[:16]}.json"
     if path.exists():
         try:
@@ -84,7 +113,7 @@ def published_plan(problem, scenario: Path, plan_seconds: float, seed: int):
             report = validate(problem, plan)
             if report.valid:
                 return plan, report, True, 0.0
-        except (InputError, OSError, ValueError) as error:   # a damaged entry is solved again
+        except (InputError, OSError, ValueError) as error:  # a damaged entry is solved again
             print(f"cached plan {path} unusable ({error}); solving again")
     started = time.perf_counter()
     plan = solve(problem, time_limit=plan_seconds, seed=seed, workers=1)
@@ -110,6 +139,7 @@ def planned_ids(plan) -> set[str]:
 
 # --- cases -------------------------------------------------------------------------------
 
+
 def absence(problem, plan, rng, i: int, time_limit: float) -> dict:
     from carescheduler.day.replan import replan
     from carescheduler.validator import validate
@@ -130,8 +160,13 @@ def absence(problem, plan, rng, i: int, time_limit: float) -> dict:
     unassigned = {u.visit for u in result.plan.unassigned}
     in_day = {v.id for v in result.problem.visits}
     lost = (before & in_day) & unassigned
-    row.update(moved=len(result.changes.moved_visits), lost=len(lost), absent_lost=len(lost & remaining),
-               feasible=result.feasible, valid=validate(result.problem, result.plan).valid)
+    row.update(
+        moved=len(result.changes.moved_visits),
+        lost=len(lost),
+        absent_lost=len(lost & remaining),
+        feasible=result.feasible,
+        valid=validate(result.problem, result.plan).valid,
+    )
     return row
 
 
@@ -153,9 +188,16 @@ def new_client(problem, rng, tag: str, now: float, calls: int):
     for k in range(calls):
         if window[1] > DAY_END:
             break
-        visits.append({"id": f"bench-{tag}-{k}", "client": client["id"], "duration": 30.0,
-                       "window": {"start": round(window[0], 1), "end": round(window[1], 1)},
-                       "skills": ["hoist"] if hoist else [], "carers_needed": 2 if hoist else 1})
+        visits.append(
+            {
+                "id": f"bench-{tag}-{k}",
+                "client": client["id"],
+                "duration": 30.0,
+                "window": {"start": round(window[0], 1), "end": round(window[1], 1)},
+                "skills": ["hoist"] if hoist else [],
+                "carers_needed": 2 if hoist else 1,
+            }
+        )
         start = window[1] + float(rng.uniform(120, 240))
         window = (start, start + 60)
     return client, location, visits
@@ -167,17 +209,27 @@ def arrival(problem, plan, rng, i: int, time_limit: float) -> dict:
 
     now = float(rng.uniform(8 * 60, 17 * 60))
     client, location, visits = new_client(problem, rng, f"arrival{i}", now, int(rng.integers(1, 4)))
-    row = {"kind": "arrival", "case": i, "now": _hhmm(now), "subject": client["id"], "new_visits": len(visits),
-           "double_handed": visits[0]["carers_needed"] == 2}
+    row = {
+        "kind": "arrival",
+        "case": i,
+        "now": _hhmm(now),
+        "subject": client["id"],
+        "new_visits": len(visits),
+        "double_handed": visits[0]["carers_needed"] == 2,
+    }
     event = {"type": "client_added", "client": client, "location": location, "visits": visits}
     started = time.perf_counter()
     result = replan(problem, plan, [event], now, time_limit=time_limit, seed=i)
     row.update(seconds=round(time.perf_counter() - started, 4), replan_s=round(result.seconds, 4))
     unassigned = {u.visit for u in result.plan.unassigned}
     new = {v["id"] for v in visits}
-    row.update(new_assigned=len(new - unassigned), moved=len(result.changes.moved_visits),
-               lost=len((planned_ids(plan) & {v.id for v in result.problem.visits}) & unassigned),
-               feasible=result.feasible, valid=validate(result.problem, result.plan).valid)
+    row.update(
+        new_assigned=len(new - unassigned),
+        moved=len(result.changes.moved_visits),
+        lost=len((planned_ids(plan) & {v.id for v in result.problem.visits}) & unassigned),
+        feasible=result.feasible,
+        valid=validate(result.problem, result.plan).valid,
+    )
     return row
 
 
@@ -194,9 +246,9 @@ def warm_up(problem, plan, rng, time_limit: float) -> float:
 def recommendations(problem, plan, rng, count: int, builders: int = RECOMMENDERS) -> tuple[list[dict], list[float]]:
     """``count`` questions over ``RECOMMENDERS`` Recommenders; returns the rows and the
     Recommenders' build seconds."""
+    from carescheduler.day.recommend import Recommender
     from carescheduler.domain import Client, Location, Visit
     from carescheduler.errors import InputError
-    from carescheduler.day.recommend import Recommender
 
     nows = sorted(float(x) for x in rng.uniform(8 * 60, 17 * 60, size=max(1, min(builders, count))))
     routes = starts_by_carer(plan)
@@ -227,14 +279,18 @@ def recommendations(problem, plan, rng, count: int, builders: int = RECOMMENDERS
             except InputError as error:
                 row.update(seconds=round(time.perf_counter() - started, 5), options=0, error=str(error))
             else:
-                row.update(seconds=round(time.perf_counter() - started, 5), options=len(answer.options),
-                           best_cost_delta=round(answer.options[0].cost_delta, 1) if answer.options else None)
+                row.update(
+                    seconds=round(time.perf_counter() - started, 5),
+                    options=len(answer.options),
+                    best_cost_delta=round(answer.options[0].cost_delta, 1) if answer.options else None,
+                )
             rows.append(row)
     rows.sort(key=lambda r: r["case"])
     return rows, builds
 
 
 # --- summary -----------------------------------------------------------------------------
+
 
 def _hhmm(minutes: float) -> str:
     return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
@@ -251,41 +307,65 @@ def _ms(seconds: float) -> str:
 def summarise(absent: list[dict], arrived: list[dict], asked: list[dict], builds: list[float]) -> list[tuple]:
     """(measure, value, target, met) lines; met is None when there is no target."""
     lines: list[tuple] = []
-    for name, rows, target in (("absence replan", absent, 1.0), ("arrival replan", arrived, 1.0),
-                               ("recommendation", asked, 0.05)):
+    for name, rows, target in (
+        ("absence replan", absent, 1.0),
+        ("arrival replan", arrived, 1.0),
+        ("recommendation", asked, 0.05),
+    ):
         times = [r["seconds"] for r in rows]
         if not times:
             continue
         p95 = _pct(times, 95)
-        lines += [(f"{name} p50", _ms(_pct(times, 50)), "", None),
-                  (f"{name} p95", _ms(p95), f"<= {_ms(target)}", p95 <= target),
-                  (f"{name} max", _ms(max(times)), "", None)]
+        lines += [
+            (f"{name} p50", _ms(_pct(times, 50)), "", None),
+            (f"{name} p95", _ms(p95), f"<= {_ms(target)}", p95 <= target),
+            (f"{name} max", _ms(max(times)), "", None),
+        ]
     if builds:
-        lines.append(("Recommender build (mean / max)", f"{_ms(sum(builds) / len(builds))} / {_ms(max(builds))}",
-                      "", None))
+        lines.append(
+            ("Recommender build (mean / max)", f"{_ms(sum(builds) / len(builds))} / {_ms(max(builds))}", "", None)
+        )
     if absent:
         moved = [r["moved"] for r in absent]
         remaining = [r["remaining"] for r in absent]
         worse = sum(r["moved"] > r["remaining"] for r in absent)
-        lines += [("absence: other carers' visits moved (mean / max)", f"{np.mean(moved):.1f} / {max(moved)}",
-                   "<= remaining", None),
-                  ("absence: absent carer's remaining visits (mean / max)",
-                   f"{np.mean(remaining):.1f} / {max(remaining)}", "", None),
-                  ("absences where moved > remaining", f"{worse} of {len(absent)}", "0", worse == 0),
-                  ("absence: planned visits left unassigned (total / cases)",
-                   f"{sum(r['lost'] for r in absent)} / {sum(r['lost'] > 0 for r in absent)}", "", None),
-                  ("absence: absent carer's visits left unassigned (total)",
-                   f"{sum(r['absent_lost'] for r in absent)} of {sum(remaining)}", "", None)]
+        lines += [
+            (
+                "absence: other carers' visits moved (mean / max)",
+                f"{np.mean(moved):.1f} / {max(moved)}",
+                "<= remaining",
+                None,
+            ),
+            (
+                "absence: absent carer's remaining visits (mean / max)",
+                f"{np.mean(remaining):.1f} / {max(remaining)}",
+                "",
+                None,
+            ),
+            ("absences where moved > remaining", f"{worse} of {len(absent)}", "0", worse == 0),
+            (
+                "absence: planned visits left unassigned (total / cases)",
+                f"{sum(r['lost'] for r in absent)} / {sum(r['lost'] > 0 for r in absent)}",
+                "",
+                None,
+            ),
+            (
+                "absence: absent carer's visits left unassigned (total)",
+                f"{sum(r['absent_lost'] for r in absent)} of {sum(remaining)}",
+                "",
+                None,
+            ),
+        ]
     if arrived:
         full = sum(r["new_assigned"] == r["new_visits"] for r in arrived)
         placed, new = sum(r["new_assigned"] for r in arrived), sum(r["new_visits"] for r in arrived)
         moved = [r["moved"] for r in arrived]
-        lines += [("arrival: every new visit placed", f"{full} of {len(arrived)}", "", None),
-                  ("arrival: new visits placed", f"{placed} of {new}", "", None),
-                  ("arrival: other carers' visits moved (mean / max)", f"{np.mean(moved):.1f} / {max(moved)}",
-                   "", None),
-                  ("arrival: planned visits left unassigned (total)", str(sum(r["lost"] for r in arrived)), "",
-                   None)]
+        lines += [
+            ("arrival: every new visit placed", f"{full} of {len(arrived)}", "", None),
+            ("arrival: new visits placed", f"{placed} of {new}", "", None),
+            ("arrival: other carers' visits moved (mean / max)", f"{np.mean(moved):.1f} / {max(moved)}", "", None),
+            ("arrival: planned visits left unassigned (total)", str(sum(r["lost"] for r in arrived)), "", None),
+        ]
     if asked:
         for kind in ("recommend-new", "recommend-planned"):
             rows = [r for r in asked if r["kind"] == kind]
@@ -309,8 +389,16 @@ def write(name: str, header: list[str], lines: list[tuple], rows: list[dict]) ->
         writer = csv.DictWriter(f, fieldnames=FIELDS, restval="")
         writer.writeheader()
         writer.writerows(rows)
-    text = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores", "",
-            *header, "", "| measure | value | target | met |", "|---|---:|---|---|"]
+    text = [
+        f"# {name}",
+        "",
+        f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
+        "",
+        *header,
+        "",
+        "| measure | value | target | met |",
+        "|---|---:|---|---|",
+    ]
     text += [f"| {m} | {v} | {t} | {'' if ok is None else 'yes' if ok else 'NO'} |" for m, v, t, ok in lines]
     (RESULTS / f"{name}.md").write_text("\n".join(text) + "\n")
 
@@ -331,14 +419,19 @@ def main() -> None:
     problem = load_council(args.scenario)
     load_s = time.perf_counter() - started
     plan, report, cached, solve_s = published_plan(problem, args.scenario, args.plan_seconds, args.seed)
-    header = [f"`{args.scenario.name}`: {len(problem.visits)} visits, {len(problem.carers)} carers (loaded in "
-              f"{load_s:.1f} s). Published plan: {args.plan_seconds:g} s solve, seed {args.seed}"
-              + (" (from the cache)" if cached else f" ({solve_s:.0f} s)")
-              + f", cost {plan.cost.total:.1f}, {len(plan.unassigned)} unassigned, valid {report.valid}.",
-              "", (f"{args.absences} absences, {args.arrivals} arrivals, {args.recommendations} recommendations; "
-                   f"replan time limit {args.time_limit:g} s; cases drawn from seed {args.seed}. Times are wall "
-                   "time of the whole call (validation not included), after one untimed case of each kind (the "
-                   "numba kernels load from their disk cache on first use).")]
+    header = [
+        f"`{args.scenario.name}`: {len(problem.visits)} visits, {len(problem.carers)} carers (loaded in "
+        f"{load_s:.1f} s). Published plan: {args.plan_seconds:g} s solve, seed {args.seed}"
+        + (" (from the cache)" if cached else f" ({solve_s:.0f} s)")
+        + f", cost {plan.cost.total:.1f}, {len(plan.unassigned)} unassigned, valid {report.valid}.",
+        "",
+        (
+            f"{args.absences} absences, {args.arrivals} arrivals, {args.recommendations} recommendations; "
+            f"replan time limit {args.time_limit:g} s; cases drawn from seed {args.seed}. Times are wall "
+            "time of the whole call (validation not included), after one untimed case of each kind (the "
+            "numba kernels load from their disk cache on first use)."
+        ),
+    ]
     print("\n".join(h for h in header if h))
 
     warm_s = warm_up(problem, plan, np.random.default_rng([args.seed, 0]), args.time_limit)
@@ -348,22 +441,34 @@ def main() -> None:
     rng = np.random.default_rng([args.seed, 1])
     for i in range(args.absences):
         row = absence(problem, plan, rng, i, args.time_limit)
-        print(f"absence  {i:>3}  {row['now']}  {row['subject']:>10}  {row['seconds']:.3f} s  remaining "
-              f"{row['remaining']:>2}  moved {row['moved']:>2}  lost {row['lost']}  valid {row['valid']}", flush=True)
+        print(
+            f"absence  {i:>3}  {row['now']}  {row['subject']:>10}  {row['seconds']:.3f} s  remaining "
+            f"{row['remaining']:>2}  moved {row['moved']:>2}  lost {row['lost']}  valid {row['valid']}",
+            flush=True,
+        )
         absent.append(row)
     rng = np.random.default_rng([args.seed, 2])
     for i in range(args.arrivals):
         row = arrival(problem, plan, rng, i, args.time_limit)
-        print(f"arrival  {i:>3}  {row['now']}  {row['new_visits']} visit(s){' x2' if row['double_handed'] else ''}  "
-              f"{row['seconds']:.3f} s  placed {row['new_assigned']}/{row['new_visits']}  moved {row['moved']:>2}  "
-              f"valid {row['valid']}", flush=True)
+        print(
+            f"arrival  {i:>3}  {row['now']}  {row['new_visits']} visit(s){' x2' if row['double_handed'] else ''}  "
+            f"{row['seconds']:.3f} s  placed {row['new_assigned']}/{row['new_visits']}  moved {row['moved']:>2}  "
+            f"valid {row['valid']}",
+            flush=True,
+        )
         arrived.append(row)
-    asked, builds = recommendations(problem, plan, np.random.default_rng([args.seed, 3]), args.recommendations) \
-        if args.recommendations else ([], [])
+    asked, builds = (
+        recommendations(problem, plan, np.random.default_rng([args.seed, 3]), args.recommendations)
+        if args.recommendations
+        else ([], [])
+    )
     for row in asked:
-        print(f"{row['kind']:>17}  {row['case']:>3}  {row['now']}  {row['subject']:>24}  "
-              f"{1000 * row['seconds']:.1f} ms  options {row['options']}" + (f"  {row['error']}" if row.get("error")
-                                                                              else ""), flush=True)
+        print(
+            f"{row['kind']:>17}  {row['case']:>3}  {row['now']}  {row['subject']:>24}  "
+            f"{1000 * row['seconds']:.1f} ms  options {row['options']}"
+            + (f"  {row['error']}" if row.get("error") else ""),
+            flush=True,
+        )
     lines = summarise(absent, arrived, asked, builds)
     print()
     for m, v, t, ok in lines:

@@ -26,8 +26,9 @@ def shared_benchmarks() -> Path:
 
 def stamp() -> dict:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
     except OSError:
         commit = "unknown"
     cpu = platform.processor() or "unknown"
@@ -38,8 +39,12 @@ def stamp() -> dict:
                 break
     except OSError:
         pass
-    return {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit, "cpu": cpu,
-            "cores": os.cpu_count()}
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "commit": commit,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+    }
 
 
 def solve_one(job: dict) -> dict:
@@ -59,18 +64,29 @@ def solve_one(job: dict) -> dict:
     bks = job.get("bks")
     cost = report.cost.total
     gap = 100.0 * (cost - bks) / bks if bks else None
-    return {"instance": job["instance"], "cost": round(cost, 3), "bks": bks,
-            "gap_pct": None if gap is None else round(gap, 2), "seconds": round(seconds, 2),
-            "valid": report.valid, "export_valid": export_ok, "unassigned": len(plan.unassigned),
-            "iterations": plan.solver.iterations, "status": plan.solver.status}
+    return {
+        "instance": job["instance"],
+        "cost": round(cost, 3),
+        "bks": bks,
+        "gap_pct": None if gap is None else round(gap, 2),
+        "seconds": round(seconds, 2),
+        "valid": report.valid,
+        "export_valid": export_ok,
+        "unassigned": len(plan.unassigned),
+        "iterations": plan.solver.iterations,
+        "status": plan.solver.status,
+    }
 
 
 def run(name: str, jobs: list[dict], parallel: int) -> list[dict]:
     rows = []
     with ProcessPoolExecutor(max_workers=parallel) as pool:
         for row in pool.map(solve_one, jobs):
-            print(f"{row['instance']:>50}  cost {row['cost']:>10}  bks {row['bks']}  gap {row['gap_pct']}%  "
-                  f"valid {row['valid']}  {row['seconds']} s", flush=True)
+            print(
+                f"{row['instance']:>50}  cost {row['cost']:>10}  bks {row['bks']}  gap {row['gap_pct']}%  "
+                f"valid {row['valid']}  {row['seconds']} s",
+                flush=True,
+            )
             rows.append(row)
     write(name, rows)
     return rows
@@ -80,18 +96,29 @@ def write(name: str, rows: list[dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     info = stamp()
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
-    summary = (f"{len(rows)} instances, {sum(r['valid'] for r in rows)} valid, "
-               f"{sum(r['export_valid'] for r in rows)} iolab exports valid; "
-               + (f"mean gap {sum(gaps) / len(gaps):.2f}%, max gap {max(gaps):.2f}%" if gaps else "no gaps"))
+    summary = (
+        f"{len(rows)} instances, {sum(r['valid'] for r in rows)} valid, "
+        f"{sum(r['export_valid'] for r in rows)} iolab exports valid; "
+        + (f"mean gap {sum(gaps) / len(gaps):.2f}%, max gap {max(gaps):.2f}%" if gaps else "no gaps")
+    )
     with open(RESULTS / f"{name}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
-             "", summary, "", "| instance | cost | best known | gap % | seconds | valid | export valid | unassigned |",
-             "|---|---:|---:|---:|---:|---|---|---:|"]
+    lines = [
+        f"# {name}",
+        "",
+        f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
+        "",
+        summary,
+        "",
+        "| instance | cost | best known | gap % | seconds | valid | export valid | unassigned |",
+        "|---|---:|---:|---:|---:|---|---|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['instance']} | {r['cost']} | {r['bks']} | {r['gap_pct']} | {r['seconds']} | "
-                     f"{r['valid']} | {r['export_valid']} | {r['unassigned']} |")
+        lines.append(
+            f"| {r['instance']} | {r['cost']} | {r['bks']} | {r['gap_pct']} | {r['seconds']} | "
+            f"{r['valid']} | {r['export_valid']} | {r['unassigned']} |"
+        )
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print(summary)

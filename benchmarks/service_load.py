@@ -6,11 +6,11 @@ submission.
                                       [--driver wrk|locust]
 
 Sets up a fresh database (SQLite, or ``--database postgresql``) holding the scenario as
-today's day with a published plan (one solve), starts the service (uvicorn, ``--server-workers`` processes, no job worker:
-nothing else competes for the cores), and drives it with ``--users`` phones (one
-keep-alive connection each) asking for their carers' days, ``--rate`` requests per second
-in all, each request with a carer's token. Then 50 solve jobs are submitted one after
-another (``POST /v1/days/{date}/solve``, 202) and timed. Reports the achieved rate,
+today's day with a published plan (one solve), starts the service (uvicorn,
+``--server-workers`` processes, no job worker: nothing else competes for the cores), and
+drives it with ``--users`` phones (one keep-alive connection each) asking for their carers'
+days, ``--rate`` requests per second in all, each request with a carer's token. Then 50
+solve jobs are submitted one after another (``POST /v1/days/{date}/solve``, 202) and timed. Reports the achieved rate,
 p50/p95/p99 latency and errors of the read, and the submission latencies; writes
 ``results/<name>.md`` and ``.csv``.
 
@@ -82,11 +82,32 @@ def prepare(url: str, scenario: Path, solve_seconds: float) -> tuple[str, list[s
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     import httpx
 
-    env = {**os.environ, "DATABASE_URL": url, "CARESCHEDULER_JWT_SECRET": SECRET, "CARESCHEDULER_WORKER": "false",
-           "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-                              env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CARESCHEDULER_JWT_SECRET": SECRET,
+        "CARESCHEDULER_WORKER": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -98,7 +119,7 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     raise RuntimeError("the service did not start")
 
 
-LOCUSTFILE = '''
+LOCUSTFILE = """
 import random
 from locust import FastHttpUser, constant_throughput, task
 
@@ -115,26 +136,54 @@ class Phone(FastHttpUser):
     @task
     def my_day(self):
         self.client.get(f"/v1/me/days/{{DATE}}", headers=self.headers, name="carer day")
-'''
+"""
 
 
-def run_locust(folder: Path, port: int, date: str, tokens: list[str], rate: float, users: int,
-               seconds: int) -> dict:
+def run_locust(folder: Path, port: int, date: str, tokens: list[str], rate: float, users: int, seconds: int) -> dict:
     locustfile = folder / "locustfile.py"
     locustfile.write_text(textwrap.dedent(LOCUSTFILE.format(tokens=tokens, date=date, per_user=rate / users)))
     prefix = folder / "locust"
-    subprocess.run([sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users),
-                    "-r", str(users), "--run-time", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
-                    "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(locustfile),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "--run-time",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=seconds + 120,
+    )
     with open(f"{prefix}_stats.csv") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "carer day")
-    return {"requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-            "rate": float(row["Requests/s"]), "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
-            "p99_ms": float(row["99%"]), "max_ms": float(row["Max Response Time"])}
+    return {
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "rate": float(row["Requests/s"]),
+        "p50_ms": float(row["50%"]),
+        "p95_ms": float(row["95%"]),
+        "p99_ms": float(row["99%"]),
+        "max_ms": float(row["Max Response Time"]),
+    }
 
 
-WRK_SCRIPT = '''
+WRK_SCRIPT = """
 local ffi = require("ffi")
 ffi.cdef[[ typedef struct {{ long tv_sec; long tv_nsec; }} timespec; int clock_gettime(int, timespec *); ]]
 local clock = ffi.new("timespec")
@@ -169,7 +218,7 @@ done = function(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout, e.status,
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
-'''
+"""
 
 
 def run_wrk(folder: Path, port: int, date: str, tokens: list[str], rate: float, users: int, seconds: int) -> dict:
@@ -179,13 +228,37 @@ def run_wrk(folder: Path, port: int, date: str, tokens: list[str], rate: float, 
     script = folder / "phones.lua"
     quoted = ", ".join(f'"{t}"' for t in tokens)
     script.write_text(WRK_SCRIPT.format(tokens=quoted, date=date, interval_ms=1000 / rate))
-    done = subprocess.run(["wrk", "-t", "1", "-c", str(users), "-d", f"{seconds}s", "--timeout", "5s",
-                           "-s", str(script), f"http://127.0.0.1:{port}"],
-                          capture_output=True, text=True, check=True, timeout=seconds + 60)
+    done = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(users),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
     fields = next(line for line in done.stdout.splitlines() if line.startswith("RESULT")).split()[1:]
     requests, micros, socket_errors, status_errors, p50, p95, p99, most = map(int, fields)
-    return {"requests": requests, "failures": socket_errors + status_errors, "rate": requests / (micros / 1e6),
-            "p50_ms": p50 / 1000, "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": most / 1000}
+    return {
+        "requests": requests,
+        "failures": socket_errors + status_errors,
+        "rate": requests / (micros / 1e6),
+        "p50_ms": p50 / 1000,
+        "p95_ms": p95 / 1000,
+        "p99_ms": p99 / 1000,
+        "max_ms": most / 1000,
+    }
 
 
 def submissions(port: int, date: str, token: str, count: int = 50) -> list[float]:
@@ -212,11 +285,19 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--solve-seconds", type=float, default=10.0)
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
-                        help="postgresql: a throwaway local server (Debian's postgresql package)")
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="postgresql: a throwaway local server (Debian's postgresql package)",
+    )
     parser.add_argument("--name", default="service_load", help="results file name")
-    parser.add_argument("--driver", choices=["wrk", "locust"], default="wrk" if shutil.which("wrk") else "locust",
-                        help="load generator (default wrk when installed)")
+    parser.add_argument(
+        "--driver",
+        choices=["wrk", "locust"],
+        default="wrk" if shutil.which("wrk") else "locust",
+        help="load generator (default wrk when installed)",
+    )
     args = parser.parse_args()
     if args.driver == "wrk" and shutil.which("wrk") is None:
         parser.error("wrk is not installed (apt-get install wrk), or use --driver locust")
@@ -250,29 +331,49 @@ def main() -> None:
     submit_ms = sorted(1000 * t for t in submit)
     p95 = submit_ms[int(0.95 * (len(submit_ms) - 1))]
     lines = [
-        ("carer's day read: achieved rate", f"{read['rate']:.0f} req/s", f"{args.rate:g} req/s",
-         read["rate"] >= 0.95 * args.rate),
-        ("carer's day read: requests / errors", f"{read['requests']} / {read['failures']}", "0 errors",
-         read["failures"] == 0),
-        ("carer's day read p50 / p95 / p99", f"{read['p50_ms']:.0f} / {read['p95_ms']:.0f} / {read['p99_ms']:.0f} ms",
-         "p95 <= 20 ms", read["p95_ms"] <= 20),
+        (
+            "carer's day read: achieved rate",
+            f"{read['rate']:.0f} req/s",
+            f"{args.rate:g} req/s",
+            read["rate"] >= 0.95 * args.rate,
+        ),
+        (
+            "carer's day read: requests / errors",
+            f"{read['requests']} / {read['failures']}",
+            "0 errors",
+            read["failures"] == 0,
+        ),
+        (
+            "carer's day read p50 / p95 / p99",
+            f"{read['p50_ms']:.0f} / {read['p95_ms']:.0f} / {read['p99_ms']:.0f} ms",
+            "p95 <= 20 ms",
+            read["p95_ms"] <= 20,
+        ),
         ("carer's day read max", f"{read['max_ms']:.0f} ms", "", None),
-        ("job submission p50 / p95 / max", f"{statistics.median(submit_ms):.1f} / {p95:.1f} / {submit_ms[-1]:.1f} ms",
-         "<= 50 ms", p95 <= 50),
+        (
+            "job submission p50 / p95 / max",
+            f"{statistics.median(submit_ms):.1f} / {p95:.1f} / {submit_ms[-1]:.1f} ms",
+            "<= 50 ms",
+            p95 <= 50,
+        ),
     ]
-    header = [f"`{args.scenario.name}` as today's day, published plan; {len(carers)} carers' tokens; "
-              f"{args.users} phones ({args.driver}) at {args.rate:g} req/s for {args.seconds} s; uvicorn with "
-              f"{args.server_workers} worker processes, "
-              f"{'SQLite (WAL)' if args.database == 'sqlite' else 'PostgreSQL (local server)'}; "
-              f"{args.driver} on the same machine."]
+    header = [
+        f"`{args.scenario.name}` as today's day, published plan; {len(carers)} carers' tokens; "
+        f"{args.users} phones ({args.driver}) at {args.rate:g} req/s for {args.seconds} s; uvicorn with "
+        f"{args.server_workers} worker processes, "
+        f"{'SQLite (WAL)' if args.database == 'sqlite' else 'PostgreSQL (local server)'}; "
+        f"{args.driver} on the same machine."
+    ]
     print("\n".join(header))
     for measure, value, target, ok in lines:
         print(f"{measure:>40}  {value:>24}  {target:>14}  {'' if ok is None else 'yes' if ok else 'NO'}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / f"{args.name}.md", "w") as handle:
         info = stamp()
-        handle.write(f"# {args.name}\n\n{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores"
-                     "\n\n" + "\n".join(header) + "\n\n")
+        handle.write(
+            f"# {args.name}\n\n{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores"
+            "\n\n" + "\n".join(header) + "\n\n"
+        )
         handle.write("| measure | value | target | met |\n|---|---:|---|---|\n")
         for measure, value, target, ok in lines:
             handle.write(f"| {measure} | {value} | {target} | {'' if ok is None else 'yes' if ok else 'no'} |\n")

@@ -7,8 +7,9 @@
 Five timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
 one iteration of the large-neighbourhood search, the independent validator on a plan of
 about 300 visits, and on that day a replan after an absence and a recommendation for a
-new visit (``benchmarks/replan.py`` measures those two at council scale). Each is run a few rounds only (``benchmark.pedantic``) so the file
-takes seconds, and each also checks its result, so a fast but wrong kernel fails too.
+new visit (``benchmarks/replan.py`` measures those two at council scale). Each is run a
+few rounds only (``benchmark.pedantic``) so the file takes seconds, and each also checks its
+result, so a fast but wrong kernel fails too.
 
 The ``CEILING`` limits catch only gross slowdowns (an accidental quadratic loop, a
 search iteration that suddenly costs tens of milliseconds): they are about 20 times the
@@ -24,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from carescheduler.scenarios.demo import demo_problem
 from carescheduler.formats import read_problem
+from carescheduler.params import SearchParams, SolveParams
+from carescheduler.scenarios.demo import demo_problem
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import compile_problem
-from carescheduler.params import SearchParams, SolveParams
 from carescheduler.search.lns import large_neighbourhood_search
 from carescheduler.search.solution import Solution
 from carescheduler.search.solver import plan_from_solution, solve
@@ -36,12 +37,12 @@ from carescheduler.validator import validate
 
 C101 = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks" / "c101.txt.gz"
 
-CEILING = {              # seconds per call (median); about 20x what a 2-core machine takes
-    "construction": 1.5,     # ~0.05 s
-    "lns_iteration": 0.1,    # ~2.5 ms
-    "validator": 0.25,       # ~5 ms
-    "replan": 10.0,          # ~0.8 s (it searches until its 1 s limit or it stops finding better)
-    "recommend": 0.2,        # ~3 ms
+CEILING = {  # seconds per call (median); about 20x what a 2-core machine takes
+    "construction": 1.5,  # ~0.05 s
+    "lns_iteration": 0.1,  # ~2.5 ms
+    "validator": 0.25,  # ~5 ms
+    "replan": 10.0,  # ~0.8 s (it searches until its 1 s limit or it stops finding better)
+    "recommend": 0.2,  # ~3 ms
 }
 
 
@@ -68,7 +69,7 @@ def _construct(inst, seed: int = 0) -> tuple[Solution, list[int]]:
 @pytest.fixture(scope="module")
 def constructed(c101):
     _, inst = c101
-    sol, left_out = _construct(inst)   # also loads the compiled kernels before any timing
+    sol, left_out = _construct(inst)  # also loads the compiled kernels before any timing
     assert not left_out
     return sol
 
@@ -108,15 +109,14 @@ def test_one_lns_iteration(benchmark, constructed):
 
     def one_iteration():
         deadline = time.monotonic() + 3600.0
-        return large_neighbourhood_search(constructed, deadline, np.random.default_rng(1), params,
-                                          max_iterations=1)
+        return large_neighbourhood_search(constructed, deadline, np.random.default_rng(1), params, max_iterations=1)
 
     best, iterations, _ = benchmark.pedantic(one_iteration, rounds=20, warmup_rounds=1)
     assert iterations == 1
-    assert constructed.total == before            # the search works on copies
+    assert constructed.total == before  # the search works on copies
     assert best.feasible
     assert len(best.unassigned_visits()) == 0
-    assert best.total <= before + 1e-9            # the best plan never gets worse
+    assert best.total <= before + 1e-9  # the best plan never gets worse
     assert _median(benchmark) < CEILING["lns_iteration"]
 
 
@@ -147,8 +147,9 @@ def test_replan_an_absence_300_visits(benchmark, care_day):
     problem, plan = care_day
     sick = max(plan.routes, key=lambda r: sum(pv.start >= 600 for pv in r.visits)).carer
     event = [{"type": "carer_absent", "carer": sick}]
-    result = benchmark.pedantic(replan, args=(problem, plan, event, "10:00"), kwargs={"time_limit": 1.0},
-                                rounds=3, warmup_rounds=1)
+    result = benchmark.pedantic(
+        replan, args=(problem, plan, event, "10:00"), kwargs={"time_limit": 1.0}, rounds=3, warmup_rounds=1
+    )
     assert validate(result.problem, result.plan).valid
     assert all(pv.start < 600 for pv in result.plan.route(sick).visits)
     assert _median(benchmark) < CEILING["replan"]
@@ -156,8 +157,8 @@ def test_replan_an_absence_300_visits(benchmark, care_day):
 
 def test_recommend_a_new_visit_300_visits(benchmark, care_day):
     """Carers for a new visit on a prepared 300-visit day."""
-    from carescheduler.domain import Visit
     from carescheduler.day.recommend import Recommender
+    from carescheduler.domain import Visit
 
     problem, plan = care_day
     recommender = Recommender(problem, plan, now="09:00")

@@ -27,8 +27,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--name")
-    parser.add_argument("--compare", action=argparse.BooleanOptionalAction, default=None,
-                        help="also solve with PyVRP and VROOM, side by side (default: on if they are installed)")
+    parser.add_argument(
+        "--compare",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also solve with PyVRP and VROOM, side by side (default: on if they are installed)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vroom-threads", type=int, default=1, help="threads VROOM may use (with --compare)")
     args = parser.parse_args()
@@ -39,9 +43,17 @@ def main() -> None:
             if args.instances and row["instance"] not in args.instances:
                 continue
             path = folder / (row.get("instance_file") or f"instances/{row['instance']}.txt")
-            jobs.append({"instance": row["instance"], "path": str(path),
-                         "bks": float(row["bks_distance"]), "time_limit": args.time_limit, "workers": args.workers,
-                         "seed": args.seed, "vroom_threads": args.vroom_threads})
+            jobs.append(
+                {
+                    "instance": row["instance"],
+                    "path": str(path),
+                    "bks": float(row["bks_distance"]),
+                    "time_limit": args.time_limit,
+                    "workers": args.workers,
+                    "seed": args.seed,
+                    "vroom_threads": args.vroom_threads,
+                }
+            )
     if args.instances:
         missing = sorted(set(args.instances) - {job["instance"] for job in jobs})
         if missing:

@@ -28,8 +28,9 @@ router = APIRouter(prefix="/v1/me", tags=["carer"])
 
 
 CarerDep = Annotated[Principal, Depends(role("carer"))]
-IdempotencyKey = Annotated[str, Header(min_length=8, max_length=200,
-                                       description="unique per action; a retry sends the same key")]
+IdempotencyKey = Annotated[
+    str, Header(min_length=8, max_length=200, description="unique per action; a retry sends the same key")
+]
 
 
 @router.get("/days/{date}", response_model=CarerDay, summary="My day: visits in order, with what I need at the door")
@@ -43,21 +44,28 @@ async def my_day(date: DatePath, session: SessionDep, principal: CarerDep) -> Re
         raise HTTPException(404, f"no day {date} in organisation {principal.org}")
     day, row = found
     views = carer_views(day, row, _views) if row is not None else _views(problem_of(day), None)
-    if principal.carer not in views:
+    if principal.carer is None or principal.carer not in views:
         raise HTTPException(404, f"carer {principal.carer} does not work on {date}")
     view = views[principal.carer]
     status = _status(session, day.id, principal.carer)
-    stops = [stop.model_copy(update={"status": status[stop.visit]}) if stop.visit in status else stop
-             for stop in view.visits]
+    stops = [
+        stop.model_copy(update={"status": status[stop.visit]}) if stop.visit in status else stop for stop in view.visits
+    ]
     body = view.model_copy(update={"visits": stops, "date": date, "plan": row.number if row is not None else None})
     return Response(body.model_dump_json(), media_type="application/json", headers={"ETag": store.etag(day)})
 
 
 # Built once: composing a statement costs more than running it on this route.
-_DAY_AND_PLAN = (select(Day, PlanRow).outerjoin(PlanRow, PlanRow.id == Day.published_plan_id)
-                 .where(Day.org_id == bindparam("org"), Day.date == bindparam("date")))
-_CHECKS = (select(EventRow.payload).where(EventRow.day_id == bindparam("day"), EventRow.carer_id == bindparam("carer"),
-                                          EventRow.status != "rejected").order_by(EventRow.id))
+_DAY_AND_PLAN = (
+    select(Day, PlanRow)
+    .outerjoin(PlanRow, PlanRow.id == Day.published_plan_id)
+    .where(Day.org_id == bindparam("org"), Day.date == bindparam("date"))
+)
+_CHECKS = (
+    select(EventRow.payload)
+    .where(EventRow.day_id == bindparam("day"), EventRow.carer_id == bindparam("carer"), EventRow.status != "rejected")
+    .order_by(EventRow.id)
+)
 
 
 def _views(problem, plan) -> dict[str, CarerDay]:
@@ -72,17 +80,33 @@ def _views(problem, plan) -> dict[str, CarerDay]:
         stops = []
         for pv in route.visits if route else []:
             client = clients.get(pv.client)
-            if client is None or pv.visit not in visits:   # the day was replaced since this plan was made
+            if client is None or pv.visit not in visits:  # the day was replaced since this plan was made
                 continue
             place = places.get(client.location)
-            stops.append(Stop(visit=pv.visit, client=client.id, client_name=client.name,
-                              address=place.address if place else None, access_notes=client.notes,
-                              tasks=list(visits[pv.visit].tasks), start=pv.start,
-                              end=pv.end, start_hhmm=format_minutes(pv.start), partner=pv.partner, status="planned"))
-        out[carer.id] = CarerDay(carer=carer.id, date="", plan=None, visits=stops,
-                                 breaks=[b.model_dump() for b in route.breaks] if route else [],
-                                 leave_home=route.leave_home if route else None,
-                                 return_home=route.return_home if route else None)
+            stops.append(
+                Stop(
+                    visit=pv.visit,
+                    client=client.id,
+                    client_name=client.name,
+                    address=place.address if place else None,
+                    access_notes=client.notes,
+                    tasks=list(visits[pv.visit].tasks),
+                    start=pv.start,
+                    end=pv.end,
+                    start_hhmm=format_minutes(pv.start),
+                    partner=pv.partner,
+                    status="planned",
+                )
+            )
+        out[carer.id] = CarerDay(
+            carer=carer.id,
+            date="",
+            plan=None,
+            visits=stops,
+            breaks=[b.model_dump() for b in route.breaks] if route else [],
+            leave_home=route.leave_home if route else None,
+            return_home=route.return_home if route else None,
+        )
     return out
 
 
@@ -102,7 +126,7 @@ def _record(session, day, principal: Principal, payload: dict, now: float, key: 
     try:
         with session.begin_nested():
             return store.record_event(session, day, payload, now, store.actor(principal), scoped)
-    except IntegrityError:   # the same retry arriving twice at once: the first one won
+    except IntegrityError:  # the same retry arriving twice at once: the first one won
         return store.record_event(session, day, payload, now, store.actor(principal), scoped)
 
 
@@ -114,14 +138,28 @@ def _my_visit(day, principal: Principal, session, visit: str) -> None:
 
 
 @router.post("/days/{date}/visits/{visit}/check-in", response_model=Recorded)
-def check_in(date: DatePath, visit: str, session: SessionDep, principal: CarerDep, idempotency_key: IdempotencyKey,
-             body: CheckIn = CheckIn(), settings=Depends(get_settings)) -> Recorded:
+def check_in(
+    date: DatePath,
+    visit: str,
+    session: SessionDep,
+    principal: CarerDep,
+    idempotency_key: IdempotencyKey,
+    body: CheckIn = CheckIn(),
+    settings=Depends(get_settings),
+) -> Recorded:
     return _check(date, visit, "check_in", session, principal, idempotency_key, body, settings)
 
 
 @router.post("/days/{date}/visits/{visit}/check-out", response_model=Recorded)
-def check_out(date: DatePath, visit: str, session: SessionDep, principal: CarerDep, idempotency_key: IdempotencyKey,
-              body: CheckIn = CheckIn(), settings=Depends(get_settings)) -> Recorded:
+def check_out(
+    date: DatePath,
+    visit: str,
+    session: SessionDep,
+    principal: CarerDep,
+    idempotency_key: IdempotencyKey,
+    body: CheckIn = CheckIn(),
+    settings=Depends(get_settings),
+) -> Recorded:
     return _check(date, visit, "check_out", session, principal, idempotency_key, body, settings)
 
 
@@ -138,16 +176,27 @@ def _check(date, visit, kind, session, principal, key, body, settings) -> Record
 
 
 @router.post("/days/{date}/absence", response_model=Recorded, summary="I cannot work (from now, or a window)")
-def report_absence(date: DatePath, session: SessionDep, principal: CarerDep, idempotency_key: IdempotencyKey,
-                   body: AbsenceIn = AbsenceIn(), settings=Depends(get_settings)) -> Recorded:
+def report_absence(
+    date: DatePath,
+    session: SessionDep,
+    principal: CarerDep,
+    idempotency_key: IdempotencyKey,
+    body: AbsenceIn = AbsenceIn(),
+    settings=Depends(get_settings),
+) -> Recorded:
     """Recorded and absorbed by a replan job at once (published when done), so the
     carers taking over are told."""
     day = find_day(session, principal, date)
     if body.start is not None and body.end is not None and body.end <= body.start:
         raise HTTPException(422, "end must be after start")
     now = minutes_now(day.date, settings)
-    payload = {"type": "carer_absent", "carer": principal.carer, "start": body.start, "end": body.end,
-               "reason": body.reason}
+    payload = {
+        "type": "carer_absent",
+        "carer": principal.carer,
+        "start": body.start,
+        "end": body.end,
+        "reason": body.reason,
+    }
     row, new = _record(session, day, principal, payload, now, idempotency_key)
     job = None
     if new:
@@ -157,10 +206,17 @@ def report_absence(date: DatePath, session: SessionDep, principal: CarerDep, ide
     return Recorded(event=row.id, replayed=not new, job=job)
 
 
-@router.get("/days/{date}/changes", response_model=list[NotificationOut],
-            summary="What changed in my day (since notification `after`)")
+@router.get(
+    "/days/{date}/changes",
+    response_model=list[NotificationOut],
+    summary="What changed in my day (since notification `after`)",
+)
 def my_changes(date: DatePath, session: SessionDep, principal: CarerDep, after: int = 0) -> list[NotificationOut]:
     day = find_day(session, principal, date)
-    return [NotificationOut(id=n.id, plan=session.get(PlanRow, n.plan_id).number, created_at=n.created_at,
-                            changes=n.changes)
-            for n in store.notifications(session, day, principal.carer, after)]
+    assert principal.carer is not None, "a carer token always names the carer (security.read_token)"
+    return [
+        NotificationOut(
+            id=n.id, plan=session.get_one(PlanRow, n.plan_id).number, created_at=n.created_at, changes=n.changes
+        )
+        for n in store.notifications(session, day, principal.carer, after)
+    ]

@@ -27,33 +27,49 @@ from ..deps import (
     get_settings,
     job_out,
 )
-from ..models import PlanRow
+from ..models import Day, PlanRow
 from ..recommenders import recommender_for
 from ..schemas import DayOut, EventsAccepted, EventsIn, JobOut, PlanOut, PlanSummary, ReplanRequest, SolveRequest
 
 router = APIRouter(prefix="/v1/days", tags=["days"])
 
 
-
 def day_out(day, response: Response | None = None) -> DayOut:
     problem = store.day_problem(day)
     if response is not None:
         response.headers["ETag"] = store.etag(day)
-    return DayOut(date=day.date, version=day.version, etag=store.etag(day),
-                  published_plan=_number_of(day), carers=len(problem.carers), clients=len(problem.clients),
-                  visits=len(problem.visits))
+    return DayOut(
+        date=day.date,
+        version=day.version,
+        etag=store.etag(day),
+        published_plan=_number_of(day),
+        carers=len(problem.carers),
+        clients=len(problem.clients),
+        visits=len(problem.visits),
+    )
 
 
-def _number_of(day) -> int | None:
-    row = object_session(day).get(PlanRow, day.published_plan_id) if day.published_plan_id else None
+def _number_of(day: Day) -> int | None:
+    if not day.published_plan_id:
+        return None
+    session = object_session(day)
+    assert session is not None, "the day was just read in this request's session"
+    row = session.get(PlanRow, day.published_plan_id)
     return row.number if row is not None else None
 
 
 def plan_summary(row: PlanRow, with_plan: bool = False):
     plan = plan_of(row)
-    fields = dict(number=row.number, status=row.status, source=row.source, created_by=row.created_by,
-                  created_at=row.created_at, cost=plan.cost.total, visits_assigned=plan.kpis.visits_assigned,
-                  unassigned=len(plan.unassigned))
+    fields = dict(
+        number=row.number,
+        status=row.status,
+        source=row.source,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        cost=plan.cost.total,
+        visits_assigned=plan.kpis.visits_assigned,
+        unassigned=len(plan.unassigned),
+    )
     if not with_plan:
         return PlanSummary(**fields)
     changes = PlanChanges.model_validate(row.changes) if row.changes else None
@@ -65,10 +81,20 @@ def list_days(session: SessionDep, principal: Planner) -> list[DayOut]:
     return [day_out(day) for day in store.list_days(session, principal.org)]
 
 
-@router.put("/{date}", response_model=DayOut, summary="Create or replace a day's problem",
-            responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}})
-def put_day(date: DatePath, problem: Annotated[Problem, Body()], session: SessionDep, principal: Planner,
-            response: Response, if_match: Annotated[str | None, Header()] = None) -> DayOut:
+@router.put(
+    "/{date}",
+    response_model=DayOut,
+    summary="Create or replace a day's problem",
+    responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}},
+)
+def put_day(
+    date: DatePath,
+    problem: Annotated[Problem, Body()],
+    session: SessionDep,
+    principal: Planner,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> DayOut:
     """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
     existing = store.find_day(session, principal.org, check_date(date))
@@ -119,10 +145,19 @@ def get_published(date: DatePath, session: SessionDep, principal: Planner, respo
     return plan_summary(row, with_plan=True)
 
 
-@router.post("/{date}/plans/{number}/publish", response_model=DayOut,
-             responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}})
-def publish_plan(date: DatePath, number: int, session: SessionDep, principal: Coordinator, response: Response,
-                 if_match: Annotated[str | None, Header()] = None) -> DayOut:
+@router.post(
+    "/{date}/plans/{number}/publish",
+    response_model=DayOut,
+    responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}},
+)
+def publish_plan(
+    date: DatePath,
+    number: int,
+    session: SessionDep,
+    principal: Coordinator,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> DayOut:
     """Publish a draft: carers whose day changes are told what changed."""
     day = find_day(session, principal, date)
     check_if_match(day, if_match)
@@ -132,29 +167,46 @@ def publish_plan(date: DatePath, number: int, session: SessionDep, principal: Co
     if row.status == "published":
         raise HTTPException(409, f"plan {number} is already published")
     if row.problem is None and row.day_version != day.version:
-        raise HTTPException(409, f"plan {number} was made for version {row.day_version} of the day, "
-                                 f"which is now version {day.version}")
+        raise HTTPException(
+            409, f"plan {number} was made for version {row.day_version} of the day, which is now version {day.version}"
+        )
     notes = store.publish(session, day, row)
     store.audit(session, principal, "publish plan", date, plan=number, carers_told=len(notes))
     return day_out(day, response)
 
 
 @router.post("/{date}/solve", response_model=JobOut, status_code=202, summary="Queue a solve job")
-def solve_day(date: DatePath, session: SessionDep, principal: Planner,
-              request: Annotated[SolveRequest, Body()] = SolveRequest(),
-              settings=Depends(get_settings)) -> JobOut:
+def solve_day(
+    date: DatePath,
+    session: SessionDep,
+    principal: Planner,
+    request: Annotated[SolveRequest, Body()] = SolveRequest(),
+    settings=Depends(get_settings),
+) -> JobOut:
     day = find_day(session, principal, date)
-    params = {"time_limit": request.time_limit or settings.solve_seconds, "seed": request.seed,
-              "publish": request.publish}
+    params = {
+        "time_limit": request.time_limit or settings.solve_seconds,
+        "seed": request.seed,
+        "publish": request.publish,
+    }
     job = store.add_job(session, day, "solve", params, store.actor(principal))
     store.audit(session, principal, "solve", date, job=job.id)
     return job_out(session, job)
 
 
-@router.post("/{date}/replan", response_model=JobOut, status_code=202,
-             summary="Queue a replan of the published plan with the pending events")
-def replan_day(date: DatePath, session: SessionDep, principal: Coordinator,
-               request: Annotated[ReplanRequest, Body()] = ReplanRequest(), settings=Depends(get_settings)) -> JobOut:
+@router.post(
+    "/{date}/replan",
+    response_model=JobOut,
+    status_code=202,
+    summary="Queue a replan of the published plan with the pending events",
+)
+def replan_day(
+    date: DatePath,
+    session: SessionDep,
+    principal: Coordinator,
+    request: Annotated[ReplanRequest, Body()] = ReplanRequest(),
+    settings=Depends(get_settings),
+) -> JobOut:
     day = find_day(session, principal, date)
     if day.published_plan_id is None:
         raise HTTPException(409, f"day {date} has no published plan to replan")
@@ -162,11 +214,20 @@ def replan_day(date: DatePath, session: SessionDep, principal: Coordinator,
     return job_out(session, job)
 
 
-@router.post("/{date}/events", response_model=EventsAccepted, status_code=202,
-             summary="Report events (absences, new clients, cancellations, delays, ...)")
-def post_events(date: DatePath, body: EventsIn, session: SessionDep, principal: Planner,
-                settings=Depends(get_settings),
-                idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> EventsAccepted:
+@router.post(
+    "/{date}/events",
+    response_model=EventsAccepted,
+    status_code=202,
+    summary="Report events (absences, new clients, cancellations, delays, ...)",
+)
+def post_events(
+    date: DatePath,
+    body: EventsIn,
+    session: SessionDep,
+    principal: Planner,
+    settings=Depends(get_settings),
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> EventsAccepted:
     """Stored in order; a replan job then absorbs them into the published plan (unless
     ``replan`` is false: they wait for the next one). With ``Idempotency-Key`` a retried
     request records nothing twice."""
@@ -177,11 +238,11 @@ def post_events(date: DatePath, body: EventsIn, session: SessionDep, principal: 
         key = f"{idempotency_key}#{i}" if idempotency_key else None
         try:
             with session.begin_nested():
-                row, _ = store.record_event(session, day, event.model_dump(mode="json"), now,
-                                            store.actor(principal), key)
-        except IntegrityError:   # the same retry arriving twice at once: the first one won
-            row, _ = store.record_event(session, day, event.model_dump(mode="json"), now,
-                                        store.actor(principal), key)
+                row, _ = store.record_event(
+                    session, day, event.model_dump(mode="json"), now, store.actor(principal), key
+                )
+        except IntegrityError:  # the same retry arriving twice at once: the first one won
+            row, _ = store.record_event(session, day, event.model_dump(mode="json"), now, store.actor(principal), key)
         ids.append(row.id)
     store.audit(session, principal, "events", date, events=ids)
     job = None
@@ -190,10 +251,20 @@ def post_events(date: DatePath, body: EventsIn, session: SessionDep, principal: 
     return EventsAccepted(events=ids, job=job)
 
 
-@router.post("/{date}/recommendations", response_model=Recommendation,
-             summary="Carers who could take a visit (no CP-SAT call; milliseconds once the day is loaded)")
-def recommend(date: DatePath, request: VisitRequest, session: SessionDep, principal: Coordinator,
-              top: int = 5, now: float | None = None, settings=Depends(get_settings)) -> Recommendation:
+@router.post(
+    "/{date}/recommendations",
+    response_model=Recommendation,
+    summary="Carers who could take a visit (no CP-SAT call; milliseconds once the day is loaded)",
+)
+def recommend(
+    date: DatePath,
+    request: VisitRequest,
+    session: SessionDep,
+    principal: Coordinator,
+    top: int = 5,
+    now: float | None = None,
+    settings=Depends(get_settings),
+) -> Recommendation:
     if not 1 <= top <= 50:
         raise HTTPException(422, "top must be between 1 and 50")
     day = find_day(session, principal, date)
@@ -201,4 +272,4 @@ def recommend(date: DatePath, request: VisitRequest, session: SessionDep, princi
     if row is None:
         raise HTTPException(409, f"day {date} has no published plan")
     at = now if now is not None else minutes_now(day.date, settings)
-    return recommender_for(day, row, at).recommend(request, top)   # an InputError is a 422 (main.py)
+    return recommender_for(day, row, at).recommend(request, top)  # an InputError is a 422 (main.py)

@@ -14,11 +14,11 @@ day; plans already made stay as they were until the next solve or replan.
 # No ``from __future__ import annotations``: the routes are made in a loop, and FastAPI
 # must see each one's body type itself rather than a name it would look up later.
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Body, Header, HTTPException, Response
 
-from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, entity, put_entity, remove_entity
+from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, Entity, Kind, entity, put_entity, remove_entity
 
 from .. import store
 from ..deps import DatePath, Planner, SessionDep, check_if_match, find_day
@@ -26,49 +26,85 @@ from ..deps import DatePath, Planner, SessionDep, check_if_match, find_day
 router = APIRouter(prefix="/v1/days", tags=["carers, clients, visits and places"])
 
 IfMatch = Annotated[str | None, Header(description="the day's ETag, from any read of the day")]
-CHANGES = {412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}}
+CHANGES: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match does not match"},
+    428: {"description": "If-Match missing"},
+}
 
 
-def _add_routes(kind: str, model: type, one: str) -> None:
+def _add_routes(kind: Kind, model: type, one: str) -> None:
     path = f"/{{date}}/{kind}"
 
-    @router.get(path, response_model=list[model], name=f"list {kind}", summary=f"The day's {kind}")
+    # FastAPI must see the kind's own model, chosen at run time; for mypy it is any of them.
+    if TYPE_CHECKING:
+        Model: TypeAlias = Entity
+    else:
+        Model = model
+
+    @router.get(path, response_model=list[Model], name=f"list {kind}", summary=f"The day's {kind}")
     def read_all(date: DatePath, session: SessionDep, principal: Planner, response: Response):
         day = find_day(session, principal, date)
         response.headers["ETag"] = store.etag(day)
         return getattr(store.day_problem(day), kind)
 
-    @router.get(path + "/{item_id}", response_model=model, name=f"read {one}", summary=f"One {one}",
-                responses={404: {"description": f"no such {one} in the day"}})
+    @router.get(
+        path + "/{item_id}",
+        response_model=Model,
+        name=f"read {one}",
+        summary=f"One {one}",
+        responses={404: {"description": f"no such {one} in the day"}},
+    )
     def read_one(date: DatePath, item_id: str, session: SessionDep, principal: Planner, response: Response):
         day = find_day(session, principal, date)
         response.headers["ETag"] = store.etag(day)
-        return entity(store.day_problem(day), kind, item_id)   # MissingEntity: 404 (main.py)
+        return entity(store.day_problem(day), kind, item_id)  # MissingEntity: 404 (main.py)
 
-    @router.put(path + "/{item_id}", response_model=model, name=f"put {one}", summary=f"Add or replace a {one}",
-                responses={**CHANGES, 201: {"description": f"the {one} was added"}})
-    def put(date: DatePath, item_id: str, item: Annotated[model, Body()], session: SessionDep,
-            principal: Planner, response: Response, if_match: IfMatch = None):
+    @router.put(
+        path + "/{item_id}",
+        response_model=Model,
+        name=f"put {one}",
+        summary=f"Add or replace a {one}",
+        responses={**CHANGES, 201: {"description": f"the {one} was added"}},
+    )
+    def put(
+        date: DatePath,
+        item_id: str,
+        item: Annotated[Model, Body()],
+        session: SessionDep,
+        principal: Planner,
+        response: Response,
+        if_match: IfMatch = None,
+    ):
         if item.id != item_id:
             raise HTTPException(422, f"id: the body's id {item.id!r} is not the path's {item_id!r}")
         day = find_day(session, principal, date)
         check_if_match(day, if_match)
         problem, added = put_entity(store.day_problem(day), kind, item)
         store.put_day(session, principal.org, date, problem, day)
-        store.audit(session, principal, f"{'add' if added else 'replace'} {one}", f"{date}/{kind}/{item_id}",
-                    version=day.version)
+        store.audit(
+            session,
+            principal,
+            f"{'add' if added else 'replace'} {one}",
+            f"{date}/{kind}/{item_id}",
+            version=day.version,
+        )
         response.headers["ETag"] = store.etag(day)
         response.status_code = 201 if added else 200
         return item
 
-    @router.delete(path + "/{item_id}", status_code=204, name=f"remove {one}", summary=f"Remove a {one}",
-                   responses={**CHANGES, 404: {"description": f"no such {one}"},
-                              409: {"description": "others still refer to it"}})
-    def remove(date: DatePath, item_id: str, session: SessionDep, principal: Planner,
-               if_match: IfMatch = None) -> Response:
+    @router.delete(
+        path + "/{item_id}",
+        status_code=204,
+        name=f"remove {one}",
+        summary=f"Remove a {one}",
+        responses={**CHANGES, 404: {"description": f"no such {one}"}, 409: {"description": "others still refer to it"}},
+    )
+    def remove(
+        date: DatePath, item_id: str, session: SessionDep, principal: Planner, if_match: IfMatch = None
+    ) -> Response:
         day = find_day(session, principal, date)
         check_if_match(day, if_match)
-        problem = remove_entity(store.day_problem(day), kind, item_id)   # MissingEntity 404, EntityInUse 409
+        problem = remove_entity(store.day_problem(day), kind, item_id)  # MissingEntity 404, EntityInUse 409
         store.put_day(session, principal.org, date, problem, day)
         store.audit(session, principal, f"remove {one}", f"{date}/{kind}/{item_id}", version=day.version)
         return Response(status_code=204, headers={"ETag": store.etag(day)})

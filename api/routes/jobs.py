@@ -19,7 +19,6 @@ from ..security import Principal
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-
 def _own_job(session: Session, principal: Principal, job_id: str) -> Job:
     job = session.get(Job, job_id)
     if job is None or job.org_id != principal.org:
@@ -58,9 +57,12 @@ class AuditOut(BaseModel):
 
 
 @audit_router.get("", response_model=list[AuditOut], summary="Who changed what, and when (newest first)")
-def read_audit(session: SessionDep, principal: Coordinator,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.org_id == principal.org)
-                           .order_by(AuditEntry.id.desc()).limit(limit))
-    return [AuditOut(at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target, detail=r.detail)
-            for r in rows]
+def read_audit(
+    session: SessionDep, principal: Coordinator, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[AuditOut]:
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.org_id == principal.org).order_by(AuditEntry.id.desc()).limit(limit)
+    )
+    return [
+        AuditOut(at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target, detail=r.detail) for r in rows
+    ]

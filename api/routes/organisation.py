@@ -21,7 +21,6 @@ from ..security import Principal
 router = APIRouter(prefix="/v1/organisation", tags=["organisation"])
 
 
-
 class OrganisationOut(BaseModel):
     id: str
     name: str
@@ -37,8 +36,9 @@ def read_organisation(session: SessionDep, principal: Planner) -> OrganisationOu
 
 
 @router.patch("", response_model=OrganisationOut, summary="Rename my organisation")
-def rename_organisation(session: SessionDep, principal: Coordinator,
-                        name: Annotated[str, Body(embed=True, min_length=1, max_length=200)]) -> OrganisationOut:
+def rename_organisation(
+    session: SessionDep, principal: Coordinator, name: Annotated[str, Body(embed=True, min_length=1, max_length=200)]
+) -> OrganisationOut:
     org = store.ensure_org(session, principal.org)
     store.audit(session, principal, "rename organisation", principal.org, old=org.name, new=name)
     org.name = name
@@ -49,7 +49,14 @@ def rename_organisation(session: SessionDep, principal: Coordinator,
 def _out(session, principal: Principal) -> OrganisationOut:
     """(Read without writing: an organisation with no day yet has no row.)"""
     org = session.get(Organisation, principal.org)
-    count, first, last = session.execute(select(func.count(Day.id), func.min(Day.date), func.max(Day.date))
-                                         .where(Day.org_id == principal.org)).one()
-    return OrganisationOut(id=principal.org, name=org.name if org else principal.org,
-                           created_at=org.created_at if org else None, days=count, first_day=first, last_day=last)
+    count, first, last = session.execute(
+        select(func.count(Day.id), func.min(Day.date), func.max(Day.date)).where(Day.org_id == principal.org)
+    ).one()
+    return OrganisationOut(
+        id=principal.org,
+        name=org.name if org else principal.org,
+        created_at=org.created_at if org else None,
+        days=count,
+        first_day=first,
+        last_day=last,
+    )

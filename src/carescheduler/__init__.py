@@ -16,6 +16,10 @@ Where things are: ``domain`` and ``plan`` (the schema), ``params`` (solver setti
 ``travel/``, ``formats/``, ``report/``, ``scenarios/`` and ``cli``.
 """
 
+from .day.apply import apply_events
+from .day.events import EventBatch
+from .day.recommend import Recommender, recommend
+from .day.replan import ReplanResult, replan
 from .domain import (
     BreakRule,
     Carer,
@@ -39,15 +43,11 @@ from .params import (
     MaxRuntime,
     NoImprovement,
     ParallelParams,
+    ReplanSettings,
     SearchParams,
     SolveParams,
 )
-from .day.apply import apply_events
-from .day.events import EventBatch
 from .plan import Plan, SolverInfo
-from .day.recommend import Recommender, recommend
-from .day.replan import ReplanResult, replan
-from .params import ReplanSettings
 from .search.solver import Progress, solve, warm_up
 from .validator import ValidationReport, validate
 

@@ -27,9 +27,12 @@ from rich.table import Table
 from .errors import InputError, describe_validation_error
 from .plan import Plan, format_minutes
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Schedule care-at-home workers: solve a day, validate a plan, write its report, generate a "
-                       "day, replan after the day's events, recommend carers for a visit, run the demo.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Schedule care-at-home workers: solve a day, validate a plan, write its report, generate a "
+    "day, replan after the day's events, recommend carers for a visit, run the demo.",
+)
 err = Console(stderr=True)
 
 
@@ -53,24 +56,40 @@ def _params(path: Path | None):
     return SolveParams() if path is None else SolveParams.load(path)
 
 
-def _solve_with_progress(problem, time_limit: float, seed: int, workers: int, quiet: bool,
-                         iterations: int | None = None, params=None) -> Plan:
+def _solve_with_progress(
+    problem, time_limit: float, seed: int, workers: int, quiet: bool, iterations: int | None = None, params=None
+) -> Plan:
     from .search.solver import solve
 
     if quiet:
-        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, max_iterations=iterations,
-                     params=params)
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
-               TimeElapsedColumn()]
+        return solve(
+            problem, time_limit=time_limit, seed=seed, workers=workers, max_iterations=iterations, params=params
+        )
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    ]
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("solving", total=max(time_limit, 1e-3), status="building first plan")
 
         def report(p):
-            bar.update(task, completed=min(p.seconds, time_limit),
-                       status=f"cost {p.best_cost:,.2f}  unassigned {p.unassigned}  iterations {p.iterations}")
+            bar.update(
+                task,
+                completed=min(p.seconds, time_limit),
+                status=f"cost {p.best_cost:,.2f}  unassigned {p.unassigned}  iterations {p.iterations}",
+            )
 
-        return solve(problem, time_limit=time_limit, seed=seed, workers=workers, progress=report,
-                     max_iterations=iterations, params=params)
+        return solve(
+            problem,
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+            progress=report,
+            max_iterations=iterations,
+            params=params,
+        )
 
 
 def _summary(problem, plan: Plan, report) -> None:
@@ -81,14 +100,21 @@ def _summary(problem, plan: Plan, report) -> None:
     for route in plan.routes:
         if not route.visits:
             continue
-        table.add_row(route.carer, str(len(route.visits)), format_minutes(route.visits[0].start),
-                      format_minutes(route.visits[-1].end), f"{route.travel_minutes:.1f}",
-                      f"{route.working_minutes:.1f}")
+        table.add_row(
+            route.carer,
+            str(len(route.visits)),
+            format_minutes(route.visits[0].start),
+            format_minutes(route.visits[-1].end),
+            f"{route.travel_minutes:.1f}",
+            f"{route.working_minutes:.1f}",
+        )
     console.print(table)
     k = plan.kpis
-    console.print(f"coverage {k.coverage:.1%}  travel {k.travel_minutes:.1f} min  lateness {k.total_lateness:.1f} "
-                  f"(max {k.max_lateness:.1f})  continuity {k.continuity:.0%}  cost {plan.cost.total:,.3f}"
-                  + ("  [yellow](travel estimated)[/]" if k.travel_estimated else ""))
+    console.print(
+        f"coverage {k.coverage:.1%}  travel {k.travel_minutes:.1f} min  lateness {k.total_lateness:.1f} "
+        f"(max {k.max_lateness:.1f})  continuity {k.continuity:.0%}  cost {plan.cost.total:,.3f}"
+        + ("  [yellow](travel estimated)[/]" if k.travel_estimated else "")
+    )
     for item in plan.unassigned[:20]:
         console.print(f"[yellow]unassigned[/] {item.visit}: {item.reason}", highlight=False)
     if len(plan.unassigned) > 20:
@@ -100,15 +126,17 @@ def _summary(problem, plan: Plan, report) -> None:
 
 
 def _result_line(plan: Plan, report, seconds: float) -> str:
-    return json.dumps({
-        "feasible": report.valid,
-        "cost": round(report.cost.total, 6),
-        "unassigned": len(plan.unassigned),
-        "mandatory_unassigned": plan.kpis.mandatory_unassigned,
-        "seconds": round(seconds, 3),
-        "status": plan.solver.status,
-        "iterations": plan.solver.iterations,
-    })
+    return json.dumps(
+        {
+            "feasible": report.valid,
+            "cost": round(report.cost.total, 6),
+            "unassigned": len(plan.unassigned),
+            "mandatory_unassigned": plan.kpis.mandatory_unassigned,
+            "seconds": round(seconds, 3),
+            "status": plan.solver.status,
+            "iterations": plan.solver.iterations,
+        }
+    )
 
 
 @app.command()
@@ -117,11 +145,15 @@ def solve(
     format: Format = typer.Option(Format.auto, "--format", help="input format (detected by default)"),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
-    workers: int = typer.Option(1, "--workers", min=1, help="cores to search on (parallel searches pooling their best plan)"),
-    iterations: int | None = typer.Option(None, "--iterations", min=0,
-                                          help="stop after N search iterations: the same seed gives the same plan"),
-    params_file: Path | None = typer.Option(None, "--params", help="solver parameters (TOML: [construction], "
-                                                                    "[search], [parallel], [replan])"),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="cores to search on (parallel searches pooling their best plan)"
+    ),
+    iterations: int | None = typer.Option(
+        None, "--iterations", min=0, help="stop after N search iterations: the same seed gives the same plan"
+    ),
+    params_file: Path | None = typer.Option(
+        None, "--params", help="solver parameters (TOML: [construction], [search], [parallel], [replan])"
+    ),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
     iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
     roads: Path | None = typer.Option(None, "--roads", help="road file (.osm, .osm.bz2, .graphml) for travel times"),
@@ -140,8 +172,7 @@ def solve(
         params = _params(params_file)
     except (InputError, OSError) as e:
         _fail(str(e))
-    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations,
-                                params=params)
+    plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations, params=params)
     seconds = time.monotonic() - started
     report = validate(problem, plan)
     try:
@@ -165,7 +196,10 @@ def _with_roads(problem, roads: Path | None, walk_roads: Path | None):
     """The problem with road travel times (cached on disk) for the modes given files."""
     from .travel import road_travel
 
-    files = {"walk": walk_roads or roads}
+    files: dict[str, Path] = {}
+    walk = walk_roads or roads
+    if walk is not None:  # always, as callers give one of the two
+        files["walk"] = walk
     if roads is not None:
         files["drive"] = roads
     return road_travel(problem, files)
@@ -179,11 +213,14 @@ def generate(
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "--out", help="where to write the problem (native JSON; .gz compresses)"),
     walk_osm: Path | None = typer.Option(None, "--walk-osm", help="road file for walkers (default: --osm)"),
-    travel: bool = typer.Option(True, "--travel/--no-travel",
-                                help="store road travel matrices (--no-travel: add them at solve time with --roads)"),
+    travel: bool = typer.Option(
+        True,
+        "--travel/--no-travel",
+        help="store road travel matrices (--no-travel: add them at solve time with --roads)",
+    ),
     name: str | None = typer.Option(None, "--name", help="problem name"),
 ) -> None:
-    """Make a realistic council care day on real roads (assumptions: carescheduler.generator)."""
+    """Make a realistic council care day on real roads (assumptions: carescheduler.scenarios.generator)."""
     from .formats import write_problem
     from .scenarios.generator import generate_from_roads
 
@@ -194,9 +231,11 @@ def generate(
         _fail(str(e))
     doubles = sum(v.carers_needed == 2 for v in problem.visits)
     walkers = sum(c.travel_mode.value == "walk" for c in problem.carers)
-    print(f"{out}: {len(problem.visits)} visits ({doubles} double-handed) for {len(problem.clients)} "
-                    f"clients, {len(problem.carers)} carers ({walkers} walk), "
-                    f"{len(problem.locations)} locations; travel {'on roads' if travel else 'left out'}")
+    print(
+        f"{out}: {len(problem.visits)} visits ({doubles} double-handed) for {len(problem.clients)} "
+        f"clients, {len(problem.carers)} carers ({walkers} walk), "
+        f"{len(problem.locations)} locations; travel {'on roads' if travel else 'left out'}"
+    )
 
 
 @app.command()
@@ -217,9 +256,17 @@ def validate(
         _fail(str(e))
     report = run_validator(problem, plan)
     if as_json:
-        print(json.dumps({"feasible": report.valid, "cost": report.cost.total, "unassigned": len(plan.unassigned),
-                          "violations": [v.model_dump() for v in report.violations],
-                          "breakdown": report.cost.model_dump()}))
+        print(
+            json.dumps(
+                {
+                    "feasible": report.valid,
+                    "cost": report.cost.total,
+                    "unassigned": len(plan.unassigned),
+                    "violations": [v.model_dump() for v in report.violations],
+                    "breakdown": report.cost.model_dump(),
+                }
+            )
+        )
     else:
         for v in report.violations:
             print(f"violation [{v.code}] {v.message}")
@@ -257,27 +304,34 @@ def report(
 def replan(
     instance: Path = typer.Argument(..., metavar="PROBLEM", help="the day's problem"),
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="the published plan (native JSON)"),
-    events_file: Path = typer.Argument(..., metavar="EVENTS",
-                                       help='events JSON: {"now": "HH:MM", "events": [...]} or a list of events'),
-    now: str | None = typer.Option(None, "--now", help="time of day the events are applied at, HH:MM "
-                                                       "(default: the file's now)"),
+    events_file: Path = typer.Argument(
+        ..., metavar="EVENTS", help='events JSON: {"now": "HH:MM", "events": [...]} or a list of events'
+    ),
+    now: str | None = typer.Option(
+        None, "--now", help="time of day the events are applied at, HH:MM (default: the file's now)"
+    ),
     time_limit: float = typer.Option(1.0, "--time-limit", min=0.0, help="seconds for the whole replan"),
     seed: int = typer.Option(0, "--seed"),
-    freeze: float | None = typer.Option(None, "--freeze", min=0.0,
-                                        help="minutes ahead in which visits keep their carer (default 30)"),
-    tolerance: float | None = typer.Option(None, "--tolerance", min=0.0,
-                                           help="minutes a start may move without counting as moved (default 15)"),
-    params_file: Path | None = typer.Option(None, "--params", help="solver parameters (TOML); --freeze and "
-                                                                    "--tolerance override its [replan] section"),
+    freeze: float | None = typer.Option(
+        None, "--freeze", min=0.0, help="minutes ahead in which visits keep their carer (default 30)"
+    ),
+    tolerance: float | None = typer.Option(
+        None, "--tolerance", min=0.0, help="minutes a start may move without counting as moved (default 15)"
+    ),
+    params_file: Path | None = typer.Option(
+        None, "--params", help="solver parameters (TOML); --freeze and --tolerance override its [replan] section"
+    ),
     out: Path | None = typer.Option(None, "--out", help="write the new plan (native JSON)"),
-    out_problem: Path | None = typer.Option(None, "--out-problem",
-                                            help="write the day as it now stands (the new plan is for it)"),
-    as_json: bool = typer.Option(False, "--json", help="end with one JSON line: feasible, seconds, moved_visits, "
-                                                       "changed_carers, unassigned"),
+    out_problem: Path | None = typer.Option(
+        None, "--out-problem", help="write the day as it now stands (the new plan is for it)"
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="end with one JSON line: feasible, seconds, moved_visits, changed_carers, unassigned"
+    ),
 ) -> None:
     """Absorb events (absences, delays, new clients, cancellations, check-ins) into a published plan."""
-    from .formats import read_events, read_plan, read_problem, write_plan, write_problem
     from .day.replan import replan as run_replan
+    from .formats import read_events, read_plan, read_problem, write_plan, write_problem
     from .validator import validate as run_validator
 
     try:
@@ -287,8 +341,15 @@ def replan(
         params = _params(params_file)
         given = {"freeze_minutes": freeze, "tolerance_minutes": tolerance}
         settings = params.replan.model_copy(update={k: v for k, v in given.items() if v is not None})
-        result = run_replan(problem, plan, batch, now, time_limit=time_limit, seed=seed,
-                            params=params.model_copy(update={"replan": settings}))
+        result = run_replan(
+            problem,
+            plan,
+            batch,
+            now,
+            time_limit=time_limit,
+            seed=seed,
+            params=params.model_copy(update={"replan": settings}),
+        )
         report = run_validator(result.problem, result.plan)
         if out is not None:
             write_plan(result.plan, out)
@@ -298,11 +359,20 @@ def replan(
         _fail(str(e))
     changes = result.changes
     if as_json:
-        print(json.dumps({
-            "feasible": report.valid, "seconds": round(result.seconds, 3), "moved_visits": changes.moved_visits,
-            "changed_carers": changes.changed_carers, "unassigned": len(result.plan.unassigned),
-            "unassigned_visits": [u.model_dump() for u in result.plan.unassigned],
-            "cost": round(report.cost.total, 6), "warnings": changes.warnings}))
+        print(
+            json.dumps(
+                {
+                    "feasible": report.valid,
+                    "seconds": round(result.seconds, 3),
+                    "moved_visits": changes.moved_visits,
+                    "changed_carers": changes.changed_carers,
+                    "unassigned": len(result.plan.unassigned),
+                    "unassigned_visits": [u.model_dump() for u in result.plan.unassigned],
+                    "cost": round(report.cost.total, 6),
+                    "warnings": changes.warnings,
+                }
+            )
+        )
     else:
         _changes_summary(result, report)
     if not report.valid:
@@ -314,17 +384,22 @@ def replan(
 def _changes_summary(result, report) -> None:
     console = Console()
     changes = result.changes
-    table = Table(title=f"replan at {format_minutes(result.plan.solver.now or 0)}: "
-                        f"{len(changes.carers)} carer{'' if len(changes.carers) == 1 else 's'} to tell")
+    table = Table(
+        title=f"replan at {format_minutes(result.plan.solver.now or 0)}: "
+        f"{len(changes.carers)} carer{'' if len(changes.carers) == 1 else 's'} to tell"
+    )
     for column in ("carer", "added", "removed", "retimed"):
         table.add_column(column)
     for c in changes.carers:
         retimed = ", ".join(f"{r.visit} {format_minutes(r.before)}->{format_minutes(r.after)}" for r in c.retimed)
         table.add_row(c.carer, ", ".join(c.added), ", ".join(c.removed), retimed)
     console.print(table)
-    console.print(f"moved (carers not named in the events): {len(changes.moved_visits)}  "
-                  f"unassigned: {len(result.plan.unassigned)}  cost {report.cost.total:,.2f}  "
-                  f"{result.seconds:.2f} s", highlight=False)
+    console.print(
+        f"moved (carers not named in the events): {len(changes.moved_visits)}  "
+        f"unassigned: {len(result.plan.unassigned)}  cost {report.cost.total:,.2f}  "
+        f"{result.seconds:.2f} s",
+        highlight=False,
+    )
     for item in result.plan.unassigned[:20]:
         console.print(f"[yellow]unassigned[/] {item.visit}: {item.reason}", highlight=False)
     for warning in changes.warnings:
@@ -339,17 +414,20 @@ def _changes_summary(result, report) -> None:
 def recommend(
     instance: Path = typer.Argument(..., metavar="PROBLEM", help="the day's problem"),
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="the published plan (native JSON)"),
-    visit: str = typer.Argument(..., metavar="VISIT",
-                                help='a visit id of the day, or a JSON file: a visit, or {"visit": ..., "client": '
-                                     '..., "location": ...} for a new client'),
+    visit: str = typer.Argument(
+        ...,
+        metavar="VISIT",
+        help='a visit id of the day, or a JSON file: a visit, or {"visit": ..., "client": '
+        '..., "location": ...} for a new client',
+    ),
     top: int = typer.Option(5, "--top", min=1, help="how many carers to offer"),
     now: str | None = typer.Option(None, "--now", help="time of day (HH:MM): nothing is offered before it"),
     as_json: bool = typer.Option(False, "--json", help="print the recommendation as one JSON line"),
 ) -> None:
     """Offer the best carers for a new or unassigned visit, and say why the others cannot take it."""
+    from .day.recommend import Recommender, VisitRequest
     from .formats import read_plan, read_problem
     from .formats._io import parse_json, read_text
-    from .day.recommend import Recommender, VisitRequest
 
     try:
         problem = read_problem(instance)
@@ -374,8 +452,14 @@ def recommend(
     for column in ("carer", "partner", "start", "after", "cost +", "travel +"):
         table.add_column(column)
     for o in answer.options:
-        table.add_row(o.carer, o.partner or "", format_minutes(o.start), o.after or "(first)",
-                      f"{o.cost_delta:.1f}", f"{o.travel_delta:.1f}")
+        table.add_row(
+            o.carer,
+            o.partner or "",
+            format_minutes(o.start),
+            o.after or "(first)",
+            f"{o.cost_delta:.1f}",
+            f"{o.travel_delta:.1f}",
+        )
     console.print(table)
     if not answer.options:
         console.print("[yellow]no carer can take it[/]")
@@ -400,15 +484,16 @@ def demo(
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds to search"),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(1, "--workers", min=1, help="cores to search on"),
-    scenario: Path | None = typer.Option(None, "--scenario",
-                                         help="problem to solve (default: the medium fixture, else the built-in town)"),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="problem to solve (default: the medium fixture, else the built-in town)"
+    ),
     out: Path | None = typer.Option(None, "--out", help="also write the problem, plan and report.html here (a folder)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Solve the demo day (the medium fixture: a council area on real roads) and show the plan."""
-    from .scenarios.demo import demo_problem
     from .formats import read_problem, write_plan, write_problem
     from .report.render import write_report
+    from .scenarios.demo import demo_problem
     from .validator import validate as run_validator
 
     started = time.monotonic()
@@ -424,8 +509,13 @@ def demo(
         write_problem(problem, out / "demo-problem.json.gz")
         write_plan(plan, out / "demo-plan.json")
         on_roads = source == MEDIUM_SCENARIO and MEDIUM_ROADS.exists()
-        write_report(problem, plan, out / "report.html", roads=_road_lines(MEDIUM_ROADS) if on_roads else None,
-                     attribution="Map data © OpenStreetMap contributors (ODbL)" if on_roads else None)
+        write_report(
+            problem,
+            plan,
+            out / "report.html",
+            roads=_road_lines(MEDIUM_ROADS) if on_roads else None,
+            attribution="Map data © OpenStreetMap contributors (ODbL)" if on_roads else None,
+        )
     if as_json:
         print(_result_line(plan, report, time.monotonic() - started))
     else:

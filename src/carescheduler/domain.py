@@ -12,8 +12,9 @@ fractional travel times is represented exactly). Inputs may also give times as
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from enum import Enum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapSerializer, WrapValidator, model_validator
@@ -162,7 +163,7 @@ class Carer(_Model):
     @model_validator(mode="after")
     def _shifts_disjoint(self) -> Carer:
         ordered = sorted(self.shifts, key=lambda s: s.start)
-        for before, after in zip(ordered, ordered[1:]):
+        for before, after in itertools.pairwise(ordered):
             if after.start < before.end:
                 raise ValueError(f"shifts overlap: {before.start:g}-{before.end:g} and {after.start:g}-{after.end:g}")
         self.shifts = ordered
@@ -249,14 +250,18 @@ class Visit(_Model):
             raise ValueError(f"{len(self.pinned_carers)} pinned carers but carers_needed is {self.carers_needed}")
         if len(set(self.pinned_carers)) != len(self.pinned_carers):
             raise ValueError("pinned_carers repeats a carer")
-        if self.pinned_start is not None:
-            if self.pinned_start < self.window.start or (self.window.end is not None and self.pinned_start > self.window.end):
-                raise ValueError("pinned_start lies outside the visit's window")
+        if self.pinned_start is not None and (
+            self.pinned_start < self.window.start
+            or (self.window.end is not None and self.pinned_start > self.window.end)
+        ):
+            raise ValueError("pinned_start lies outside the visit's window")
         return self
 
     def part_duration(self, part: int) -> float:
-        if self.parts is not None and self.parts[part].duration is not None:
-            return float(self.parts[part].duration)
+        if self.parts is not None:
+            duration = self.parts[part].duration
+            if duration is not None:
+                return float(duration)
         return float(self.duration)
 
     def part_skills(self, part: int) -> list[str]:
@@ -284,7 +289,10 @@ def _lists_for_json(value: object, handler):
     return handler(value.tolist() if isinstance(value, np.ndarray) else value)
 
 
-MinutesMatrix = Annotated[list[list[float]], WrapValidator(_keep_arrays), WrapSerializer(_lists_for_json)]
+if TYPE_CHECKING:  # what a matrix holds; pydantic gets the list schema below, arrays pass by _keep_arrays
+    MinutesMatrix = list[list[float]] | np.ndarray
+else:
+    MinutesMatrix = Annotated[list[list[float]], WrapValidator(_keep_arrays), WrapSerializer(_lists_for_json)]
 """Travel minutes as nested lists or a 2-d numpy array; always written as nested lists."""
 
 
@@ -304,8 +312,9 @@ class TravelMatrix(_Model):
         # pydantic's field-by-field comparison cannot compare a numpy array with a list
         if not isinstance(other, TravelMatrix):
             return NotImplemented
-        return ((self.mode, self.estimated) == (other.mode, other.estimated)
-                and np.array_equal(np.asarray(self.minutes, dtype=float), np.asarray(other.minutes, dtype=float)))
+        return (self.mode, self.estimated) == (other.mode, other.estimated) and np.array_equal(
+            np.asarray(self.minutes, dtype=float), np.asarray(other.minutes, dtype=float)
+        )
 
 
 class TravelEstimate(_Model):
@@ -316,8 +325,9 @@ class TravelEstimate(_Model):
     and ignore these settings.
     """
 
-    detour_factor: float = Field(default=1.3, ge=1.0, le=5.0,
-                                 description="road over straight-line distance (1.3 suits mixed town and country)")
+    detour_factor: float = Field(
+        default=1.3, ge=1.0, le=5.0, description="road over straight-line distance (1.3 suits mixed town and country)"
+    )
     drive_kmh: float = Field(default=30.0, gt=0, le=130, description="average driving speed, door to door, km/h")
     walk_kmh: float = Field(default=4.8, gt=0, le=10, description="average walking pace, km/h")
 
@@ -334,14 +344,24 @@ class ObjectiveWeights(_Model):
     """
 
     unassigned_mandatory: float = Field(default=10_000.0, ge=0, description="per mandatory visit left unassigned")
-    optional_value: float = Field(default=1.0, ge=0, description="multiplier of an optional visit's value when not done")
-    lateness: float = Field(default=20.0, ge=0, description="per minute a carer starts after the target window (each carer counts)")
-    max_lateness: float = Field(default=0.0, ge=0, description="per minute of the largest lateness of any carer's start")
+    optional_value: float = Field(
+        default=1.0, ge=0, description="multiplier of an optional visit's value when not done"
+    )
+    lateness: float = Field(
+        default=20.0, ge=0, description="per minute a carer starts after the target window (each carer counts)"
+    )
+    max_lateness: float = Field(
+        default=0.0, ge=0, description="per minute of the largest lateness of any carer's start"
+    )
     earliness: float = Field(default=2.0, ge=0, description="per minute a carer starts before the target window")
     travel: float = Field(default=1.0, ge=0, description="per minute of travel, home legs included")
     gender_preference: float = Field(default=15.0, ge=0, description="per carer of the client's non-preferred gender")
-    non_preferred_carer: float = Field(default=10.0, ge=0, description="per carer not in a client's non-empty preferred list")
-    continuity: float = Field(default=10.0, ge=0, description="per carer who has never visited a client with a non-empty history")
+    non_preferred_carer: float = Field(
+        default=10.0, ge=0, description="per carer not in a client's non-empty preferred list"
+    )
+    continuity: float = Field(
+        default=10.0, ge=0, description="per carer who has never visited a client with a non-empty history"
+    )
     overtime: float = Field(default=1.0, ge=0, description="per minute worked beyond contracted minutes")
 
     @classmethod
@@ -349,8 +369,14 @@ class ObjectiveWeights(_Model):
         """The published HHCRSP objective: (travel + total tardiness + max tardiness) / 3."""
         third = 1.0 / 3.0
         return cls(
-            lateness=third, max_lateness=third, travel=third, earliness=0.0,
-            gender_preference=0.0, non_preferred_carer=0.0, continuity=0.0, overtime=0.0,
+            lateness=third,
+            max_lateness=third,
+            travel=third,
+            earliness=0.0,
+            gender_preference=0.0,
+            non_preferred_carer=0.0,
+            continuity=0.0,
+            overtime=0.0,
         )
 
 
@@ -442,11 +468,15 @@ def _check_travel_minutes(field: str, minutes: list[list[float]] | np.ndarray, n
     """An ``n x n`` matrix of times >= 0 (no NaN); checked in one pass for big arrays."""
     if isinstance(minutes, np.ndarray):
         if minutes.shape != (n, n):
-            raise ValueError(f"{field}: must be {n} x {n} (one row and column per location), "
-                             f"got {minutes.shape[0]} x {minutes.shape[1]}")
+            raise ValueError(
+                f"{field}: must be {n} x {n} (one row and column per location), "
+                f"got {minutes.shape[0]} x {minutes.shape[1]}"
+            )
     elif len(minutes) != n or any(len(row) != n for row in minutes):
-        raise ValueError(f"{field}: must be {n} x {n} (one row and column per location), "
-                         f"got {len(minutes)} rows of lengths {sorted({len(row) for row in minutes})}")
+        raise ValueError(
+            f"{field}: must be {n} x {n} (one row and column per location), "
+            f"got {len(minutes)} rows of lengths {sorted({len(row) for row in minutes})}"
+        )
     bad = np.argwhere(~(np.asarray(minutes, dtype=float).reshape(n, n) >= 0))  # also catches NaN
     if len(bad):
         r, c = (int(x) for x in bad[0])

@@ -27,7 +27,7 @@ def describe_validation_error(error: ValidationError, source: str | None = None)
         field = ".".join(str(p) for p in item.get("loc", ()) if not (isinstance(p, str) and "[" in p))
         message = item.get("msg", "invalid")
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         if not field and ": " in message and " " not in message.split(": ", 1)[0]:
             # cross-reference errors name their field at the start of the message
             field, message = message.split(": ", 1)

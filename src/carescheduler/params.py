@@ -26,8 +26,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import InputError, describe_validation_error
 
 __all__ = [
-    "ConstructionParams", "MaxIterations", "MaxRuntime", "NoImprovement", "ParallelParams", "ReplanSettings",
-    "SearchParams", "SolveParams", "StopCriterion", "StopRule", "stop_rule",
+    "ConstructionParams",
+    "MaxIterations",
+    "MaxRuntime",
+    "NoImprovement",
+    "ParallelParams",
+    "ReplanSettings",
+    "SearchParams",
+    "SolveParams",
+    "StopCriterion",
+    "StopRule",
+    "stop_rule",
 ]
 
 
@@ -36,6 +45,7 @@ class _Params(BaseModel):
 
 
 # --- stop criteria ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MaxRuntime:
@@ -110,29 +120,45 @@ def stop_rule(stop: object, default_seconds: float, **shorthand: float | int | N
         elif isinstance(criterion, MaxIterations):
             iterations = criterion.iterations if iterations is None else min(iterations, criterion.iterations)
         elif isinstance(criterion, NoImprovement):
-            no_improvement = (criterion.iterations if no_improvement is None
-                              else min(no_improvement, criterion.iterations))
+            no_improvement = (
+                criterion.iterations if no_improvement is None else min(no_improvement, criterion.iterations)
+            )
         else:
-            raise InputError(f"stop[{i}]", f"{criterion!r} is not a stop criterion (MaxRuntime, MaxIterations, "
-                                            "NoImprovement)")
+            raise InputError(
+                f"stop[{i}]", f"{criterion!r} is not a stop criterion (MaxRuntime, MaxIterations, NoImprovement)"
+            )
     return StopRule(default_seconds if seconds is None else seconds, iterations, no_improvement)
 
 
 # --- how the search works ---------------------------------------------------------------
 
+
 class ConstructionParams(_Params):
     """Putting visits into a plan where they cost least (the first plan, the search's
     repairs, replanning)."""
 
-    pair_candidates: int = Field(8, ge=1, description="cheapest carers per part combined when pairing the two "
-                                                      "carers of a double-handed visit")
-    max_retries: int = Field(3, ge=0, description="tries of a visit whose cheapest placement broke a rule the "
-                                                  "pricing could not see (a break, a partner's knock-on)")
-    exact_candidates: int = Field(256, ge=1, description="placements the slow exact pricing tries, at most, for a "
-                                                         "visit the compiled pricing could not place")
+    pair_candidates: int = Field(
+        8, ge=1, description="cheapest carers per part combined when pairing the two carers of a double-handed visit"
+    )
+    max_retries: int = Field(
+        3,
+        ge=0,
+        description="tries of a visit whose cheapest placement broke a rule the "
+        "pricing could not see (a break, a partner's knock-on)",
+    )
+    exact_candidates: int = Field(
+        256,
+        ge=1,
+        description="placements the slow exact pricing tries, at most, for a "
+        "visit the compiled pricing could not place",
+    )
     batch: int = Field(60, ge=1, description="past this many pending visits, visits go in in batches by window")
-    exact_max_tasks: int = Field(2000, ge=0, description="above this many carer-visits the first plan skips the "
-                                                         "exact pricing (the search retries those visits)")
+    exact_max_tasks: int = Field(
+        2000,
+        ge=0,
+        description="above this many carer-visits the first plan skips the "
+        "exact pricing (the search retries those visits)",
+    )
 
 
 class SearchParams(_Params):
@@ -140,19 +166,33 @@ class SearchParams(_Params):
 
     min_remove: int = Field(3, ge=1, description="fewest visits taken out per iteration")
     max_remove: int = Field(30, ge=1, description="most visits taken out per iteration")
-    start_temperature: float = Field(1.0, ge=0, description="annealing start, as a share of the first plan's "
-                                                            "soft cost per visit")
-    in_order_share: float = Field(1.0, ge=0, le=1, description="share of repairs that put visits back one at a "
-                                                               "time (the rest use regret insertion)")
-    exact_retry: float = Field(0.1, ge=0, le=1, description="chance per iteration that a visit left out before "
-                                                            "gets the slow exact pricing again")
-    cpsat_every: int = Field(200, ge=0, description="iterations between CP-SAT route repairs at the start (it "
-                                                    "adapts; 0: never)")
+    start_temperature: float = Field(
+        1.0, ge=0, description="annealing start, as a share of the first plan's soft cost per visit"
+    )
+    in_order_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of repairs that put visits back one at a time (the rest use regret insertion)",
+    )
+    exact_retry: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="chance per iteration that a visit left out before gets the slow exact pricing again",
+    )
+    cpsat_every: int = Field(
+        200, ge=0, description="iterations between CP-SAT route repairs at the start (it adapts; 0: never)"
+    )
     cpsat_routes: int = Field(3, ge=2, description="routes per CP-SAT repair")
     cpsat_seconds: float = Field(0.5, gt=0, description="time per CP-SAT repair")
     cpsat_workers: int = Field(1, ge=1, description="CP-SAT threads per repair")
-    full_model_max_tasks: int = Field(40, ge=0, description="days with at most this many carer-visits are also "
-                                                            "given whole to CP-SAT, which can prove them optimal")
+    full_model_max_tasks: int = Field(
+        40,
+        ge=0,
+        description="days with at most this many carer-visits are also "
+        "given whole to CP-SAT, which can prove them optimal",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> SearchParams:
@@ -166,8 +206,9 @@ class ParallelParams(_Params):
 
     shortest_round: float = Field(1.5, gt=0, description="seconds; within the bounds a run has about six rounds")
     longest_round: float = Field(15.0, gt=0, description="seconds")
-    grace_seconds: float = Field(2.0, ge=0, description="how long past a round's end a search process may take "
-                                                        "to answer before it is given up")
+    grace_seconds: float = Field(
+        2.0, ge=0, description="how long past a round's end a search process may take to answer before it is given up"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ParallelParams:
@@ -179,14 +220,23 @@ class ParallelParams(_Params):
 class ReplanSettings(_Params):
     """How a replan trades disruption against the plan's own cost."""
 
-    freeze_minutes: float = Field(30.0, ge=0, description="visits starting this soon after now stay with their "
-                                                          "carer (they may be on the way)")
-    tolerance_minutes: float = Field(15.0, ge=0, description="a start may move this much without counting as "
-                                                             "moved (or being reported as retimed)")
-    reassign_cost: float = Field(100.0, ge=0, description="cost of giving a planned visit to another carer, in "
-                                                          "objective units (a travel minute is 1)")
-    search_share: float = Field(0.75, gt=0, le=1, description="share of the time limit the search may use; "
-                                                              "setting up and writing the answer take the rest")
+    freeze_minutes: float = Field(
+        30.0, ge=0, description="visits starting this soon after now stay with their carer (they may be on the way)"
+    )
+    tolerance_minutes: float = Field(
+        15.0, ge=0, description="a start may move this much without counting as moved (or being reported as retimed)"
+    )
+    reassign_cost: float = Field(
+        100.0,
+        ge=0,
+        description="cost of giving a planned visit to another carer, in objective units (a travel minute is 1)",
+    )
+    search_share: float = Field(
+        0.75,
+        gt=0,
+        le=1,
+        description="share of the time limit the search may use; setting up and writing the answer take the rest",
+    )
 
 
 class SolveParams(_Params):

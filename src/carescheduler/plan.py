@@ -9,17 +9,31 @@ written by hand or imported from a benchmark solution) can be checked by the val
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CarerChanges", "CostBreakdown", "KPIs", "Plan", "PlannedBreak", "PlannedVisit", "Retimed", "Route",
-           "SolverInfo", "UnassignedVisit", "carer_changes", "format_minutes", "starts_by_carer"]
+__all__ = [
+    "CarerChanges",
+    "CostBreakdown",
+    "KPIs",
+    "Plan",
+    "PlannedBreak",
+    "PlannedVisit",
+    "Retimed",
+    "Route",
+    "SolverInfo",
+    "UnassignedVisit",
+    "carer_changes",
+    "format_minutes",
+    "starts_by_carer",
+]
 
 
 def format_minutes(minutes: float) -> str:
     """Minutes after midnight as ``HH:MM`` (rounded to the minute)."""
-    total = int(round(minutes))
+    total = round(minutes)
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
@@ -83,7 +97,9 @@ class KPIs(_Model):
     travel_minutes: float = 0.0
     total_lateness: float = 0.0
     max_lateness: float = 0.0
-    continuity: float = Field(default=1.0, description="share of carer-visits to clients with a history done by a known carer")
+    continuity: float = Field(
+        default=1.0, description="share of carer-visits to clients with a history done by a known carer"
+    )
     overtime_minutes: float = 0.0
     working_minutes: dict[str, float] = Field(default_factory=dict)
     travel_estimated: bool = False
@@ -100,10 +116,10 @@ class SolverInfo(_Model):
     workers: int | None = Field(default=None, description="cores the search ran on")
     time_limit: float | None = Field(default=None, description="seconds allowed (MaxRuntime)")
     max_iterations: int | None = Field(default=None, description="iterations allowed per search (MaxIterations)")
-    no_improvement: int | None = Field(default=None, description="tries without a better plan allowed "
-                                                                 "(NoImprovement)")
+    no_improvement: int | None = Field(default=None, description="tries without a better plan allowed (NoImprovement)")
     stopped_by: Literal["time", "iterations", "no_improvement"] | None = Field(
-        default=None, description="the criterion that ended the search")
+        default=None, description="the criterion that ended the search"
+    )
     now: float | None = Field(default=None, description="replan: the time of day the events were applied at")
     events: int | None = Field(default=None, description="replan: how many events were applied")
     source: str | None = Field(default=None, description="imported: where the plan was read from")
@@ -137,8 +153,9 @@ class CarerChanges(_Model):
     carer: str
     added: list[str] = Field(default_factory=list, description="visits newly theirs")
     removed: list[str] = Field(default_factory=list, description="visits no longer theirs (moved or cancelled)")
-    retimed: list[Retimed] = Field(default_factory=list, description="visits starting more than the tolerance "
-                                                                     "earlier or later")
+    retimed: list[Retimed] = Field(
+        default_factory=list, description="visits starting more than the tolerance earlier or later"
+    )
 
 
 def starts_by_carer(plan: Plan) -> dict[str, dict[str, float]]:
@@ -150,8 +167,12 @@ def starts_by_carer(plan: Plan) -> dict[str, dict[str, float]]:
     return out
 
 
-def carer_changes(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], tolerance: float = 15.0,
-                  unchanged: set[str] = frozenset()) -> list[CarerChanges]:
+def carer_changes(
+    before: dict[str, dict[str, float]],
+    after: dict[str, dict[str, float]],
+    tolerance: float = 15.0,
+    unchanged: AbstractSet[str] = frozenset(),
+) -> list[CarerChanges]:
     """Per carer, the visits added, removed and retimed (by more than ``tolerance``
     minutes) between two plans given as ``starts_by_carer``; visits in ``unchanged``
     (say, already done) are never reported as retimed. Only carers with a change."""
@@ -160,8 +181,11 @@ def carer_changes(before: dict[str, dict[str, float]], after: dict[str, dict[str
         was, now = before.get(carer, {}), after.get(carer, {})
         added = sorted((v for v in now if v not in was), key=lambda v: now[v])
         removed = sorted((v for v in was if v not in now), key=lambda v: was[v])
-        retimed = [Retimed(visit=v, before=was[v], after=now[v]) for v in sorted(now, key=lambda v: now[v])
-                   if v in was and v not in unchanged and abs(now[v] - was[v]) > tolerance + 1e-9]
+        retimed = [
+            Retimed(visit=v, before=was[v], after=now[v])
+            for v in sorted(now, key=lambda v: now[v])
+            if v in was and v not in unchanged and abs(now[v] - was[v]) > tolerance + 1e-9
+        ]
         if added or removed or retimed:
             out.append(CarerChanges(carer=carer, added=added, removed=removed, retimed=retimed))
     return out

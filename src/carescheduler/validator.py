@@ -41,6 +41,7 @@ a short ``code`` and a message a coordinator can read. The codes are:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,7 +184,7 @@ class _Validation:
         if not stops:
             return 0.0
         total = self.travel(carer, self.home_start(carer), stops[0].location)
-        for before, after in zip(stops, stops[1:]):
+        for before, after in itertools.pairwise(stops):
             total += self.travel(carer, before.location, after.location)
         total += self.travel(carer, stops[-1].location, self.home_end(carer))
         return total
@@ -241,7 +242,8 @@ class _Validation:
             self.report(
                 "unknown_visit",
                 f"carer {carer.id}'s route has visit {planned.visit}, which is not in the problem",
-                carer=carer.id, visit=planned.visit,
+                carer=carer.id,
+                visit=planned.visit,
             )
             return None
         if planned.part >= visit.carers_needed:
@@ -249,7 +251,8 @@ class _Validation:
                 "unknown_visit",
                 f"carer {carer.id}'s route has part {planned.part} of visit {visit.id}, "
                 f"but that visit needs only {visit.carers_needed} carer(s) (parts start at 0)",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
             return None
         if planned.client != visit.client:
@@ -257,7 +260,8 @@ class _Validation:
                 "client_mismatch",
                 f"visit {visit.id} is for client {visit.client}, but carer {carer.id}'s route "
                 f"names client {planned.client}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
 
         duration = visit.part_duration(planned.part)
@@ -267,12 +271,17 @@ class _Validation:
                 "end_time",
                 f"visit {visit.id} (carer {carer.id}) starts {_clock(planned.start)} and lasts "
                 f"{_span(duration)}, so it ends {_clock(end)}, not {_clock(planned.end)} as planned",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
 
         stop = _Stop(
-            planned=planned, visit=visit, part=planned.part, carer=carer,
-            start=planned.start, end=end,
+            planned=planned,
+            visit=visit,
+            part=planned.part,
+            carer=carer,
+            start=planned.start,
+            end=end,
             location=self.location_index[self.clients[visit.client].location],
         )
         key = (visit.id, planned.part)
@@ -280,9 +289,9 @@ class _Validation:
             first = self.placed[key]
             self.report(
                 "duplicate",
-                f"{self.part_name(visit, planned.part)} is planned twice "
-                f"(carers {first.carer.id} and {carer.id})",
-                carer=carer.id, visit=visit.id,
+                f"{self.part_name(visit, planned.part)} is planned twice (carers {first.carer.id} and {carer.id})",
+                carer=carer.id,
+                visit=visit.id,
             )
         else:
             self.placed[key] = stop
@@ -345,7 +354,8 @@ class _Validation:
                 self.report(
                     "skill",
                     f"carer {carer.id} lacks skill '{skill}' needed by visit {visit.id}",
-                    carer=carer.id, visit=visit.id,
+                    carer=carer.id,
+                    visit=visit.id,
                 )
         if client.gender_requirement is not None and carer.gender != client.gender_requirement:
             has = _gender(carer.gender) if carer.gender is not None else "not recorded"
@@ -353,20 +363,23 @@ class _Validation:
                 "gender",
                 f"client {client.id} (visit {visit.id}) requires a {_gender(client.gender_requirement)} carer, "
                 f"but carer {carer.id}'s gender is {has}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
         if carer.id in client.banned_carers:
             self.report(
                 "banned",
                 f"carer {carer.id} is banned by client {client.id} but is planned for visit {visit.id}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
         if visit.pinned_start is not None and abs(stop.start - visit.pinned_start) > self.tol:
             self.report(
                 "pinned_start",
                 f"visit {visit.id} is pinned to start {_clock(visit.pinned_start)}, "
                 f"but carer {carer.id} starts it {_clock(stop.start)}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
 
     def check_pinned_carers(self) -> None:
@@ -379,9 +392,9 @@ class _Validation:
                 if pinned not in doing:
                     self.report(
                         "pinned_carer",
-                        f"visit {visit.id} is pinned to carer {pinned}, but is planned for "
-                        f"{', '.join(sorted(doing))}",
-                        carer=pinned, visit=visit.id,
+                        f"visit {visit.id} is pinned to carer {pinned}, but is planned for {', '.join(sorted(doing))}",
+                        carer=pinned,
+                        visit=visit.id,
                     )
 
     # -- 5, 6: start window and shifts -----------------------------------------------
@@ -393,13 +406,15 @@ class _Validation:
             self.report(
                 "window",
                 f"visit {visit.id} starts {_clock(stop.start)}, before its earliest start {_clock(window.start)}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
         if window.end is not None and stop.start > window.end + self.tol:
             self.report(
                 "window",
                 f"visit {visit.id} starts {_clock(stop.start)}, after its latest start {_clock(window.end)}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
         if self.shift_containing(carer, stop.start, stop.end) is None:
             shifts = ", ".join(_shift_text(s) for s in carer.shifts)
@@ -407,7 +422,8 @@ class _Validation:
                 "shift",
                 f"visit {visit.id} ({_clock(stop.start)}-{_clock(stop.end)}) is outside carer {carer.id}'s "
                 f"shift(s) {shifts}",
-                carer=carer.id, visit=visit.id,
+                carer=carer.id,
+                visit=visit.id,
             )
 
     # -- 7: order and travel ------------------------------------------------------------
@@ -415,7 +431,8 @@ class _Validation:
     def breaks_between(self, checked: _CheckedRoute, earliest: float, latest: float) -> list[PlannedBreak]:
         """The route's breaks lying inside the gap [earliest, latest] (with tolerance)."""
         return [
-            b for b in checked.route.breaks
+            b
+            for b in checked.route.breaks
             if b.start >= earliest - self.tol and b.end <= latest + self.tol and b.end >= b.start
         ]
 
@@ -432,16 +449,18 @@ class _Validation:
                 "shift",
                 f"carer {carer.id} would have to leave home at {_clock(leave)} to reach visit {first.visit.id} "
                 f"by {_clock(first.start)}, before their shift starts at {_clock(shift.start)}",
-                carer=carer.id, visit=first.visit.id,
+                carer=carer.id,
+                visit=first.visit.id,
             )
 
-        for before, after in zip(stops, stops[1:]):
+        for before, after in itertools.pairwise(stops):
             if after.start < before.end - self.tol:
                 self.report(
                     "order",
                     f"carer {carer.id}'s visit {after.visit.id} starts {_clock(after.start)}, before the "
                     f"previous visit {before.visit.id} on the route ends {_clock(before.end)}",
-                    carer=carer.id, visit=after.visit.id,
+                    carer=carer.id,
+                    visit=after.visit.id,
                 )
                 continue
             travel = self.travel(carer, before.location, after.location)
@@ -454,7 +473,8 @@ class _Validation:
                     f"carer {carer.id} cannot reach visit {after.visit.id} by {_clock(after.start)}: visit "
                     f"{before.visit.id} ends {_clock(before.end)}, then {_span(travel)} of travel{rest} "
                     f"means arriving {_clock(arrival)} at the earliest",
-                    carer=carer.id, visit=after.visit.id,
+                    carer=carer.id,
+                    visit=after.visit.id,
                 )
 
         last = stops[-1]
@@ -465,7 +485,8 @@ class _Validation:
                 "shift",
                 f"carer {carer.id} gets home at {_clock(home)} after visit {last.visit.id}, "
                 f"after their shift ends at {_clock(shift.end)}",
-                carer=carer.id, visit=last.visit.id,
+                carer=carer.id,
+                visit=last.visit.id,
             )
 
     # -- 8: double-handed visits -------------------------------------------------------
@@ -479,7 +500,8 @@ class _Validation:
                 self.report(
                     "distinct_carers",
                     f"visit {visit.id} needs two different carers, but carer {first.carer.id} does both parts",
-                    carer=first.carer.id, visit=visit.id,
+                    carer=first.carer.id,
+                    visit=visit.id,
                 )
             sync = visit.synchronisation
             gap = second.start - first.start
@@ -514,7 +536,7 @@ class _Validation:
                 continue
             in_a_gap = any(
                 b.start >= before.end - self.tol and b.end <= after.start + self.tol
-                for before, after in zip(stops, stops[1:])
+                for before, after in itertools.pairwise(stops)
             )
             if not in_a_gap:
                 self.report(
@@ -628,8 +650,14 @@ class _Validation:
             overtime=weights.overtime * overtime_minutes,
         )
         cost.total = (
-            cost.unassigned + cost.lateness + cost.max_lateness + cost.earliness + cost.travel
-            + cost.preferences + cost.continuity + cost.overtime
+            cost.unassigned
+            + cost.lateness
+            + cost.max_lateness
+            + cost.earliness
+            + cost.travel
+            + cost.preferences
+            + cost.continuity
+            + cost.overtime
         )
 
         kpis = KPIs(

@@ -6,11 +6,14 @@
     replan      absorbing events into the published plan, moving as little as possible
     recommend   who could take a visit, where in their day, at what cost
     editing     a day's carers, clients, visits and places changed one at a time
+
+The functions ``replan`` and ``recommend`` are in ``carescheduler`` itself (here the
+names are the modules).
 """
 
-from .apply import apply_events
+from .apply import DayUpdate, apply_events
 from .events import EventBatch
-from .recommend import Recommender, recommend
-from .replan import ReplanResult, ReplanSettings, replan
+from .recommend import Recommender
+from .replan import PlanChanges, ReplanResult
 
-__all__ = ["EventBatch", "Recommender", "ReplanResult", "ReplanSettings", "apply_events", "recommend", "replan"]
+__all__ = ["DayUpdate", "EventBatch", "PlanChanges", "Recommender", "ReplanResult", "apply_events"]

@@ -10,7 +10,9 @@ written into the problem, and what has already happened (visits done or under wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -81,11 +83,14 @@ class DayUpdate:
         self.placed[visit_id, 0] = (carer, start)
         if other is not None and other[0] != carer:
             self.dropped_carers.setdefault(visit_id, {})[other[0]] = other[1]
-        self.warnings.append(f"visit {visit_id}: {carer} started it and no second carer can join now; it is "
-                             "recorded as done by them alone (send help if it needs two)")
+        self.warnings.append(
+            f"visit {visit_id}: {carer} started it and no second carer can join now; it is "
+            "recorded as done by them alone (send help if it needs two)"
+        )
 
 
 # --- applying a batch --------------------------------------------------------------------
+
 
 def apply_events(problem: Problem, plan: Plan, batch: EventBatch | list, now: float | str | None = None) -> DayUpdate:
     """Apply ``batch`` to ``problem`` and its published ``plan`` at ``now`` (the batch's
@@ -147,8 +152,8 @@ class _DayEdit:
                     raise InputError("plan.routes", f"visit {pv.visit!r} of carer {route.carer} is not in the problem")
                 self.placed[pv.visit, pv.part] = (route.carer, float(pv.start))
         self.unavailable: dict[str, list[tuple[float, float]]] = {}
-        self.started: dict[tuple[str, str], float] = {}     # (visit, carer) -> actual start
-        self.ended: dict[tuple[str, str], float] = {}       # (visit, carer) -> actual end
+        self.started: dict[tuple[str, str], float] = {}  # (visit, carer) -> actual start
+        self.ended: dict[tuple[str, str], float] = {}  # (visit, carer) -> actual end
         self.named: set[str] = set()
         self.renewed: set[str] = set()
         self.cancelled: list[str] = []
@@ -204,18 +209,34 @@ class _DayEdit:
         happened = self._pin(happened)
         travel, estimated = self._travel()
         data = {name: getattr(self.problem, name) for name in type(self.problem).model_fields}
-        data.update(locations=self.locations, carers=list(self.carers.values()), clients=list(self.clients.values()),
-                    visits=list(self.visits.values()), travel=travel)
+        data.update(
+            locations=self.locations,
+            carers=list(self.carers.values()),
+            clients=list(self.clients.values()),
+            visits=list(self.visits.values()),
+            travel=travel,
+        )
         try:
             problem = Problem(**data)
         except ValidationError as error:
             raise describe_validation_error(error) from None
         placed = {key: value for key, value in self.placed.items() if key[0] in self.visits}
-        return DayUpdate(problem=problem, now=self.now, placed=placed, happened=happened, named_carers=self.named,
-                         unavailable_carers=set(self.unavailable), renewed=self.renewed & set(self.visits),
-                         cancelled=self.cancelled, cancelled_carers=self.cancelled_carers,
-                         dropped_carers=self.dropped_carers, missed=missed,
-                         estimated_locations=estimated, warnings=self.warnings, events=n_events)
+        return DayUpdate(
+            problem=problem,
+            now=self.now,
+            placed=placed,
+            happened=happened,
+            named_carers=self.named,
+            unavailable_carers=set(self.unavailable),
+            renewed=self.renewed & set(self.visits),
+            cancelled=self.cancelled,
+            cancelled_carers=self.cancelled_carers,
+            dropped_carers=self.dropped_carers,
+            missed=missed,
+            estimated_locations=estimated,
+            warnings=self.warnings,
+            events=n_events,
+        )
 
     def _happened(self) -> dict[tuple[str, int], tuple[str, float, float]]:
         """Carer-visits done or under way: checked in, or planned to start before now by
@@ -226,7 +247,7 @@ class _DayEdit:
         and the two carers of a double-handed visit start together (or with its gap), so
         one held up holds up the other. What could only start at ``now`` or later has not
         started yet."""
-        bounds: dict[tuple[str, int], float] = {}   # (visit, part) -> earliest start, from a partner
+        bounds: dict[tuple[str, int], float] = {}  # (visit, part) -> earliest start, from a partner
         for _ in range(10):
             happened = self._in_turn(bounds)
             if not self._keep_in_step(happened, bounds):
@@ -239,8 +260,7 @@ class _DayEdit:
         by_carer: dict[str, list[tuple[float, str, int]]] = {}
         for (visit_id, part), (carer, planned) in self.placed.items():
             if visit_id in self.visits and visit_id not in self.renewed:
-                start = self.started.get((visit_id, carer), planned)
-                by_carer.setdefault(carer, []).append((start, visit_id, part))
+                by_carer.setdefault(carer, []).append((self.started.get((visit_id, carer), planned), visit_id, part))
         for carer, stops in by_carer.items():
             ready, previous = -float("inf"), None
             for _, visit_id, part in sorted(stops):
@@ -283,6 +303,7 @@ class _DayEdit:
             if visit.carers_needed != 2 or other is None or (visit_id, carer) in self.started:
                 continue
             gap = visit.synchronisation
+            assert gap is not None  # a double-handed visit always has one (Visit fills it in)
             # the earliest this part may start given the other's start
             need = other[1] + gap.min_gap if part == 1 else other[1] - gap.max_gap
             if need > start + 1e-9 and need > bounds.get((visit_id, part), -float("inf")) + 1e-9:
@@ -299,8 +320,9 @@ class _DayEdit:
         did do after it."""
         busy: dict[str, list[tuple[float, float, float, float]]] = {}
         for (visit_id, _), (carer, start, end) in happened.items():
-            busy.setdefault(carer, []).append((start, end, self._home_leg(carer, visit_id),
-                                               self._leg_from_home(carer, visit_id)))
+            busy.setdefault(carer, []).append(
+                (start, end, self._home_leg(carer, visit_id), self._leg_from_home(carer, visit_id))
+            )
         for carer_id in set(self.unavailable) | set(busy):
             carer = self.carers[carer_id]
             shifts = [(s.start, s.end) for s in carer.shifts]
@@ -309,18 +331,20 @@ class _DayEdit:
                     if start < a < end or a <= start < b:  # under way when they became unavailable
                         a = max(a, end + (home if b >= END_OF_DAY else 0.0))
                 for start, _, _, leg in busy.get(carer_id, []):
-                    if start >= a:                         # they set off for a later visit in time
+                    if start >= a:  # they set off for a later visit in time
                         b = min(b, max(a, start - leg))
                 if b > a:
                     shifts = _subtract(shifts, a, b)
             for start, end, home, _ in busy.get(carer_id, []):
                 inside = [i for i, (s, e) in enumerate(shifts) if s - 1e-9 <= start and end <= e + 1e-9]
                 if not inside:
-                    self.warnings.append(f"carer {carer_id} worked {format_minutes(start)}-{format_minutes(end)} "
-                                         "outside their shift; the shift is stretched to cover it")
+                    self.warnings.append(
+                        f"carer {carer_id} worked {format_minutes(start)}-{format_minutes(end)} "
+                        "outside their shift; the shift is stretched to cover it"
+                    )
                     shifts = _stretch(shifts, start, end + home)
                 elif end + home > shifts[inside[0]][1] + 1e-9:
-                    shifts = _stretch(shifts, start, end + home)   # they can still get home
+                    shifts = _stretch(shifts, start, end + home)  # they can still get home
             if shifts != [(s.start, s.end) for s in carer.shifts]:
                 self.carers[carer_id] = carer.model_copy(update={"shifts": [Shift(start=s, end=e) for s, e in shifts]})
 
@@ -337,7 +361,7 @@ class _DayEdit:
         here = self._index.get(self.clients[self.visits[visit_id].client].location)
         home = self._index.get(carer.start_location if outward else carer.home_end)
         if here is None or home is None:
-            return 0.0   # a place added by this batch: its travel is estimated later
+            return 0.0  # a place added by this batch: its travel is estimated later
         minutes = self._matrix(carer.travel_mode)
         return float(minutes[home, here] if outward else minutes[here, home])
 
@@ -348,8 +372,10 @@ class _DayEdit:
         for visit in self.visits.values():
             if visit.id in started or visit.window.end is None or visit.window.end >= self.now - 1e-9:
                 continue
-            missed[visit.id] = (f"missed: its latest start ({format_minutes(visit.window.end)}) passed before now "
-                                f"({format_minutes(self.now)}) and it had not started")
+            missed[visit.id] = (
+                f"missed: its latest start ({format_minutes(visit.window.end)}) passed before now "
+                f"({format_minutes(self.now)}) and it had not started"
+            )
         return missed
 
     def _pin(self, happened) -> dict[tuple[str, int], tuple[str, float, float]]:
@@ -363,36 +389,48 @@ class _DayEdit:
         for visit_id, parts in by_visit.items():
             visit = self.visits[visit_id]
             if visit.carers_needed == 2 and len(parts) == 1:
-                (part, (carer, start, end)), = parts.items()
+                ((part, (carer, start, end)),) = parts.items()
                 other = self.placed.get((visit_id, 1 - part))
                 if other is None or other[1] < self.now:
                     # The other carer never came and the time has passed: it was done single-handed.
                     self.visits[visit_id] = done_alone(visit, part, carer, start, end)
-                    self.warnings.append(f"visit {visit_id} was done by {carer} alone (the second carer did not "
-                                         "come); it is now single-handed")
+                    self.warnings.append(
+                        f"visit {visit_id} was done by {carer} alone (the second carer did not "
+                        "come); it is now single-handed"
+                    )
                     self._renumber(visit_id, part)
                     out[visit_id, 0] = parts[part]
                     continue
-            simultaneous = visit.carers_needed == 2 and visit.synchronisation.kind == "simultaneous"
+            simultaneous = (
+                visit.carers_needed == 2
+                and visit.synchronisation is not None
+                and visit.synchronisation.kind == "simultaneous"
+            )
             starts = [parts[p][1] for p in sorted(parts)]
             start = max(starts) if simultaneous else starts[0]
             if simultaneous and max(starts) - min(starts) > 1.0:
-                self.warnings.append(f"the carers of visit {visit_id} started {format_minutes(min(starts))} and "
-                                     f"{format_minutes(max(starts))}; it counts from {format_minutes(start)}")
+                self.warnings.append(
+                    f"the carers of visit {visit_id} started {format_minutes(min(starts))} and "
+                    f"{format_minutes(max(starts))}; it counts from {format_minutes(start)}"
+                )
             update: dict = {"pinned_carers": [parts[p][0] for p in sorted(parts)]}
             if visit.carers_needed == 1 or (simultaneous and len(parts) == 2):
                 update.update(_pinned_at(visit, start))
-            else:   # a part that started outside the window: the window is stretched over it
+            else:  # a part that started outside the window: the window is stretched over it
                 update.update(_widened(visit.window, [parts[p][1] for p in parts]))
-            lengths = [max(0.0, parts[p][2] - (start if simultaneous else parts[p][1])) if p in parts
-                       else visit.part_duration(p) for p in range(visit.carers_needed)]
+            lengths = [
+                max(0.0, parts[p][2] - (start if simultaneous else parts[p][1]))
+                if p in parts
+                else visit.part_duration(p)
+                for p in range(visit.carers_needed)
+            ]
             if any(abs(lengths[p] - visit.part_duration(p)) > 1e-9 for p in range(visit.carers_needed)):
                 skills = [visit.parts[p].skills if visit.parts else [] for p in range(visit.carers_needed)]
                 if len(set(lengths)) == 1:
                     update["duration"] = lengths[0]
                     update["parts"] = [VisitPart(skills=x) for x in skills] if visit.parts else None
                 else:
-                    update["parts"] = [VisitPart(skills=x, duration=d) for x, d in zip(skills, lengths)]
+                    update["parts"] = [VisitPart(skills=x, duration=d) for x, d in zip(skills, lengths, strict=True)]
             # Built to satisfy Visit's own rules (pinned start inside the window, parts
             # matching carers_needed), so no second validation is needed.
             self.visits[visit_id] = visit.model_copy(update=update)
@@ -417,9 +455,16 @@ def done_alone(visit: Visit, part: int, carer: str, start: float, end: float) ->
     """A double-handed visit one carer did (or is doing) alone: now single-handed,
     pinned to that carer at their start, as long as their part took."""
     parts = None if visit.parts is None else [VisitPart(skills=visit.parts[part].skills)]
-    return visit.model_copy(update={"carers_needed": 1, "synchronisation": None, "parts": parts,
-                                    "duration": max(0.0, end - start), "pinned_carers": [carer],
-                                    **_pinned_at(visit, start)})
+    return visit.model_copy(
+        update={
+            "carers_needed": 1,
+            "synchronisation": None,
+            "parts": parts,
+            "duration": max(0.0, end - start),
+            "pinned_carers": [carer],
+            **_pinned_at(visit, start),
+        }
+    )
 
 
 def _pinned_at(visit: Visit, start: float) -> dict:
@@ -432,8 +477,9 @@ def _widened(window: TimeWindow, starts: list[float]) -> dict:
     low, high = min(starts), max(starts)
     if low >= window.start and (window.end is None or high <= window.end):
         return {}
-    return {"window": TimeWindow(start=min(window.start, low), end=None if window.end is None else
-                                 max(window.end, high))}
+    return {
+        "window": TimeWindow(start=min(window.start, low), end=None if window.end is None else max(window.end, high))
+    }
 
 
 def _subtract(shifts: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:
@@ -457,7 +503,7 @@ def _stretch(shifts: list[tuple[float, float]], start: float, end: float) -> lis
     s, e = shifts[nearest]
     widened = (min(s, start), max(e, end))
     merged: list[tuple[float, float]] = []
-    for s, e in sorted([*shifts[:nearest], widened, *shifts[nearest + 1:]]):
+    for s, e in sorted([*shifts[:nearest], widened, *shifts[nearest + 1 :]]):
         if merged and s <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
@@ -466,6 +512,7 @@ def _stretch(shifts: list[tuple[float, float]], start: float, end: float) -> lis
 
 
 # --- each event --------------------------------------------------------------------------
+
 
 def _absent(day: _DayEdit, event: CarerAbsent) -> None:
     day.carer(event.carer)
@@ -484,8 +531,12 @@ def _delayed(day: _DayEdit, event: CarerDelayed) -> None:
         if until <= day.now:
             raise _Refused("until", f"{format_minutes(until)} is not after now ({format_minutes(day.now)})")
     else:
-        upcoming = [start for (v, _), (carer, start) in day.placed.items()
-                    if carer == event.carer and start >= day.now - 1e-9 and (v, carer) not in day.started]
+        assert event.minutes is not None  # CarerDelayed takes exactly one of the two
+        upcoming = [
+            start
+            for (v, _), (carer, start) in day.placed.items()
+            if carer == event.carer and start >= day.now - 1e-9 and (v, carer) not in day.started
+        ]
         until = (min(upcoming) if upcoming else day.now) + float(event.minutes)
     day.unavailable.setdefault(event.carer, []).append((day.now, until))
     day.named.add(event.carer)
@@ -510,8 +561,9 @@ def _client_added(day: _DayEdit, event: ClientAdded) -> None:
     if event.location is not None:
         day.add_location(event.location, "location.id")
         if event.client.location != event.location.id:
-            raise _Refused("client.location", f"is {event.client.location!r} but the new location is "
-                                              f"{event.location.id!r}")
+            raise _Refused(
+                "client.location", f"is {event.client.location!r} but the new location is {event.location.id!r}"
+            )
     elif event.client.location not in day.location_ids:
         raise _Refused("client.location", f"unknown location {event.client.location!r} (give it in location)")
     day.clients[event.client.id] = event.client
@@ -531,8 +583,10 @@ def _add_visit(day: _DayEdit, visit: Visit, field: str) -> None:
     if visit.id in day.visits or visit.id in day.cancelled:
         raise _Refused(f"{field}.id", f"visit {visit.id!r} already exists")
     if visit.window.end is not None and visit.window.end < day.now:
-        raise _Refused(f"{field}.window.end", f"{format_minutes(visit.window.end)} has already passed "
-                                              f"(now is {format_minutes(day.now)})")
+        raise _Refused(
+            f"{field}.window.end",
+            f"{format_minutes(visit.window.end)} has already passed (now is {format_minutes(day.now)})",
+        )
     day.visits[visit.id] = visit
     day.renewed.add(visit.id)
 
@@ -541,8 +595,9 @@ def _refuse_if_started(day: _DayEdit, visit_id: str, what: str) -> None:
     for carer in day.carers_on(visit_id):
         start = day.started_at(visit_id, carer)
         if start is not None:
-            raise _Refused("visit", f"visit {visit_id} started at {format_minutes(start)} ({carer}); "
-                                    f"it can no longer be {what}")
+            raise _Refused(
+                "visit", f"visit {visit_id} started at {format_minutes(start)} ({carer}); it can no longer be {what}"
+            )
 
 
 def _cancelled(day: _DayEdit, event: VisitCancelled) -> None:
@@ -561,15 +616,18 @@ def _changed(day: _DayEdit, event: VisitChanged) -> None:
     _refuse_if_started(day, event.visit, "changed")
     changes = event.changes()
     if not changes:
-        raise _Refused("", "changes nothing: give at least one of window, target, duration, skills, "
-                           "carers_needed, tasks, mandatory")
+        raise _Refused(
+            "",
+            "changes nothing: give at least one of window, target, duration, skills, carers_needed, tasks, mandatory",
+        )
     data = {**visit.model_dump(), **changes}
     window = TimeWindow.model_validate(data["window"])
     pinned = visit.pinned_start
     if pinned is not None and (pinned < window.start or (window.end is not None and pinned > window.end)):
-        data["pinned_start"] = None   # re-timed: the old pinned start no longer holds
-        day.warnings.append(f"visit {event.visit} was pinned to start {format_minutes(pinned)}; its new window "
-                            "releases that pin")
+        data["pinned_start"] = None  # re-timed: the old pinned start no longer holds
+        day.warnings.append(
+            f"visit {event.visit} was pinned to start {format_minutes(pinned)}; its new window releases that pin"
+        )
     if changes.get("carers_needed") == 1:
         data.update(synchronisation=None, parts=None, pinned_carers=visit.pinned_carers[:1])
     elif changes.get("carers_needed") == 2 and visit.carers_needed == 1:
@@ -581,8 +639,9 @@ def _changed(day: _DayEdit, event: VisitChanged) -> None:
         raise _Refused(refused.field, refused.reason) from None
     window = day.visits[event.visit].window
     if window.end is not None and window.end < day.now:
-        raise _Refused("window.end", f"{format_minutes(window.end)} has already passed (now is "
-                                     f"{format_minutes(day.now)})")
+        raise _Refused(
+            "window.end", f"{format_minutes(window.end)} has already passed (now is {format_minutes(day.now)})"
+        )
     day.renewed.add(event.visit)
 
 
@@ -614,8 +673,9 @@ def _check_out(day: _DayEdit, event: CheckOut) -> None:
     _on_visit(day, event.visit, event.carer, float(event.at), "check-out")
     start = day.started_at(event.visit, event.carer)
     if start is None:
-        raise _Refused("carer", f"{event.carer} has not started visit {event.visit} (no check-in and it is not "
-                                "planned before now)")
+        raise _Refused(
+            "carer", f"{event.carer} has not started visit {event.visit} (no check-in and it is not planned before now)"
+        )
     if float(event.at) < start:
         raise _Refused("at", f"{format_minutes(event.at)} is before the visit started ({format_minutes(start)})")
     day.started.setdefault((event.visit, event.carer), start)
@@ -627,8 +687,8 @@ def _overran(day: _DayEdit, event: VisitOverran) -> None:
     carers = [event.carer] if event.carer is not None else list(day.carers_on(event.visit))
     if event.carer is not None:
         day.carer(event.carer)
-    started = {c: day.started_at(event.visit, c) for c in carers}
-    if not carers or any(s is None for s in started.values()):
+    started = {c: start for c in carers if (start := day.started_at(event.visit, c)) is not None}
+    if not carers or len(started) < len(set(carers)):
         raise _Refused("visit", f"visit {event.visit} has not started, so it cannot have overrun")
     for carer, start in started.items():
         if float(event.end) < start:
@@ -638,8 +698,15 @@ def _overran(day: _DayEdit, event: VisitOverran) -> None:
         day.named.add(carer)
 
 
-_APPLY = {
-    CarerAbsent: _absent, CarerDelayed: _delayed, CarerAdded: _carer_added, ClientAdded: _client_added,
-    VisitAdded: _visit_added, VisitCancelled: _cancelled, VisitChanged: _changed, VisitOverran: _overran,
-    CheckIn: _check_in, CheckOut: _check_out,
+_APPLY: dict[type, Callable[[_DayEdit, Any], None]] = {
+    CarerAbsent: _absent,
+    CarerDelayed: _delayed,
+    CarerAdded: _carer_added,
+    ClientAdded: _client_added,
+    VisitAdded: _visit_added,
+    VisitCancelled: _cancelled,
+    VisitChanged: _changed,
+    VisitOverran: _overran,
+    CheckIn: _check_in,
+    CheckOut: _check_out,
 }

@@ -9,7 +9,7 @@ that others still refer to is refused with what refers to it, rather than silent
 dropping those references.
 
 Changes during a live day (absences, late arrivals, new clients at noon) are events
-(``carescheduler.events``): they also keep what has already happened.
+(``carescheduler.day.apply``): they also keep what has already happened.
 """
 
 from __future__ import annotations
@@ -23,13 +23,23 @@ from ..domain import Carer, Client, Location, Problem, Visit
 from ..errors import InputError, describe_validation_error
 from ..travel.estimate import grow_travel
 
-__all__ = ["ENTITIES", "ENTITY_NAMES", "Entity", "EntityInUse", "Kind", "MissingEntity", "entity", "put_entity", "remove_entity"]
+__all__ = [
+    "ENTITIES",
+    "ENTITY_NAMES",
+    "Entity",
+    "EntityInUse",
+    "Kind",
+    "MissingEntity",
+    "entity",
+    "put_entity",
+    "remove_entity",
+]
 
 Kind = Literal["carers", "clients", "visits", "locations"]
 Entity = Carer | Client | Visit | Location
-ENTITIES: dict[str, type] = {"carers": Carer, "clients": Client, "visits": Visit, "locations": Location}
+ENTITIES: dict[Kind, type[Entity]] = {"carers": Carer, "clients": Client, "visits": Visit, "locations": Location}
 """The problem's lists that can be edited one item at a time, and their item types."""
-ENTITY_NAMES = {"carers": "carer", "clients": "client", "visits": "visit", "locations": "place"}
+ENTITY_NAMES: dict[Kind, str] = {"carers": "carer", "clients": "client", "visits": "visit", "locations": "place"}
 """What one item of each list is called in messages."""
 
 
@@ -63,11 +73,15 @@ def put_entity(problem: Problem, kind: Kind, item: Entity) -> tuple[Problem, boo
         if kind == "locations":
             update["travel"] = _grown(problem, items, where)
     else:
-        if kind == "locations" and _moved(items[index], item):
+        old = items[index]
+        if isinstance(old, Location) and isinstance(item, Location) and _moved(old, item):
             if any(not m.estimated for m in problem.travel):
-                raise InputError(f"{where}.lat", "moving a known place would leave the day's road times to it "
-                                                 "stale; replace the whole day with new travel times instead")
-            update["travel"] = []   # every matrix was estimated: the solver estimates them again
+                raise InputError(
+                    f"{where}.lat",
+                    "moving a known place would leave the day's road times to it "
+                    "stale; replace the whole day with new travel times instead",
+                )
+            update["travel"] = []  # every matrix was estimated: the solver estimates them again
         items[index] = item
     update[kind] = items
     return _checked(problem, update, where), index is None
@@ -86,8 +100,9 @@ def remove_entity(problem: Problem, kind: Kind, entity_id: str) -> Problem:
     update: dict = {kind: [x for x in getattr(problem, kind) if x.id != entity_id]}
     if kind == "locations":
         keep = [i for i, x in enumerate(problem.locations) if x.id != entity_id]
-        update["travel"] = [m.model_copy(update={"minutes": _rows_and_columns(m.minutes, keep)})
-                            for m in problem.travel]
+        update["travel"] = [
+            m.model_copy(update={"minutes": _rows_and_columns(m.minutes, keep)}) for m in problem.travel
+        ]
     return _checked(problem, update, where)
 
 
@@ -98,14 +113,20 @@ def _referrers(problem: Problem, kind: str, entity_id: str) -> list[str]:
         out += [f"visits/{v.id}" for v in problem.visits if v.client == entity_id]
     elif kind == "carers":
         for client in problem.clients:
-            out += [f"clients/{client.id}.{field}" for field in ("preferred_carers", "banned_carers",
-                                                                  "historical_carers")
-                    if entity_id in getattr(client, field)]
+            out += [
+                f"clients/{client.id}.{field}"
+                for field in ("preferred_carers", "banned_carers", "historical_carers")
+                if entity_id in getattr(client, field)
+            ]
         out += [f"visits/{v.id}.pinned_carers" for v in problem.visits if entity_id in v.pinned_carers]
     elif kind == "locations":
         out += [f"clients/{c.id}.location" for c in problem.clients if c.location == entity_id]
-        out += [f"carers/{c.id}.{field}" for c in problem.carers for field in ("start_location", "end_location")
-                if getattr(c, field) == entity_id]
+        out += [
+            f"carers/{c.id}.{field}"
+            for c in problem.carers
+            for field in ("start_location", "end_location")
+            if getattr(c, field) == entity_id
+        ]
     return out
 
 
@@ -132,4 +153,3 @@ def _checked(problem: Problem, update: dict, where: str) -> Problem:
     except ValidationError as error:
         found = describe_validation_error(error)
         raise InputError(f"{where} ({found.field})" if found.field else where, found.reason) from None
-

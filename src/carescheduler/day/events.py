@@ -16,8 +16,18 @@ from ..domain import Carer, Client, Location, Minutes, TimeWindow, Visit
 from ..plan import format_minutes
 
 __all__ = [
-    "CarerAbsent", "CarerAdded", "CarerDelayed", "CheckIn", "CheckOut", "ClientAdded", "Event", "EventBatch",
-    "VisitAdded", "VisitCancelled", "VisitChanged", "VisitOverran",
+    "CarerAbsent",
+    "CarerAdded",
+    "CarerDelayed",
+    "CheckIn",
+    "CheckOut",
+    "ClientAdded",
+    "Event",
+    "EventBatch",
+    "VisitAdded",
+    "VisitCancelled",
+    "VisitChanged",
+    "VisitOverran",
 ]
 
 
@@ -141,8 +151,16 @@ class CheckOut(_Event):
 
 
 Event = Annotated[
-    CarerAbsent | CarerDelayed | CarerAdded | ClientAdded | VisitAdded | VisitCancelled | VisitChanged
-    | VisitOverran | CheckIn | CheckOut,
+    CarerAbsent
+    | CarerDelayed
+    | CarerAdded
+    | ClientAdded
+    | VisitAdded
+    | VisitCancelled
+    | VisitChanged
+    | VisitOverran
+    | CheckIn
+    | CheckOut,
     Field(discriminator="type"),
 ]
 """Any event; its ``type`` field says which."""
@@ -154,5 +172,3 @@ class EventBatch(_Event):
 
     now: Minutes | None = None
     events: list[Event] = Field(default_factory=list)
-
-

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..search import timing
 from ..domain import Problem
 from ..params import ReplanSettings
+from ..plan import Plan
+from ..search import timing
+from ..search.instance import EPS, INF, Instance, compile_problem, fits_a_shift
+from ..search.solution import Solution
 from .apply import END_OF_DAY, DayUpdate, apply_events
 from .events import EventBatch
-from ..search.instance import EPS, INF, Instance, compile_problem, fits_a_shift
-from ..plan import Plan
-from ..search.solution import Solution
 
 __all__ = ["LiveDay", "OldPlan", "live_day", "on_real_objective"]
 
@@ -44,16 +44,21 @@ class LiveDay:
     """Carers whose rules what already happened breaks: ``times``, ``break``, ``hours``."""
 
 
-def live_day(problem: Problem, plan: Plan, events: EventBatch | list, now: float | str | None,
-             settings: ReplanSettings) -> LiveDay:
+def live_day(
+    problem: Problem, plan: Plan, events: EventBatch | list, now: float | str | None, settings: ReplanSettings
+) -> LiveDay:
     """Apply ``events`` at ``now`` and load ``plan`` into the model of the day that results."""
     update = apply_events(problem, plan, events, now)
     day = _load(update, settings)
     # A double-handed visit one carer has started whose other part cannot stay with its
     # carer: the other part can no longer start with them, so it was done alone.
-    half_done = {int(day.base.task_visit[t]): int(day.base.task_part[t]) for t in np.flatnonzero(day.old.facts)
-                 if day.base.task_partner[t] >= 0 and not day.old.facts[day.base.task_partner[t]]
-                 and day.solution.route_of[t] < 0}
+    half_done = {
+        int(day.base.task_visit[t]): int(day.base.task_part[t])
+        for t in np.flatnonzero(day.old.facts)
+        if day.base.task_partner[t] >= 0
+        and not day.old.facts[day.base.task_partner[t]]
+        and day.solution.route_of[t] < 0
+    }
     if half_done:
         for v, part in half_done.items():
             update.record_done_alone(update.problem.visits[v].id, part)
@@ -72,7 +77,7 @@ def _load(update: DayUpdate, settings: ReplanSettings) -> LiveDay:
 def on_real_objective(base: Instance, sol: Solution, old: OldPlan) -> Solution:
     """The searched plan on the day's real objective: same routes and times (what
     happened at its actual times), costed without the disruption terms."""
-    final = Solution(base)   # (its route table may be wider or narrower than the model's)
+    final = Solution(base)  # (its route table may be wider or narrower than the model's)
     final.replace_routes({k: sol.route(k) for k in range(base.n_carers) if sol.L[k]})
     final.start[...] = sol.start
     final.start[old.facts] = old.fact_start[old.facts]
@@ -158,17 +163,36 @@ def _disruption_model(base: Instance, update: DayUpdate, old: OldPlan, settings:
     own = eligible[soon, old.kept_carer[soon]]
     eligible[soon] = False
     eligible[soon, old.kept_carer[soon]] = own
-    eligible[open_tasks] &= fits_a_shift(shift_start, base.shift_end, release[open_tasks], latest[open_tasks],
-                                         duration[open_tasks])
+    eligible[open_tasks] &= fits_a_shift(
+        shift_start, base.shift_end, release[open_tasks], latest[open_tasks], duration[open_tasks]
+    )
     return dataclasses.replace(
-        base, task_release=release, task_latest=latest, task_tgt_start=tgt_start, task_tgt_end=tgt_end,
-        task_dur=duration, eligible=eligible, assign_cost=assign_cost, task_pin=task_pin, shift_start=shift_start,
-        shift_end=base.shift_end.copy(), break_after=base.break_after.copy(), max_work=max_work,
-        contracted=contracted)
+        base,
+        task_release=release,
+        task_latest=latest,
+        task_tgt_start=tgt_start,
+        task_tgt_end=tgt_end,
+        task_dur=duration,
+        eligible=eligible,
+        assign_cost=assign_cost,
+        task_pin=task_pin,
+        shift_start=shift_start,
+        shift_end=base.shift_end.copy(),
+        break_after=base.break_after.copy(),
+        max_work=max_work,
+        contracted=contracted,
+    )
 
 
-def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.ndarray, shift_start: np.ndarray,
-                      max_work: np.ndarray, contracted: np.ndarray) -> None:
+def _hold_the_present(
+    base: Instance,
+    old: OldPlan,
+    now: float,
+    duration: np.ndarray,
+    shift_start: np.ndarray,
+    max_work: np.ndarray,
+    contracted: np.ndarray,
+) -> None:
     """Keep carers from setting off in the past.
 
     A carer with nothing done yet leaves home no earlier than now (or than they set off
@@ -178,22 +202,24 @@ def _hold_the_present(base: Instance, old: OldPlan, now: float, duration: np.nda
     """
     first_kept = {}
     for t in np.flatnonzero(old.kept_carer >= 0)[np.argsort(-old.kept_start[old.kept_carer >= 0])]:
-        first_kept[int(old.kept_carer[t])] = int(t)           # the earliest wins (visited last)
+        first_kept[int(old.kept_carer[t])] = int(t)  # the earliest wins (visited last)
     last_fact = {}
     facts = np.flatnonzero(old.facts)
     for t in facts[np.argsort(old.fact_start[facts])]:
-        last_fact[int(old.fact_carer[t])] = int(t)            # the latest wins
+        last_fact[int(old.fact_carer[t])] = int(t)  # the latest wins
     for k in range(base.n_carers):
         tr = base.travel[base.carer_mode[k]]
         nxt = first_kept.get(k, -1)
         if k in last_fact:
             t = last_fact[k]
             end = old.fact_start[t] + duration[t]
-            shift = np.flatnonzero((base.shift_start[k] <= old.fact_start[t] + 1e-6) & (base.shift_end[k] >= end - 1e-6))
+            shift = np.flatnonzero(
+                (base.shift_start[k] <= old.fact_start[t] + 1e-6) & (base.shift_end[k] >= end - 1e-6)
+            )
             shift_end = base.shift_end[k, shift[0]] if len(shift) else end
             if nxt >= 0:
                 leave = old.kept_start[nxt] - tr[base.task_loc[t], base.task_loc[nxt]]
-            else:   # home by the end of the shift it is in
+            else:  # home by the end of the shift it is in
                 leave = shift_end - tr[base.task_loc[t], base.carer_end[k]]
             idle = min(now, leave, shift_end) - end
             may_hold_break = base.break_after[k] < INF / 2 and leave - end >= base.break_dur[k] - EPS
@@ -217,14 +243,14 @@ def _keep_old_plan(model: Instance, update: DayUpdate, old: OldPlan) -> tuple[So
         placements.setdefault(int(old.fact_carer[t]), []).append((old.fact_start[t], int(t)))
     kept = np.flatnonzero(old.kept_carer >= 0)
     fits = model.eligible[kept, old.kept_carer[kept]]
-    for t in kept[fits]:   # after what happened: nothing open starts before now
+    for t in kept[fits]:  # after what happened: nothing open starts before now
         at = max(old.kept_start[t], update.now + 1e-6)
         placements.setdefault(int(old.kept_carer[t]), []).append((at, int(t)))
     sol.place(placements)
     visit_of = {v.id: i for i, v in enumerate(update.problem.visits)}
     pending = {int(v) for v in model.task_visit[kept[~fits]]} | {visit_of[v] for v in update.renewed}
     for v in pending:
-        sol.remove_visit(v)   # a double visit moves as a whole (one half done is settled by live_day)
+        sol.remove_visit(v)  # a double visit moves as a whole (one half done is settled by live_day)
     dropped, relaxed = _fit(sol, old)
     return sol, pending | dropped, relaxed
 
@@ -253,9 +279,12 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
         k = failing()
         if k == -1:
             break
-        if k == -2:   # synchronised visits that chase each other: re-place every open double visit
-            doubles = {int(inst.task_visit[t]) for t in np.flatnonzero((sol.route_of >= 0) & ~old.facts)
-                       if inst.task_partner[t] >= 0}
+        if k == -2:  # synchronised visits that chase each other: re-place every open double visit
+            doubles = {
+                int(inst.task_visit[t])
+                for t in np.flatnonzero((sol.route_of >= 0) & ~old.facts)
+                if inst.task_partner[t] >= 0
+            }
             for v in doubles:
                 sol.remove_visit(v)
             dropped |= doubles
@@ -264,7 +293,7 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
         if failing() == k:
             _free_the_past(inst, sol.route(k), k, old)
             relaxed.setdefault(k, set()).add("times")
-    for k in relaxed:   # what happened now keeps the times the model could give it
+    for k in relaxed:  # what happened now keeps the times the model could give it
         for t in sol.route(k):
             if old.facts[t]:
                 inst.task_latest[t] = sol.start[t]
@@ -276,8 +305,9 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
         timing.route_costs(day, sol.arrays)
         used = [int(k) for k in np.flatnonzero(sol.L > 0)]
         over = {k for k in used if sol.working[k] > inst.max_work[k] + 1e-6}
-        short = [k for k in used if k in over or timing.lacks_break(day, unbroken, k)] or \
-            [k for k in used if timing.needs_break(day, sol.arrays, k)]
+        short = [k for k in used if k in over or timing.lacks_break(day, unbroken, k)] or [
+            k for k in used if timing.needs_break(day, sol.arrays, k)
+        ]
         if not short:
             break
         k = short[0]
@@ -293,7 +323,7 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
             inst.break_after[k] = INF
             relaxed.setdefault(k, set()).add("break")
     if not sol.refresh():
-        raise RuntimeError("replan: the kept plan could not be timed")   # a bug, not bad input
+        raise RuntimeError("replan: the kept plan could not be timed")  # a bug, not bad input
     return dropped, relaxed
 
 
@@ -318,7 +348,7 @@ def _rebuild(sol: Solution, k: int, old: OldPlan, failing) -> set[int]:
     for t in route:
         if int(inst.task_visit[t]) in dropped:
             continue
-        sol.set_route(k, keep + [t])
+        sol.set_route(k, [*keep, t])
         if old.facts[t] or failing() != k:
             keep.append(t)
         else:

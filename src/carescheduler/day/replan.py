@@ -30,17 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..search import timing
-from ..search.cpsat_model import solve_subproblem, take_routes
 from ..domain import Problem, Shift
 from ..errors import InputError
-from .apply import DayUpdate
-from .events import EventBatch
-from ..search.insertion import insert_visits
-from ..search.instance import Instance, compile_problem
 from ..params import ReplanSettings, SolveParams, StopCriterion, StopRule, stop_rule
-from .live import LiveDay, OldPlan, live_day, on_real_objective
-from ..search.lns import StoppedBy, routes_by_closeness
 from ..plan import (
     CarerChanges,
     Plan,
@@ -51,8 +43,16 @@ from ..plan import (
     natural_key,
     starts_by_carer,
 )
+from ..search import timing
+from ..search.cpsat_model import solve_subproblem, take_routes
+from ..search.insertion import insert_visits
+from ..search.instance import Instance, compile_problem
+from ..search.lns import StoppedBy, routes_by_closeness
 from ..search.solution import Solution
 from ..search.solver import plan_from_solution
+from .apply import DayUpdate
+from .events import EventBatch
+from .live import LiveDay, OldPlan, live_day, on_real_objective
 
 __all__ = ["CarerChanges", "PlanChanges", "ReplanResult", "ReplanSettings", "Retimed", "replan"]
 
@@ -66,9 +66,11 @@ class PlanChanges(BaseModel):
     """The difference between the published plan and the replan."""
 
     carers: list[CarerChanges] = Field(default_factory=list, description="only carers whose day changed")
-    moved_visits: list[str] = Field(default_factory=list,
-                                    description="visits of carers not named in the events that changed carer, were "
-                                                "dropped, or moved beyond the tolerance")
+    moved_visits: list[str] = Field(
+        default_factory=list,
+        description="visits of carers not named in the events that changed carer, were "
+        "dropped, or moved beyond the tolerance",
+    )
     cancelled: list[str] = Field(default_factory=list)
     unassigned: list[UnassignedVisit] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
@@ -89,10 +91,18 @@ class ReplanResult:
     """Whether the solver's own check holds every hard rule (the validator is independent)."""
 
 
-def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float | str | None = None, *,
-           stop: StopCriterion | list[StopCriterion] | float | None = None, seed: int = 0,
-           params: SolveParams | None = None, settings: ReplanSettings | None = None,
-           time_limit: float | None = None) -> ReplanResult:
+def replan(
+    problem: Problem,
+    plan: Plan,
+    events: EventBatch | list,
+    now: float | str | None = None,
+    *,
+    stop: StopCriterion | list[StopCriterion] | float | None = None,
+    seed: int = 0,
+    params: SolveParams | None = None,
+    settings: ReplanSettings | None = None,
+    time_limit: float | None = None,
+) -> ReplanResult:
     """Absorb ``events`` (at ``now``, or the batch's own ``now``) into ``plan``.
 
     Returns within about the time limit with the best plan found; raises ``InputError``
@@ -122,31 +132,51 @@ def replan(problem: Problem, plan: Plan, events: EventBatch | list, now: float |
     if pending:
         order = sorted(pending, key=lambda v: (-model.visit_penalty[v], model.task_release[model.visit_tasks[v, 0]]))
         exact = {v for v in order if model.visit_mandatory[v]}
-        insert_visits(sol, order, rng, regret=2, deadline=started + 0.6 * (deadline - started), exact=exact,
-                      params=params.construction)
+        insert_visits(
+            sol,
+            order,
+            rng,
+            regret=2,
+            deadline=started + 0.6 * (deadline - started),
+            exact=exact,
+            params=params.construction,
+        )
         sol, tries, stopped_by = _improve(sol, day.old, deadline, rng, rule, params)
     else:
         tries, stopped_by = 0, None
     final, day_now = _finalise(day, sol)
-    info = SolverInfo(status="replan", seed=seed, time_limit=rule.seconds, max_iterations=rule.iterations,
-                      no_improvement=rule.no_improvement, iterations=tries, stopped_by=stopped_by, now=update.now,
-                      events=update.events)
+    info = SolverInfo(
+        status="replan",
+        seed=seed,
+        time_limit=rule.seconds,
+        max_iterations=rule.iterations,
+        no_improvement=rule.no_improvement,
+        iterations=tries,
+        stopped_by=stopped_by,
+        now=update.now,
+        events=update.events,
+    )
     new_plan = plan_from_solution(final, info)
-    new_plan.unassigned = [UnassignedVisit(visit=u.visit, reason=_unassigned_reason(update, u))
-                           for u in new_plan.unassigned]
+    new_plan.unassigned = [
+        UnassignedVisit(visit=u.visit, reason=_unassigned_reason(update, u)) for u in new_plan.unassigned
+    ]
     changes = _changes(update, new_plan, settings)
     seconds = time.monotonic() - started
     new_plan.solver.seconds = round(seconds, 3)
-    return ReplanResult(problem=day_now, plan=new_plan, changes=changes, seconds=seconds,
-                        feasible=final.feasible)
+    return ReplanResult(problem=day_now, plan=new_plan, changes=changes, seconds=seconds, feasible=final.feasible)
 
 
 def _unassigned_reason(update: DayUpdate, item: UnassignedVisit) -> str:
     """Why a visit is left out, saying first when its carer is away or its time passed."""
     if item.visit in update.missed:
         return update.missed[item.visit]
-    away = sorted({carer for (v, _), (carer, _) in update.placed.items()
-                   if v == item.visit and carer in update.unavailable_carers})
+    away = sorted(
+        {
+            carer
+            for (v, _), (carer, _) in update.placed.items()
+            if v == item.visit and carer in update.unavailable_carers
+        }
+    )
     if away:
         return f"{' and '.join(away)} {'is' if len(away) == 1 else 'are'} away, and {item.reason}"
     return item.reason
@@ -154,8 +184,10 @@ def _unassigned_reason(update: DayUpdate, item: UnassignedVisit) -> str:
 
 # --- improving around the disruption ------------------------------------------------------
 
-def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Generator, rule: StopRule,
-             params: SolveParams) -> tuple[Solution, int, StoppedBy | None]:
+
+def _improve(
+    sol: Solution, old: OldPlan, deadline: float, rng: np.random.Generator, rule: StopRule, params: SolveParams
+) -> tuple[Solution, int, StoppedBy | None]:
     """Re-insert small groups of movable visits on the routes the changes touched (and
     their neighbours), and hand a visit still left out to CP-SAT with its nearest routes.
     Returns the best solution, how many tries were made, and what stopped them (None:
@@ -165,7 +197,7 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
     trial = sol.copy()
     misses = 0
     tries = 0
-    fixed = {int(v) for v in inst.task_visit[old.facts]}   # never taken out: part of them happened
+    fixed = {int(v) for v in inst.task_visit[old.facts]}  # never taken out: part of them happened
     while True:
         if time.monotonic() >= deadline:
             return best, tries, "time"
@@ -177,8 +209,11 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
         unassigned = [int(v) for v in best.unassigned_visits() if _could_be_done(inst, v)]
         if unassigned and deadline - time.monotonic() > 0.3 and misses % 10 == 0:
             trial.copy_from(best)
-            if _cpsat_around(trial, unassigned[int(rng.integers(len(unassigned)))], deadline) and \
-                    (trial.route_of[old.facts] >= 0).all() and trial.total < best.total - 1e-9:
+            if (
+                _cpsat_around(trial, unassigned[int(rng.integers(len(unassigned)))], deadline)
+                and (trial.route_of[old.facts] >= 0).all()
+                and trial.total < best.total - 1e-9
+            ):
                 best.copy_from(trial)
                 misses = 0
                 continue
@@ -192,15 +227,23 @@ def _improve(sol: Solution, old: OldPlan, deadline: float, rng: np.random.Genera
         if not movable:
             misses += 1
             continue
-        q = int(min(len(movable), rng.integers(2, 7)))
+        q = min(len(movable), int(rng.integers(2, 7)))
         removed = [int(v) for v in rng.choice(movable, size=q, replace=False)]
         for v in removed:
             trial.remove_visit(v)
         trial.refresh()
         again = removed + unassigned
         rng.shuffle(again)
-        insert_visits(trial, again, rng, regret=2, noise=0.05 * rng.random(), deadline=deadline,
-                      exact=set(unassigned) if rng.random() < 0.2 else set(), params=params.construction)
+        insert_visits(
+            trial,
+            again,
+            rng,
+            regret=2,
+            noise=0.05 * rng.random(),
+            deadline=deadline,
+            exact=set(unassigned) if rng.random() < 0.2 else set(),
+            params=params.construction,
+        )
         if trial.feasible and trial.total < best.total - 1e-9:
             best.copy_from(trial)
             misses = 0
@@ -249,6 +292,7 @@ def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
 
 # --- the answer ------------------------------------------------------------------------
 
+
 def _finalise(day: LiveDay, sol: Solution) -> tuple[Solution, Problem]:
     """The searched plan on the day's real objective, and the day it is for.
 
@@ -258,38 +302,47 @@ def _finalise(day: LiveDay, sol: Solution) -> tuple[Solution, Problem]:
     """
     update, base, old = day.update, day.base, day.old
     if not (sol.route_of[old.facts] >= 0).all():
-        raise RuntimeError("replan: a visit that already happened was dropped")   # a bug, not bad input
+        raise RuntimeError("replan: a visit that already happened was dropped")  # a bug, not bad input
     if not day.relaxed:
         return on_real_objective(base, sol, old), update.problem
     visits, carers = list(update.problem.visits), list(update.problem.carers)
     start = sol.start.copy()
     start[old.facts] = old.fact_start[old.facts]
-    stops = {k: [(start[t], visits[base.task_visit[t]].id, int(base.task_part[t])) for t in sol.route(k)]
-             for k in range(base.n_carers)}
+    stops = {
+        k: [(start[t], visits[base.task_visit[t]].id, int(base.task_part[t])) for t in sol.route(k)]
+        for k in range(base.n_carers)
+    }
     for k, what in day.relaxed.items():
-        carer, changes = carers[k], {}
+        carer = carers[k]
+        changes: dict[str, object] = {}
         if "break" in what:
             changes["break_rule"] = None
-            update.warnings.append(f"carer {carer.id}: what they have done today leaves no room for their break; "
-                                   "the rule is lifted for today (arrange one with them)")
+            update.warnings.append(
+                f"carer {carer.id}: what they have done today leaves no room for their break; "
+                "the rule is lifted for today (arrange one with them)"
+            )
         if "hours" in what:
             changes["max_working_minutes"] = None
-            update.warnings.append(f"carer {carer.id}: what they have done today already exceeds their maximum "
-                                   "working time; the limit is lifted for today")
+            update.warnings.append(
+                f"carer {carer.id}: what they have done today already exceeds their maximum "
+                "working time; the limit is lifted for today"
+            )
         if "times" in what and carer.shifts and sol.L[k] > 0:
             _, home = timing.route_span(base.arrays(), sol.arrays._replace(start=start), k)
             last = carer.shifts[-1]
             if home > last.end:
                 changes["shifts"] = [*carer.shifts[:-1], Shift(start=last.start, end=float(home))]
-            update.warnings.append(f"carer {carer.id}: their recorded times beat the travel times; their day is "
-                                   "timed from the records")
+            update.warnings.append(
+                f"carer {carer.id}: their recorded times beat the travel times; their day is timed from the records"
+            )
         carers[k] = carer.model_copy(update=changes)
     problem = update.problem.model_copy(update={"visits": visits, "carers": carers})
     real = compile_problem(problem)
     index = {x.id: i for i, x in enumerate(visits)}
     final = Solution(real)
-    placements = {k: [(at, int(real.visit_tasks[index[vid], part])) for at, vid, part in items]
-                  for k, items in stops.items()}
+    placements = {
+        k: [(at, int(real.visit_tasks[index[vid], part])) for at, vid, part in items] for k, items in stops.items()
+    }
     final.place(placements)
     for items in placements.values():
         for at, t in items:
@@ -300,7 +353,7 @@ def _finalise(day: LiveDay, sol: Solution) -> tuple[Solution, Problem]:
 
 
 def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanChanges:
-    before: dict[str, dict[str, float]] = {}     # carer -> visit -> planned start
+    before: dict[str, dict[str, float]] = {}  # carer -> visit -> planned start
     for (visit_id, _), (carer, start) in update.placed.items():
         before.setdefault(carer, {})[visit_id] = start
     after = starts_by_carer(plan)
@@ -316,8 +369,8 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
             new_carers.setdefault(v, set()).add(carer)
     # visits cancelled, and second carers no longer needed, were on those carers' days too
     for gone in (update.cancelled_carers, update.dropped_carers):
-        for v, carers in gone.items():
-            for carer, start in carers.items():
+        for v, had in gone.items():
+            for carer, start in had.items():
                 before.setdefault(carer, {})[v] = start
     tol = settings.tolerance_minutes
     carers = carer_changes(before, after, tol, unchanged=happened)
@@ -331,7 +384,14 @@ def _changes(update: DayUpdate, plan: Plan, settings: ReplanSettings) -> PlanCha
             moved.append(v)
     warnings = list(update.warnings)
     if update.estimated_locations:
-        warnings.append(f"travel to and from {', '.join(update.estimated_locations)} is estimated from coordinates "
-                        "(scaled to the day's road times nearby) until the day's travel is rebuilt")
-    return PlanChanges(carers=carers, moved_visits=sorted(moved, key=natural_key), cancelled=list(update.cancelled),
-                       unassigned=list(plan.unassigned), warnings=warnings)
+        warnings.append(
+            f"travel to and from {', '.join(update.estimated_locations)} is estimated from coordinates "
+            "(scaled to the day's road times nearby) until the day's travel is rebuilt"
+        )
+    return PlanChanges(
+        carers=carers,
+        moved_visits=sorted(moved, key=natural_key),
+        cancelled=list(update.cancelled),
+        unassigned=list(plan.unassigned),
+        warnings=warnings,
+    )

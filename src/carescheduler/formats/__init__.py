@@ -55,8 +55,8 @@ __all__ = [
     "problem_from_solomon",
     "problem_from_text",
     "problem_to_json",
-    "read_iolab",
     "read_events",
+    "read_iolab",
     "read_iolab_solution",
     "read_mankowska",
     "read_native_plan",
@@ -81,7 +81,7 @@ def detect_format(path: PathLike) -> str:
     return _detect(path, read_text(path))[0]
 
 
-def read_problem(path: PathLike, format: str = "auto", *, integer_travel: bool = False) -> Problem:  # noqa: A002
+def read_problem(path: PathLike, format: str = "auto", *, integer_travel: bool = False) -> Problem:
     """Read a problem file in any supported format (``format="auto"`` detects it).
 
     ``integer_travel`` (Solomon/Homberger only) rounds the Euclidean travel times.
@@ -91,7 +91,7 @@ def read_problem(path: PathLike, format: str = "auto", *, integer_travel: bool =
         raise InputError("format", f"unknown format {format!r}; expected one of {', '.join(FORMATS)}", source)
     text = read_text(path)
     if format == "auto":
-        format, data = _detect(path, text)  # noqa: A001
+        format, data = _detect(path, text)
         if format == "iolab":  # already parsed while detecting
             _check_integer_travel(integer_travel, format, source)
             return problem_from_iolab(data, name=stem_of(path), source=source)
@@ -99,7 +99,12 @@ def read_problem(path: PathLike, format: str = "auto", *, integer_travel: bool =
 
 
 def problem_from_text(
-    text: str, format: str, name: str | None = None, source: str | None = None, *, integer_travel: bool = False  # noqa: A002
+    text: str,
+    format: str,
+    name: str | None = None,
+    source: str | None = None,
+    *,
+    integer_travel: bool = False,
 ) -> Problem:
     """Parse a problem from the text of a file of a known format (not ``auto``)."""
     _check_integer_travel(integer_travel, format, source)
@@ -126,7 +131,7 @@ def read_plan(problem: Problem, path: PathLike) -> Plan:
     return plan_from_json(text, source=source)
 
 
-def _check_integer_travel(integer_travel: bool, format: str, source: str | None) -> None:  # noqa: A002
+def _check_integer_travel(integer_travel: bool, format: str, source: str | None) -> None:
     if integer_travel and format != "solomon":
         raise InputError("integer_travel", f"only applies to Solomon/Homberger files, not {format!r}", source)
 
@@ -149,4 +154,6 @@ def _detect(path: PathLike, text: str) -> tuple[str, Any]:
         return "mankowska", None
     if all(pattern.search(text) for pattern in _SOLOMON):
         return "solomon", None
-    raise InputError("format", "a text file with neither 'nbNodes' (Mankowska) nor 'VEHICLE'/'CUSTOMER' (Solomon)", source)
+    raise InputError(
+        "format", "a text file with neither 'nbNodes' (Mankowska) nor 'VEHICLE'/'CUSTOMER' (Solomon)", source
+    )

@@ -70,7 +70,9 @@ def parse_json(text: str, source: str | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise InputError("json", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", source=source) from None
+        raise InputError(
+            "json", f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", source=source
+        ) from None
 
 
 def dump_json(data: Any) -> str:

@@ -67,7 +67,9 @@ def read_iolab(path: PathLike) -> Problem:
 def problem_from_iolab(data: Any, name: str | None = None, source: str | None = None) -> Problem:
     """Build a Problem from a parsed iolab instance (a dict)."""
     if not isinstance(data, dict):
-        raise InputError("", f"expected a JSON object with patients, services, caregivers, ..., found {_kind(data)}", source)
+        raise InputError(
+            "", f"expected a JSON object with patients, services, caregivers, ..., found {_kind(data)}", source
+        )
 
     def listed(key: str, obj: dict[str, Any] = data, where: str = "") -> list[Any]:
         field = f"{where}{key}"
@@ -143,14 +145,14 @@ def problem_from_iolab(data: Any, name: str | None = None, source: str | None = 
             entry = required[k]
             if not isinstance(entry, dict):
                 raise InputError(entry_where, f"expected an object, found {_kind(entry)}", source)
-            service = text(entry, "service", entry_where)
+            service_id = text(entry, "service", entry_where)
             if "duration" in entry:
                 duration = number(entry["duration"], f"{entry_where}.duration", source)
-            elif service in default_duration:
-                duration = default_duration[service]
+            elif service_id in default_duration:
+                duration = default_duration[service_id]
             else:
                 raise InputError(f"{entry_where}.duration", "missing (and the service has no default_duration)", source)
-            parts.append((service, duration))
+            parts.append((service_id, duration))
         visit: dict[str, Any] = {
             "id": pid,
             "client": pid,
@@ -178,35 +180,46 @@ def problem_from_iolab(data: Any, name: str | None = None, source: str | None = 
         for k, ability in enumerate(abilities):
             if not isinstance(ability, str):
                 raise InputError(f"caregivers[{i}].abilities[{k}]", f"expected a service id, found {ability!r}", source)
-        carers.append({
-            "id": cid,
-            "skills": list(dict.fromkeys(abilities)),
-            "start_location": office_id,
-            "shifts": [{"start": 0, "end": 1440}],
-            "travel_mode": "drive",
-        })
+        carers.append(
+            {
+                "id": cid,
+                "skills": list(dict.fromkeys(abilities)),
+                "start_location": office_id,
+                "shifts": [{"start": 0, "end": 1440}],
+                "travel_mode": "drive",
+            }
+        )
 
     size = len(patients) + 1
     if len(distances) != size:
-        raise InputError("distances", f"expected {size} x {size} (office + {len(patients)} patients), found {len(distances)} rows", source)
+        raise InputError(
+            "distances",
+            f"expected {size} x {size} (office + {len(patients)} patients), found {len(distances)} rows",
+            source,
+        )
     matrix = []
     for r, row in enumerate(distances):
         if not isinstance(row, list) or len(row) != size:
             found = f"{len(row)} entries" if isinstance(row, list) else _kind(row)
-            raise InputError(f"distances[{r}]", f"expected {size} entries (office + {len(patients)} patients), found {found}", source)
+            raise InputError(
+                f"distances[{r}]", f"expected {size} entries (office + {len(patients)} patients), found {found}", source
+            )
         matrix.append([number(value, f"distances[{r}][{c}]", source) for c, value in enumerate(row)])
 
     problem_name = name or (data.get("name") if isinstance(data.get("name"), str) and data.get("name") else "iolab")
-    return validate_problem({
-        "name": problem_name,
-        "skills": skills,
-        "locations": locations,
-        "carers": carers,
-        "clients": clients,
-        "visits": visits,
-        "travel": [{"mode": "drive", "minutes": matrix}],
-        "weights": ObjectiveWeights.hhcrsp().model_dump(),
-    }, source)
+    return validate_problem(
+        {
+            "name": problem_name,
+            "skills": skills,
+            "locations": locations,
+            "carers": carers,
+            "clients": clients,
+            "visits": visits,
+            "travel": [{"mode": "drive", "minutes": matrix}],
+            "weights": ObjectiveWeights.hhcrsp().model_dump(),
+        },
+        source,
+    )
 
 
 def _synchronisation(patient: dict[str, Any], where: str, source: str | None) -> dict[str, Any]:
@@ -283,18 +296,32 @@ def read_iolab_solution(problem: Problem, data: Any, source: str | None = None) 
                     raise InputError(f"{stop_where}.{key}", "missing", source)
             patient = stop["patient"]
             if not isinstance(patient, str) or patient not in visit_of_patient:
-                raise InputError(f"{stop_where}.patient", f"unknown patient {patient!r} (expected p1..p{len(problem.clients)})", source)
+                raise InputError(
+                    f"{stop_where}.patient",
+                    f"unknown patient {patient!r} (expected p1..p{len(problem.clients)})",
+                    source,
+                )
             visit = visit_of_patient[patient]
             if visit is None:
-                raise InputError(f"{stop_where}.patient", f"client of patient {patient!r} has several visits; cannot tell which is meant", source)
+                raise InputError(
+                    f"{stop_where}.patient",
+                    f"client of patient {patient!r} has several visits; cannot tell which is meant",
+                    source,
+                )
             part = _part_of(visit, stop["service"], taken.get(visit.id, []), f"{stop_where}.service", source)
             start = number(stop["arrival_time"], f"{stop_where}.arrival_time", source)
             end = number(stop["departure_time"], f"{stop_where}.departure_time", source)
             there = location_index[problem.client(visit.client).location]
-            planned.append(PlannedVisit(
-                visit=visit.id, part=part, client=visit.client, start=start, end=end,
-                travel_before=float(minutes[here][there]),
-            ))
+            planned.append(
+                PlannedVisit(
+                    visit=visit.id,
+                    part=part,
+                    client=visit.client,
+                    start=start,
+                    end=end,
+                    travel_before=float(minutes[here][there]),
+                )
+            )
             taken.setdefault(visit.id, []).append((part, carer.id))
             here = there
         route = Route(carer=carer.id, visits=planned)
@@ -313,7 +340,9 @@ def read_iolab_solution(problem: Problem, data: Any, source: str | None = None) 
                 pv.partner = others[0]
     unassigned = [UnassignedVisit(visit=v.id, reason=UNROUTED_REASON) for v in problem.visits if v.id not in taken]
     return Plan(
-        problem=problem.name, routes=routes, unassigned=unassigned,
+        problem=problem.name,
+        routes=routes,
+        unassigned=unassigned,
         solver=SolverInfo(status="imported", source=f"iolab solution {source}" if source else "iolab solution"),
     )
 
@@ -342,18 +371,21 @@ def to_iolab_solution(problem: Problem, plan: Plan) -> dict[str, Any]:
                 raise InputError(f"{where}.visit", f"unknown visit {pv.visit!r}")
             if per_client[visit.client] > 1:
                 raise InputError(
-                    f"{where}.visit", f"client {visit.client!r} has several visits; the iolab format names a visit by its patient"
+                    f"{where}.visit",
+                    f"client {visit.client!r} has several visits; the iolab format names a visit by its patient",
                 )
             if pv.part >= visit.carers_needed:
                 raise InputError(f"{where}.part", f"visit {visit.id!r} has no part {pv.part}")
             patient = f"p{client_index[visit.client] + 1}"
             skills = visit.part_skills(pv.part)
-            stops[route.carer].append({
-                "patient": patient,
-                "service": skills[0] if skills else "s1",
-                "arrival_time": pv.start,
-                "departure_time": pv.end,
-            })
+            stops[route.carer].append(
+                {
+                    "patient": patient,
+                    "service": skills[0] if skills else "s1",
+                    "arrival_time": pv.start,
+                    "departure_time": pv.end,
+                }
+            )
             first_start[patient] = min(pv.start, first_start.get(patient, math.inf))
     routes = [{"caregiver_id": f"c{carer_index[c.id] + 1}", "locations": stops[c.id]} for c in problem.carers]
     ordering = sorted(first_start, key=lambda p: (first_start[p], int(p[1:])))
@@ -398,7 +430,9 @@ def _part_of(visit: Visit, service: Any, taken: list[tuple[int, str]], field: st
     candidates = [p for p in parts if service in visit.part_skills(p)] if skilled else list(parts)
     if not candidates:
         offered = sorted({s for p in parts for s in visit.part_skills(p)})
-        raise InputError(field, f"visit {visit.id!r} does not require service {service!r} (it requires {', '.join(offered)})", source)
+        raise InputError(
+            field, f"visit {visit.id!r} does not require service {service!r} (it requires {', '.join(offered)})", source
+        )
     used = {p for p, _ in taken}
     free = [p for p in candidates if p not in used]
     if not free:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..domain import ObjectiveWeights, Problem
 from ..errors import InputError
@@ -99,15 +100,21 @@ def problem_from_mankowska(text: str, name: str = "mankowska", source: str | Non
     listed: set[int] = set()
     for k, value in enumerate(ds):
         if value != int(value) or not 2 <= value <= N - 1:
-            raise InputError(f"DS[{k}]", f"expected a 1-based patient node number in 2..{N - 1}, found {value:g}", source)
+            raise InputError(
+                f"DS[{k}]", f"expected a 1-based patient node number in 2..{N - 1}, found {value:g}", source
+            )
         listed.add(int(value) - 1)
     if listed != doubles:
         missing = sorted(f"p{i}" for i in doubles - listed)
         extra = sorted(f"p{i}" for i in listed - doubles)
-        detail = "; ".join(x for x in (
-            f"not listed but requiring two services in r: {', '.join(missing)}" if missing else "",
-            f"listed but requiring one service in r: {', '.join(extra)}" if extra else "",
-        ) if x)
+        detail = "; ".join(
+            x
+            for x in (
+                f"not listed but requiring two services in r: {', '.join(missing)}" if missing else "",
+                f"listed but requiring one service in r: {', '.join(extra)}" if extra else "",
+            )
+            if x
+        )
         raise InputError("DS", f"does not match the double-service patients of r ({detail})", source)
 
     skills = [f"s{s + 1}" for s in range(S)]
@@ -118,10 +125,10 @@ def problem_from_mankowska(text: str, name: str = "mankowska", source: str | Non
         locations.append({"id": pid, "x": xs[i], "y": ys[i]})
         clients.append({"id": pid, "location": pid})
         durations = [p[i * V][s] for s in services[i]]
-        for s, duration in zip(services[i], durations):
+        for s, duration in zip(services[i], durations, strict=True):
             if duration < 0:
                 raise InputError(f"p[{i * V}][{s}]", f"negative processing time {duration:g} for patient {pid}", source)
-        visit = {
+        visit: dict[str, Any] = {
             "id": pid,
             "client": pid,
             "window": {"start": e[i], "end": None},
@@ -131,14 +138,14 @@ def problem_from_mankowska(text: str, name: str = "mankowska", source: str | Non
             visit.update(duration=durations[0], skills=[skills[services[i][0]]])
         else:
             if mind[i] == 0 and maxd[i] == 0:
-                sync = {"kind": "simultaneous"}
+                sync: dict[str, Any] = {"kind": "simultaneous"}
             else:
                 sync = {"kind": "sequential", "min_gap": mind[i], "max_gap": maxd[i]}
             visit.update(
                 duration=max(durations),
                 carers_needed=2,
                 skills=[],
-                parts=[{"skills": [skills[s]], "duration": dur} for s, dur in zip(services[i], durations)],
+                parts=[{"skills": [skills[s]], "duration": dur} for s, dur in zip(services[i], durations, strict=True)],
                 synchronisation=sync,
             )
         visits.append(visit)
@@ -179,10 +186,14 @@ def _split_blocks(text: str, source: str | None) -> dict[str, _Block]:
             if keyword not in BLOCKS:
                 where = f"{current.name}" if current else "file"
                 raise InputError(
-                    where, f"line {number}: unexpected text {keyword!r} (neither a number nor a known block keyword)", source
+                    where,
+                    f"line {number}: unexpected text {keyword!r} (neither a number nor a known block keyword)",
+                    source,
                 )
             if keyword in blocks:
-                raise InputError(keyword, f"line {number}: block given twice (first at line {blocks[keyword].line})", source)
+                raise InputError(
+                    keyword, f"line {number}: block given twice (first at line {blocks[keyword].line})", source
+                )
             current = blocks[keyword] = _Block(keyword, number)
             continue
         if current is None:

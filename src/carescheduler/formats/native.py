@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from ..day.events import EventBatch
 from ..domain import Problem
 from ..errors import InputError, describe_validation_error
-from ..day.events import EventBatch
 from ..plan import Plan
 from ._io import PathLike, parse_json, read_text, write_text
 

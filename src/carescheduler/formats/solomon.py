@@ -14,6 +14,7 @@ depot with one shift ``[depot ready, depot due]``; travel the unrounded Euclidea
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..domain import ObjectiveWeights, Problem
 from ..errors import InputError
@@ -27,8 +28,15 @@ _FIELDS = ("id", "x", "y", "demand", "ready", "due", "service")
 def solomon_weights() -> ObjectiveWeights:
     """Travel only (plus the default cost of an unassigned visit)."""
     return ObjectiveWeights(
-        optional_value=0.0, lateness=0.0, max_lateness=0.0, earliness=0.0, travel=1.0,
-        gender_preference=0.0, non_preferred_carer=0.0, continuity=0.0, overtime=0.0,
+        optional_value=0.0,
+        lateness=0.0,
+        max_lateness=0.0,
+        earliness=0.0,
+        travel=1.0,
+        gender_preference=0.0,
+        non_preferred_carer=0.0,
+        continuity=0.0,
+        overtime=0.0,
     )
 
 
@@ -64,14 +72,16 @@ def problem_from_solomon(
     for i, (number, values) in enumerate(rows):
         if len(values) != len(_FIELDS):
             raise InputError(
-                "CUSTOMER", f"line {number}: expected {len(_FIELDS)} numbers ({' '.join(_FIELDS)}), found {len(values)}", source
+                "CUSTOMER",
+                f"line {number}: expected {len(_FIELDS)} numbers ({' '.join(_FIELDS)}), found {len(values)}",
+                source,
             )
         if values[0] != i:
             raise InputError("CUSTOMER.id", f"line {number}: expected customer number {i}, found {values[0]:g}", source)
     depot = rows[0][1]
     customers = [values for _, values in rows[1:]]
 
-    locations = [{"id": "depot", "x": depot[1], "y": depot[2]}]
+    locations: list[dict[str, Any]] = [{"id": "depot", "x": depot[1], "y": depot[2]}]
     clients, visits = [], []
     for i, (_, x, y, _demand, ready, due, service) in enumerate(customers, start=1):
         pid = f"p{i}"
@@ -80,7 +90,9 @@ def problem_from_solomon(
         visits.append({"id": pid, "client": pid, "duration": service, "window": {"start": ready, "end": due}})
     xs = [loc["x"] for loc in locations]
     ys = [loc["y"] for loc in locations]
-    minutes = [[math.hypot(xi - xj, yi - yj) for xj, yj in zip(xs, ys)] for xi, yi in zip(xs, ys)]
+    minutes = [
+        [math.hypot(xi - xj, yi - yj) for xj, yj in zip(xs, ys, strict=True)] for xi, yi in zip(xs, ys, strict=True)
+    ]
     if integer_travel:
         minutes = [[float(round(value)) for value in row] for row in minutes]
     carers = [
@@ -92,16 +104,19 @@ def problem_from_solomon(
         }
         for v in range(int(k))
     ]
-    return validate_problem({
-        "name": header if header and header not in ("VEHICLE", "CUSTOMER") else (name or "solomon"),
-        "skills": [],
-        "locations": locations,
-        "carers": carers,
-        "clients": clients,
-        "visits": visits,
-        "travel": [{"mode": "drive", "minutes": minutes}],
-        "weights": solomon_weights().model_dump(),
-    }, source)
+    return validate_problem(
+        {
+            "name": header if header and header not in ("VEHICLE", "CUSTOMER") else (name or "solomon"),
+            "skills": [],
+            "locations": locations,
+            "carers": carers,
+            "clients": clients,
+            "visits": visits,
+            "travel": [{"mode": "drive", "minutes": minutes}],
+            "weights": solomon_weights().model_dump(),
+        },
+        source,
+    )
 
 
 def _keyword_line(lines: list[str], keyword: str, source: str | None) -> int:
@@ -113,7 +128,7 @@ def _keyword_line(lines: list[str], keyword: str, source: str | None) -> int:
 
 def _numeric_rows(lines: list[str], offset: int, block: str, source: str | None) -> list[tuple[int, list[float]]]:
     """Data lines of a block as (1-based line number, numbers); column-title lines are skipped."""
-    rows = []
+    rows: list[tuple[int, list[float]]] = []
     for index, line in enumerate(lines):
         tokens = line.split()
         if not tokens:

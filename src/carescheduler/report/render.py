@@ -36,11 +36,11 @@ LATE_TOLERANCE = 0.01
 
 _MAP_WIDTH = 1000.0
 _MAP_PAD = 24.0
-_CROWDED = 60        # carers beyond which the map draws thinner runs, or a big day is one blot
+_CROWDED = 60  # carers beyond which the map draws thinner runs, or a big day is one blot
 _TL_WIDTH = 1200.0
-_TL_LABEL = 190.0    # the carer-name column of the timeline
-_TL_RIGHT = 24.0     # room for the last hour's label
-_ROW = 22.0          # timeline row height
+_TL_LABEL = 190.0  # the carer-name column of the timeline
+_TL_RIGHT = 24.0  # room for the last hour's label
+_ROW = 22.0  # timeline row height
 _SVG = 'xmlns="http://www.w3.org/2000/svg"'
 
 
@@ -57,8 +57,14 @@ def carer_colour(index: int) -> str:
     return f"hsl({hue:.1f},70%,{lightness}%)"
 
 
-def render_report(problem: Problem, plan: Plan, *, title: str | None = None,
-                  roads: Sequence[Polyline] | None = None, attribution: str | None = None) -> str:
+def render_report(
+    problem: Problem,
+    plan: Plan,
+    *,
+    title: str | None = None,
+    roads: Sequence[Polyline] | None = None,
+    attribution: str | None = None,
+) -> str:
     """The report as a complete HTML document (inline CSS, SVG and a small script).
 
     ``roads`` are drawn faintly under the runs; ``attribution`` is the map's credit line
@@ -67,34 +73,44 @@ def render_report(problem: Problem, plan: Plan, *, title: str | None = None,
     """
     day = _Day(problem, plan)
     title = title or f"Care plan — {problem.name}"
-    return "".join([
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_asset('report.css')}</style></head>\n<body>\n",
-        _header(day, title),
-        "<main>\n",
-        _travel_notice(plan),
-        _kpi_cards(day),
-        _map_section(day, roads or (), attribution),
-        _timeline_section(day),
-        '<div class="pair-of-cards">',
-        _unassigned_section(day),
-        _cost_section(plan),
-        "</div>\n",
-        f"<footer>Made with carescheduler{_version()}.</footer>\n",
-        '</main>\n<div id="tip" role="tooltip" hidden></div>\n',
-        f"<script>{_asset('report.js')}</script>\n</body></html>\n",
-    ])
+    return "".join(
+        [
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(title)}</title><style>{_asset('report.css')}</style></head>\n<body>\n",
+            _header(day, title),
+            "<main>\n",
+            _travel_notice(plan),
+            _kpi_cards(day),
+            _map_section(day, roads or (), attribution),
+            _timeline_section(day),
+            '<div class="pair-of-cards">',
+            _unassigned_section(day),
+            _cost_section(plan),
+            "</div>\n",
+            f"<footer>Made with carescheduler{_version()}.</footer>\n",
+            '</main>\n<div id="tip" role="tooltip" hidden></div>\n',
+            f"<script>{_asset('report.js')}</script>\n</body></html>\n",
+        ]
+    )
 
 
-def write_report(problem: Problem, plan: Plan, path: str | Path, *, title: str | None = None,
-                 roads: Sequence[Polyline] | None = None, attribution: str | None = None) -> None:
+def write_report(
+    problem: Problem,
+    plan: Plan,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    roads: Sequence[Polyline] | None = None,
+    attribution: str | None = None,
+) -> None:
     """Write :func:`render_report` to ``path`` (UTF-8)."""
     text = render_report(problem, plan, title=title, roads=roads, attribution=attribution)
     Path(path).write_text(text, encoding="utf-8")
 
 
 # -- look-ups ---------------------------------------------------------------------------------
+
 
 class _Day:
     """The problem and plan indexed the way the drawing needs them.
@@ -143,27 +159,37 @@ class _Day:
 
 # -- header, notice, KPIs -----------------------------------------------------------------------
 
+
 def _header(day: _Day, title: str) -> str:
     problem = day.problem
     when = problem.day
     date = f"{when:%A} {when.day} {when:%B %Y}" if isinstance(when, dt.date) else "no date given"
-    facts = [date, f"{len(problem.visits):,} visits",
-             f"{len(problem.carers):,} carers ({len(day.routes):,} with visits)"]
+    facts = [
+        date,
+        f"{len(problem.visits):,} visits",
+        f"{len(problem.carers):,} carers ({len(day.routes):,} with visits)",
+    ]
     if problem.name not in title:
         facts.insert(0, problem.name)
-    solver = "".join(f"<div><dt>{_e(str(key).replace('_', ' '))}</dt><dd>{_e(_plain(value))}</dd></div>"
-                     for key, value in day.plan.solver.items())
+    solver = "".join(
+        f"<div><dt>{_e(str(key).replace('_', ' '))}</dt><dd>{_e(_plain(value))}</dd></div>"
+        for key, value in day.plan.solver.items()
+    )
     solver_block = f'<dl class="solver">{solver}</dl>' if solver else ""
-    return (f'<header class="top"><div><h1>{_e(title)}</h1><p class="sub">{" · ".join(_e(f) for f in facts)}</p>'
-            f"</div>{solver_block}</header>\n")
+    return (
+        f'<header class="top"><div><h1>{_e(title)}</h1><p class="sub">{" · ".join(_e(f) for f in facts)}</p>'
+        f"</div>{solver_block}</header>\n"
+    )
 
 
 def _travel_notice(plan: Plan) -> str:
     if not plan.kpis.travel_estimated:
         return ""
-    return ('<p class="notice" id="travel-estimated"><strong>Travel times are estimated</strong> from '
-            "straight-line distances between the addresses (no road network or travel matrix was given): "
-            "real journeys may take longer or shorter than shown.</p>\n")
+    return (
+        '<p class="notice" id="travel-estimated"><strong>Travel times are estimated</strong> from '
+        "straight-line distances between the addresses (no road network or travel matrix was given): "
+        "real journeys may take longer or shorter than shown.</p>\n"
+    )
 
 
 def _kpi_cards(day: _Day) -> str:
@@ -171,22 +197,33 @@ def _kpi_cards(day: _Day) -> str:
     estimated = " (estimated)" if k.travel_estimated else ""
     cards = [  # label, value, note, shown as a problem
         ("Coverage", f"{k.coverage:.1%}", f"{k.visits_assigned:,} of {k.visits_total:,} visits planned", False),
-        ("Mandatory unassigned", f"{k.mandatory_unassigned:,}",
-         f"{len(day.plan.unassigned):,} visits unassigned in all", k.mandatory_unassigned > 0),
+        (
+            "Mandatory unassigned",
+            f"{k.mandatory_unassigned:,}",
+            f"{len(day.plan.unassigned):,} visits unassigned in all",
+            k.mandatory_unassigned > 0,
+        ),
         ("Travel", _duration(k.travel_minutes), f"{k.travel_minutes:,.0f} min{estimated}", False),
-        ("Lateness", f"{k.total_lateness:,.0f} min",
-         f"{day.late_visits():,} late carer-visits · max {k.max_lateness:,.0f} min", k.max_lateness > LATE_TOLERANCE),
+        (
+            "Lateness",
+            f"{k.total_lateness:,.0f} min",
+            f"{day.late_visits():,} late carer-visits · max {k.max_lateness:,.0f} min",
+            k.max_lateness > LATE_TOLERANCE,
+        ),
         ("Continuity", f"{k.continuity:.0%}", "known carer, where the client has a history", False),
         ("Overtime", _duration(k.overtime_minutes), "beyond contracted minutes", False),
         ("Carers used", f"{len(day.routes):,}", f"of {len(day.problem.carers):,} on the rota", False),
     ]
-    body = "".join(f'<div class="kpi{" bad" if bad else ""}"><div class="l">{_e(label)}</div>'
-                   f'<div class="v">{_e(value)}</div><div class="s">{_e(note)}</div></div>'
-                   for label, value, note, bad in cards)
+    body = "".join(
+        f'<div class="kpi{" bad" if bad else ""}"><div class="l">{_e(label)}</div>'
+        f'<div class="v">{_e(value)}</div><div class="s">{_e(note)}</div></div>'
+        for label, value, note, bad in cards
+    )
     return f'<section class="kpis" aria-label="key figures">{body}</section>\n'
 
 
 # -- map ------------------------------------------------------------------------------------------
+
 
 class _Projection:
     """Map coordinates: equirectangular around the mean latitude, or x/y as given.
@@ -238,15 +275,21 @@ def _map_section(day: _Day, roads: Sequence[Polyline], attribution: str | None) 
         figure = _map_figure(day, projection, roads, attribution)
     else:
         figure = '<figure class="map"><p class="empty">No coordinates in this problem: no map.</p></figure>'
-    return ('<section class="card" id="map"><h2>Runs <span class="n">home → visits → home, one colour per carer'
-            f'</span></h2><div class="maprow">{figure}{_legend(day)}</div></section>\n')
+    return (
+        '<section class="card" id="map"><h2>Runs <span class="n">home → visits → home, one colour per carer'
+        f'</span></h2><div class="maprow">{figure}{_legend(day)}</div></section>\n'
+    )
 
 
 def _map_figure(day: _Day, projection: _Projection, roads: Sequence[Polyline], attribution: str | None) -> str:
     crowded = " crowded" if len(day.routes) > _CROWDED else ""
     view = f"0 0 {_MAP_WIDTH:.0f} {projection.height:.0f}"
-    out = [(f'<figure class="map"><svg class="runs-map{crowded}" viewBox="{view}" {_SVG} role="img" '
-            'aria-label="map of the runs">')]
+    out = [
+        (
+            f'<figure class="map"><svg class="runs-map{crowded}" viewBox="{view}" {_SVG} role="img" '
+            'aria-label="map of the runs">'
+        )
+    ]
     drawn = []
     for road in roads:
         points = [projection.point(float(a), float(b)) for a, b in road]
@@ -260,8 +303,12 @@ def _map_figure(day: _Day, projection: _Projection, roads: Sequence[Polyline], a
     if projection.geographic:
         out.append(_scale_bar(projection))
     out.append("</svg>")
-    return "".join(out) + _MAP_KEY + (f'<span class="credit">{_e(attribution)}</span>' if attribution else "") + (
-        "</figcaption></figure>")
+    return (
+        "".join(out)
+        + _MAP_KEY
+        + (f'<span class="credit">{_e(attribution)}</span>' if attribution else "")
+        + ("</figcaption></figure>")
+    )
 
 
 def _map_runs(day: _Day, projection: _Projection) -> str:
@@ -271,9 +318,11 @@ def _map_runs(day: _Day, projection: _Projection) -> str:
         stops = [carer.start_location, *(day.clients[pv.client].location for pv in route.visits), carer.home_end]
         points = [p for p in (projection.of(day.locations.get(s)) for s in stops) if p is not None]
         k = day.index[route.carer]
-        out.append(f'<polyline class="run" data-carer="{k}" data-pick="{k}" stroke="{day.colour[route.carer]}" '
-                   f'points="{_points(points)}"><title>{_e(day.carer_label(route.carer))}: '
-                   f"{len(route.visits)} visits</title></polyline>")
+        out.append(
+            f'<polyline class="run" data-carer="{k}" data-pick="{k}" stroke="{day.colour[route.carer]}" '
+            f'points="{_points(points)}"><title>{_e(day.carer_label(route.carer))}: '
+            f"{len(route.visits)} visits</title></polyline>"
+        )
     out.append("</g>")
     return "".join(out)
 
@@ -288,9 +337,9 @@ def _map_clients(day: _Day, projection: _Projection) -> str:
             if day.visits[pv.visit].carers_needed == 2:
                 doubles.add(pv.client)
     for item in day.plan.unassigned:
-        client = day.visits[item.visit].client
-        missed.add(client)
-        visits_at[client].append(f"{item.visit} — unassigned")
+        client_id = day.visits[item.visit].client
+        missed.add(client_id)
+        visits_at[client_id].append(f"{item.visit} — unassigned")
     dots, rings = [], []
     for client in day.problem.clients:
         point = projection.of(day.locations.get(client.location))
@@ -314,23 +363,27 @@ def _map_homes(day: _Day, projection: _Projection) -> str:
         for loc_id in dict.fromkeys([carer.start_location, carer.home_end]):
             point = projection.of(day.locations.get(loc_id))
             if point is not None:
-                out.append(f'<rect class="home" data-carer="{k}" data-pick="{k}" x="{point[0] - 4.5:.1f}" '
-                           f'y="{point[1] - 4.5:.1f}" width="9" height="9" fill="{day.colour[route.carer]}">'
-                           f"<title>home of {_e(day.carer_label(route.carer))}</title></rect>")
+                out.append(
+                    f'<rect class="home" data-carer="{k}" data-pick="{k}" x="{point[0] - 4.5:.1f}" '
+                    f'y="{point[1] - 4.5:.1f}" width="9" height="9" fill="{day.colour[route.carer]}">'
+                    f"<title>home of {_e(day.carer_label(route.carer))}</title></rect>"
+                )
     out.append("</g>")
     return "".join(out)
 
 
 def _scale_bar(projection: _Projection) -> str:
     """A round-number kilometre bar between a tenth and a fifth of the map wide."""
-    km_per_unit = 111.32 / projection.scale     # a degree of latitude is about 111.32 km
+    km_per_unit = 111.32 / projection.scale  # a degree of latitude is about 111.32 km
     target = _MAP_WIDTH / 5 * km_per_unit
-    length = next((n * 10 ** e for e in range(-2, 4) for n in (1, 2, 5) if n * 10 ** e >= target / 2), 1000)
+    length = next((n * 10**e for e in range(-2, 4) for n in (1, 2, 5) if n * 10**e >= target / 2), 1000)
     width = length / km_per_unit
     x, y = _MAP_PAD, projection.height - 14
-    return (f'<g class="scale"><rect x="{x - 4:.1f}" y="{y - 16:.1f}" width="{width + 8:.1f}" height="24" rx="3"/>'
-            f'<path d="M{x:.1f} {y - 4:.1f}V{y:.1f}H{x + width:.1f}V{y - 4:.1f}"/>'
-            f'<text x="{x + width / 2:.1f}" y="{y - 6:.1f}">{length:g} km</text></g>')
+    return (
+        f'<g class="scale"><rect x="{x - 4:.1f}" y="{y - 16:.1f}" width="{width + 8:.1f}" height="24" rx="3"/>'
+        f'<path d="M{x:.1f} {y - 4:.1f}V{y:.1f}H{x + width:.1f}V{y - 4:.1f}"/>'
+        f'<text x="{x + width / 2:.1f}" y="{y - 6:.1f}">{length:g} km</text></g>'
+    )
 
 
 def _legend(day: _Day) -> str:
@@ -340,13 +393,17 @@ def _legend(day: _Day) -> str:
         carer = day.carers[route.carer]
         label = day.carer_label(route.carer)
         who = f"{label} ({carer.id})" if carer.name else label
-        items.append(f'<li data-carer="{k}"><button type="button" data-pick="{k}" title="{_e(who)}">'
-                     f'<i style="background:{day.colour[route.carer]}"></i><span class="name">{_e(label)}</span>'
-                     f'<span class="n">{len(route.visits)}</span></button></li>')
+        items.append(
+            f'<li data-carer="{k}"><button type="button" data-pick="{k}" title="{_e(who)}">'
+            f'<i style="background:{day.colour[route.carer]}"></i><span class="name">{_e(label)}</span>'
+            f'<span class="n">{len(route.visits)}</span></button></li>'
+        )
     idle = len(day.problem.carers) - len(day.routes)
     foot = f'<p class="n">{idle:,} carers on the rota have no visits.</p>' if idle else ""
-    return (f'<aside class="legend" aria-label="carers"><h3>Carers <span class="n">visits</span></h3>'
-            f'<ul>{"".join(items)}</ul>{foot}</aside>')
+    return (
+        f'<aside class="legend" aria-label="carers"><h3>Carers <span class="n">visits</span></h3>'
+        f"<ul>{''.join(items)}</ul>{foot}</aside>"
+    )
 
 
 def _key(width: int, shapes: str, label: str) -> str:
@@ -357,20 +414,28 @@ _MAP_KEY = (
     "<figcaption>"
     + _key(12, '<rect x="1.5" y="1.5" width="9" height="9" fill="#52606d"/>', "carer's home")
     + _key(12, '<circle cx="6" cy="6" r="3.4" class="client"/>', "client")
-    + _key(16, '<circle cx="8" cy="8" r="3.4" class="client"/><circle cx="8" cy="8" r="6.5" class="double"/>',
-           "double-handed visit")
-    + _key(20, '<circle cx="10" cy="10" r="3.4" class="client"/><circle cx="10" cy="10" r="8" class="missed"/>',
-           "has an unassigned visit")
+    + _key(
+        16,
+        '<circle cx="8" cy="8" r="3.4" class="client"/><circle cx="8" cy="8" r="6.5" class="double"/>',
+        "double-handed visit",
+    )
+    + _key(
+        20,
+        '<circle cx="10" cy="10" r="3.4" class="client"/><circle cx="10" cy="10" r="8" class="missed"/>',
+        "has an unassigned visit",
+    )
     + '<span class="hint">Hover or click a run or a carer to pick it out.</span>'
 )
 
 
 # -- timeline -------------------------------------------------------------------------------------
 
+
 def _timeline_section(day: _Day) -> str:
     if not day.routes:
-        return ('<section class="card" id="timeline"><h2>Timeline</h2>'
-                '<p class="empty">No visits planned.</p></section>\n')
+        return (
+            '<section class="card" id="timeline"><h2>Timeline</h2><p class="empty">No visits planned.</p></section>\n'
+        )
     t0, t1 = _day_span(day)
     x_of = _TimeScale(t0, t1)
     height = len(day.routes) * _ROW + 6
@@ -381,11 +446,13 @@ def _timeline_section(day: _Day) -> str:
         grid.append(f'<line class="grid" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height:.0f}"/>')
     rows = [_timeline_row(day, route, i, x_of) for i, route in enumerate(day.routes)]
     pairs = sum(1 for r in day.routes for pv in r.visits if day.visits[pv.visit].carers_needed == 2) // 2
-    return (f'<section class="card" id="timeline"><h2>Timeline <span class="n">{len(day.routes):,} carers · '
-            f"{day.late_visits():,} late · {pairs:,} double-ups</span></h2>{_TIMELINE_KEY}"
-            f'<div class="axis-wrap"><svg class="axis" viewBox="0 0 {_TL_WIDTH:.0f} 22" {_SVG}>{"".join(labels)}'
-            f'</svg></div><svg class="rows" viewBox="0 0 {_TL_WIDTH:.0f} {height:.0f}" {_SVG}>{_hatch("hatch")}'
-            f'<g>{"".join(grid)}</g>{"".join(rows)}<g id="links"></g></svg></section>\n')
+    return (
+        f'<section class="card" id="timeline"><h2>Timeline <span class="n">{len(day.routes):,} carers · '
+        f"{day.late_visits():,} late · {pairs:,} double-ups</span></h2>{_TIMELINE_KEY}"
+        f'<div class="axis-wrap"><svg class="axis" viewBox="0 0 {_TL_WIDTH:.0f} 22" {_SVG}>{"".join(labels)}'
+        f'</svg></div><svg class="rows" viewBox="0 0 {_TL_WIDTH:.0f} {height:.0f}" {_SVG}>{_hatch("hatch")}'
+        f'<g>{"".join(grid)}</g>{"".join(rows)}<g id="links"></g></svg></section>\n'
+    )
 
 
 class _TimeScale:
@@ -419,21 +486,42 @@ def _timeline_row(day: _Day, route: Route, i: int, x_of: _TimeScale) -> str:
     if i % 2:
         out.append(f'<rect class="stripe" x="0" y="{top:.0f}" width="{_TL_WIDTH:.0f}" height="{_ROW:.0f}"/>')
     for shift in day.carers[route.carer].shifts:
-        out.append(_bar("shift", x_of, shift.start, shift.end, top + 2, _ROW - 4,
-                        f"shift {format_minutes(shift.start)}–{format_minutes(shift.end)}"))
+        out.append(
+            _bar(
+                "shift",
+                x_of,
+                shift.start,
+                shift.end,
+                top + 2,
+                _ROW - 4,
+                f"shift {format_minutes(shift.start)}–{format_minutes(shift.end)}",
+            )
+        )
     for b in route.breaks:
-        out.append(_bar("break", x_of, b.start, b.end, top + 4, 14,
-                        f"break {format_minutes(b.start)}–{format_minutes(b.end)}"))
+        out.append(
+            _bar("break", x_of, b.start, b.end, top + 4, 14, f"break {format_minutes(b.start)}–{format_minutes(b.end)}")
+        )
     for start, end, where in _travel_legs(route):
-        out.append(_bar("travel", x_of, start, end, top + 9, 4,
-                        f"travel {where}, {_duration(end - start)} ({format_minutes(start)}–{format_minutes(end)})"))
+        out.append(
+            _bar(
+                "travel",
+                x_of,
+                start,
+                end,
+                top + 9,
+                4,
+                f"travel {where}, {_duration(end - start)} ({format_minutes(start)}–{format_minutes(end)})",
+            )
+        )
     out += [_visit_block(day, pv, colour, x_of, top) for pv in route.visits]
     label = day.carer_label(route.carer)
-    out.append(f'<g class="label" data-pick="{k}"><rect x="6" y="{top + 6:.0f}" width="10" height="10" rx="2" '
-               f'fill="{colour}"/><text x="22" y="{top + 15:.0f}">{_e(_clip(label, 22))}</text>'
-               f'<text class="count" x="{_TL_LABEL - 8:.0f}" y="{top + 15:.0f}">{len(route.visits)}</text>'
-               f"<title>{_e(label)}: {len(route.visits)} visits, working {_duration(route.working_minutes)}, "
-               f"travel {_duration(route.travel_minutes)}</title></g></g>")
+    out.append(
+        f'<g class="label" data-pick="{k}"><rect x="6" y="{top + 6:.0f}" width="10" height="10" rx="2" '
+        f'fill="{colour}"/><text x="22" y="{top + 15:.0f}">{_e(_clip(label, 22))}</text>'
+        f'<text class="count" x="{_TL_LABEL - 8:.0f}" y="{top + 15:.0f}">{len(route.visits)}</text>'
+        f"<title>{_e(label)}: {len(route.visits)} visits, working {_duration(route.working_minutes)}, "
+        f"travel {_duration(route.travel_minutes)}</title></g></g>"
+    )
     return "".join(out)
 
 
@@ -452,8 +540,13 @@ def _travel_legs(route: Route) -> list[tuple[float, float, str]]:
     for j, pv in enumerate(route.visits):
         if pv.travel_before > 0:
             start = _after_breaks(previous_end, pv.travel_before, breaks)
-            legs.append((start, min(start + pv.travel_before, max(pv.start, start)),
-                         "from home" if j == 0 else "from the previous visit"))
+            legs.append(
+                (
+                    start,
+                    min(start + pv.travel_before, max(pv.start, start)),
+                    "from home" if j == 0 else "from the previous visit",
+                )
+            )
         previous_end = pv.end
     home_leg = route.travel_minutes - sum(pv.travel_before for pv in route.visits)
     if home_leg > LATE_TOLERANCE:
@@ -477,8 +570,10 @@ def _visit_block(day: _Day, pv: PlannedVisit, colour: str, x_of: _TimeScale, top
     """A visit on its carer's row; its tooltip's first line starts with the visit id."""
     visit = day.visits[pv.visit]
     x, width = x_of(pv.start), max(x_of(pv.end) - x_of(pv.start), 1.5)
-    lines = [f"{pv.visit} · {day.client_label(pv.client)}",
-             f"{format_minutes(pv.start)}–{format_minutes(pv.end)} ({_duration(pv.end - pv.start)})"]
+    lines = [
+        f"{pv.visit} · {day.client_label(pv.client)}",
+        f"{format_minutes(pv.start)}–{format_minutes(pv.end)} ({_duration(pv.end - pv.start)})",
+    ]
     if visit.target is not None:
         target_end = "" if visit.target.end is None else format_minutes(visit.target.end)
         lines.append(f"target {format_minutes(visit.target.start)}–{target_end}")
@@ -494,8 +589,10 @@ def _visit_block(day: _Day, pv: PlannedVisit, colour: str, x_of: _TimeScale, top
         lines.append(f"double-handed with {partner}")
     if lateness > 0:
         classes += " is-late"
-    block = (f'<rect class="{classes}"{pair} x="{x:.1f}" y="{top + 4:.1f}" width="{width:.1f}" height="14" rx="2" '
-             f'fill="{colour}"><title>{_e(chr(10).join(lines))}</title></rect>')
+    block = (
+        f'<rect class="{classes}"{pair} x="{x:.1f}" y="{top + 4:.1f}" width="{width:.1f}" height="14" rx="2" '
+        f'fill="{colour}"><title>{_e(chr(10).join(lines))}</title></rect>'
+    )
     if lateness > 0:
         block += f'<rect class="late" x="{x:.1f}" y="{top + 18.5:.1f}" width="{width:.1f}" height="2.5"/>'
     return block
@@ -512,14 +609,18 @@ def _lateness(visit: Visit, pv: PlannedVisit) -> float:
 def _bar(kind: str, x_of: _TimeScale, start: float, end: float, y: float, height: float, tip: str) -> str:
     x = x_of(start)
     width = max(x_of(end) - x, 0.8)
-    return (f'<rect class="{kind}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.0f}">'
-            f"<title>{_e(tip)}</title></rect>")
+    return (
+        f'<rect class="{kind}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.0f}">'
+        f"<title>{_e(tip)}</title></rect>"
+    )
 
 
 def _hatch(pattern_id: str) -> str:
-    return (f'<defs><pattern id="{pattern_id}" width="5" height="5" patternUnits="userSpaceOnUse" '
-            'patternTransform="rotate(45)"><rect width="5" height="5" fill="#fdf1d8"/>'
-            '<rect width="2" height="5" fill="#e0a93b"/></pattern></defs>')
+    return (
+        f'<defs><pattern id="{pattern_id}" width="5" height="5" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="5" height="5" fill="#fdf1d8"/>'
+        '<rect width="2" height="5" fill="#e0a93b"/></pattern></defs>'
+    )
 
 
 _TIMELINE_KEY = (
@@ -527,17 +628,29 @@ _TIMELINE_KEY = (
     + _key(22, '<rect class="shift" y="4" width="22" height="14"/>', "on shift")
     + _key(22, '<rect y="4" width="22" height="14" rx="2" fill="#52606d"/>', "visit")
     + _key(22, '<rect class="travel" y="9" width="22" height="4"/>', "travel (then waiting until the visit)")
-    + _key(22, _hatch("hatch-key") + '<rect y="4" width="22" height="14" fill="url(#hatch-key)" stroke="#b7791f" '
-           'stroke-width=".6"/>', "break")
-    + _key(22, '<rect class="visit pair" x="1" y="4" width="20" height="14" rx="2" fill="#9aa5b1"/>',
-           "double-up (hover: both carers)")
-    + _key(22, '<rect y="4" width="22" height="14" rx="2" fill="#9aa5b1"/><rect class="late" y="18.5" width="22" '
-           'height="2.5"/>', "late start")
+    + _key(
+        22,
+        _hatch("hatch-key") + '<rect y="4" width="22" height="14" fill="url(#hatch-key)" stroke="#b7791f" '
+        'stroke-width=".6"/>',
+        "break",
+    )
+    + _key(
+        22,
+        '<rect class="visit pair" x="1" y="4" width="20" height="14" rx="2" fill="#9aa5b1"/>',
+        "double-up (hover: both carers)",
+    )
+    + _key(
+        22,
+        '<rect y="4" width="22" height="14" rx="2" fill="#9aa5b1"/><rect class="late" y="18.5" width="22" '
+        'height="2.5"/>',
+        "late start",
+    )
     + "</p>"
 )
 
 
 # -- tables ---------------------------------------------------------------------------------------
+
 
 def _unassigned_section(day: _Day) -> str:
     items = sorted(day.plan.unassigned, key=lambda u: (day.visits[u.visit].window.start, u.visit))
@@ -549,21 +662,30 @@ def _unassigned_section(day: _Day) -> str:
         visit = day.visits[item.visit]
         window_end = "open" if visit.window.end is None else format_minutes(visit.window.end)
         kind = "mandatory" if visit.mandatory else "optional"
-        rows.append(f'<tr class="{kind}"><td class="id">{_e(item.visit)}</td>'
-                    f'<td class="id">{_e(day.client_label(visit.client))}</td>'
-                    f'<td class="num">{format_minutes(visit.window.start)}–{window_end}</td>'
-                    f'<td class="num">{visit.duration:g} min</td>'
-                    f'<td class="id">{visit.carers_needed} carer{"s" if visit.carers_needed > 1 else ""}</td>'
-                    f'<td class="kind">{kind}</td><td class="reason">{_e(item.reason)}</td></tr>')
-    return (head + '<div class="scroll"><table><thead><tr><th>visit</th><th>client</th><th>may start</th>'
-            "<th>length</th><th>needs</th><th></th><th>why it is unassigned</th></tr></thead>"
-            f'<tbody>{"".join(rows)}</tbody></table></div></section>')
+        rows.append(
+            f'<tr class="{kind}"><td class="id">{_e(item.visit)}</td>'
+            f'<td class="id">{_e(day.client_label(visit.client))}</td>'
+            f'<td class="num">{format_minutes(visit.window.start)}–{window_end}</td>'
+            f'<td class="num">{visit.duration:g} min</td>'
+            f'<td class="id">{visit.carers_needed} carer{"s" if visit.carers_needed > 1 else ""}</td>'
+            f'<td class="kind">{kind}</td><td class="reason">{_e(item.reason)}</td></tr>'
+        )
+    return (
+        head + '<div class="scroll"><table><thead><tr><th>visit</th><th>client</th><th>may start</th>'
+        "<th>length</th><th>needs</th><th></th><th>why it is unassigned</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
 
 
 _COST_TERMS = [
-    ("unassigned", "unassigned visits"), ("lateness", "lateness"), ("max_lateness", "largest lateness"),
-    ("earliness", "earliness"), ("travel", "travel"), ("preferences", "preferences not met"),
-    ("continuity", "new carer to a client"), ("overtime", "overtime"),
+    ("unassigned", "unassigned visits"),
+    ("lateness", "lateness"),
+    ("max_lateness", "largest lateness"),
+    ("earliness", "earliness"),
+    ("travel", "travel"),
+    ("preferences", "preferences not met"),
+    ("continuity", "new carer to a client"),
+    ("overtime", "overtime"),
 ]
 
 
@@ -573,14 +695,19 @@ def _cost_section(plan: Plan) -> str:
     for field, label in _COST_TERMS:
         value = getattr(cost, field)
         share = min(max(value / cost.total, 0.0), 1.0) if cost.total > 0 else 0.0
-        rows.append(f'<tr><td>{label}</td><td class="num">{value:,.1f}</td><td class="bar">'
-                    f'<span style="width:{share * 100:.1f}%"></span></td></tr>')
+        rows.append(
+            f'<tr><td>{label}</td><td class="num">{value:,.1f}</td><td class="bar">'
+            f'<span style="width:{share * 100:.1f}%"></span></td></tr>'
+        )
     rows.append(f'<tr class="total"><td>total</td><td class="num">{cost.total:,.1f}</td><td></td></tr>')
-    return ('<section class="card" id="cost"><h2>Cost <span class="n">weighted objective terms</span></h2>'
-            f'<table><tbody>{"".join(rows)}</tbody></table></section>')
+    return (
+        '<section class="card" id="cost"><h2>Cost <span class="n">weighted objective terms</span></h2>'
+        f"<table><tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 # -- small formatting helpers ---------------------------------------------------------------------
+
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)

@@ -1,7 +1,7 @@
 """Where care days come from without a council's data.
 
-    generator   realistic council days on real roads (towns, rounds, doubles, skills)
-    demo        a small synthetic town day, built without any file
+generator   realistic council days on real roads (towns, rounds, doubles, skills)
+demo        a small synthetic town day, built without any file
 """
 
 from .demo import demo_problem

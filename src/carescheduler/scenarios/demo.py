@@ -12,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..domain import (
-    BreakRule, Carer, Client, Gender, Location, ObjectiveWeights, Problem, Shift, TimeWindow, Visit,
+    BreakRule,
+    Carer,
+    Client,
+    Gender,
+    Location,
+    ObjectiveWeights,
+    Problem,
+    Shift,
+    TimeWindow,
+    Visit,
 )
 
 __all__ = ["demo_problem"]
@@ -54,34 +63,42 @@ def demo_problem(clients: int = 40, carers: int = 18, seed: int = 7) -> Problem:
             shifts = [Shift(start=7 * 60, end=15 * 60)]
         else:
             shifts = [Shift(start=12 * 60, end=22 * 60 + 30)]
-        carer_list.append(Carer(
-            id=f"carer{i + 1:02d}",
-            gender=Gender.female if rng.random() < 0.8 else Gender.male,
-            skills=skills,
-            start_location=place("home", i, town=walker),
-            shifts=shifts,
-            travel_mode="walk" if walker else "drive",
-            max_working_minutes=9 * 60,
-            contracted_minutes=float(rng.choice([300, 360, 420])),
-            break_rule=BreakRule(after_minutes=360, duration=30),
-        ))
+        carer_list.append(
+            Carer(
+                id=f"carer{i + 1:02d}",
+                gender=Gender.female if rng.random() < 0.8 else Gender.male,
+                skills=skills,
+                start_location=place("home", i, town=walker),
+                shifts=shifts,
+                travel_mode="walk" if walker else "drive",
+                max_working_minutes=9 * 60,
+                contracted_minutes=float(rng.choice([300, 360, 420])),
+                break_rule=BreakRule(after_minutes=360, duration=30),
+            )
+        )
     carer_ids = [c.id for c in carer_list]
 
     client_list, visits = [], []
     for i in range(clients):
         cid = f"client{i + 1:03d}"
         loc = place("addr", i, town=rng.random() < 0.6)
-        needs = [s for s, p in (("medication", 0.5), ("dementia", 0.1), ("catheter", 0.06), ("peg", 0.03))
-                 if rng.random() < p]
+        needs = [
+            s
+            for s, p in (("medication", 0.5), ("dementia", 0.1), ("catheter", 0.06), ("peg", 0.03))
+            if rng.random() < p
+        ]
         hoist = rng.random() < 0.12
         history = list(rng.choice(carer_ids, size=int(rng.integers(0, 3)), replace=False))
-        client_list.append(Client(
-            id=cid, location=loc,
-            gender_requirement=Gender.female if rng.random() < 0.25 else None,
-            preferred_carers=history[:1] if rng.random() < 0.3 else [],
-            banned_carers=[str(rng.choice(carer_ids))] if rng.random() < 0.05 else [],
-            historical_carers=[str(h) for h in history],
-        ))
+        client_list.append(
+            Client(
+                id=cid,
+                location=loc,
+                gender_requirement=Gender.female if rng.random() < 0.25 else None,
+                preferred_carers=history[:1] if rng.random() < 0.3 else [],
+                banned_carers=[str(rng.choice(carer_ids))] if rng.random() < 0.05 else [],
+                historical_carers=[str(h) for h in history],
+            )
+        )
         for name, start, end, share in ROUNDS:
             if rng.random() > share:
                 continue
@@ -90,16 +107,27 @@ def demo_problem(clients: int = 40, carers: int = 18, seed: int = 7) -> Problem:
             skills += [s for s in needs if s != "medication"]
             double = hoist and name in ("morning", "bed")
             if double:
-                skills = sorted(set(skills + ["hoist"]))
+                skills = sorted(set([*skills, "hoist"]))
             target_start = start + float(rng.integers(0, 4)) * 15
-            visits.append(Visit(
-                id=f"{cid}-{name}", client=cid, duration=duration,
-                window=TimeWindow(start=start, end=end),
-                target=TimeWindow(start=target_start, end=min(end, target_start + 60)),
-                skills=skills,
-                carers_needed=2 if double else 1,
-                mandatory=name != "tea" or rng.random() < 0.7,
-                value=300.0,
-            ))
-    return Problem(name=f"demo-town-{clients}-clients", skills=SKILLS, locations=locations, carers=carer_list,
-                   clients=client_list, visits=visits, weights=ObjectiveWeights())
+            visits.append(
+                Visit(
+                    id=f"{cid}-{name}",
+                    client=cid,
+                    duration=duration,
+                    window=TimeWindow(start=start, end=end),
+                    target=TimeWindow(start=target_start, end=min(end, target_start + 60)),
+                    skills=skills,
+                    carers_needed=2 if double else 1,
+                    mandatory=name != "tea" or rng.random() < 0.7,
+                    value=300.0,
+                )
+            )
+    return Problem(
+        name=f"demo-town-{clients}-clients",
+        skills=SKILLS,
+        locations=locations,
+        carers=carer_list,
+        clients=client_list,
+        visits=visits,
+        weights=ObjectiveWeights(),
+    )

@@ -49,7 +49,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..domain import (
-    BreakRule, Carer, Client, Gender, Location, ObjectiveWeights, Problem, Shift, TimeWindow, TravelMode, Visit,
+    BreakRule,
+    Carer,
+    Client,
+    Gender,
+    Location,
+    ObjectiveWeights,
+    Problem,
+    Shift,
+    TimeWindow,
+    TravelMode,
+    Visit,
 )
 
 __all__ = ["DaySettings", "generate_day", "generate_from_roads", "places_from_roads"]
@@ -60,9 +70,9 @@ H = 60
 @dataclass(frozen=True)
 class Round:
     name: str
-    opens: int        # earliest planned start (minutes after midnight)
-    closes: int       # every call of the round ends by then
-    durations: tuple[tuple[int, float], ...]   # (minutes, probability) for personal care
+    opens: int  # earliest planned start (minutes after midnight)
+    closes: int  # every call of the round ends by then
+    durations: tuple[tuple[int, float], ...]  # (minutes, probability) for personal care
 
 
 @dataclass(frozen=True)
@@ -82,24 +92,37 @@ class DaySettings:
         Round("tea", 16 * H, 18 * H + 30, ((30, 1.0),)),
         Round("bed", 18 * H + 30, 22 * H + 30, ((30, 0.80), (45, 0.20))),
     )
-    calls_per_day: tuple[float, float, float, float] = (0.20, 0.25, 0.25, 0.30)   # P(1), P(2), P(3), P(4)
+    calls_per_day: tuple[float, float, float, float] = (0.20, 0.25, 0.25, 0.30)  # P(1), P(2), P(3), P(4)
     rounds_by_calls: tuple[tuple[str, ...], ...] = (
-        ("lunch",), ("morning", "bed"), ("morning", "tea", "bed"), ("morning", "lunch", "tea", "bed"))
+        ("lunch",),
+        ("morning", "bed"),
+        ("morning", "tea", "bed"),
+        ("morning", "lunch", "tea", "bed"),
+    )
     early_minutes: int = 30
     late_minutes: int = 45
     medication_slack: int = 30
     target_slack: int = 15
-    check_share: float = 0.15          # calls that are a 15-minute check (medication prompts)
+    check_share: float = 0.15  # calls that are a 15-minute check (medication prompts)
     hoist_share: float = 0.12
     client_needs: tuple[tuple[str, float], ...] = (
-        ("medication", 0.45), ("dementia", 0.20), ("catheter_stoma", 0.06), ("peg_feeding", 0.02))
+        ("medication", 0.45),
+        ("dementia", 0.20),
+        ("catheter_stoma", 0.06),
+        ("peg_feeding", 0.02),
+    )
     carer_skills: tuple[tuple[str, float], ...] = (
-        ("medication", 0.90), ("hoist", 0.90), ("dementia", 0.70), ("catheter_stoma", 0.30), ("peg_feeding", 0.10))
+        ("medication", 0.90),
+        ("hoist", 0.90),
+        ("dementia", 0.70),
+        ("catheter_stoma", 0.30),
+        ("peg_feeding", 0.10),
+    )
     female_carers: float = 0.82
     female_required: float = 0.25
     female_preferred: float = 0.10
     history_size: tuple[int, int] = (1, 4)
-    history_pool: int = 12             # history drawn from this many nearest carers
+    history_pool: int = 12  # history drawn from this many nearest carers
     prefers_one: float = 0.25
     bans_one: float = 0.04
     shift_patterns: tuple[ShiftPattern, ...] = (
@@ -112,11 +135,12 @@ class DaySettings:
     break_after: int = 6 * H
     break_minutes: int = 20
     walkers_in_centre: float = 0.3
-    rural_share: float = 0.10          # clients placed uniformly, not by road density
+    rural_share: float = 0.10  # clients placed uniformly, not by road density
     density_radius_km: float = 0.4
     jitter_m: float = 25.0
-    skills: list[str] = field(default_factory=lambda: ["medication", "hoist", "dementia", "catheter_stoma",
-                                                       "peg_feeding"])
+    skills: list[str] = field(
+        default_factory=lambda: ["medication", "hoist", "dementia", "catheter_stoma", "peg_feeding"]
+    )
 
 
 def places_from_roads(roads) -> np.ndarray:
@@ -125,8 +149,17 @@ def places_from_roads(roads) -> np.ndarray:
     return np.column_stack([roads.node_lon, roads.node_lat])
 
 
-def generate_from_roads(road_file, visits: int, carers: int, seed: int = 0, *, walk_file=None,
-                        travel: bool = True, cache_dir=None, **options) -> Problem:
+def generate_from_roads(
+    road_file,
+    visits: int,
+    carers: int,
+    seed: int = 0,
+    *,
+    walk_file=None,
+    travel: bool = True,
+    cache_dir=None,
+    **options,
+) -> Problem:
     """A care day on the roads of ``road_file`` (``.osm``, ``.osm.bz2`` or ``.graphml``).
 
     With ``travel`` the day carries road travel matrices (drive on ``road_file``, walk on
@@ -147,8 +180,16 @@ def generate_from_roads(road_file, visits: int, carers: int, seed: int = 0, *, w
     return problem
 
 
-def generate_day(places: np.ndarray, visits: int, carers: int, seed: int = 0, *, name: str | None = None,
-                 day: dt.date | None = None, settings: DaySettings | None = None) -> Problem:
+def generate_day(
+    places: np.ndarray,
+    visits: int,
+    carers: int,
+    seed: int = 0,
+    *,
+    name: str | None = None,
+    day: dt.date | None = None,
+    settings: DaySettings | None = None,
+) -> Problem:
     """A care day of ``visits`` calls and ``carers`` carers over the candidate ``places``
     (an ``(n, 2)`` array of lon, lat). Travel is left out: give the problem road travel
     times (``carescheduler.travel.road_travel``) or let the solver estimate them."""
@@ -161,7 +202,7 @@ def generate_day(places: np.ndarray, visits: int, carers: int, seed: int = 0, *,
     rng = np.random.default_rng(seed)
     xy = _planar_km(places)
     density = _density(xy, s.density_radius_km)
-    weight = density ** 1.5
+    weight = density**1.5
     weight /= weight.sum()
     centre_cut = np.quantile(density, 0.85)
     locations = [_location("office", places[int(np.argmax(density))], rng, 0.0)]
@@ -171,10 +212,11 @@ def generate_day(places: np.ndarray, visits: int, carers: int, seed: int = 0, *,
         locations.append(_location(f"{prefix}{i:04d}", places[node], rng, s.jitter_m))
         return locations[-1].id, node
 
-    carer_list = _carers(s, carers, rng, place, density, centre_cut)
-    homes_xy = np.array([xy[node] for _, node in carer_list])
-    carer_list = [c for c, _ in carer_list]
-    client_list, visit_list = [], []
+    carers_at = _carers(s, carers, rng, place, density, centre_cut)
+    homes_xy = np.array([xy[node] for _, node in carers_at])
+    carer_list = [c for c, _ in carers_at]
+    client_list: list[Client] = []
+    visit_list: list[Visit] = []
     i = 0
     while len(visit_list) < visits:
         i += 1
@@ -184,12 +226,20 @@ def generate_day(places: np.ndarray, visits: int, carers: int, seed: int = 0, *,
         visit_list.extend(calls[: visits - len(visit_list)])
     used = {c.location for c in client_list} | {c.start_location for c in carer_list} | {"office"}
     locations = [x for x in locations if x.id in used]
-    return Problem(name=name or f"care-day-{visits}-visits-{carers}-carers-seed{seed}", day=day,
-                   skills=list(s.skills), locations=locations, carers=carer_list, clients=client_list,
-                   visits=visit_list, weights=ObjectiveWeights())
+    return Problem(
+        name=name or f"care-day-{visits}-visits-{carers}-carers-seed{seed}",
+        day=day,
+        skills=list(s.skills),
+        locations=locations,
+        carers=carer_list,
+        clients=client_list,
+        visits=visit_list,
+        weights=ObjectiveWeights(),
+    )
 
 
 # --- places ------------------------------------------------------------------------------
+
 
 def _planar_km(lonlat: np.ndarray) -> np.ndarray:
     lat0 = np.radians(lonlat[:, 1].mean())
@@ -197,7 +247,7 @@ def _planar_km(lonlat: np.ndarray) -> np.ndarray:
 
 
 def _density(xy: np.ndarray, radius_km: float) -> np.ndarray:
-    from scipy.spatial import cKDTree
+    from scipy.spatial import cKDTree  # type: ignore[import-untyped, unused-ignore]  # scipy-stubs may be missing
 
     tree = cKDTree(xy)
     return np.array([len(n) for n in tree.query_ball_point(xy, radius_km)], dtype=float)
@@ -213,6 +263,7 @@ def _location(id_: str, lonlat: np.ndarray, rng: np.random.Generator, jitter_m: 
 
 # --- carers ------------------------------------------------------------------------------
 
+
 def _carers(s: DaySettings, count: int, rng, place, density, centre_cut) -> list[tuple[Carer, int]]:
     patterns = s.shift_patterns
     shares = np.array([p.share for p in patterns])
@@ -220,7 +271,7 @@ def _carers(s: DaySettings, count: int, rng, place, density, centre_cut) -> list
     quota = np.floor(shares / shares.sum() * count).astype(int)
     for j in np.argsort(-(shares / shares.sum() * count - quota))[: count - quota.sum()]:
         quota[j] += 1
-    dealt = [p for p, q in zip(patterns, quota) for _ in range(q)]
+    dealt = [p for p, q in zip(patterns, quota, strict=True) for _ in range(q)]
     rng.shuffle(dealt)
     out = []
     for i, pattern in enumerate(dealt, start=1):
@@ -228,24 +279,31 @@ def _carers(s: DaySettings, count: int, rng, place, density, centre_cut) -> list
         walks = density[node] >= centre_cut and rng.random() < s.walkers_in_centre
         shift_minutes = sum(b - a for a, b in pattern.shifts)
         skills = [name for name, p in s.carer_skills if rng.random() < p]
-        out.append((Carer(
-            id=f"carer{i:03d}",
-            gender=Gender.female if rng.random() < s.female_carers else Gender.male,
-            skills=skills,
-            start_location=home,
-            shifts=[Shift(start=a, end=b) for a, b in pattern.shifts],
-            travel_mode=TravelMode.walk if walks else TravelMode.drive,
-            max_working_minutes=float(shift_minutes),
-            contracted_minutes=float(15 * round(s.contracted_share * shift_minutes / 15)),
-            break_rule=BreakRule(after_minutes=s.break_after, duration=s.break_minutes),
-        ), node))
+        out.append(
+            (
+                Carer(
+                    id=f"carer{i:03d}",
+                    gender=Gender.female if rng.random() < s.female_carers else Gender.male,
+                    skills=skills,
+                    start_location=home,
+                    shifts=[Shift(start=a, end=b) for a, b in pattern.shifts],
+                    travel_mode=TravelMode.walk if walks else TravelMode.drive,
+                    max_working_minutes=float(shift_minutes),
+                    contracted_minutes=float(15 * round(s.contracted_share * shift_minutes / 15)),
+                    break_rule=BreakRule(after_minutes=s.break_after, duration=s.break_minutes),
+                ),
+                node,
+            )
+        )
     return out
 
 
 # --- clients and their calls -------------------------------------------------------------
 
-def _client(s: DaySettings, cid: str, loc: str, xy: np.ndarray, carers: list[Carer], homes_xy: np.ndarray,
-            rng) -> tuple[Client, list[Visit]]:
+
+def _client(
+    s: DaySettings, cid: str, loc: str, xy: np.ndarray, carers: list[Carer], homes_xy: np.ndarray, rng
+) -> tuple[Client, list[Visit]]:
     needs = [name for name, p in s.client_needs if rng.random() < p]
     hoist = rng.random() < s.hoist_share
     female = rng.random() < s.female_required
@@ -257,7 +315,8 @@ def _client(s: DaySettings, cid: str, loc: str, xy: np.ndarray, carers: list[Car
     rng.shuffle(history)
     others = [c.id for c in pool if c.id not in history]
     client = Client(
-        id=cid, location=loc,
+        id=cid,
+        location=loc,
         gender_requirement=Gender.female if female else None,
         gender_preference=Gender.female if prefers_female else None,
         preferred_carers=history[:1] if history and rng.random() < s.prefers_one else [],
@@ -275,9 +334,13 @@ def _client(s: DaySettings, cid: str, loc: str, xy: np.ndarray, carers: list[Car
 def _train_nearest(by_distance: list[Carer], visit: Visit, female: bool) -> None:
     """A council does not take on a call no one can do: if fewer carers than the call
     needs have its skills and are on shift for it, the nearest such carers are trained."""
+
     def on_shift(c: Carer) -> bool:
-        return any(max(visit.window.start, sh.start) + visit.duration <= sh.end and sh.start <= visit.window.end
-                   for sh in c.shifts)
+        return any(
+            max(visit.window.start, sh.start) + visit.duration <= sh.end
+            and (visit.window.end is None or sh.start <= visit.window.end)
+            for sh in c.shifts
+        )
 
     suitable = [c for c in by_distance if (not female or c.gender == Gender.female) and on_shift(c)]
     missing = [c for c in suitable if not set(visit.skills) <= set(c.skills)]
@@ -291,19 +354,24 @@ def _call(s: DaySettings, client: Client, rnd: Round, needs: list[str], hoist: b
     if check:
         duration = 15
     else:
-        minutes, probs = zip(*rnd.durations)
+        minutes, probs = zip(*rnd.durations, strict=True)
         duration = int(rng.choice(minutes, p=np.array(probs) / sum(probs)))
     latest = rnd.closes - duration
     slots = np.arange(rnd.opens, latest + 1, 15)
     planned = int(rng.choice(slots)) if len(slots) else rnd.opens
     early, late = (s.medication_slack, s.medication_slack) if medication else (s.early_minutes, s.late_minutes)
-    window = TimeWindow(start=max(rnd.opens - 30, planned - early), end=max(planned, min(latest, planned + late)))
-    target = TimeWindow(start=max(window.start, planned - s.target_slack),
-                        end=min(window.end, planned + s.target_slack))
+    end = max(planned, min(latest, planned + late))
+    window = TimeWindow(start=max(rnd.opens - 30, planned - early), end=end)
+    target = TimeWindow(start=max(window.start, planned - s.target_slack), end=min(end, planned + s.target_slack))
     skills = [n for n in needs if n != "catheter_stoma" or rnd.name in ("morning", "bed")]
     if hoist:
         skills.append("hoist")
     return Visit(
-        id=f"{client.id}-{rnd.name}", client=client.id, duration=float(duration), window=window, target=target,
-        skills=sorted(set(skills)), carers_needed=2 if hoist else 1,
+        id=f"{client.id}-{rnd.name}",
+        client=client.id,
+        duration=float(duration),
+        window=window,
+        target=target,
+        skills=sorted(set(skills)),
+        carers_needed=2 if hoist else 1,
     )

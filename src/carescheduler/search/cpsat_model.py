@@ -37,8 +37,13 @@ def time_scale(inst: Instance) -> int:
     Worked out once per instance (the travel matrices of a council day hold millions of
     numbers, and the search asks before every repair)."""
     if inst.cpsat_time_scale is None:
-        values = [inst.task_dur, inst.task_release, inst.task_latest[inst.task_latest < INF / 2],
-                  inst.shift_start[inst.shift_start < INF / 2], inst.shift_end[inst.shift_end > -INF / 2]]
+        values = [
+            inst.task_dur,
+            inst.task_release,
+            inst.task_latest[inst.task_latest < INF / 2],
+            inst.shift_start[inst.shift_start < INF / 2],
+            inst.shift_end[inst.shift_end > -INF / 2],
+        ]
         values += [inst.travel[m].ravel() for m in np.unique(inst.carer_mode)]
         whole = all(np.all(np.abs(v - np.round(v)) < 1e-9) for v in (np.asarray(x, dtype=float) for x in values))
         inst.cpsat_time_scale = 1 if whole else 100
@@ -47,7 +52,7 @@ def time_scale(inst: Instance) -> int:
 
 @dataclass
 class SubproblemResult:
-    routes: dict[int, list[int]]   # carer -> ordered tasks
+    routes: dict[int, list[int]]  # carer -> ordered tasks
     status: str
     objective: float
 
@@ -57,14 +62,14 @@ class _CarerRoute:
     """One carer's part of the model: a circuit through home (node 0) and the tasks."""
 
     k: int
-    tasks: list[int]                     # the tasks this carer may do
-    node: dict[int, int]                 # task -> circuit node
-    used: cp_model.IntVar                # the carer works at all
-    arcs: list[tuple[int, int, cp_model.IntVar]]
-    shifts: list[tuple[int, int]]        # (start, end) in ticks
-    depart: cp_model.IntVar              # leaves home
-    back_home: cp_model.IntVar           # gets home
-    breaks: dict[int, cp_model.IntVar] = field(default_factory=dict)   # task -> the break follows it
+    tasks: list[int]  # the tasks this carer may do
+    node: dict[int, int]  # task -> circuit node
+    used: cp_model.IntVar  # the carer works at all
+    arcs: list[tuple[int, int, cp_model.BoolVarT]]  # (from node, to node, the arc is taken)
+    shifts: list[tuple[int, int]]  # (start, end) in ticks
+    depart: cp_model.IntVar  # leaves home
+    back_home: cp_model.IntVar  # gets home
+    breaks: dict[int, cp_model.IntVar] = field(default_factory=dict)  # task -> the break follows it
     travel_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
     work_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
 
@@ -81,25 +86,33 @@ class _SubModel:
     scale: int
     horizon: int
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
-    start: dict[int, cp_model.IntVar] = field(default_factory=dict)                  # task -> start tick
-    done: dict[int, cp_model.IntVar] = field(default_factory=dict)                   # visit -> is done
-    does: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)       # (task, carer) -> does it
+    start: dict[int, cp_model.IntVar] = field(default_factory=dict)  # task -> start tick
+    done: dict[int, cp_model.IntVar] = field(default_factory=dict)  # visit -> is done
+    does: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)  # (task, carer) -> does it
     routes: dict[int, _CarerRoute] = field(default_factory=dict)
-    objective: list[tuple[float, object]] = field(default_factory=list)
+    objective: list[tuple[float, cp_model.LinearExpr]] = field(default_factory=list)
     constant: float = 0.0
 
     def up(self, minutes: float) -> int:
         """Minutes as ticks, rounded up (travel and durations: never too short)."""
-        return int(math.ceil(minutes * self.scale - 1e-7))
+        return math.ceil(minutes * self.scale - 1e-7)
 
     def down(self, minutes: float) -> int:
         """Minutes as ticks, rounded down (deadlines: never too late)."""
-        return int(math.floor(minutes * self.scale + 1e-7))
+        return math.floor(minutes * self.scale + 1e-7)
 
 
-def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: list[int], time_limit: float,
-                     seed: int = 0, workers: int = 1, hint: bool = True,
-                     deterministic: bool = False) -> SubproblemResult | None:
+def solve_subproblem(
+    inst: Instance,
+    sol: Solution,
+    carers: list[int],
+    visits: list[int],
+    time_limit: float,
+    seed: int = 0,
+    workers: int = 1,
+    hint: bool = True,
+    deterministic: bool = False,
+) -> SubproblemResult | None:
     """Re-plan ``visits`` on ``carers`` with every other route frozen as in ``sol``.
 
     ``deterministic`` bounds CP-SAT by its deterministic time (same answer every run)
@@ -123,14 +136,19 @@ def solve_subproblem(inst: Instance, sol: Solution, carers: list[int], visits: l
 
 # --- variables ---------------------------------------------------------------------------
 
+
 def _new_submodel(inst: Instance, sol: Solution, carers: list[int], visits: list[int]) -> _SubModel:
     """The tasks the model places: a part already routed on a frozen carer stays there
     (the model only sees its time)."""
     cset = set(carers)
-    tasks = [int(t) for v in visits for t in inst.visit_tasks[v]
-             if t >= 0 and (sol.route_of[t] < 0 or sol.route_of[t] in cset)]
+    tasks = [
+        int(t)
+        for v in visits
+        for t in inst.visit_tasks[v]
+        if t >= 0 and (sol.route_of[t] < 0 or sol.route_of[t] in cset)
+    ]
     scale = time_scale(inst)
-    horizon = int(math.ceil(max(inst.shift_end[k, inst.n_shifts[k] - 1] for k in carers) * scale)) + 1
+    horizon = math.ceil(max(inst.shift_end[k, inst.n_shifts[k] - 1] for k in carers) * scale) + 1
     return _SubModel(inst, sol, carers, list(visits), tasks, scale, horizon)
 
 
@@ -140,7 +158,7 @@ def _add_start_times(sub: _SubModel) -> None:
     for t in sub.tasks:
         lo = sub.up(inst.task_release[t])
         hi = sub.horizon if inst.task_latest[t] >= INF / 2 else min(sub.horizon, sub.down(inst.task_latest[t]))
-        sub.start[t] = sub.model.NewIntVar(lo, max(lo, hi), f"s{t}")
+        sub.start[t] = sub.model.new_int_var(lo, max(lo, hi), f"s{t}")
 
 
 def _add_coverage(sub: _SubModel) -> None:
@@ -151,38 +169,40 @@ def _add_coverage(sub: _SubModel) -> None:
     tset = set(sub.tasks)
     S, horizon = sub.scale, sub.horizon
     for v in sub.visits:
-        y = sub.done[v] = model.NewBoolVar(f"y{v}")
+        y = sub.done[v] = model.new_bool_var(f"y{v}")
         parts = [int(t) for t in inst.visit_tasks[v] if t >= 0 and t in tset]
-        frozen_partner = any(inst.task_partner[t] >= 0 and inst.task_partner[t] not in tset
-                             and sol.route_of[inst.task_partner[t]] >= 0 for t in parts)
+        frozen_partner = any(
+            inst.task_partner[t] >= 0 and inst.task_partner[t] not in tset and sol.route_of[inst.task_partner[t]] >= 0
+            for t in parts
+        )
         if frozen_partner:
-            model.Add(y == 1)
+            model.add(y == 1)
         sub.objective.append((-float(inst.visit_penalty[v]), y))
         sub.constant += float(inst.visit_penalty[v])
         for t in parts:
             lits = []
             for k in sub.carers:
                 if inst.eligible[t, k]:
-                    sub.does[t, k] = model.NewBoolVar(f"x{t}_{k}")
+                    sub.does[t, k] = model.new_bool_var(f"x{t}_{k}")
                     lits.append(sub.does[t, k])
-            model.Add(sum(lits) == y)
+            model.add(sum(lits) == y)
         pin = int(inst.task_pin[inst.visit_tasks[v, 0]])
         if pin >= 0:
             on_pin = [sub.does[t, pin] for t in parts if (t, pin) in sub.does]
             frozen_on_pin = any(sol.route_of[t] == pin for t in inst.visit_tasks[v] if t >= 0 and t not in tset)
             if not frozen_on_pin and on_pin:
-                model.Add(sum(on_pin) >= y)
+                model.add(sum(on_pin) >= y)
             elif not frozen_on_pin:
-                model.Add(y == 0)
+                model.add(y == 0)
         if len(parts) == 2:
             t0, t1 = parts
             for k in sub.carers:
                 if (t0, k) in sub.does and (t1, k) in sub.does:
-                    model.AddBoolOr([sub.does[t0, k].Not(), sub.does[t1, k].Not()])
-            gap = model.NewIntVar(-horizon, horizon, f"g{v}")
-            model.Add(gap == sub.start[t1] - sub.start[t0])
-            model.Add(gap >= round(inst.task_gap_min[t0] * S)).OnlyEnforceIf(y)
-            model.Add(gap <= round(inst.task_gap_max[t0] * S)).OnlyEnforceIf(y)
+                    model.add_bool_or([sub.does[t0, k].negated(), sub.does[t1, k].negated()])
+            gap = model.new_int_var(-horizon, horizon, f"g{v}")
+            model.add(gap == sub.start[t1] - sub.start[t0])
+            model.add(gap >= round(inst.task_gap_min[t0] * S)).only_enforce_if(y)
+            model.add(gap <= round(inst.task_gap_max[t0] * S)).only_enforce_if(y)
 
 
 def _add_frozen_partners(sub: _SubModel) -> None:
@@ -196,13 +216,13 @@ def _add_frozen_partners(sub: _SubModel) -> None:
         if p < 0 or p in tset or sol.route_of[p] < 0:
             continue
         sp = sol.start[p]
-        if inst.task_part[t] == 0:   # s_p - s_t in [gmin, gmax]
+        if inst.task_part[t] == 0:  # s_p - s_t in [gmin, gmax]
             lo, hi = sp - inst.task_gap_max[t], sp - inst.task_gap_min[t]
-        else:                        # s_t - s_p in [gmin, gmax] of the first part
+        else:  # s_t - s_p in [gmin, gmax] of the first part
             lo, hi = sp + inst.task_gap_min[p], sp + inst.task_gap_max[p]
-        slack = 0 if S == 1 else 5   # rounding of travel along the chain before t
-        model.Add(sub.start[t] >= int(math.floor(lo * S + 1e-7)) - slack)
-        model.Add(sub.start[t] <= int(math.ceil(hi * S - 1e-7)) + slack)
+        slack = 0 if S == 1 else 5  # rounding of travel along the chain before t
+        model.add(sub.start[t] >= math.floor(lo * S + 1e-7) - slack)
+        model.add(sub.start[t] <= math.ceil(hi * S - 1e-7) + slack)
 
 
 def _add_lateness(sub: _SubModel) -> None:
@@ -211,25 +231,26 @@ def _add_lateness(sub: _SubModel) -> None:
     inst, sol, model = sub.inst, sub.sol, sub.model
     S, horizon = sub.scale, sub.horizon
     cset = set(sub.carers)
-    max_late = model.NewIntVar(0, horizon, "maxlate")
+    max_late = model.new_int_var(0, horizon, "maxlate")
     frozen = [t for t in np.flatnonzero(sol.route_of >= 0) if sol.route_of[t] not in cset]
     frozen_max = max((sol.late[t] for t in frozen), default=0.0)
-    model.Add(max_late >= (sub.up(frozen_max) if frozen_max > 0 else 0))
+    model.add(max_late >= (sub.up(frozen_max) if frozen_max > 0 else 0))
     for t in sub.tasks:
         if inst.task_tgt_end[t] < INF / 2 and (inst.w_late > 0 or inst.w_maxlate > 0):
-            late = model.NewIntVar(0, horizon, f"l{t}")
-            model.Add(late >= sub.start[t] - sub.down(inst.task_tgt_end[t]))
-            model.Add(max_late >= late)
+            late = model.new_int_var(0, horizon, f"l{t}")
+            model.add(late >= sub.start[t] - sub.down(inst.task_tgt_end[t]))
+            model.add(max_late >= late)
             sub.objective.append((inst.w_late / S, late))
         if inst.task_tgt_start[t] > -INF / 2 and inst.w_early > 0:
-            early = model.NewIntVar(0, horizon, f"e{t}")
-            model.Add(early >= sub.up(inst.task_tgt_start[t]) - sub.start[t])
+            early = model.new_int_var(0, horizon, f"e{t}")
+            model.add(early >= sub.up(inst.task_tgt_start[t]) - sub.start[t])
             sub.objective.append((inst.w_early / S, early))
     if inst.w_maxlate > 0:
         sub.objective.append((inst.w_maxlate / S, max_late))
 
 
 # --- one carer's route -------------------------------------------------------------------
+
 
 def _add_carer(sub: _SubModel, k: int) -> None:
     """Carer k's route: per task its shift, the way out from home and back, then the
@@ -238,21 +259,21 @@ def _add_carer(sub: _SubModel, k: int) -> None:
     has_break = sub.inst.break_after[k] < INF / 2
     for t in route.tasks:
         does = sub.does[t, k]
-        sub.model.AddImplication(does, route.used)
-        route.arcs.append((route.node[t], route.node[t], does.Not()))   # a task not done is skipped
+        sub.model.add_implication(does, route.used)
+        route.arcs.append((route.node[t], route.node[t], does.negated()))  # a task not done is skipped
         route.work_terms.append((sub.inst.task_dur[t], does))
         sub.objective.append((float(sub.inst.assign_cost[t, k]), does))
         shift_of = _add_shift_membership(sub, route, t)
         if has_break:
-            route.breaks[t] = sub.model.NewBoolVar(f"b{t}_{k}")
-            sub.model.AddImplication(route.breaks[t], does)
+            route.breaks[t] = sub.model.new_bool_var(f"b{t}_{k}")
+            sub.model.add_implication(route.breaks[t], does)
         _add_way_out(sub, route, t, shift_of)
         _add_way_home(sub, route, t, shift_of)
     for t in route.tasks:
         for u in route.tasks:
             if u != t:
                 _add_one_after_another(sub, route, t, u)
-    sub.model.AddCircuit(route.arcs)
+    sub.model.add_circuit(route.arcs)
     sub.routes[k] = route
     for coef, lit in route.travel_terms:
         sub.objective.append((sub.inst.w_travel * coef, lit))
@@ -264,11 +285,17 @@ def _new_route(sub: _SubModel, k: int) -> _CarerRoute:
     inst, model = sub.inst, sub.model
     tasks = [t for t in sub.tasks if (t, k) in sub.does]
     shifts = [(sub.up(inst.shift_start[k, s]), sub.down(inst.shift_end[k, s])) for s in range(int(inst.n_shifts[k]))]
-    used = model.NewBoolVar(f"u{k}")
-    route = _CarerRoute(k=k, tasks=tasks, node={t: i + 1 for i, t in enumerate(tasks)}, used=used,
-                        arcs=[(0, 0, used.Not())], shifts=shifts,
-                        depart=model.NewIntVar(-sub.horizon, sub.horizon, f"dep{k}"),
-                        back_home=model.NewIntVar(0, 2 * sub.horizon, f"ret{k}"))
+    used = model.new_bool_var(f"u{k}")
+    route = _CarerRoute(
+        k=k,
+        tasks=tasks,
+        node={t: i + 1 for i, t in enumerate(tasks)},
+        used=used,
+        arcs=[(0, 0, used.negated())],
+        shifts=shifts,
+        depart=model.new_int_var(-sub.horizon, sub.horizon, f"dep{k}"),
+        back_home=model.new_int_var(0, 2 * sub.horizon, f"ret{k}"),
+    )
     return route
 
 
@@ -280,16 +307,16 @@ def _add_shift_membership(sub: _SubModel, route: _CarerRoute, t: int) -> list[cp
     dur = sub.up(sub.inst.task_dur[t])
     if len(route.shifts) == 1:
         lo, hi = route.shifts[0]
-        model.Add(start >= lo).OnlyEnforceIf(does)
-        model.Add(start + dur <= hi).OnlyEnforceIf(does)
+        model.add(start >= lo).only_enforce_if(does)
+        model.add(start + dur <= hi).only_enforce_if(does)
         return [does]
     shift_of = []
     for s, (lo, hi) in enumerate(route.shifts):
-        z = model.NewBoolVar(f"z{t}_{route.k}_{s}")
-        model.Add(start >= lo).OnlyEnforceIf(z)
-        model.Add(start + dur <= hi).OnlyEnforceIf(z)
+        z = model.new_bool_var(f"z{t}_{route.k}_{s}")
+        model.add(start >= lo).only_enforce_if(z)
+        model.add(start + dur <= hi).only_enforce_if(z)
         shift_of.append(z)
-    model.Add(sum(shift_of) == does)
+    model.add(sum(shift_of) == does)
     return shift_of
 
 
@@ -297,31 +324,31 @@ def _add_way_out(sub: _SubModel, route: _CarerRoute, t: int, shift_of: list) -> 
     """Task t as the day's first: the carer leaves home no earlier than its shift starts."""
     inst, model = sub.inst, sub.model
     k = route.k
-    arc = model.NewBoolVar(f"a0_{t}_{k}")
+    arc = model.new_bool_var(f"a0_{t}_{k}")
     route.arcs.append((0, route.node[t], arc))
     d_in = inst.travel[inst.carer_mode[k]][inst.carer_start[k], inst.task_loc[t]]
     route.travel_terms.append((d_in, arc))
     for s, (lo, _) in enumerate(route.shifts):
         lits = [arc] if len(route.shifts) == 1 else [arc, shift_of[s]]
-        model.Add(sub.start[t] >= lo + sub.up(d_in)).OnlyEnforceIf(lits)
-    model.Add(route.depart == sub.start[t] - sub.up(d_in)).OnlyEnforceIf(arc)
+        model.add(sub.start[t] >= lo + sub.up(d_in)).only_enforce_if(lits)
+    model.add(route.depart == sub.start[t] - sub.up(d_in)).only_enforce_if(arc)
 
 
 def _add_way_home(sub: _SubModel, route: _CarerRoute, t: int, shift_of: list) -> None:
     """Task t as the day's last: the carer is home by the end of its shift (no break after it)."""
     inst, model = sub.inst, sub.model
     k = route.k
-    arc = model.NewBoolVar(f"a{t}_0_{k}")
+    arc = model.new_bool_var(f"a{t}_0_{k}")
     route.arcs.append((route.node[t], 0, arc))
     d_out = inst.travel[inst.carer_mode[k]][inst.task_loc[t], inst.carer_end[k]]
     route.travel_terms.append((d_out, arc))
     dur = sub.up(inst.task_dur[t])
     for s, (_, hi) in enumerate(route.shifts):
         lits = [arc] if len(route.shifts) == 1 else [arc, shift_of[s]]
-        model.Add(sub.start[t] + dur + sub.up(d_out) <= hi).OnlyEnforceIf(lits)
-    model.Add(route.back_home == sub.start[t] + dur + sub.up(d_out)).OnlyEnforceIf(arc)
+        model.add(sub.start[t] + dur + sub.up(d_out) <= hi).only_enforce_if(lits)
+    model.add(route.back_home == sub.start[t] + dur + sub.up(d_out)).only_enforce_if(arc)
     if t in route.breaks:
-        model.AddImplication(arc, route.breaks[t].Not())
+        model.add_implication(arc, route.breaks[t].negated())
 
 
 def _add_one_after_another(sub: _SubModel, route: _CarerRoute, t: int, u: int) -> None:
@@ -335,22 +362,22 @@ def _add_one_after_another(sub: _SubModel, route: _CarerRoute, t: int, u: int) -
         return
     if inst.task_partner[t] == u:
         return
-    arc = model.NewBoolVar(f"a{t}_{u}_{k}")
+    arc = model.new_bool_var(f"a{t}_{u}_{k}")
     route.arcs.append((route.node[t], route.node[u], arc))
     route.travel_terms.append((d, arc))
     ready = sub.start[t] + sub.up(inst.task_dur[t]) + sub.up(d)
     if t not in route.breaks:
-        model.Add(sub.start[u] >= ready).OnlyEnforceIf(arc)
+        model.add(sub.start[u] >= ready).only_enforce_if(arc)
         return
     brk = route.breaks[t]
     length = sub.up(inst.break_dur[k])
     earliest = sub.up(inst.break_earliest[k]) if inst.break_earliest[k] > -INF / 2 else 0
     latest = sub.down(inst.break_latest[k]) if inst.break_latest[k] < INF / 2 else sub.horizon
-    model.Add(sub.start[u] >= ready).OnlyEnforceIf([arc, brk.Not()])
-    model.Add(sub.start[u] >= ready + length).OnlyEnforceIf([arc, brk])
+    model.add(sub.start[u] >= ready).only_enforce_if([arc, brk.negated()])
+    model.add(sub.start[u] >= ready + length).only_enforce_if([arc, brk])
     # the break lies between the visits and starts in its window, before or after the journey
-    model.Add(sub.start[u] >= earliest + length).OnlyEnforceIf([arc, brk])
-    model.Add(sub.start[t] + sub.up(inst.task_dur[t]) <= latest).OnlyEnforceIf([arc, brk])
+    model.add(sub.start[u] >= earliest + length).only_enforce_if([arc, brk])
+    model.add(sub.start[t] + sub.up(inst.task_dur[t]) <= latest).only_enforce_if([arc, brk])
 
 
 def _add_break_rule(sub: _SubModel, route: _CarerRoute) -> None:
@@ -358,33 +385,34 @@ def _add_break_rule(sub: _SubModel, route: _CarerRoute) -> None:
     if sub.inst.break_after[route.k] >= INF / 2:
         return
     model = sub.model
-    need = model.NewBoolVar(f"need{route.k}")
-    model.Add(route.back_home - route.depart <= sub.up(sub.inst.break_after[route.k])).OnlyEnforceIf(need.Not())
-    model.Add(sum(route.breaks.values()) >= 1).OnlyEnforceIf(need)
-    model.Add(sum(route.breaks.values()) <= 1)
+    need = model.new_bool_var(f"need{route.k}")
+    model.add(route.back_home - route.depart <= sub.up(sub.inst.break_after[route.k])).only_enforce_if(need.negated())
+    model.add(sum(route.breaks.values()) >= 1).only_enforce_if(need)
+    model.add(sum(route.breaks.values()) <= 1)
 
 
 def _add_working_time(sub: _SubModel, route: _CarerRoute) -> None:
     """Visit and travel minutes within the carer's maximum; beyond their contract, overtime."""
     inst, model = sub.inst, sub.model
     k = route.k
-    work = sum(int(round(c * 1000)) * lit for c, lit in route.work_terms + route.travel_terms)
+    work = sum(round(c * 1000) * lit for c, lit in route.work_terms + route.travel_terms)
     if inst.max_work[k] < INF / 2:
-        model.Add(work <= int(math.floor(inst.max_work[k] * 1000 + 1e-6)))
+        model.add(work <= math.floor(inst.max_work[k] * 1000 + 1e-6))
     if inst.contracted[k] < INF / 2 and inst.w_overtime > 0:
-        overtime = model.NewIntVar(0, 10**9, f"ot{k}")
-        model.Add(overtime >= work - int(round(inst.contracted[k] * 1000)))
+        overtime = model.new_int_var(0, 10**9, f"ot{k}")
+        model.add(overtime >= work - round(inst.contracted[k] * 1000))
         sub.objective.append((inst.w_overtime / 1000.0, overtime))
 
 
 # --- objective, hints, solving -----------------------------------------------------------
+
 
 def _set_objective(sub: _SubModel) -> bool:
     """Minimise the weighted terms (plus the penalties of visits left out); False when
     nothing is weighted."""
     terms = [(c, v) for c, v in sub.objective if c != 0]
     if terms:
-        sub.model.Minimize(sum(c * v for c, v in terms) + sub.constant)
+        sub.model.minimize(sum(c * v for c, v in terms) + sub.constant)
     return bool(terms)
 
 
@@ -392,32 +420,33 @@ def _add_hints(sub: _SubModel) -> None:
     """The incumbent's routes as the search's starting point."""
     sol, model = sub.sol, sub.model
     for v in sub.visits:
-        model.AddHint(sub.done[v], bool(sol.visit_assigned(v)))
-    for (t, k), lit in sub.does.items():
-        model.AddHint(lit, bool(sol.route_of[t] == k))
+        model.add_hint(sub.done[v], bool(sol.visit_assigned(v)))
+    for (t, k), does in sub.does.items():
+        model.add_hint(does, bool(sol.route_of[t] == k))
     for k, route in sub.routes.items():
         seq = [route.node[t] for t in sol.route(k) if t in route.node]
-        model.AddHint(route.used, bool(seq))
-        pairs = set(zip([0, *seq], [*seq, 0]))
-        for i, j, lit in route.arcs:
+        model.add_hint(route.used, bool(seq))
+        pairs = set(zip([0, *seq], [*seq, 0], strict=True))
+        for i, j, arc in route.arcs:
             if i != j:
-                model.AddHint(lit, (i, j) in pairs)
+                model.add_hint(arc, (i, j) in pairs)
 
 
-def _solve(sub: _SubModel, time_limit: float, seed: int, workers: int, deterministic: bool,
-           has_objective: bool) -> SubproblemResult | None:
+def _solve(
+    sub: _SubModel, time_limit: float, seed: int, workers: int, deterministic: bool, has_objective: bool
+) -> SubproblemResult | None:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, float(time_limit)) * (4.0 if deterministic else 1.0)
     if deterministic:
         solver.parameters.max_deterministic_time = max(0.05, float(time_limit))
     solver.parameters.num_workers = max(1, int(workers))
-    solver.parameters.random_seed = int(seed) % 2**31   # CP-SAT takes a 32-bit seed
-    status = solver.Solve(sub.model)
+    solver.parameters.random_seed = int(seed) % 2**31  # CP-SAT takes a 32-bit seed
+    status = solver.solve(sub.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     routes = {}
     for k, route in sub.routes.items():
-        succ = {i: j for i, j, lit in route.arcs if i != j and solver.BooleanValue(lit)}
+        succ = {i: j for i, j, lit in route.arcs if i != j and solver.boolean_value(lit)}
         task_at = {n: t for t, n in route.node.items()}
         seq = []
         cur = succ.get(0, 0)
@@ -425,8 +454,9 @@ def _solve(sub: _SubModel, time_limit: float, seed: int, workers: int, determini
             seq.append(task_at[cur])
             cur = succ[cur]
         routes[k] = seq
-    return SubproblemResult(routes, solver.StatusName(status),
-                            solver.ObjectiveValue() if has_objective else sub.constant)
+    return SubproblemResult(
+        routes, solver.status_name(status), solver.objective_value if has_objective else sub.constant
+    )
 
 
 def take_routes(sol: Solution, result: SubproblemResult, carers: list[int], visits: list[int]) -> bool:

@@ -22,10 +22,21 @@ __all__ = ["insert_visits"]
 
 DEFAULTS = ConstructionParams()
 
+Move = list[tuple[int, int, int]]
+"""Where a visit goes: (task, carer, position) for each of its one or two parts."""
 
-def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None, regret: int = 2,
-                  noise: float = 0.0, deadline: float | None = None, exact=None, in_order: bool = False,
-                  params: ConstructionParams = DEFAULTS) -> list[int]:
+
+def insert_visits(
+    sol: Solution,
+    visits,
+    rng: np.random.Generator | None = None,
+    regret: int = 2,
+    noise: float = 0.0,
+    deadline: float | None = None,
+    exact=None,
+    in_order: bool = False,
+    params: ConstructionParams = DEFAULTS,
+) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
     With ``in_order`` each visit in turn goes to its cheapest place (no regret): every
@@ -38,21 +49,19 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
     inst = sol.inst
     pending = [int(v) for v in visits]
     if in_order and len(pending) > 1:
-        left_out = []
-        for v in pending:
-            left_out += insert_visits(sol, [v], rng, 1, noise, deadline, exact, params=params)
-        return left_out
+        return [out for v in pending for out in insert_visits(sol, [v], rng, 1, noise, deadline, exact, params=params)]
     if len(pending) > params.batch:
         # A council day has thousands of visits: regret over all of them at once prices
         # every pending visit after every insertion. Batches of visits whose windows
         # open together keep that bounded and still let a batch's visits compete.
         opens = inst.task_release[inst.visit_tasks[pending, 0]]
         ordered = [pending[i] for i in np.argsort(opens, kind="stable")]
-        left_out = []
-        for b in range(0, len(ordered), params.batch):
-            left_out += insert_visits(sol, ordered[b: b + params.batch], rng, regret, noise, deadline, exact,
-                                      params=params)
-        return left_out
+        batches = [ordered[b : b + params.batch] for b in range(0, len(ordered), params.batch)]
+        return [
+            out
+            for batch in batches
+            for out in insert_visits(sol, batch, rng, regret, noise, deadline, exact, params=params)
+        ]
     day = inst.arrays()
     K = inst.n_carers
     if not pending:
@@ -64,8 +73,9 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
             if t >= 0:
                 row_of[int(t)] = len(row_of)
     rows = np.array(list(row_of), dtype=np.int64)
-    cache = PriceCache(rows, np.full((len(rows), K), INF), np.full((len(rows), K), -1, dtype=np.int64),
-                       np.full((len(rows), K), INF))
+    cache = PriceCache(
+        rows, np.full((len(rows), K), INF), np.full((len(rows), K), -1, dtype=np.int64), np.full((len(rows), K), INF)
+    )
     all_carers = np.arange(K, dtype=np.int64)
     work = sol.scratch()
     stale = all_carers
@@ -86,31 +96,23 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
         row1 = np.array([row_of[int(t)] if t >= 0 else -1 for t in t1s], dtype=np.int64)
         jitter = noise * rng.random(len(pend)) if noise else np.zeros(len(pend))
         choice = Pending(pend, row0, row1, t0s, t1s, inst.task_pin[t0s], jitter)
-        i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(day, sol.arrays, work, choice, cache, regret, cur_max,
-                                                                params.pair_candidates)
+        i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(
+            day, sol.arrays, work, choice, cache, regret, cur_max, params.pair_candidates
+        )
         v = pending.pop(int(i))
         t0, t1 = int(t0s[i]), int(t1s[i])
-        if k0 < 0:
-            best_move = None
-        elif t1 < 0:
-            best_move = ("single", t0, int(k0), int(p0))
-        else:
-            best_move = ("pair", t0, int(k0), int(p0), t1, int(k1), int(p1))
+        best_move: Move | None = None
+        if k0 >= 0:
+            best_move = [(t0, int(k0), int(p0))] if t1 < 0 else [(t0, int(k0), int(p0)), (t1, int(k1), int(p1))]
         if best_move is None and (exact is None or v in exact) and (deadline is None or time.monotonic() < deadline):
             best_cost, best_move = _exact_best(sol, v, deadline, params.exact_candidates)
         if best_move is None or best_cost > inst.visit_penalty[v]:
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
-        if best_move[0] == "single":
-            _, t, k, p = best_move
+        for t, k, p in best_move:
             sol.insert(t, k, p)
-            placed = [(t, k)]
-        else:
-            _, t0, k0, p0, t1, k1, p1 = best_move
-            sol.insert(t0, k0, p0)
-            sol.insert(t1, k1, p1)
-            placed = [(t0, k0), (t1, k1)]
+        placed = [(t, k) for t, k, _ in best_move]
         touched = [k for _, k in placed]
         sol.refresh()
         if not sol.feasible:
@@ -125,13 +127,13 @@ def insert_visits(sol: Solution, visits, rng: np.random.Generator | None = None,
                     cache.cost[row_of[t], k] = INF
                     ruled_out.add(k)
                 pending.append(v)
-                if cheapest_only:   # the other carers' costs were not kept: price them again
+                if cheapest_only:  # the other carers' costs were not kept: price them again
                     stale = np.array([k for k in range(K) if k not in ruled_out], dtype=np.int64)
             else:
                 left_out.append(v)
             continue
         for t, _ in placed:
-            rows[row_of[t]] = -1   # placed: no longer priced
+            rows[row_of[t]] = -1  # placed: no longer priced
         new_max = sol.max_lateness()
         if new_max > cur_max + 1e-9 and inst.w_maxlate > 0:
             stale = all_carers
@@ -149,7 +151,7 @@ def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:
     return sorted({max(0, min(n, q)) for q in (p - 1, p, p + 1, n)})
 
 
-def _exact_best(sol: Solution, v: int, deadline: float | None, most: int):
+def _exact_best(sol: Solution, v: int, deadline: float | None, most: int) -> tuple[float, Move | None]:
     """Price a visit by re-timing the whole plan for each candidate placement.
 
     Slower than the kernels but exact for every knock-on (breaks moving, partners
@@ -159,31 +161,34 @@ def _exact_best(sol: Solution, v: int, deadline: float | None, most: int):
     inst = sol.inst
     base = sol.total
     t0, t1 = int(inst.visit_tasks[v, 0]), int(inst.visit_tasks[v, 1])
-    carers0 = [int(k) for k in np.flatnonzero(inst.eligible[t0]) if sol.room(k)]
+    carers0 = [int(k) for k in np.flatnonzero(inst.eligible[t0]) if sol.room(int(k))]
     best_cost, best_move = INF, None
     trial = sol.copy()
+    candidates: list[Move]
     if t1 < 0:
-        candidates = [("single", t0, k, p) for k in carers0 for p in _natural_positions(sol, t0, k)]
+        candidates = [[(t0, k, p)] for k in carers0 for p in _natural_positions(sol, t0, k)]
     else:
-        carers1 = [int(k) for k in np.flatnonzero(inst.eligible[t1]) if sol.room(k)]
+        carers1 = [int(k) for k in np.flatnonzero(inst.eligible[t1]) if sol.room(int(k))]
         pin = int(inst.task_pin[t0])
         at0 = {k: _natural_positions(sol, t0, k)[-2:] for k in carers0}
         at1 = {k: _natural_positions(sol, t1, k)[-2:] for k in carers1}
-        candidates = [("pair", t0, k0, p0, t1, k1, p1)
-                      for k0 in carers0 for k1 in carers1 if k0 != k1 and (pin < 0 or pin in (k0, k1))
-                      for p0 in at0[k0] for p1 in at1[k1]]
-    if len(candidates) > most:   # keep this fallback bounded on big days
+        candidates = [
+            [(t0, k0, p0), (t1, k1, p1)]
+            for k0 in carers0
+            for k1 in carers1
+            if k0 != k1 and (pin < 0 or pin in (k0, k1))
+            for p0 in at0[k0]
+            for p1 in at1[k1]
+        ]
+    if len(candidates) > most:  # keep this fallback bounded on big days
         keep = np.random.default_rng(v).choice(len(candidates), most, replace=False)
         candidates = [candidates[i] for i in sorted(keep)]
     for i, move in enumerate(candidates):
         if deadline is not None and i % 32 == 31 and time.monotonic() > deadline:
             break
         trial.copy_from(sol)
-        if move[0] == "single":
-            trial.insert(move[1], move[2], move[3])
-        else:
-            trial.insert(move[1], move[2], move[3])
-            trial.insert(move[4], move[5], move[6])
+        for t, k, p in move:
+            trial.insert(t, k, p)
         if trial.refresh():
             cost = trial.total - base + inst.visit_penalty[v]
             if cost < best_cost:

@@ -26,39 +26,39 @@ MODES = [TravelMode.drive, TravelMode.walk]
 class Instance:
     problem: Problem
     # tasks
-    task_visit: np.ndarray      # int   (T,)
-    task_part: np.ndarray       # int   (T,)
-    task_loc: np.ndarray        # int   (T,)
-    task_dur: np.ndarray        # float (T,)
-    task_release: np.ndarray    # float (T,) earliest start the search uses
-    task_latest: np.ndarray     # float (T,) hard latest start (INF if open)
+    task_visit: np.ndarray  # int   (T,)
+    task_part: np.ndarray  # int   (T,)
+    task_loc: np.ndarray  # int   (T,)
+    task_dur: np.ndarray  # float (T,)
+    task_release: np.ndarray  # float (T,) earliest start the search uses
+    task_latest: np.ndarray  # float (T,) hard latest start (INF if open)
     task_tgt_start: np.ndarray  # float (T,) soft window start (-INF if none)
-    task_tgt_end: np.ndarray    # float (T,) soft window end (INF if none)
-    task_partner: np.ndarray    # int   (T,) the other part of a double visit, -1 if none
-    task_gap_min: np.ndarray    # float (T,) for part 0: start(part1) - start(part0) >= gap_min
-    task_gap_max: np.ndarray    # float (T,) ... <= gap_max
-    task_pin: np.ndarray        # int   (T,) the one carer pinned to a double visit (either part), -1 if none
-    eligible: np.ndarray        # bool  (T, K)
-    assign_cost: np.ndarray     # float (T, K) weighted soft-preference cost of the pairing
+    task_tgt_end: np.ndarray  # float (T,) soft window end (INF if none)
+    task_partner: np.ndarray  # int   (T,) the other part of a double visit, -1 if none
+    task_gap_min: np.ndarray  # float (T,) for part 0: start(part1) - start(part0) >= gap_min
+    task_gap_max: np.ndarray  # float (T,) ... <= gap_max
+    task_pin: np.ndarray  # int   (T,) the one carer pinned to a double visit (either part), -1 if none
+    eligible: np.ndarray  # bool  (T, K)
+    assign_cost: np.ndarray  # float (T, K) weighted soft-preference cost of the pairing
     # visits
-    visit_tasks: np.ndarray     # int   (V, 2), -1 when single
-    visit_penalty: np.ndarray   # float (V,) cost of leaving the visit unassigned
+    visit_tasks: np.ndarray  # int   (V, 2), -1 when single
+    visit_penalty: np.ndarray  # float (V,) cost of leaving the visit unassigned
     visit_mandatory: np.ndarray  # bool (V,)
     # carers
-    carer_mode: np.ndarray      # int (K,)
-    carer_start: np.ndarray     # int (K,) location index
-    carer_end: np.ndarray       # int (K,)
-    shift_start: np.ndarray     # float (K, S), padded with INF
-    shift_end: np.ndarray       # float (K, S), padded with -INF
-    n_shifts: np.ndarray        # int (K,)
-    max_work: np.ndarray        # float (K,) INF if none
-    contracted: np.ndarray      # float (K,) INF if none
-    break_after: np.ndarray     # float (K,) INF if no rule
-    break_dur: np.ndarray       # float (K,)
+    carer_mode: np.ndarray  # int (K,)
+    carer_start: np.ndarray  # int (K,) location index
+    carer_end: np.ndarray  # int (K,)
+    shift_start: np.ndarray  # float (K, S), padded with INF
+    shift_end: np.ndarray  # float (K, S), padded with -INF
+    n_shifts: np.ndarray  # int (K,)
+    max_work: np.ndarray  # float (K,) INF if none
+    contracted: np.ndarray  # float (K,) INF if none
+    break_after: np.ndarray  # float (K,) INF if no rule
+    break_dur: np.ndarray  # float (K,)
     break_earliest: np.ndarray  # float (K,)
-    break_latest: np.ndarray    # float (K,)
+    break_latest: np.ndarray  # float (K,)
     # travel
-    travel: np.ndarray          # float (M, N, N)
+    travel: np.ndarray  # float (M, N, N)
     # weights
     w_late: float
     w_maxlate: float
@@ -91,7 +91,7 @@ class Instance:
         positive = self.task_dur[self.task_dur > 0]
         if T == 0 or len(positive) < T:
             return max(T, 1)
-        real = (self.shift_start < INF / 2) & (self.shift_end > -INF / 2)   # not padding
+        real = (self.shift_start < INF / 2) & (self.shift_end > -INF / 2)  # not padding
         span = np.where(real, np.maximum(self.shift_end - self.shift_start, 0.0), 0.0).sum(axis=1)
         longest = float(span.max(initial=0.0))
         return int(max(1, min(T, np.floor(longest / positive.min() + 1e-6) + 1)))
@@ -110,8 +110,12 @@ def compile_problem(problem: Problem) -> Instance:
     """Flatten ``problem`` into arrays, working out who may do which task."""
     loc_index = problem.location_index()
     w = problem.weights
-    travel = np.stack([travel_matrix(problem, m) if _mode_needed(problem, m) else
-                       np.zeros((len(problem.locations),) * 2) for m in MODES])
+    travel = np.stack(
+        [
+            travel_matrix(problem, m) if _mode_needed(problem, m) else np.zeros((len(problem.locations),) * 2)
+            for m in MODES
+        ]
+    )
     tasks = compile_tasks(problem, problem.visits)
     shift_start, shift_end, n_shifts = _shift_table(problem)
 
@@ -125,19 +129,24 @@ def compile_problem(problem: Problem) -> Instance:
         carer_mode=np.array([MODES.index(c.travel_mode) for c in carers], dtype=np.int64),
         carer_start=np.array([loc_index[c.start_location] for c in carers], dtype=np.int64),
         carer_end=np.array([loc_index[c.home_end] for c in carers], dtype=np.int64),
-        shift_start=shift_start, shift_end=shift_end, n_shifts=n_shifts,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        n_shifts=n_shifts,
         max_work=np.array([opt(c.max_working_minutes) for c in carers]),
         contracted=np.array([opt(c.contracted_minutes) for c in carers]),
         break_after=np.array([opt(c.break_rule.after_minutes) if c.break_rule else INF for c in carers]),
         break_dur=np.array([c.break_rule.duration if c.break_rule else 0.0 for c in carers]),
-        break_earliest=np.array([
-            c.break_rule.earliest if c.break_rule and c.break_rule.earliest is not None else -INF for c in carers
-        ]),
-        break_latest=np.array([
-            c.break_rule.latest if c.break_rule and c.break_rule.latest is not None else INF for c in carers
-        ]),
+        break_earliest=np.array(
+            [c.break_rule.earliest if c.break_rule and c.break_rule.earliest is not None else -INF for c in carers]
+        ),
+        break_latest=np.array(
+            [c.break_rule.latest if c.break_rule and c.break_rule.latest is not None else INF for c in carers]
+        ),
         travel=np.ascontiguousarray(travel, dtype=np.float64),
-        w_late=w.lateness, w_maxlate=w.max_lateness, w_early=w.earliness, w_travel=w.travel,
+        w_late=w.lateness,
+        w_maxlate=w.max_lateness,
+        w_early=w.earliness,
+        w_travel=w.travel,
         w_overtime=w.overtime,
         travel_estimated=bool(estimated_modes(problem)),
     )
@@ -153,22 +162,22 @@ class TaskRows:
     ``first_task``); ``task_visit`` indexes the visit list that was compiled.
     """
 
-    task_visit: np.ndarray      # int   (T,) index into the compiled visits
-    task_part: np.ndarray       # int   (T,)
-    task_loc: np.ndarray        # int   (T,)
-    task_dur: np.ndarray        # float (T,)
-    task_release: np.ndarray    # float (T,)
-    task_latest: np.ndarray     # float (T,)
+    task_visit: np.ndarray  # int   (T,) index into the compiled visits
+    task_part: np.ndarray  # int   (T,)
+    task_loc: np.ndarray  # int   (T,)
+    task_dur: np.ndarray  # float (T,)
+    task_release: np.ndarray  # float (T,)
+    task_latest: np.ndarray  # float (T,)
     task_tgt_start: np.ndarray  # float (T,)
-    task_tgt_end: np.ndarray    # float (T,)
-    task_partner: np.ndarray    # int   (T,) absolute task id, -1 if none
-    task_gap_min: np.ndarray    # float (T,)
-    task_gap_max: np.ndarray    # float (T,)
-    task_pin: np.ndarray        # int   (T,) carer index, -1 if none
-    eligible: np.ndarray        # bool  (T, K)
-    assign_cost: np.ndarray     # float (T, K)
-    visit_tasks: np.ndarray     # int   (V, 2) absolute task ids, -1 when single
-    visit_penalty: np.ndarray   # float (V,)
+    task_tgt_end: np.ndarray  # float (T,)
+    task_partner: np.ndarray  # int   (T,) absolute task id, -1 if none
+    task_gap_min: np.ndarray  # float (T,)
+    task_gap_max: np.ndarray  # float (T,)
+    task_pin: np.ndarray  # int   (T,) carer index, -1 if none
+    eligible: np.ndarray  # bool  (T, K)
+    assign_cost: np.ndarray  # float (T, K)
+    visit_tasks: np.ndarray  # int   (V, 2) absolute task ids, -1 when single
+    visit_penalty: np.ndarray  # float (V,)
     visit_mandatory: np.ndarray  # bool (V,)
 
     @property
@@ -240,17 +249,21 @@ def compile_tasks(problem: Problem, visits: Sequence[Visit], first_task: int = 0
     # each evaluated once per distinct value and gathered by task.
     carer_gender = np.array([c.gender.value if c.gender is not None else "" for c in problem.carers], dtype=str)
     client_allows, client_cost = _client_rules(
-        problem, [clients_by_id[c] for c in client_row], carer_index, carer_gender)
+        problem, [clients_by_id[c] for c in client_row], carer_index, carer_gender
+    )
     windows = np.array(list(window_row), dtype=np.float64).reshape(len(window_row), 3)
     shift_start, shift_end, _ = _shift_table(problem)
     window_fits = fits_a_shift(shift_start, shift_end, windows[:, 0], windows[:, 1], windows[:, 2])
     carer_skills = [set(c.skills) for c in problem.carers]
-    has_skills = np.array([[needed <= skills for skills in carer_skills] for needed in skill_set_row],
-                          dtype=bool).reshape(len(skill_set_row), K)
+    has_skills = np.array(
+        [[needed <= skills for skills in carer_skills] for needed in skill_set_row], dtype=bool
+    ).reshape(len(skill_set_row), K)
     task_client = np.array(visit_client, dtype=np.int64).reshape(V)[task_visit]
-    task_skill_set = np.array(task_skill_set, dtype=np.int64)
-    task_window = np.array(task_window, dtype=np.int64)
-    eligible = has_skills[task_skill_set] & client_allows[task_client] & window_fits[task_window]
+    eligible = (
+        has_skills[np.array(task_skill_set, dtype=np.int64)]
+        & client_allows[task_client]
+        & window_fits[np.array(task_window, dtype=np.int64)]
+    )
     assign_cost = client_cost[task_client]
 
     # Pinned carers: the only ones allowed, except a double visit pinned to one carer,
@@ -260,7 +273,7 @@ def compile_tasks(problem: Problem, visits: Sequence[Visit], first_task: int = 0
         if not visit.pinned_carers:
             continue
         pinned = [carer_index[c] for c in visit.pinned_carers]
-        tasks = local_visit_tasks[v, :visit.carers_needed]
+        tasks = local_visit_tasks[v, : visit.carers_needed]
         if visit.carers_needed == 1 or len(pinned) == 2:
             allowed = np.zeros(K, dtype=bool)
             allowed[pinned] = True
@@ -273,17 +286,22 @@ def compile_tasks(problem: Problem, visits: Sequence[Visit], first_task: int = 0
 
     w = problem.weights
     return TaskRows(
-        task_visit=task_visit, task_part=task_part, task_loc=per_task(visit_loc, np.int64),
+        task_visit=task_visit,
+        task_part=task_part,
+        task_loc=per_task(visit_loc, np.int64),
         task_dur=np.array(task_dur, dtype=np.float64).reshape(T),
-        task_release=per_task(visit_release), task_latest=per_task(visit_latest),
-        task_tgt_start=per_task(visit_tgt_start), task_tgt_end=per_task(visit_tgt_end),
+        task_release=per_task(visit_release),
+        task_latest=per_task(visit_latest),
+        task_tgt_start=per_task(visit_tgt_start),
+        task_tgt_end=per_task(visit_tgt_end),
         task_partner=np.where(task_partner >= 0, task_partner + first_task, -1),
-        task_gap_min=per_task(visit_gap_min), task_gap_max=per_task(visit_gap_max),
-        task_pin=task_pin, eligible=eligible, assign_cost=assign_cost,
+        task_gap_min=per_task(visit_gap_min),
+        task_gap_max=per_task(visit_gap_max),
+        task_pin=task_pin,
+        eligible=eligible,
+        assign_cost=assign_cost,
         visit_tasks=np.where(local_visit_tasks >= 0, local_visit_tasks + first_task, -1),
-        visit_penalty=np.array([
-            w.unassigned_mandatory if v.mandatory else w.optional_value * v.value for v in visits
-        ]),
+        visit_penalty=np.array([w.unassigned_mandatory if v.mandatory else w.optional_value * v.value for v in visits]),
         visit_mandatory=np.array([v.mandatory for v in visits], dtype=bool),
     )
 
@@ -304,8 +322,9 @@ def _shift_table(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return shift_start, shift_end, n_shifts
 
 
-def _client_rules(problem: Problem, clients: list[Client], carer_index: dict[str, int],
-                  carer_gender: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _client_rules(
+    problem: Problem, clients: list[Client], carer_index: dict[str, int], carer_gender: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per client (rows) and carer (columns): may the carer visit (bans, gender
     requirement), and the weighted cost of the pairing (gender preference, preferred
     carers, continuity). Each rule is applied to all clients that have it at once."""
@@ -320,16 +339,19 @@ def _client_rules(problem: Problem, clients: list[Client], carer_index: dict[str
     def listed(field: str) -> tuple[list[int], tuple[np.ndarray, np.ndarray]]:
         """The clients with a non-empty carer list, and their (client, carer) cells."""
         rows, lists = having(field)
-        cells = [(r, carer_index[c]) for r, names in zip(rows, lists) for c in names]
-        return rows, tuple(np.array(cells, dtype=np.int64).reshape(len(cells), 2).T)
+        cells = np.array(
+            [(r, carer_index[c]) for r, names in zip(rows, lists, strict=True) for c in names], dtype=np.int64
+        ).reshape(-1, 2)
+        return rows, (cells[:, 0], cells[:, 1])
 
     _, banned = listed("banned_carers")
     allows[banned] = False
     rows, required = having("gender_requirement")
     allows[rows] &= carer_gender == np.array([g.value for g in required], dtype=str).reshape(-1, 1)
     rows, preferred_gender = having("gender_preference")
-    cost[rows] += w.gender_preference * (carer_gender != np.array([g.value for g in preferred_gender],
-                                                                  dtype=str).reshape(-1, 1))
+    cost[rows] += w.gender_preference * (
+        carer_gender != np.array([g.value for g in preferred_gender], dtype=str).reshape(-1, 1)
+    )
     # Everyone costs the weight, the listed carers nothing (a carer listed twice still
     # counts once).
     for name, weight in (("preferred_carers", w.non_preferred_carer), ("historical_carers", w.continuity)):
@@ -343,11 +365,11 @@ def _mode_needed(problem: Problem, mode: TravelMode) -> bool:
     return any(c.travel_mode == mode for c in problem.carers) or any(m.mode == mode for m in problem.travel)
 
 
-def fits_a_shift(shift_start: np.ndarray, shift_end: np.ndarray, release: np.ndarray, latest: np.ndarray,
-                  duration: np.ndarray) -> np.ndarray:
+def fits_a_shift(
+    shift_start: np.ndarray, shift_end: np.ndarray, release: np.ndarray, latest: np.ndarray, duration: np.ndarray
+) -> np.ndarray:
     """(W, K): which carers have a shift that each of W windows (release, latest start,
     duration) can start in and finish within (padding shifts are (INF, -INF), which
     never fit)."""
     begin = np.maximum(release[:, None, None], shift_start)
-    return ((begin + duration[:, None, None] <= shift_end + EPS)
-            & (begin <= latest[:, None, None] + EPS)).any(axis=2)
+    return ((begin + duration[:, None, None] <= shift_end + EPS) & (begin <= latest[:, None, None] + EPS)).any(axis=2)

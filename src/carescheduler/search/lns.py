@@ -49,13 +49,19 @@ class SearchRun(NamedTuple):
     stopped_by: StoppedBy
 
 
-def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Generator,
-                               params: SolveParams | None = None,
-                               progress: Callable[[Progress], None] | None = None,
-                               started: float | None = None, seed: int = 0,
-                               max_iterations: int | None = None, no_improvement: int | None = None,
-                               temperature: float | None = None,
-                               cooling: tuple[float, float] = (0.0, 1.0)) -> SearchRun:
+def large_neighbourhood_search(
+    sol: Solution,
+    deadline: float,
+    rng: np.random.Generator,
+    params: SolveParams | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    started: float | None = None,
+    seed: int = 0,
+    max_iterations: int | None = None,
+    no_improvement: int | None = None,
+    temperature: float | None = None,
+    cooling: tuple[float, float] = (0.0, 1.0),
+) -> SearchRun:
     """Improve ``sol`` until ``deadline`` (a ``time.monotonic()`` value), ``max_iterations``
     or ``no_improvement`` iterations in a row without a better plan, whichever comes first.
 
@@ -75,8 +81,14 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
     base_temp = initial_temperature(sol, settings) if temperature is None else temperature
     cool_from, cool_to = cooling
     total_time = max(1e-3, deadline - time.monotonic())
-    operators = [_random_removal, _related_removal, _route_removal, _worst_removal, _time_slice_removal,
-                 _string_removal]
+    operators = [
+        _random_removal,
+        _related_removal,
+        _route_removal,
+        _worst_removal,
+        _time_slice_removal,
+        _string_removal,
+    ]
     weights = np.ones(len(operators))
     iteration = 0
     last_report = 0.0
@@ -95,17 +107,23 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
         iteration += 1
         since_best += 1
         now = time.monotonic()
-        if max_iterations:   # reproducible mode: progress by iterations, not by the clock
+        if max_iterations:  # reproducible mode: progress by iterations, not by the clock
             frac = min(1.0, iteration / max_iterations)
         else:
             frac = min(1.0, (now - (deadline - total_time)) / total_time)
         temp = base_temp * (1.0 - (cool_from + (cool_to - cool_from) * frac)) + 1e-9
         trial.copy_from(current)
         use_cpsat = cpsat_every > 0 and iteration >= next_cpsat and inst.n_carers > 1
-        if use_cpsat and deadline - now > 1.0:   # leave room to build the model
+        if use_cpsat and deadline - now > 1.0:  # leave room to build the model
             before = current.total
-            ok = _cpsat_repair(trial, rng, settings, min(settings.cpsat_seconds, deadline - now - 0.1),
-                               seed + iteration, deterministic=max_iterations is not None)
+            ok = _cpsat_repair(
+                trial,
+                rng,
+                settings,
+                min(settings.cpsat_seconds, deadline - now - 0.1),
+                seed + iteration,
+                deterministic=max_iterations is not None,
+            )
             op = -1
             # CP-SAT earns more turns when it improves the plan, fewer when it does not.
             gained = ok and trial.feasible and trial.total < before - 1e-9
@@ -118,7 +136,7 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             assigned = trial.assigned_visits()
             q = int(rng.integers(settings.min_remove, max(settings.min_remove, settings.max_remove) + 1))
             q = max(1, min(q, len(assigned), max(settings.min_remove, int(0.4 * n_visits))))
-            removed = operators[op](trial, q, rng) if len(assigned) else []
+            removed = operators[op](trial, q, rng) if len(assigned) else np.zeros(0, dtype=np.int64)
             for v in removed:
                 trial.remove_visit(int(v))
             trial.refresh()
@@ -132,8 +150,17 @@ def large_neighbourhood_search(sol: Solution, deadline: float, rng: np.random.Ge
             # Visits that stayed out last time rarely fit now: the slow exact pricing is
             # tried on them only now and then, or a short-staffed day stalls the search.
             exact = taken_out | {v for v in left if rng.random() < settings.exact_retry}
-            insert_visits(trial, pending, rng, regret=2 if rng.random() < 0.7 else 1, noise=0.1 * rng.random(),
-                          deadline=deadline, exact=exact, in_order=in_order, params=params.construction)
+            insert_visits(
+                trial,
+                pending,
+                rng,
+                regret=2 if rng.random() < 0.7 else 1,
+                noise=0.1 * rng.random(),
+                deadline=deadline,
+                exact=exact,
+                in_order=in_order,
+                params=params.construction,
+            )
         if not trial.feasible:
             continue
         delta = trial.total - current.total
@@ -174,6 +201,7 @@ def initial_temperature(sol: Solution, settings: SearchParams) -> float:
 
 # --- removals: each returns visit indices currently assigned -----------------------------
 
+
 def _typical_travel(inst: Instance) -> np.ndarray:
     """The travel matrix of the mode most carers use (for measuring closeness)."""
     return inst.travel[int(np.bincount(inst.carer_mode).argmax())]
@@ -198,7 +226,9 @@ def _related_removal(sol: Solution, q: int, rng) -> np.ndarray:
     seed_loc, seed_start = _visit_features(sol, np.array([seed]))
     tr = _typical_travel(inst)
     dist = tr[seed_loc[0], locs] + tr[locs, seed_loc[0]]
-    relatedness = dist / (dist.mean() + 1e-9) + np.abs(starts - seed_start[0]) / (np.abs(starts - seed_start[0]).mean() + 1e-9)
+    relatedness = dist / (dist.mean() + 1e-9) + np.abs(starts - seed_start[0]) / (
+        np.abs(starts - seed_start[0]).mean() + 1e-9
+    )
     relatedness *= 1.0 + 0.3 * rng.random(len(assigned))
     return assigned[np.argsort(relatedness)[:q]]
 
@@ -245,12 +275,12 @@ def _string_removal(sol: Solution, q: int, rng) -> np.ndarray:
     seed_loc = inst.task_loc[inst.visit_tasks[seed, 0]]
     tr = _typical_travel(inst)
     used = np.flatnonzero(sol.L > 0)
-    closest = []
-    for k in used:
-        row = sol.R[k, : sol.L[k]]
+    closest: list[tuple[float, int, int]] = []  # (trip to the seed, route, nearest position)
+    for carer in used:
+        row = sol.R[carer, : sol.L[carer]]
         d = tr[seed_loc, inst.task_loc[row]]
-        i = int(np.argmin(d))
-        closest.append((float(d[i]), int(k), i))
+        nearest = int(np.argmin(d))
+        closest.append((float(d[nearest]), int(carer), nearest))
     closest.sort()
     removed: set[int] = set()
     n_routes = max(1, min(len(closest), 1 + q // 6))
@@ -258,7 +288,7 @@ def _string_removal(sol: Solution, q: int, rng) -> np.ndarray:
         n = int(sol.L[k])
         length = int(rng.integers(1, min(n, max(2, q // n_routes + 1)) + 1))
         first = max(0, min(n - length, i - int(rng.integers(0, length))))
-        removed.update(int(inst.task_visit[t]) for t in sol.R[k, first: first + length])
+        removed.update(int(inst.task_visit[t]) for t in sol.R[k, first : first + length])
     return np.array(sorted(removed), dtype=np.int64)
 
 
@@ -270,6 +300,7 @@ def _time_slice_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 
 # --- CP-SAT repair -----------------------------------------------------------------------
+
 
 def routes_by_closeness(sol: Solution, first: int, used: np.ndarray) -> list[int]:
     """The other used routes, nearest first: by the shortest trip from a visit of route
@@ -290,28 +321,27 @@ def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
     """A random used route and the routes whose visits lie closest to it."""
     used = np.flatnonzero(sol.L > 0)
     first = int(rng.choice(used))
-    return sorted([first] + routes_by_closeness(sol, first, used)[: count - 1])
+    return sorted([first, *routes_by_closeness(sol, first, used)[: count - 1]])
 
 
-def _cpsat_repair(sol: Solution, rng, settings: SearchParams, seconds: float, seed: int,
-                  deterministic: bool = False) -> bool:
+def _cpsat_repair(
+    sol: Solution, rng, settings: SearchParams, seconds: float, seed: int, deterministic: bool = False
+) -> bool:
     """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT."""
     inst = sol.inst
     used = np.flatnonzero(sol.L > 0)
     if len(used) == 0:
         return False
     carers = _neighbouring_routes(sol, settings.cpsat_routes, rng)
-    visits = set()
-    for k in carers:
-        visits.update(int(inst.task_visit[t]) for t in sol.route(k))
     # parts on other carers stay frozen there (the model pins their times); unassigned
     # visits these carers could take come along
-    unassigned = [int(v) for v in sol.unassigned_visits()
-                  if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)]
-    visits.update(unassigned[:10])
-    visits = sorted(visits)
-    result = solve_subproblem(inst, sol, carers, visits, seconds, seed=seed, workers=settings.cpsat_workers,
-                              deterministic=deterministic)
+    unassigned = [
+        int(v) for v in sol.unassigned_visits() if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)
+    ]
+    visits = sorted({int(inst.task_visit[t]) for k in carers for t in sol.route(k)} | set(unassigned[:10]))
+    result = solve_subproblem(
+        inst, sol, carers, visits, seconds, seed=seed, workers=settings.cpsat_workers, deterministic=deterministic
+    )
     if result is None:
         return False
     return take_routes(sol, result, carers, visits)

@@ -12,6 +12,7 @@ where fork is not available the search runs in this process alone.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 import traceback
@@ -38,11 +39,17 @@ def rounds_for(seconds: float | None, max_iterations: int | None, params: Parall
     return max(1, round((seconds or 0.0) / length))
 
 
-def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
-                    params: SolveParams | None = None,
-                    progress: Callable[[Progress], None] | None = None,
-                    started: float | None = None,
-                    max_iterations: int | None = None, no_improvement: int | None = None) -> SearchRun:
+def parallel_search(
+    sol: Solution,
+    deadline: float,
+    seed: int,
+    processes: int,
+    params: SolveParams | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    started: float | None = None,
+    max_iterations: int | None = None,
+    no_improvement: int | None = None,
+) -> SearchRun:
     """Improve ``sol`` with ``processes`` searches until ``deadline``; return the best.
 
     With ``max_iterations`` every search does its share of that many iterations per
@@ -71,21 +78,35 @@ def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
             cooling = (r / n_rounds, (r + 1) / n_rounds)
             per_round = None if max_iterations is None else max(1, max_iterations // n_rounds)
             for i, helper in enumerate(helpers, start=1):
-                helper.send((best.R, best.L, round_end, _seed(seed, r, i), temperature, cooling, per_round,
-                             no_improvement))
+                helper.send(
+                    (best.R, best.L, round_end, _seed(seed, r, i), temperature, cooling, per_round, no_improvement)
+                )
             done = total_iterations
-            report = None if progress is None else (
-                lambda p, done=done: progress(replace(p, iterations=done + p.iterations)))
+            report = (
+                None
+                if progress is None
+                else (lambda p, done=done: progress(replace(p, iterations=done + p.iterations)))
+            )
             own_seed = _seed(seed, r, 0)
             mine = large_neighbourhood_search(
-                best, round_end, np.random.default_rng(own_seed), params, report, started, own_seed, per_round,
-                no_improvement, temperature, cooling)
+                best,
+                round_end,
+                np.random.default_rng(own_seed),
+                params,
+                report,
+                started,
+                own_seed,
+                per_round,
+                no_improvement,
+                temperature,
+                cooling,
+            )
             total_iterations += mine.iterations
             candidates = [mine.best]
             reasons = {mine.stopped_by}
             for helper in list(helpers):
                 answer = helper.receive(round_end + params.parallel.grace_seconds)
-                if answer is None:   # lost or too slow: the others carry on without it
+                if answer is None:  # lost or too slow: the others carry on without it
                     helper.stop()
                     helpers.remove(helper)
                     continue
@@ -101,8 +122,15 @@ def parallel_search(sol: Solution, deadline: float, seed: int, processes: int,
             if improved:
                 best = round_best
             if progress is not None:
-                progress(Progress(time.monotonic() - started, total_iterations, best.total,
-                                  len(best.unassigned_visits()), "search"))
+                progress(
+                    Progress(
+                        time.monotonic() - started,
+                        total_iterations,
+                        best.total,
+                        len(best.unassigned_visits()),
+                        "search",
+                    )
+                )
             if reasons == {"no_improvement"} and not improved:
                 stopped_by = "no_improvement"
                 break
@@ -142,10 +170,8 @@ class _Helper:
         return answer
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
         self.process.join(timeout=1.0)
         if self.process.is_alive():
             self.process.kill()
@@ -172,8 +198,19 @@ def _helper_loop(conn, inst: Instance, params: SolveParams) -> None:
         try:
             sol = Solution(inst)
             sol.load_routes(R, L)
-            run = large_neighbourhood_search(sol, round_end, np.random.default_rng(seed), params, None, None, seed,
-                                             max_iterations, no_improvement, temperature, cooling)
+            run = large_neighbourhood_search(
+                sol,
+                round_end,
+                np.random.default_rng(seed),
+                params,
+                None,
+                None,
+                seed,
+                max_iterations,
+                no_improvement,
+                temperature,
+                cooling,
+            )
             conn.send((run.best.R, run.best.L, run.iterations, run.stopped_by))
-        except Exception:   # report it to the caller rather than die silently
+        except Exception:  # report it to the caller rather than die silently
             conn.send(traceback.format_exc())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..domain import Problem, Visit
-from .instance import Instance
 from ..plan import format_minutes
+from .instance import Instance
 
 __all__ = ["carer_obstacle", "structural_reason", "unassigned_reason", "window_text"]
 
@@ -25,18 +27,19 @@ def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> s
     if structural is not None:
         return structural
     if not visit.mandatory and penalty_beaten:
-        return (f"optional visit left out: fitting it in would cost more than its value "
-                f"({visit.value:g})")
+        return f"optional visit left out: fitting it in would cost more than its value ({visit.value:g})"
     if visit.pinned_carers:
         names = ", ".join(visit.pinned_carers)
         return f"pinned to {names}, who cannot fit it in {window_text(visit)}"
     tasks = [int(t) for t in inst.visit_tasks[v] if t >= 0]
-    eligible = inst.eligible[tasks].any(axis=0)
-    names = [problem.carers[k].id for k in range(inst.n_carers) if eligible[k]]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    eligible = np.asarray(inst.eligible[tasks].any(axis=0))
+    listed = [problem.carers[k].id for k in range(inst.n_carers) if eligible[k]]
+    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
     together = "together " if needed == 2 else ""
-    return (f"every eligible carer ({shown}) is fully booked {window_text(visit)}: no one can {together}fit "
-            "it in without breaking a window, shift, break or working-time limit")
+    return (
+        f"every eligible carer ({shown}) is fully booked {window_text(visit)}: no one can {together}fit "
+        "it in without breaking a window, shift, break or working-time limit"
+    )
 
 
 def structural_reason(inst: Instance, v: int) -> str | None:
@@ -60,15 +63,21 @@ def structural_reason(inst: Instance, v: int) -> str | None:
         if client.gender_requirement is not None:
             pool = [c for c in pool if c.gender == client.gender_requirement]
             if not pool:
-                return f"no {client.gender_requirement.value} carer has the skills {label}" if skills else \
-                    f"no {client.gender_requirement.value} carer is available"
+                return (
+                    f"no {client.gender_requirement.value} carer has the skills {label}"
+                    if skills
+                    else f"no {client.gender_requirement.value} carer is available"
+                )
         banned = set(client.banned_carers)
         if pool and all(c.id in banned for c in pool):
             return f"every carer who could do it is banned by client {client.id}"
         t = int(inst.visit_tasks[v, part])
         if not inst.eligible[t].any():
-            what = (f"with skill {label}" if len(skills) == 1 else f"with skills {label}") if skills \
+            what = (
+                (f"with skill {label}" if len(skills) == 1 else f"with skills {label}")
+                if skills
                 else "allowed for this client"
+            )
             return f"no carer {what} is on shift {window_text(visit)}"
     if needed == 2:
         t0, t1 = inst.visit_tasks[v]
@@ -90,7 +99,9 @@ def carer_obstacle(problem: Problem, visit: Visit, client, carer) -> tuple[str, 
     if carer.id in client.banned_carers:
         return "banned", f"is banned by client {client.id}"
     end = visit.window.end if visit.window.end is not None else float("inf")
-    if not any(max(visit.window.start, s.start) <= end and max(visit.window.start, s.start) + visit.duration <= s.end
-               for s in carer.shifts):
+    if not any(
+        max(visit.window.start, s.start) <= end and max(visit.window.start, s.start) + visit.duration <= s.end
+        for s in carer.shifts
+    ):
         return "shift", f"is not on shift {window_text(visit)}"
     return None

@@ -19,7 +19,15 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
-    "EPS", "INF", "DayArrays", "Pending", "Placement", "PriceCache", "RouteArrays", "Scratch", "TaskPrices",
+    "EPS",
+    "INF",
+    "DayArrays",
+    "Pending",
+    "Placement",
+    "PriceCache",
+    "RouteArrays",
+    "Scratch",
+    "TaskPrices",
 ]
 
 INF = 1.0e12
@@ -32,34 +40,34 @@ class DayArrays(NamedTuple):
     """The compiled day as the kernels read it; the fields are ``Instance``'s own."""
 
     # tasks (T,): one carer's part of a visit
-    task_loc: np.ndarray        # int: location index
+    task_loc: np.ndarray  # int: location index
     task_dur: np.ndarray
-    task_release: np.ndarray    # earliest start
-    task_latest: np.ndarray     # hard latest start (INF if open)
+    task_release: np.ndarray  # earliest start
+    task_latest: np.ndarray  # hard latest start (INF if open)
     task_tgt_start: np.ndarray  # soft window (-INF / INF if none)
     task_tgt_end: np.ndarray
-    task_partner: np.ndarray    # int: the other part of a double visit, -1 if none
-    task_gap_min: np.ndarray    # for part 0: start(part 1) - start(part 0) in [gap_min, gap_max]
+    task_partner: np.ndarray  # int: the other part of a double visit, -1 if none
+    task_gap_min: np.ndarray  # for part 0: start(part 1) - start(part 0) in [gap_min, gap_max]
     task_gap_max: np.ndarray
-    eligible: np.ndarray        # bool (T, K)
-    assign_cost: np.ndarray     # (T, K) weighted soft cost of the pairing
+    eligible: np.ndarray  # bool (T, K)
+    assign_cost: np.ndarray  # (T, K) weighted soft cost of the pairing
     # visits (V,)
-    visit_tasks: np.ndarray     # int (V, 2), -1 when single
-    visit_penalty: np.ndarray   # cost of leaving the visit out
+    visit_tasks: np.ndarray  # int (V, 2), -1 when single
+    visit_penalty: np.ndarray  # cost of leaving the visit out
     # carers (K,)
-    carer_mode: np.ndarray      # int: index into ``travel``
-    carer_start: np.ndarray     # int: location index of home (start and end)
+    carer_mode: np.ndarray  # int: index into ``travel``
+    carer_start: np.ndarray  # int: location index of home (start and end)
     carer_end: np.ndarray
-    shift_start: np.ndarray     # (K, S), padded with INF
-    shift_end: np.ndarray       # (K, S), padded with -INF
-    n_shifts: np.ndarray        # int
-    max_work: np.ndarray        # INF if none
-    contracted: np.ndarray      # INF if none
-    break_after: np.ndarray     # a break is due when the day is longer than this (INF: no rule)
+    shift_start: np.ndarray  # (K, S), padded with INF
+    shift_end: np.ndarray  # (K, S), padded with -INF
+    n_shifts: np.ndarray  # int
+    max_work: np.ndarray  # INF if none
+    contracted: np.ndarray  # INF if none
+    break_after: np.ndarray  # a break is due when the day is longer than this (INF: no rule)
     break_dur: np.ndarray
     break_earliest: np.ndarray
     break_latest: np.ndarray
-    travel: np.ndarray          # (modes, N, N) minutes
+    travel: np.ndarray  # (modes, N, N) minutes
     # weights of the objective
     w_late: float
     w_maxlate: float
@@ -71,17 +79,17 @@ class DayArrays(NamedTuple):
 class RouteArrays(NamedTuple):
     """One solution's state: the routes (decisions) and what follows from them."""
 
-    R: np.ndarray         # int (K, max route length): carer k's tasks in order in R[k, :L[k]]
-    L: np.ndarray         # int (K,)
+    R: np.ndarray  # int (K, max route length): carer k's tasks in order in R[k, :L[k]]
+    L: np.ndarray  # int (K,)
     route_of: np.ndarray  # int (T,): the carer doing each task, -1 if none
-    start: np.ndarray     # (T,) start times
-    lb: np.ndarray        # (T,) lower bounds on starts while timing (work space)
-    hold: np.ndarray      # (T,) extra release per task (-INF when none)
-    brk: np.ndarray       # int (K,): the break follows this position of the route, -1 if none
-    travel: np.ndarray    # (K,) travel minutes per carer
-    working: np.ndarray   # (K,) working minutes per carer (visits and travel)
-    late: np.ndarray      # (T,) minutes after the target window
-    early: np.ndarray     # (T,) minutes before the target window
+    start: np.ndarray  # (T,) start times
+    lb: np.ndarray  # (T,) lower bounds on starts while timing (work space)
+    hold: np.ndarray  # (T,) extra release per task (-INF when none)
+    brk: np.ndarray  # int (K,): the break follows this position of the route, -1 if none
+    travel: np.ndarray  # (K,) travel minutes per carer
+    working: np.ndarray  # (K,) working minutes per carer (visits and travel)
+    late: np.ndarray  # (T,) minutes after the target window
+    early: np.ndarray  # (T,) minutes before the target window
 
 
 class Scratch(NamedTuple):
@@ -98,30 +106,30 @@ class TaskPrices(NamedTuple):
     """The cheapest position (and its start) of one task on each carer (cost INF: none)."""
 
     task: int
-    cost: np.ndarray      # (K,)
+    cost: np.ndarray  # (K,)
     position: np.ndarray  # int (K,)
-    start: np.ndarray     # (K,)
+    start: np.ndarray  # (K,)
 
 
 class PriceCache(NamedTuple):
     """``TaskPrices`` of many tasks: row i belongs to task ``rows[i]`` (-1: no longer priced)."""
 
-    rows: np.ndarray      # int (P,)
-    cost: np.ndarray      # (P, K)
+    rows: np.ndarray  # int (P,)
+    cost: np.ndarray  # (P, K)
     position: np.ndarray  # int (P, K)
-    start: np.ndarray     # (P, K)
+    start: np.ndarray  # (P, K)
 
 
 class Pending(NamedTuple):
     """The visits an insertion step chooses among, with their rows in the ``PriceCache``."""
 
-    visits: np.ndarray    # int (n,)
-    row0: np.ndarray      # int: cache row of the first part
-    row1: np.ndarray      # int: cache row of the second part, -1 when single
-    task0: np.ndarray     # int: the first part
-    task1: np.ndarray     # int: the second part, -1 when single
-    pin: np.ndarray       # int: the carer who must do one part of a double visit, -1 if none
-    noise: np.ndarray     # random jitter of the choice (0: none)
+    visits: np.ndarray  # int (n,)
+    row0: np.ndarray  # int: cache row of the first part
+    row1: np.ndarray  # int: cache row of the second part, -1 when single
+    task0: np.ndarray  # int: the first part
+    task1: np.ndarray  # int: the second part, -1 when single
+    pin: np.ndarray  # int: the carer who must do one part of a double visit, -1 if none
+    noise: np.ndarray  # random jitter of the choice (0: none)
 
 
 class Placement(NamedTuple):
@@ -138,5 +146,9 @@ class Placement(NamedTuple):
 
 def scratch_for(n_tasks: int) -> Scratch:
     """Fresh work space for pricing insertions into a day of ``n_tasks`` tasks."""
-    return Scratch(np.full(n_tasks, -INF), np.zeros(n_tasks, dtype=np.int64), np.zeros(n_tasks + 1, dtype=np.int64),
-                   np.zeros(n_tasks + 1))
+    return Scratch(
+        np.full(n_tasks, -INF),
+        np.zeros(n_tasks, dtype=np.int64),
+        np.zeros(n_tasks + 1, dtype=np.int64),
+        np.zeros(n_tasks + 1),
+    )

@@ -34,8 +34,15 @@ class Cost:
 
     @property
     def total(self) -> float:
-        return (self.unassigned + self.lateness + self.max_lateness + self.earliness + self.travel
-                + self.assignment + self.overtime)
+        return (
+            self.unassigned
+            + self.lateness
+            + self.max_lateness
+            + self.earliness
+            + self.travel
+            + self.assignment
+            + self.overtime
+        )
 
 
 class Solution:
@@ -43,25 +50,47 @@ class Solution:
 
     def __init__(self, inst: Instance):
         K, T = inst.n_carers, inst.n_tasks
-        self._own(inst, RouteArrays(
-            R=np.full((K, inst.max_route_length), -1, dtype=np.int64), L=np.zeros(K, dtype=np.int64),
-            route_of=np.full(T, -1, dtype=np.int64), start=np.zeros(T), lb=np.zeros(T), hold=np.zeros(T),
-            brk=np.full(K, -1, dtype=np.int64), travel=np.zeros(K), working=np.zeros(K), late=np.zeros(T),
-            early=np.zeros(T)))
+        self._own(
+            inst,
+            RouteArrays(
+                R=np.full((K, inst.max_route_length), -1, dtype=np.int64),
+                L=np.zeros(K, dtype=np.int64),
+                route_of=np.full(T, -1, dtype=np.int64),
+                start=np.zeros(T),
+                lb=np.zeros(T),
+                hold=np.zeros(T),
+                brk=np.full(K, -1, dtype=np.int64),
+                travel=np.zeros(K),
+                working=np.zeros(K),
+                late=np.zeros(T),
+                early=np.zeros(T),
+            ),
+        )
         self.feasible = True
-        self.cost: Cost | None = None
+        self._cost: Cost | None = None
 
     def _own(self, inst: Instance, arrays: RouteArrays) -> None:
         self.inst = inst
         self.arrays = arrays
-        (self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.travel, self.working,
-         self.late, self.early) = arrays
+        (
+            self.R,
+            self.L,
+            self.route_of,
+            self.start,
+            self.lb,
+            self.hold,
+            self.brk,
+            self.travel,
+            self.working,
+            self.late,
+            self.early,
+        ) = arrays
 
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
         other._own(self.inst, RouteArrays(*(array.copy() for array in self.arrays)))
         other.feasible = self.feasible
-        other.cost = self.cost
+        other._cost = self._cost
         return other
 
     def copy_from(self, other: Solution) -> None:
@@ -69,7 +98,7 @@ class Solution:
         for mine, theirs in zip(self.arrays, other.arrays, strict=True):
             mine[...] = theirs
         self.feasible = other.feasible
-        self.cost = other.cost
+        self._cost = other._cost
 
     def scratch(self) -> Scratch:
         """Work space for the insertion pricing (pushed starts, stacks of partners)."""
@@ -89,7 +118,7 @@ class Solution:
             self.route_of[t] = -1
         self.L[k] = len(tasks)
         self.R[k, : len(tasks)] = tasks
-        self.R[k, len(tasks):] = -1
+        self.R[k, len(tasks) :] = -1
         for t in tasks:
             self.route_of[t] = k
 
@@ -121,7 +150,7 @@ class Solution:
     def insert(self, t: int, k: int, p: int) -> None:
         n = self.L[k]
         self._check_fits(k, n + 1)
-        self.R[k, p + 1: n + 1] = self.R[k, p:n].copy()
+        self.R[k, p + 1 : n + 1] = self.R[k, p:n].copy()
         self.R[k, p] = t
         self.L[k] = n + 1
         self.route_of[t] = k
@@ -133,7 +162,7 @@ class Solution:
         n = self.L[k]
         row = self.R[k, :n]
         p = int(np.flatnonzero(row == t)[0])
-        self.R[k, p: n - 1] = self.R[k, p + 1: n].copy()
+        self.R[k, p : n - 1] = self.R[k, p + 1 : n].copy()
         self.R[k, n - 1] = -1
         self.L[k] = n - 1
         self.route_of[t] = -1
@@ -166,7 +195,7 @@ class Solution:
         feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = result
         inst = self.inst
         self.feasible = bool(feasible)
-        self.cost = Cost(
+        self._cost = Cost(
             unassigned=unassigned,
             lateness=inst.w_late * late_sum,
             max_lateness=inst.w_maxlate * late_max,
@@ -178,9 +207,15 @@ class Solution:
         return self.feasible
 
     @property
-    def total(self) -> float:
-        if self.cost is None:
+    def cost(self) -> Cost:
+        """The solver's account of the objective (timed first if it never was)."""
+        if self._cost is None:
             self.refresh()
+        assert self._cost is not None  # refresh always sets it
+        return self._cost
+
+    @property
+    def total(self) -> float:
         return self.cost.total if self.feasible else INF
 
     def max_lateness(self) -> float:

@@ -33,9 +33,17 @@ DEFAULT_SECONDS = 10.0
 """The time limit of a solve whose stop criteria give none."""
 
 
-def solve(problem: Problem, stop: StopCriterion | Sequence[StopCriterion] | float | None = None, *, seed: int = 0,
-          workers: int = 1, params: SolveParams | None = None, progress: Callable[[Progress], None] | None = None,
-          time_limit: float | None = None, max_iterations: int | None = None) -> Plan:
+def solve(
+    problem: Problem,
+    stop: StopCriterion | Sequence[StopCriterion] | float | None = None,
+    *,
+    seed: int = 0,
+    workers: int = 1,
+    params: SolveParams | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    time_limit: float | None = None,
+    max_iterations: int | None = None,
+) -> Plan:
     """Plan the day: the best plan found before the first ``stop`` criterion is met.
 
     ``stop`` is a criterion (``MaxRuntime``, ``MaxIterations``, ``NoImprovement``), a
@@ -63,9 +71,10 @@ def solve(problem: Problem, stop: StopCriterion | Sequence[StopCriterion] | floa
     # On council-sized days the first plan skips the slow exact pricing of visits the
     # kernels could not place (each costs hundreds of whole-day re-timings); the search
     # retries them, so a complete first plan comes sooner.
-    exact = set() if inst.n_tasks > params.construction.exact_max_tasks else None
-    insert_visits(sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline, exact=exact,
-                  params=params.construction)
+    exact: set[int] | None = set() if inst.n_tasks > params.construction.exact_max_tasks else None
+    insert_visits(
+        sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline, exact=exact, params=params.construction
+    )
     if progress is not None:
         progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
     run = SearchRun(sol, 0, "time")
@@ -76,16 +85,25 @@ def solve(problem: Problem, stop: StopCriterion | Sequence[StopCriterion] | floa
         lns_deadline = started + 0.5 * (deadline - started)
     if time.monotonic() < lns_deadline:
         if workers > 1:
-            run = parallel_search(sol, lns_deadline, seed, workers, params, progress, started, rule.iterations,
-                                  rule.no_improvement)
+            run = parallel_search(
+                sol, lns_deadline, seed, workers, params, progress, started, rule.iterations, rule.no_improvement
+            )
         else:
-            run = large_neighbourhood_search(sol, lns_deadline, rng, params, progress, started, seed,
-                                             rule.iterations, rule.no_improvement)
+            run = large_neighbourhood_search(
+                sol, lns_deadline, rng, params, progress, started, seed, rule.iterations, rule.no_improvement
+            )
     sol = run.best
     if small and inst.n_carers > 0 and time.monotonic() < deadline - 0.05:
-        result = solve_subproblem(inst, sol, list(range(inst.n_carers)), list(range(inst.n_visits)),
-                                  deadline - time.monotonic(), seed=seed, workers=workers,
-                                  deterministic=rule.iterations is not None)
+        result = solve_subproblem(
+            inst,
+            sol,
+            list(range(inst.n_carers)),
+            list(range(inst.n_visits)),
+            deadline - time.monotonic(),
+            seed=seed,
+            workers=workers,
+            deterministic=rule.iterations is not None,
+        )
         if result is not None:
             trial = sol.copy()
             trial.replace_routes(result.routes)
@@ -96,10 +114,20 @@ def solve(problem: Problem, stop: StopCriterion | Sequence[StopCriterion] | floa
     seconds = time.monotonic() - started
     if progress is not None:
         progress(Progress(seconds, run.iterations, sol.total, len(sol.unassigned_visits()), "done"))
-    return plan_from_solution(sol, SolverInfo(
-        status=status, seconds=round(seconds, 3), iterations=run.iterations, seed=seed, workers=workers,
-        time_limit=rule.seconds, max_iterations=rule.iterations, no_improvement=rule.no_improvement,
-        stopped_by=run.stopped_by))
+    return plan_from_solution(
+        sol,
+        SolverInfo(
+            status=status,
+            seconds=round(seconds, 3),
+            iterations=run.iterations,
+            seed=seed,
+            workers=workers,
+            time_limit=rule.seconds,
+            max_iterations=rule.iterations,
+            no_improvement=rule.no_improvement,
+            stopped_by=run.stopped_by,
+        ),
+    )
 
 
 def warm_up() -> None:
@@ -129,10 +157,17 @@ def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None) -> 
                 p = inst.task_partner[t]
                 if p >= 0:
                     partner = problem.carers[int(sol.route_of[p])].id
-                route.visits.append(PlannedVisit(
-                    visit=visit.id, part=int(inst.task_part[t]), client=visit.client,
-                    start=float(sol.start[t]), end=float(sol.start[t] + inst.task_dur[t]),
-                    travel_before=float(tr[prev, inst.task_loc[t]]), partner=partner))
+                route.visits.append(
+                    PlannedVisit(
+                        visit=visit.id,
+                        part=int(inst.task_part[t]),
+                        client=visit.client,
+                        start=float(sol.start[t]),
+                        end=float(sol.start[t] + inst.task_dur[t]),
+                        travel_before=float(tr[prev, inst.task_loc[t]]),
+                        partner=partner,
+                    )
+                )
                 prev = inst.task_loc[t]
             leave, back = timing.route_span(day, sol.arrays, k)
             route.leave_home = float(leave)
@@ -154,12 +189,24 @@ def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None) -> 
     cost = sol.cost
     preferences = _preference_cost(sol)
     breakdown = CostBreakdown(
-        unassigned=cost.unassigned, lateness=cost.lateness, max_lateness=cost.max_lateness,
-        earliness=cost.earliness, travel=cost.travel, preferences=preferences,
+        unassigned=cost.unassigned,
+        lateness=cost.lateness,
+        max_lateness=cost.max_lateness,
+        earliness=cost.earliness,
+        travel=cost.travel,
+        preferences=preferences,
         continuity=float(cost.assignment - preferences),  # the assignment cost is the two together
-        overtime=cost.overtime, total=cost.total)
-    return Plan(problem=problem.name, routes=routes, unassigned=unassigned, kpis=_kpis(sol), cost=breakdown,
-                solver=solver_info or SolverInfo())
+        overtime=cost.overtime,
+        total=cost.total,
+    )
+    return Plan(
+        problem=problem.name,
+        routes=routes,
+        unassigned=unassigned,
+        kpis=_kpis(sol),
+        cost=breakdown,
+        solver=solver_info or SolverInfo(),
+    )
 
 
 def _pairs(sol: Solution):
@@ -172,7 +219,7 @@ def _preference_cost(sol: Solution) -> float:
     w = inst.problem.weights
     clients = {c.id: c for c in inst.problem.clients}
     total = 0.0
-    for t, k in zip(*_pairs(sol)):
+    for t, k in zip(*_pairs(sol), strict=True):
         visit = inst.problem.visits[inst.task_visit[t]]
         client = clients[visit.client]
         carer = inst.problem.carers[k]
@@ -191,7 +238,7 @@ def _kpis(sol: Solution) -> KPIs:
     unassigned = sol.unassigned_visits()
     with_history = known = 0
     clients = {c.id: c for c in problem.clients}
-    for t, k in zip(*_pairs(sol)):
+    for t, k in zip(*_pairs(sol), strict=True):
         client = clients[problem.visits[inst.task_visit[t]].client]
         if client.historical_carers:
             with_history += 1

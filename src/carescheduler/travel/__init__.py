@@ -26,8 +26,8 @@ from .estimate import DETOUR_FACTOR, SPEED_KMH, estimate_matrix
 if TYPE_CHECKING:
     from .roads import RoadSpeeds, RoadTimes
 
-__all__ = ["DETOUR_FACTOR", "SPEED_KMH", "estimated_modes", "road_matrix", "road_travel",
-           "travel_matrix"]
+__all__ = ["DETOUR_FACTOR", "SPEED_KMH", "estimated_modes", "road_matrix", "road_travel", "travel_matrix"]
+
 
 def travel_matrix(problem: Problem, mode: TravelMode) -> np.ndarray:
     """The ``n x n`` travel-minute matrix for ``mode`` over ``problem.locations``.
@@ -46,9 +46,18 @@ def estimated_modes(problem: Problem) -> set[TravelMode]:
     return {c.travel_mode for c in problem.carers} - given
 
 
-def road_matrix(roads_file: str | Path, mode: TravelMode | str, lat: Sequence[float], lon: Sequence[float], *,
-                ids: Sequence[str] | None = None, speeds: RoadSpeeds | None = None, cache_dir: str | Path | None = None,
-                max_snap_km: float | None = None, field: str = "roads") -> np.ndarray:
+def road_matrix(
+    roads_file: str | Path,
+    mode: TravelMode | str,
+    lat: Sequence[float],
+    lon: Sequence[float],
+    *,
+    ids: Sequence[str] | None = None,
+    speeds: RoadSpeeds | None = None,
+    cache_dir: str | Path | None = None,
+    max_snap_km: float | None = None,
+    field: str = "roads",
+) -> np.ndarray:
     """Road travel minutes between points (degrees) for ``mode``, from the cache when it has them.
 
     ``speeds`` is a ``roads.RoadSpeeds`` (UK-style defaults when None) and
@@ -61,24 +70,33 @@ def road_matrix(roads_file: str | Path, mode: TravelMode | str, lat: Sequence[fl
 
     path, mode = Path(roads_file), TravelMode(mode)
     speeds = speeds if speeds is not None else RoadSpeeds()
-    lat, lon = rounded(lat), rounded(lon)
-    if lat.shape != lon.shape or lat.ndim != 1:
-        raise ValueError(f"lat and lon must be two lists of equal length, got shapes {lat.shape} and {lon.shape}")
+    lats, lons = rounded(lat), rounded(lon)
+    if lats.shape != lons.shape or lats.ndim != 1:
+        raise ValueError(f"lat and lon must be two lists of equal length, got shapes {lats.shape} and {lons.shape}")
     road_file_kind(path, field)
     cache = MatrixCache(cache_dir)
-    key = road_times_key(file_digest(path), mode.value, speeds.model_dump(), lat, lon)
-    times = _sound_entry(cache.load(key), lat, lon)
+    key = road_times_key(file_digest(path), mode.value, speeds.model_dump(), lats, lons)
+    times = _sound_entry(cache.load(key), lats, lons)
     if times is None:
         network = RoadNetwork.load(path, mode, speeds, field=field)
-        times = network.times(lat, lon, ids=list(ids) if ids is not None else None,
-                              max_snap_km=MAX_SNAP_KM if max_snap_km is None else max_snap_km)
+        times = network.times(
+            lats,
+            lons,
+            ids=list(ids) if ids is not None else None,
+            max_snap_km=MAX_SNAP_KM if max_snap_km is None else max_snap_km,
+        )
         cache.save(key, times.arrays())
     return times.minutes()
 
 
-def road_travel(problem: Problem, roads: str | Path | Mapping[TravelMode | str, str | Path],
-                cache_dir: str | Path | None = None, *, speeds: RoadSpeeds | None = None,
-                max_snap_km: float | None = None) -> Problem:
+def road_travel(
+    problem: Problem,
+    roads: str | Path | Mapping[TravelMode | str, str | Path],
+    cache_dir: str | Path | None = None,
+    *,
+    speeds: RoadSpeeds | None = None,
+    max_snap_km: float | None = None,
+) -> Problem:
     """A copy of ``problem`` with a road travel matrix for each mode its carers use.
 
     ``roads`` is one road file for every mode or a file per mode (``{"drive": ...,
@@ -91,19 +109,29 @@ def road_travel(problem: Problem, roads: str | Path | Mapping[TravelMode | str, 
     files = _road_files(roads, [m for m in TravelMode if any(c.travel_mode == m for c in problem.carers)])
     if not files:
         return problem.model_copy()
+    lat: list[float] = []
+    lon: list[float] = []
     for i, location in enumerate(problem.locations):
         if location.lat is None or location.lon is None:
-            raise InputError(f"locations[{i}]", f"location {location.id!r} has no lat/lon; road travel times need "
-                                                "the WGS84 coordinates of every location")
+            raise InputError(
+                f"locations[{i}]",
+                f"location {location.id!r} has no lat/lon; road travel times need "
+                "the WGS84 coordinates of every location",
+            )
+        lat.append(location.lat)
+        lon.append(location.lon)
     if speeds is None:
         speeds = RoadSpeeds(walk_kmh=problem.travel_estimate.walk_kmh)
-    lat = [x.lat for x in problem.locations]
-    lon = [x.lon for x in problem.locations]
     ids = [x.id for x in problem.locations]
-    computed = {mode: TravelMatrix(mode=mode, minutes=road_matrix(path, mode, lat, lon, ids=ids, speeds=speeds,
-                                                                  cache_dir=cache_dir, max_snap_km=max_snap_km,
-                                                                  field=field))
-                for mode, (path, field) in files.items()}
+    computed = {
+        mode: TravelMatrix(
+            mode=mode,
+            minutes=road_matrix(
+                path, mode, lat, lon, ids=ids, speeds=speeds, cache_dir=cache_dir, max_snap_km=max_snap_km, field=field
+            ),
+        )
+        for mode, (path, field) in files.items()
+    }
     travel = [m for m in problem.travel if m.mode not in computed] + list(computed.values())
     return Problem.model_validate({**dict(problem), "travel": travel})
 
@@ -130,8 +158,10 @@ def _road_files(roads, modes: list[TravelMode]) -> dict[TravelMode, tuple[Path, 
         try:
             mode = TravelMode(name)
         except ValueError:
-            raise InputError(f"roads[{name!r}]", f"unknown travel mode {name!r} (expected one of "
-                                                 f"{', '.join(m.value for m in TravelMode)})") from None
+            raise InputError(
+                f"roads[{name!r}]",
+                f"unknown travel mode {name!r} (expected one of {', '.join(m.value for m in TravelMode)})",
+            ) from None
         if mode in modes:
             files[mode] = (Path(path), f"roads[{mode.value!r}]")
     return dict(sorted(files.items(), key=lambda item: list(TravelMode).index(item[0])))

@@ -29,7 +29,7 @@ __all__ = ["COORDINATE_DECIMALS", "MatrixCache", "default_cache_dir", "file_dige
 COORDINATE_DECIMALS = 6
 """Coordinates are rounded to this many decimals of a degree (about 0.1 m) for the key."""
 
-_FORMAT = "road-times-1"   # bump when the stored arrays or how they are computed change
+_FORMAT = "road-times-1"  # bump when the stored arrays or how they are computed change
 
 
 def default_cache_dir() -> Path:
@@ -89,7 +89,8 @@ class MatrixCache:
             handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".npz")
             try:
                 with os.fdopen(handle, "wb") as f:
-                    np.savez(f, **arrays)
+                    # numpy's stubs fear a key named allow_pickle; the names here are array names
+                    np.savez(f, **arrays)  # type: ignore[arg-type]
                 os.replace(temporary, self.path(key))
             finally:
                 if os.path.exists(temporary):

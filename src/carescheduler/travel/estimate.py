@@ -13,8 +13,16 @@ import numpy as np
 from ..domain import Location, Problem, TravelEstimate, TravelMatrix, TravelMode
 from ..errors import InputError
 
-__all__ = ["DETOUR_FACTOR", "EARTH_RADIUS_KM", "SPEED_KMH", "estimate_matrix", "estimate_new_places", "estimate_times",
-           "grow_travel", "haversine_km"]
+__all__ = [
+    "DETOUR_FACTOR",
+    "EARTH_RADIUS_KM",
+    "SPEED_KMH",
+    "estimate_matrix",
+    "estimate_new_places",
+    "estimate_times",
+    "grow_travel",
+    "haversine_km",
+]
 
 _DEFAULTS = TravelEstimate()
 
@@ -71,8 +79,10 @@ def estimate_new_places(problem: Problem, mode: TravelMode, given: np.ndarray) -
     n_old, n = given.shape[0], len(problem.locations)
     new, everywhere = range(n_old, n), range(n)
     factor = _calibration(problem, mode, given, new)
-    return (estimate_times(problem, mode, new, everywhere) * factor,
-            estimate_times(problem, mode, everywhere, new) * factor)
+    return (
+        estimate_times(problem, mode, new, everywhere) * factor,
+        estimate_times(problem, mode, everywhere, new) * factor,
+    )
 
 
 def _calibration(problem: Problem, mode: TravelMode, given: np.ndarray, new: range, nearest: int = 30) -> float:
@@ -96,12 +106,17 @@ def grow_travel(problem: Problem, locations: list[Location]) -> list[TravelMatri
         return list(problem.travel)
     for location in locations[n_old:]:
         if not location.has_coordinates():
-            raise InputError("location", f"new location {location.id!r} needs lat/lon (or x/y) to estimate "
-                                         "travel times to the day's other places")
+            raise InputError(
+                "location",
+                f"new location {location.id!r} needs lat/lon (or x/y) to estimate "
+                "travel times to the day's other places",
+            )
     for i, location in enumerate(problem.locations):
         if not location.has_coordinates():
-            raise InputError(f"locations[{i}]", f"location {location.id!r} has no coordinates, so travel to the "
-                                                "new places cannot be estimated")
+            raise InputError(
+                f"locations[{i}]",
+                f"location {location.id!r} has no coordinates, so travel to the new places cannot be estimated",
+            )
     grown = problem.model_copy(update={"locations": locations})
     matrices = []
     for matrix in problem.travel:

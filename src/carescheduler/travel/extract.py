@@ -29,11 +29,15 @@ from pathlib import Path
 __all__ = ["extract_network", "keeps_way"]
 
 _NOT_HIGHWAY = {
-    "drive": re.compile(r"abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|"
-                        r"footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|service|"
-                        r"services|steps|track"),
-    "walk": re.compile(r"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|"
-                       r"raceway|razed"),
+    "drive": re.compile(
+        r"abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|"
+        r"footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|service|"
+        r"services|steps|track"
+    ),
+    "walk": re.compile(
+        r"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|"
+        r"raceway|razed"
+    ),
 }
 _PRIVATE = re.compile(r"private")
 
@@ -60,9 +64,11 @@ def extract_network(source: str | Path, target: str | Path, mode: str = "walk") 
     if mode not in _NOT_HIGHWAY:
         raise ValueError(f"mode must be one of {sorted(_NOT_HIGHWAY)}, not {mode!r}")
     source, target = Path(source), Path(target)
-    ways, wanted = set(), set()
+    ways: set[int] = set()
+    wanted: set[int] = set()
     for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
-        if keeps_way({t.k: t.v for t in way.tags}, mode):
+        # only ways are read; the check narrows osmium's entity union for mypy
+        if isinstance(way, osmium.osm.Way) and keeps_way({t.k: t.v for t in way.tags}, mode):
             ways.add(way.id)
             wanted.update(n.ref for n in way.nodes)
     present: set[int] = set()
@@ -71,11 +77,11 @@ def extract_network(source: str | Path, target: str | Path, mode: str = "walk") 
         plain = Path(folder) / "network.osm"
         with osmium.SimpleWriter(str(plain)) as writer:
             for obj in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
-                if obj.is_node():
+                if isinstance(obj, osmium.osm.Node):
                     if obj.id in wanted and obj.location.valid():
                         present.add(obj.id)
                         writer.add_node(obj)
-                elif obj.id in ways:
+                elif isinstance(obj, osmium.osm.Way) and obj.id in ways:
                     refs = [n.ref for n in obj.nodes]
                     run = _longest_present_run(refs, present)
                     if len(run) >= 2:

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse import csr_matrix  # type: ignore[import-untyped, unused-ignore]  # scipy-stubs may be missing
+from scipy.sparse.csgraph import dijkstra  # type: ignore[import-untyped, unused-ignore]  # scipy-stubs may be missing
 
 from ..domain import TravelMode
 from ..errors import InputError
@@ -49,13 +49,21 @@ MPH = 1.609344
 """km/h in one mph."""
 
 UK_HIGHWAY_KMH = {
-    "motorway": 70 * MPH, "motorway_link": 40 * MPH,
-    "trunk": 60 * MPH, "trunk_link": 40 * MPH,        # national limit, single carriageway
-    "primary": 50 * MPH, "primary_link": 30 * MPH,
-    "secondary": 40 * MPH, "secondary_link": 30 * MPH,
-    "tertiary": 30 * MPH, "tertiary_link": 30 * MPH,
-    "unclassified": 30 * MPH, "residential": 30 * MPH, "road": 30 * MPH,
-    "living_street": 10 * MPH, "service": 10 * MPH,
+    "motorway": 70 * MPH,
+    "motorway_link": 40 * MPH,
+    "trunk": 60 * MPH,
+    "trunk_link": 40 * MPH,  # national limit, single carriageway
+    "primary": 50 * MPH,
+    "primary_link": 30 * MPH,
+    "secondary": 40 * MPH,
+    "secondary_link": 30 * MPH,
+    "tertiary": 30 * MPH,
+    "tertiary_link": 30 * MPH,
+    "unclassified": 30 * MPH,
+    "residential": 30 * MPH,
+    "road": 30 * MPH,
+    "living_street": 10 * MPH,
+    "service": 10 * MPH,
 }
 """Typical speeds (km/h) by OSM highway type where a road has no usable ``maxspeed``.
 
@@ -79,8 +87,8 @@ NOT_WALKABLE = frozenset({"motorway", "motorway_link", "bus_guideway", "busway",
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2", ".xml.gz")
 GRAPHML_SUFFIXES = (".graphml", ".graphml.gz", ".graphml.bz2")
 
-_DIJKSTRA_CHUNK = 256          # source nodes per Dijkstra call: bounds memory on big graphs
-_MIN_EDGE_SECONDS = 1e-3       # csgraph must not see a zero weight as a missing edge
+_DIJKSTRA_CHUNK = 256  # source nodes per Dijkstra call: bounds memory on big graphs
+_MIN_EDGE_SECONDS = 1e-3  # csgraph must not see a zero weight as a missing edge
 
 
 class RoadSpeeds(BaseModel):
@@ -88,13 +96,17 @@ class RoadSpeeds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    highway_kmh: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(UK_HIGHWAY_KMH),
-                                                  description="drive speed by highway type where untagged, km/h")
+    highway_kmh: dict[str, PositiveFloat] = Field(
+        default_factory=lambda: dict(UK_HIGHWAY_KMH), description="drive speed by highway type where untagged, km/h"
+    )
     fallback_kmh: PositiveFloat = Field(
-        default=30 * MPH, description="drive speed of an untagged road whose type is neither in highway_kmh nor "
-                                      "tagged anywhere else in the file (osmnx averages the tagged ones), km/h")
+        default=30 * MPH,
+        description="drive speed of an untagged road whose type is neither in highway_kmh nor "
+        "tagged anywhere else in the file (osmnx averages the tagged ones), km/h",
+    )
     drive_access_kmh: PositiveFloat = Field(
-        default=20.0, description="straight line from door to road node when driving: parking and the last few metres")
+        default=20.0, description="straight line from door to road node when driving: parking and the last few metres"
+    )
     walk_kmh: PositiveFloat = Field(default=4.8, le=10, description="walking pace on every way, and to the door, km/h")
 
     def access_kmh(self, mode: TravelMode) -> float:
@@ -105,16 +117,21 @@ def road_file_kind(path: Path, field: str = "roads") -> str:
     """``"xml"`` or ``"graphml"`` for a readable road file; an InputError naming ``field`` otherwise."""
     name = path.name.lower()
     if name.endswith(".pbf"):
-        raise InputError(field, f"{path.name} is an OSM PBF file, which osmnx cannot read: convert it to OSM XML, "
-                                "keeping only the roads, for example `osmium tags-filter in.osm.pbf w/highway "
-                                "-o roads.osm.bz2`, or give a graph saved by osmnx as .graphml")
+        raise InputError(
+            field,
+            f"{path.name} is an OSM PBF file, which osmnx cannot read: convert it to OSM XML, "
+            "keeping only the roads, for example `osmium tags-filter in.osm.pbf w/highway "
+            "-o roads.osm.bz2`, or give a graph saved by osmnx as .graphml",
+        )
     if name.endswith(XML_SUFFIXES):
         kind = "xml"
     elif name.endswith(GRAPHML_SUFFIXES):
         kind = "graphml"
     else:
-        raise InputError(field, f"{path.name}: unsupported road file type; expected one of "
-                                f"{', '.join(XML_SUFFIXES + GRAPHML_SUFFIXES)}")
+        raise InputError(
+            field,
+            f"{path.name}: unsupported road file type; expected one of {', '.join(XML_SUFFIXES + GRAPHML_SUFFIXES)}",
+        )
     if not path.is_file():
         raise InputError(field, f"road file {path} does not exist")
     return kind
@@ -151,7 +168,7 @@ class RoadTimes:
     def minutes(self) -> np.ndarray:
         """The full ``n x n`` matrix in minutes (zero diagonal), built in one gather."""
         access = self.access / 60.0
-        rows = self.between_nodes[self.node] / 60.0       # n x k, then n x n: cheaper than np.ix_
+        rows = self.between_nodes[self.node] / 60.0  # n x k, then n x n: cheaper than np.ix_
         rows += access[:, None]
         matrix = np.take(rows, self.node, axis=1)
         matrix += access[None, :]
@@ -166,13 +183,20 @@ class RoadTimes:
         return matrix
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"between_nodes": self.between_nodes, "node": self.node, "access": self.access,
-                "lat": self.lat, "lon": self.lon, "access_kmh": np.array(self.access_kmh)}
+        return {
+            "between_nodes": self.between_nodes,
+            "node": self.node,
+            "access": self.access,
+            "lat": self.lat,
+            "lon": self.lon,
+            "access_kmh": np.array(self.access_kmh),
+        }
 
     @classmethod
     def from_arrays(cls, arrays) -> RoadTimes:
-        floats = {name: np.asarray(arrays[name], dtype=np.float64)
-                  for name in ("between_nodes", "access", "lat", "lon")}
+        floats = {
+            name: np.asarray(arrays[name], dtype=np.float64) for name in ("between_nodes", "access", "lat", "lon")
+        }
         return cls(node=np.asarray(arrays["node"], dtype=np.int64), access_kmh=float(arrays["access_kmh"]), **floats)
 
 
@@ -192,8 +216,9 @@ class RoadNetwork:
         self.adjacency = _adjacency(graph, self.node_ids)
 
     @classmethod
-    def load(cls, path: str | Path, mode: TravelMode, speeds: RoadSpeeds | None = None,
-             field: str = "roads") -> RoadNetwork:
+    def load(
+        cls, path: str | Path, mode: TravelMode | str, speeds: RoadSpeeds | None = None, field: str = "roads"
+    ) -> RoadNetwork:
         """Read ``path`` (never the internet) and prepare it for ``mode``."""
         import osmnx as ox
 
@@ -201,7 +226,7 @@ class RoadNetwork:
         mode = TravelMode(mode)
         speeds = speeds or RoadSpeeds()
         kind = road_file_kind(path, field)
-        ox.settings.use_cache = False       # reading a file needs no HTTP cache; do not create ./cache
+        ox.settings.use_cache = False  # reading a file needs no HTTP cache; do not create ./cache
         ox.settings.log_console = False
         try:
             if kind == "xml":
@@ -244,22 +269,26 @@ class RoadNetwork:
         lat = np.asarray(lat, dtype=float)
         lon = np.asarray(lon, dtype=float)
         if len(lat) == 0:
-            return RoadTimes(np.zeros((0, 0)), np.zeros(0, dtype=np.int64), np.zeros(0), lat, lon,
-                             self.speeds.access_kmh(self.mode))
+            return RoadTimes(
+                np.zeros((0, 0)), np.zeros(0, dtype=np.int64), np.zeros(0), lat, lon, self.speeds.access_kmh(self.mode)
+            )
         index, metres = self.snap(lat, lon)
         far = np.flatnonzero(metres > max_snap_km * 1000.0)
         if len(far):
             i = int(far[0])
             name = f"location {ids[i]!r}" if ids is not None else f"point {i}"
             more = f" ({len(far) - 1} more locations are too far too)" if len(far) > 1 else ""
-            raise InputError(f"locations[{i}]", f"{name} at ({lat[i]:.5f}, {lon[i]:.5f}) is {metres[i] / 1000:.1f} "
-                                                f"km from the nearest road of {self.source} (limit {max_snap_km:g} "
-                                                f"km): is the road file for this area?{more}")
+            raise InputError(
+                f"locations[{i}]",
+                f"{name} at ({lat[i]:.5f}, {lon[i]:.5f}) is {metres[i] / 1000:.1f} "
+                f"km from the nearest road of {self.source} (limit {max_snap_km:g} "
+                f"km): is the road file for this area?{more}",
+            )
         nodes, node = np.unique(index, return_inverse=True)
         between = np.empty((len(nodes), len(nodes)))
         for start in range(0, len(nodes), _DIJKSTRA_CHUNK):
-            sources = nodes[start:start + _DIJKSTRA_CHUNK]
-            between[start:start + len(sources)] = dijkstra(self.adjacency, directed=True, indices=sources)[:, nodes]
+            sources = nodes[start : start + _DIJKSTRA_CHUNK]
+            between[start : start + len(sources)] = dijkstra(self.adjacency, directed=True, indices=sources)[:, nodes]
         access_kmh = self.speeds.access_kmh(self.mode)
         access = metres / 1000.0 / access_kmh * 3600.0
         return RoadTimes(between, node.astype(np.int64), access, lat, lon, access_kmh)
@@ -307,9 +336,9 @@ def _adjacency(graph, node_ids: np.ndarray) -> csr_matrix:
     n = len(node_ids)
     if not edges:
         return csr_matrix((n, n))
-    u, v, seconds = (np.array(column) for column in zip(*edges))
+    u, v, seconds = (np.array(column) for column in zip(*edges, strict=True))
     seconds = np.maximum(seconds.astype(float), _MIN_EDGE_SECONDS)
-    order = np.lexsort((seconds, v, u))                      # fastest first within each (u, v)
+    order = np.lexsort((seconds, v, u))  # fastest first within each (u, v)
     u, v, seconds = u[order], v[order], seconds[order]
     first = np.ones(len(u), dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
