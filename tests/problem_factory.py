@@ -17,7 +17,9 @@ from carescheduler.validator import ValidationReport, validate
 SKILLS = ["hoist", "meds", "dementia"]
 
 
-def matrix_from_coords(coords: Sequence[tuple[float, float]], asym: Sequence[Sequence[int]] | None = None) -> list[list[int]]:
+def matrix_from_coords(
+    coords: Sequence[tuple[float, float]], asym: Sequence[Sequence[int]] | None = None
+) -> list[list[int]]:
     """Integer drive minutes: rounded Euclidean distance plus an optional asymmetric extra."""
     n = len(coords)
     out = []
@@ -27,7 +29,7 @@ def matrix_from_coords(coords: Sequence[tuple[float, float]], asym: Sequence[Seq
             if i == j:
                 row.append(0)
             else:
-                base = int(round(math.hypot(coords[i][0] - coords[j][0], coords[i][1] - coords[j][1])))
+                base = round(math.hypot(coords[i][0] - coords[j][0], coords[i][1] - coords[j][1]))
                 row.append(base + (asym[i][j] if asym is not None else 0))
         out.append(row)
     return out
@@ -49,9 +51,16 @@ def visit(id: str, client: str, duration: float = 30, start: float = 480, end: f
     return {"id": id, "client": client, "duration": duration, "window": {"start": start, "end": end}, **extra}
 
 
-def problem_dict(locations: list[dict], carers: list[dict], clients: list[dict], visits: list[dict],
-                 travel: list[list[float]] | None = None, skills: Sequence[str] = SKILLS,
-                 weights: dict | None = None, name: str = "test-day") -> dict:
+def problem_dict(
+    locations: list[dict],
+    carers: list[dict],
+    clients: list[dict],
+    visits: list[dict],
+    travel: list[list[float]] | None = None,
+    skills: Sequence[str] = SKILLS,
+    weights: dict | None = None,
+    name: str = "test-day",
+) -> dict:
     data = {
         "name": name,
         "skills": list(skills),
@@ -90,6 +99,7 @@ def assert_valid(problem: Problem, plan: Plan) -> ValidationReport:
     assert report.valid, (
         "solver plan rejected by the validator:\n"
         + "\n".join(f"  [{v.code}] {v.message}" for v in report.violations)
-        + "\n" + describe_plan(plan)
+        + "\n"
+        + describe_plan(plan)
     )
     return report

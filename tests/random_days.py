@@ -9,9 +9,9 @@ search.
 from __future__ import annotations
 
 from hypothesis import strategies as st
-from problem_factory import SKILLS, matrix_from_coords, problem_dict
 
 from carescheduler.domain import ObjectiveWeights, Problem
+from problem_factory import SKILLS, matrix_from_coords, problem_dict
 
 
 def _subset(draw, pool: list[str], max_size: int) -> list[str]:
@@ -41,7 +41,10 @@ def _shifts(draw, split: bool = True) -> list[dict]:
 def _break_rule(draw) -> dict | None:
     if not _chance(draw, 4):
         return None
-    rule: dict = {"after_minutes": draw(st.sampled_from([90, 120, 180])), "duration": draw(st.sampled_from([15, 20, 30]))}
+    rule: dict = {
+        "after_minutes": draw(st.sampled_from([90, 120, 180])),
+        "duration": draw(st.sampled_from([15, 20, 30])),
+    }
     earliest = draw(st.one_of(st.none(), st.sampled_from([540, 600, 660])))
     latest = draw(st.one_of(st.none(), st.sampled_from([660, 720, 780])))
     if earliest is not None:
@@ -59,12 +62,14 @@ def problems(draw, tiny: bool = False, split_shifts: bool = True) -> Problem:
     coords = [(draw(st.integers(0, 20)), draw(st.integers(0, 20))) for _ in loc_ids]
     n = len(loc_ids)
     asym = [[draw(st.integers(0, 4)) if draw(st.booleans()) else 0 for _ in range(n)] for _ in range(n)]
-    locations = [{"id": i, "x": x, "y": y} for i, (x, y) in zip(loc_ids, coords)]
+    locations = [{"id": i, "x": x, "y": y} for i, (x, y) in zip(loc_ids, coords, strict=False)]
     travel = matrix_from_coords(coords, asym)
     if not tiny and _chance(draw, 2):
         # benchmark-style fractional minutes (the CP-SAT model then works in 1/100 minutes)
-        travel = [[0 if i == j else value + draw(st.sampled_from([0.25, 0.5, 1 / 3]))
-                   for j, value in enumerate(row)] for i, row in enumerate(travel)]
+        travel = [
+            [0 if i == j else value + draw(st.sampled_from([0.25, 0.5, 1 / 3])) for j, value in enumerate(row)]
+            for i, row in enumerate(travel)
+        ]
 
     n_carers = 2 if tiny else draw(st.integers(2, 4))
     carer_ids = [f"c{k}" for k in range(n_carers)]
@@ -132,14 +137,21 @@ def problems(draw, tiny: bool = False, split_shifts: bool = True) -> Problem:
             v["carers_needed"] = 2
             if draw(st.booleans()):
                 gmin = draw(st.sampled_from([0, 10, 30]))
-                v["synchronisation"] = {"kind": "sequential", "min_gap": gmin,
-                                        "max_gap": gmin + draw(st.sampled_from([0, 15, 30, 60]))}
+                v["synchronisation"] = {
+                    "kind": "sequential",
+                    "min_gap": gmin,
+                    "max_gap": gmin + draw(st.sampled_from([0, 15, 30, 60])),
+                }
             else:
                 v["synchronisation"] = {"kind": "simultaneous"}
             if _chance(draw, 2):
-                v["parts"] = [{"skills": _subset(draw, SKILLS, 1),
-                               "duration": draw(st.one_of(st.none(), st.sampled_from([15, 30, 45])))}
-                              for _ in range(2)]
+                v["parts"] = [
+                    {
+                        "skills": _subset(draw, SKILLS, 1),
+                        "duration": draw(st.one_of(st.none(), st.sampled_from([15, 30, 45]))),
+                    }
+                    for _ in range(2)
+                ]
         # v0 stays mandatory: a day whose objective has no variable term crashes the CP-SAT
         # model (see test_solve_handles_a_day_with_nothing_to_pay_for in test_solver_constraints.py)
         if i > 0 and _chance(draw, 2):
@@ -162,6 +174,13 @@ def problems(draw, tiny: bool = False, split_shifts: bool = True) -> Problem:
         weights["earliness"] = 0.0
         if draw(st.booleans()):
             weights["max_lateness"] = 5.0
-    data = problem_dict(locations, carers, clients, visits, travel=travel, weights=weights,
-                        name="random-tiny" if tiny else "random-small")
+    data = problem_dict(
+        locations,
+        carers,
+        clients,
+        visits,
+        travel=travel,
+        weights=weights,
+        name="random-tiny" if tiny else "random-small",
+    )
     return Problem.model_validate(data)

@@ -8,11 +8,9 @@ decides when a job runs; ``test_api_process.py`` runs the real server and worker
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from postgres_server import PostgresServer, server_programs
 from sqlalchemy import func, select
 
 from api.config import Settings
@@ -23,9 +21,10 @@ from api.worker import run_pending_jobs
 from carescheduler.formats import read_problem
 from carescheduler.plan import Plan
 from carescheduler.validator import validate
+from conftest import SMALL
+from postgres_server import PostgresServer, server_programs
 
-SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "small.json.gz"
-DATE = "2030-06-03"   # ahead of the clock: "now" is the start of that day
+DATE = "2030-06-03"  # ahead of the clock: "now" is the start of that day
 SECRET = "test-secret-" + "x" * 40
 
 
@@ -51,8 +50,7 @@ def database_url(request, tmp_path, postgres) -> str:
 
 @pytest.fixture()
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, jwt_secret=SECRET, worker=False, solve_seconds=2.0,
-                    replan_seconds=1.0)
+    return Settings(database_url=database_url, jwt_secret=SECRET, worker=False, solve_seconds=2.0, replan_seconds=1.0)
 
 
 @pytest.fixture()
@@ -101,7 +99,9 @@ def test_days_need_if_match_to_change(client, settings, problem):
     tag = created.headers["ETag"]
     again = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
     assert again.status_code == 428
-    stale = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers={**boss, "If-Match": '"1.0.0"'})
+    stale = client.put(
+        f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers={**boss, "If-Match": '"1.0.0"'}
+    )
     assert stale.status_code == 412
     ok = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers={**boss, "If-Match": tag})
     assert ok.status_code == 200 and ok.json()["version"] == 2 and ok.headers["ETag"] != tag
@@ -117,7 +117,7 @@ def test_solve_publish_and_the_carer_sees_their_day(client, settings, problem, p
     first = day["visits"][0]
     assert first["status"] == "planned" and first["start_hhmm"] and "tasks" in first and "address" in first
     client_ids = {pv.client for pv in route.visits}
-    assert {s["client"] for s in day["visits"]} == client_ids      # their clients only
+    assert {s["client"] for s in day["visits"]} == client_ids  # their clients only
     changes = client.get(f"/v1/me/days/{DATE}/changes", headers=bearer(settings, "carer", carer=route.carer)).json()
     assert changes and set(changes[0]["changes"]["added"]) == {pv.visit for pv in route.visits}
 
@@ -132,10 +132,13 @@ def test_check_ins_are_idempotent(client, settings, published):
     assert first.status_code == retry.status_code == 200
     assert first.json()["event"] == retry.json()["event"] and retry.json()["replayed"] is True
     assert count(client, EventRow) == 1
-    assert client.post(url, json={}, headers=phone).status_code == 422          # the key is required
+    assert client.post(url, json={}, headers=phone).status_code == 422  # the key is required
     other = next(r for r in published.routes if r.visits and r.carer != route.carer)
-    foreign = client.post(f"/v1/me/days/{DATE}/visits/{other.visits[0].visit}/check-in", json={},
-                          headers={**phone, "Idempotency-Key": "phone-1-def"})
+    foreign = client.post(
+        f"/v1/me/days/{DATE}/visits/{other.visits[0].visit}/check-in",
+        json={},
+        headers={**phone, "Idempotency-Key": "phone-1-def"},
+    )
     assert foreign.status_code == 404 and count(client, EventRow) == 1
     day = client.get(f"/v1/me/days/{DATE}", headers=phone).json()
     assert day["visits"][0]["status"] == "checked_in"
@@ -144,8 +147,11 @@ def test_check_ins_are_idempotent(client, settings, published):
 def test_an_absence_from_the_phone_is_replanned_and_the_others_told(client, settings, published):
     sick = max(published.routes, key=lambda r: len(r.visits)).carer
     phone = bearer(settings, "carer", carer=sick)
-    reported = client.post(f"/v1/me/days/{DATE}/absence", json={"start": 600, "reason": "unwell"},
-                           headers={**phone, "Idempotency-Key": "absence-0001"})
+    reported = client.post(
+        f"/v1/me/days/{DATE}/absence",
+        json={"start": 600, "reason": "unwell"},
+        headers={**phone, "Idempotency-Key": "absence-0001"},
+    )
     assert reported.status_code == 200 and reported.json()["job"]
     assert run_jobs(client) == 1
     boss = bearer(settings)
@@ -166,6 +172,7 @@ def test_an_absence_from_the_phone_is_replanned_and_the_others_told(client, sett
         assert all(n["plan"] != 2 for n in notes)
     problem_now = client.get(f"/v1/days/{DATE}/problem", headers=boss).json()
     from carescheduler import Problem
+
     assert validate(Problem.model_validate(problem_now), plan).valid
 
 
@@ -176,16 +183,20 @@ def test_bad_events_name_the_field_and_write_nothing(client, settings, published
     assert bad.status_code == 422 and "carer" in str(bad.json())
     unknown = client.post(f"/v1/days/{DATE}/events", json={"events": [{"type": "teleport"}]}, headers=boss)
     assert unknown.status_code == 422
-    broken = client.post(f"/v1/days/{DATE}/events", content=b"{not json", headers={**boss, "Content-Type":
-                                                                                       "application/json"})
+    broken = client.post(
+        f"/v1/days/{DATE}/events", content=b"{not json", headers={**boss, "Content-Type": "application/json"}
+    )
     assert broken.status_code == 422
     assert (count(client, EventRow), count(client, Job)) == before
 
 
 def test_an_event_the_day_refuses_is_rejected_with_its_reason(client, settings, published):
     boss = bearer(settings)
-    sent = client.post(f"/v1/days/{DATE}/events", json={"now": "09:00", "events": [
-        {"type": "carer_absent", "carer": "nobody"}]}, headers=boss)
+    sent = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"now": "09:00", "events": [{"type": "carer_absent", "carer": "nobody"}]},
+        headers=boss,
+    )
     assert sent.status_code == 202
     run_jobs(client)
     job = client.get(f"/v1/jobs/{sent.json()['job']}", headers=boss).json()
@@ -197,8 +208,12 @@ def test_an_event_the_day_refuses_is_rejected_with_its_reason(client, settings, 
 
 def test_recommendations(client, settings, published, problem):
     boss = bearer(settings)
-    visit = {"id": "extra-call", "client": problem.clients[0].id, "duration": 20,
-             "window": {"start": "13:00", "end": "15:00"}}
+    visit = {
+        "id": "extra-call",
+        "client": problem.clients[0].id,
+        "duration": 20,
+        "window": {"start": "13:00", "end": "15:00"},
+    }
     answer = client.post(f"/v1/days/{DATE}/recommendations?top=2&now=600", json={"visit": visit}, headers=boss)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -211,10 +226,10 @@ def test_recommendations(client, settings, published, problem):
 def test_object_level_authorisation(client, settings, published):
     route = next(r for r in published.routes if r.visits)
     phone = bearer(settings, "carer", carer=route.carer)
-    assert client.get(f"/v1/days/{DATE}/plan", headers=phone).status_code == 403       # coordinators only
+    assert client.get(f"/v1/days/{DATE}/plan", headers=phone).status_code == 403  # coordinators only
     assert client.get(f"/v1/days/{DATE}/problem", headers=phone).status_code == 403
     stranger = bearer(settings, "coordinator", org="south")
-    assert client.get(f"/v1/days/{DATE}", headers=stranger).status_code == 404       # another organisation's
+    assert client.get(f"/v1/days/{DATE}", headers=stranger).status_code == 404  # another organisation's
     assert client.get(f"/v1/days/{DATE}/plan", headers=stranger).status_code == 404
     south_carer = bearer(settings, "carer", org="south", carer=route.carer)
     assert client.get(f"/v1/me/days/{DATE}", headers=south_carer).status_code == 404
@@ -223,8 +238,12 @@ def test_object_level_authorisation(client, settings, published):
     job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=bearer(settings)).json()
     assert client.get(f"/v1/jobs/{job['id']}", headers=stranger).status_code == 404
     assert client.get(f"/v1/days/{DATE}").status_code == 401
-    forged = {"Authorization": "Bearer " + mint_token(Settings(jwt_secret="another-secret-" + "y" * 40,
-                                                               database_url="sqlite://"), "north", "coordinator", "x")}
+    forged = {
+        "Authorization": "Bearer "
+        + mint_token(
+            Settings(jwt_secret="another-secret-" + "y" * 40, database_url="sqlite://"), "north", "coordinator", "x"
+        )
+    }
     assert client.get(f"/v1/days/{DATE}", headers=forged).status_code == 401
 
 
@@ -246,7 +265,9 @@ def test_publishing_needs_the_current_etag(client, settings, published):
     assert {"create day", "solve", "publish plan"} <= actions
     log = client.get("/v1/audit?limit=2", headers=boss).json()
     assert [e["action"] for e in log] == ["publish plan", "solve"] and log[0]["actor"] == "coordinator"
-    assert client.get("/v1/audit", headers=bearer(settings, "carer", carer=published.routes[0].carer)).status_code == 403
+    assert (
+        client.get("/v1/audit", headers=bearer(settings, "carer", carer=published.routes[0].carer)).status_code == 403
+    )
     assert client.get("/v1/audit", headers=bearer(settings, org="south")).json() == []
 
 
@@ -265,9 +286,9 @@ def test_jobs_interrupted_by_a_restart_are_resumed_or_failed(settings, problem):
         client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
         job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
         with client.app.state.sessions() as session, session.begin():
-            session.get(Job, job["id"]).status = "running"      # the worker was killed mid-job
+            session.get(Job, job["id"]).status = "running"  # the worker was killed mid-job
             session.get(Job, job["id"]).attempts = 1
-    with TestClient(create_app(settings)) as client:               # restart
+    with TestClient(create_app(settings)) as client:  # restart
         again = client.get(f"/v1/jobs/{job['id']}", headers=bearer(settings)).json()
         assert again["status"] == "queued" and "restart" in again["message"]
         assert run_jobs(client) == 1
@@ -324,14 +345,21 @@ def test_visits_clients_and_places_one_at_a_time(client, settings, problem):
     assert client.get(f"/v1/days/{DATE}/visits/nope", headers=boss).status_code == 404
 
     # a new client at a new place, then their visit: each a new version of the day
-    home = {"id": "addr-new", "lat": problem.locations[1].lat + 0.01, "lon": problem.locations[1].lon,
-            "address": "7 New Road"}
+    home = {
+        "id": "addr-new",
+        "lat": problem.locations[1].lat + 0.01,
+        "lon": problem.locations[1].lon,
+        "address": "7 New Road",
+    }
     assert client.put(f"/v1/days/{DATE}/locations/addr-new", json=home, headers=boss).status_code == 428
     placed = client.put(f"/v1/days/{DATE}/locations/addr-new", json=home, headers={**boss, "If-Match": tag})
     assert placed.status_code == 201 and placed.headers["ETag"] != tag
     tag = placed.headers["ETag"]
-    added = client.put(f"/v1/days/{DATE}/clients/new-client", json={"id": "new-client", "location": "addr-new"},
-                       headers={**boss, "If-Match": tag})
+    added = client.put(
+        f"/v1/days/{DATE}/clients/new-client",
+        json={"id": "new-client", "location": "addr-new"},
+        headers={**boss, "If-Match": tag},
+    )
     assert added.status_code == 201
     tag = added.headers["ETag"]
     visit = {"id": "new-visit", "client": "new-client", "duration": 30, "window": {"start": 600, "end": 720}}
@@ -346,8 +374,9 @@ def test_visits_clients_and_places_one_at_a_time(client, settings, problem):
     assert stale.status_code == 412
     wrong_id = client.put(f"/v1/days/{DATE}/visits/other", json=visit, headers={**boss, "If-Match": tag})
     assert wrong_id.status_code == 422 and "id" in wrong_id.json()["detail"]
-    orphan = client.put(f"/v1/days/{DATE}/visits/new-visit", json={**visit, "client": "ghost"},
-                        headers={**boss, "If-Match": tag})
+    orphan = client.put(
+        f"/v1/days/{DATE}/visits/new-visit", json={**visit, "client": "ghost"}, headers={**boss, "If-Match": tag}
+    )
     assert orphan.status_code == 422 and "visits/new-visit" in orphan.json()["detail"]
     assert "ghost" in orphan.json()["detail"]
     in_use = client.delete(f"/v1/days/{DATE}/clients/new-client", headers={**boss, "If-Match": tag})
@@ -377,8 +406,7 @@ def test_only_the_organisations_planners_see_or_edit_its_people(client, settings
     for headers, status in ((phone, 403), (stranger, 404)):
         assert client.get(f"/v1/days/{DATE}/clients", headers=headers).status_code == status
         assert client.get(f"/v1/days/{DATE}/carers/{carer['id']}", headers=headers).status_code == status
-        changed = client.put(f"/v1/days/{DATE}/carers/{carer['id']}", json=carer,
-                             headers={**headers, "If-Match": "*"})
+        changed = client.put(f"/v1/days/{DATE}/carers/{carer['id']}", json=carer, headers={**headers, "If-Match": "*"})
         assert changed.status_code == status
     mine = client.get(f"/v1/days/{DATE}/carers/{carer['id']}", headers=bearer(settings))
     assert mine.status_code == 200 and mine.json()["id"] == carer["id"]
@@ -393,7 +421,9 @@ def test_my_organisation(client, settings, published):
     assert renamed.status_code == 200 and renamed.json()["name"] == "North Care"
     assert client.patch("/v1/organisation", json={"name": ""}, headers=boss).status_code == 422
     assert client.get("/v1/organisation", headers=bearer(settings, "integration")).json()["name"] == "North Care"
-    assert client.patch("/v1/organisation", json={"name": "x"}, headers=bearer(settings, "integration")).status_code == 403
+    assert (
+        client.patch("/v1/organisation", json={"name": "x"}, headers=bearer(settings, "integration")).status_code == 403
+    )
     assert client.get("/v1/organisation", headers=bearer(settings, "carer", carer="c")).status_code == 403
     south = client.get("/v1/organisation", headers=bearer(settings, org="south")).json()
     assert south["days"] == 0 and south["name"] == "south"

@@ -24,10 +24,10 @@ from api.config import Settings
 from api.models import EventRow
 from api.security import mint_token
 from carescheduler.formats import read_problem
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "fixtures" / "scenarios" / "small.json.gz"
-DATE = "2030-06-03"   # ahead of the clock: "now" is the start of that day
+DATE = "2030-06-03"  # ahead of the clock: "now" is the start of that day
 SECRET = "process-secret-" + "z" * 40
 
 
@@ -38,12 +38,16 @@ def _free_port() -> int:
 
 
 def _start(db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "CARESCHEDULER_JWT_SECRET": SECRET,
-           "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=db.parent, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "CARESCHEDULER_JWT_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--port", str(port)],
+        cwd=db.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:          # wait until it answers (or fail)
+    while time.monotonic() < deadline:  # wait until it answers (or fail)
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return process
@@ -75,10 +79,15 @@ def _headers(role="coordinator", carer=None) -> dict:
 
 def _published_day(base: str) -> dict:
     problem = read_problem(SMALL)
-    assert httpx.put(f"{base}/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=_headers(),
-                     timeout=30).status_code == 201
-    job = httpx.post(f"{base}/v1/days/{DATE}/solve", json={"time_limit": 2, "publish": True}, headers=_headers(),
-                     timeout=30).json()
+    assert (
+        httpx.put(
+            f"{base}/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=_headers(), timeout=30
+        ).status_code
+        == 201
+    )
+    job = httpx.post(
+        f"{base}/v1/days/{DATE}/solve", json={"time_limit": 2, "publish": True}, headers=_headers(), timeout=30
+    ).json()
     answered = 0
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -88,7 +97,7 @@ def _published_day(base: str) -> dict:
             break
         time.sleep(0.2)
     assert state["status"] == "done", state
-    assert answered >= 2          # the API answered while the job ran
+    assert answered >= 2  # the API answered while the job ran
     return httpx.get(f"{base}/v1/days/{DATE}/plan", headers=_headers(), timeout=30).json()["plan"]
 
 
@@ -108,8 +117,12 @@ def test_a_job_runs_in_the_worker_and_kill_9_loses_no_acknowledged_check_in(serv
                 return
             key = f"stream-{i:06d}"
             try:
-                response = httpx.post(f"{base}/v1/me/days/{DATE}/visits/{visit}/check-in", json={"at": 600},
-                                      headers={**phone, "Idempotency-Key": key}, timeout=5)
+                response = httpx.post(
+                    f"{base}/v1/me/days/{DATE}/visits/{visit}/check-in",
+                    json={"at": 600},
+                    headers={**phone, "Idempotency-Key": key},
+                    timeout=5,
+                )
             except httpx.TransportError:
                 return
             if 200 <= response.status_code < 300:
@@ -130,10 +143,14 @@ def test_a_job_runs_in_the_worker_and_kill_9_loses_no_acknowledged_check_in(serv
     engine.dispose()
     missing = [key for key in acknowledged if f"{route['carer']}:{key}" not in stored]
     assert not missing, f"{len(missing)} acknowledged check-ins lost"
-    restarted = _start(db, port)          # and the service comes back on the same database
+    restarted = _start(db, port)  # and the service comes back on the same database
     try:
-        again = httpx.post(f"{base}/v1/me/days/{DATE}/visits/{visit}/check-in", json={"at": 600},
-                           headers={**phone, "Idempotency-Key": acknowledged[-1]}, timeout=5)
+        again = httpx.post(
+            f"{base}/v1/me/days/{DATE}/visits/{visit}/check-in",
+            json={"at": 600},
+            headers={**phone, "Idempotency-Key": acknowledged[-1]},
+            timeout=5,
+        )
         assert again.status_code == 200 and again.json()["replayed"] is True
     finally:
         restarted.terminate()

@@ -19,14 +19,19 @@ from api.main import create_app
 from api.security import mint_token
 from api.worker import run_pending_jobs
 from carescheduler.formats import read_problem
+from conftest import SMALL
 
-SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "small.json.gz"
 SECRET = "schema-secret-" + "s" * 40
 CONFIG = Settings(database_url="sqlite://", jwt_secret=SECRET)
 
 
-APP = create_app(Settings(database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='schema-')) / 'service.db'}",
-                          jwt_secret=SECRET, worker=False))
+APP = create_app(
+    Settings(
+        database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='schema-')) / 'service.db'}",
+        jwt_secret=SECRET,
+        worker=False,
+    )
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
@@ -42,12 +47,15 @@ def live_app():
         yield APP
 
 
-TOKENS = {"coordinator": mint_token(CONFIG, "north", "coordinator", "boss"),
-          "carer": mint_token(CONFIG, "north", "carer", "carer001", "carer001")}
+TOKENS = {
+    "coordinator": mint_token(CONFIG, "north", "coordinator", "boss"),
+    "carer": mint_token(CONFIG, "north", "carer", "carer001", "carer001"),
+}
 
 
-SETTINGS = settings(max_examples=15, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _no_server_error(case, role: str) -> None:

@@ -8,8 +8,9 @@ import pytest
 from benchmarks.hhcrsp import jobs_for
 from benchmarks.runner import shared_benchmarks
 
-pytestmark = pytest.mark.skipif(not (shared_benchmarks() / "mankowska2014").is_dir(),
-                                reason="shared benchmark folder absent")
+pytestmark = pytest.mark.skipif(
+    not (shared_benchmarks() / "mankowska2014").is_dir(), reason="shared benchmark folder absent"
+)
 
 
 def test_instances_are_picked_by_label_name_or_number() -> None:
@@ -20,5 +21,5 @@ def test_instances_are_picked_by_label_name_or_number() -> None:
 
 
 def test_an_unknown_instance_is_named() -> None:
-    with pytest.raises(ValueError, match="not in mankowska2014/bks.csv: Z9"):
+    with pytest.raises(ValueError, match=r"not in mankowska2014/bks\.csv: Z9"):
         jobs_for("mankowska", ["A1", "Z9"], 1, 1)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from carescheduler.formats import read_problem
+from conftest import BENCHMARK_SAMPLES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
+FIXTURES = BENCHMARK_SAMPLES
 A1 = FIXTURES / "InstanzCPLEX_HCSRP_10_1.txt.gz"
 A1_SOLUTION = next(FIXTURES.glob("sol-InstanzCPLEX_HCSRP_10_1*.json*"), None)
 LAUF = FIXTURES.parent / "osm" / "lauf-20200115.drive.osm.bz2"
@@ -27,8 +28,19 @@ def last_json(stdout: str) -> dict:
 
 def test_solve_json_writes_plans_that_validate(tmp_path):
     plan_path, iolab_path = tmp_path / "plan.json", tmp_path / "solution.json"
-    result = run("solve", str(A1), "--time-limit", "1", "--seed", "3", "--json", "--out", str(plan_path),
-                 "--iolab-out", str(iolab_path))
+    result = run(
+        "solve",
+        str(A1),
+        "--time-limit",
+        "1",
+        "--seed",
+        "3",
+        "--json",
+        "--out",
+        str(plan_path),
+        "--iolab-out",
+        str(iolab_path),
+    )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert summary["feasible"] is True
@@ -46,11 +58,12 @@ def test_validate_published_solution_and_reject_a_broken_one(tmp_path):
     assert ok.returncode == 0, ok.stdout
     assert "valid" in ok.stdout
     import gzip
+
     opener = gzip.open if A1_SOLUTION.suffix == ".gz" else open
     with opener(A1_SOLUTION, "rt") as f:
         data = json.load(f)
     first = data["routes"][0]["locations"][0]
-    first["arrival_time"] = first["arrival_time"] - 500      # before its earliest start
+    first["arrival_time"] = first["arrival_time"] - 500  # before its earliest start
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(data))
     bad = run("validate", str(A1), str(broken))
@@ -63,9 +76,17 @@ def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path):
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"skills": [], "locations": [{"id": "a", "x": 0, "y": 0}], "carers": [],
-                               "clients": [{"id": "c", "location": "a"}],
-                               "visits": [{"id": "v", "client": "c", "duration": -5}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "skills": [],
+                "locations": [{"id": "a", "x": 0, "y": 0}],
+                "carers": [],
+                "clients": [{"id": "c", "location": "a"}],
+                "visits": [{"id": "v", "client": "c", "duration": -5}],
+            }
+        )
+    )
     result = run("solve", str(bad), "--time-limit", "1")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -95,8 +116,17 @@ def test_generate_writes_a_day_on_the_roads_that_solves(tmp_path):
 
 
 def test_generate_names_a_missing_road_file(tmp_path):
-    result = run("generate", "--osm", str(tmp_path / "nowhere.osm"), "--visits", "5", "--carers", "1",
-                 "--out", str(tmp_path / "x.json"))
+    result = run(
+        "generate",
+        "--osm",
+        str(tmp_path / "nowhere.osm"),
+        "--visits",
+        "5",
+        "--carers",
+        "1",
+        "--out",
+        str(tmp_path / "x.json"),
+    )
     assert result.returncode == 2
     assert "nowhere.osm" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.json").exists()
@@ -105,8 +135,19 @@ def test_generate_names_a_missing_road_file(tmp_path):
 def test_same_seed_and_iterations_give_the_same_plan(tmp_path):
     plans = []
     for name in ("a.json", "b.json"):
-        result = run("solve", str(A1), "--time-limit", "60", "--seed", "5", "--iterations", "25", "--json",
-                     "--out", str(tmp_path / name))
+        result = run(
+            "solve",
+            str(A1),
+            "--time-limit",
+            "60",
+            "--seed",
+            "5",
+            "--iterations",
+            "25",
+            "--json",
+            "--out",
+            str(tmp_path / name),
+        )
         assert result.returncode == 0, result.stderr
         plans.append(json.loads((tmp_path / name).read_text()))
     for plan in plans:
@@ -131,14 +172,20 @@ def test_replan_absorbs_an_absence_and_writes_a_valid_day(tmp_path, small_plan):
     events = tmp_path / "events.json"
     events.write_text(json.dumps({"now": "10:00", "events": [{"type": "carer_absent", "carer": busiest}]}))
     new_plan, day = tmp_path / "new.json", tmp_path / "day.json"
-    result = run("replan", str(SMALL), str(small_plan), str(events), "--json", "--out", str(new_plan),
-                 "--out-problem", str(day))
+    result = run(
+        "replan", str(SMALL), str(small_plan), str(events), "--json", "--out", str(new_plan), "--out-problem", str(day)
+    )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert summary["feasible"] is True and busiest in summary["changed_carers"]
     assert {"seconds", "moved_visits", "unassigned"} <= summary.keys()
-    late = [v for r in json.loads(new_plan.read_text())["routes"] if r["carer"] == busiest for v in r["visits"]
-            if v["start"] >= 600]
+    late = [
+        v
+        for r in json.loads(new_plan.read_text())["routes"]
+        if r["carer"] == busiest
+        for v in r["visits"]
+        if v["start"] >= 600
+    ]
     assert late == []
     check = run("validate", str(day), str(new_plan))
     assert check.returncode == 0, check.stdout
@@ -156,8 +203,9 @@ def test_recommend_offers_carers_for_a_new_visit(tmp_path, small_plan):
     problem = read_problem(SMALL)
     client = problem.clients[0]
     request = tmp_path / "visit.json"
-    request.write_text(json.dumps({"id": "extra", "client": client.id, "duration": 20,
-                                   "window": {"start": "12:00", "end": "15:00"}}))
+    request.write_text(
+        json.dumps({"id": "extra", "client": client.id, "duration": 20, "window": {"start": "12:00", "end": "15:00"}})
+    )
     result = run("recommend", str(SMALL), str(small_plan), str(request), "--top", "2", "--json")
     assert result.returncode == 0, result.stderr
     answer = last_json(result.stdout)

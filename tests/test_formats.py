@@ -31,8 +31,9 @@ from carescheduler.formats import (
     write_problem,
 )
 from carescheduler.plan import Plan, PlannedVisit, Route
+from conftest import BENCHMARK_SAMPLES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
+FIXTURES = BENCHMARK_SAMPLES
 MANKOWSKA = FIXTURES / "InstanzCPLEX_HCSRP_10_1.txt.gz"
 MANKOWSKA_SOLUTION = FIXTURES / "sol-InstanzCPLEX_HCSRP_10_1-3825612719.json.gz"
 ITALIAN = FIXTURES / "instance_003-rome-r19-p44-s4-sim22.3-seq22.9.json.gz"
@@ -222,8 +223,8 @@ def test_solomon_mapping(solomon: Problem) -> None:
 def test_solomon_integer_travel(solomon: Problem) -> None:
     rounded = read_problem(SOLOMON, integer_travel=True)
     exact = solomon.travel[0].minutes
-    for row, exact_row in zip(rounded.travel[0].minutes, exact):
-        for value, exact_value in zip(row, exact_row):
+    for row, exact_row in zip(rounded.travel[0].minutes, exact, strict=False):
+        for value, exact_value in zip(row, exact_row, strict=False):
             assert value == round(exact_value) == int(value)
     with pytest.raises(InputError) as info:
         read_problem(MANKOWSKA, integer_travel=True)
@@ -290,8 +291,11 @@ def test_read_italian_solution_uses_listed_part_order(italian: Problem) -> None:
     p14 = {pv.part: (carer, pv.start) for (visit, carer), pv in stops.items() if visit == "p14"}
     assert set(p14) == {0, 1}
     assert [italian.visit("p14").part_skills(part) for part in (0, 1)] == [["s2"], ["s1"]]
-    original = {s["patient"] + s["service"]: r["caregiver_id"] for r in gz_json(ITALIAN_SOLUTION)["routes"]
-                for s in r.get("locations", [])}
+    original = {
+        s["patient"] + s["service"]: r["caregiver_id"]
+        for r in gz_json(ITALIAN_SOLUTION)["routes"]
+        for s in r.get("locations", [])
+    }
     assert (p14[0][0], p14[1][0]) == (original["p14s2"], original["p14s1"])
     p12 = next(pv for (visit, _), pv in stops.items() if visit == "p12")
     assert p12.start >= italian.visit("p12").window.start
@@ -323,22 +327,34 @@ def test_iolab_solution_round_trip(tmp_path: Path, problem_path: Path, solution_
 
 def test_iolab_solution_of_a_solomon_plan(solomon: Problem) -> None:
     """Any benchmark problem can be written: no skills gives service ``s1``."""
-    plan = Plan(problem=solomon.name, routes=[
-        Route(carer="c2", visits=[
-            PlannedVisit(visit="p5", client="p5", start=15, end=105),
-            PlannedVisit(visit="p3", client="p3", start=110, end=200),
-        ]),
-    ])
+    plan = Plan(
+        problem=solomon.name,
+        routes=[
+            Route(
+                carer="c2",
+                visits=[
+                    PlannedVisit(visit="p5", client="p5", start=15, end=105),
+                    PlannedVisit(visit="p3", client="p3", start=110, end=200),
+                ],
+            ),
+        ],
+    )
     data = to_iolab_solution(solomon, plan)
     assert len(data["routes"]) == 25
-    assert data["routes"][1] == {"caregiver_id": "c2", "locations": [
-        {"patient": "p5", "service": "s1", "arrival_time": 15, "departure_time": 105},
-        {"patient": "p3", "service": "s1", "arrival_time": 110, "departure_time": 200},
-    ]}
+    assert data["routes"][1] == {
+        "caregiver_id": "c2",
+        "locations": [
+            {"patient": "p5", "service": "s1", "arrival_time": 15, "departure_time": 105},
+            {"patient": "p3", "service": "s1", "arrival_time": 110, "departure_time": 200},
+        ],
+    }
     assert data["routes"][0] == {"caregiver_id": "c1", "locations": []}
     assert data["global_ordering"] == ["p5", "p3"]
     back = read_iolab_solution(solomon, data)
-    assert [(v.visit, v.part, v.start, v.end) for v in back.route("c2").visits] == [("p5", 0, 15, 105), ("p3", 0, 110, 200)]
+    assert [(v.visit, v.part, v.start, v.end) for v in back.route("c2").visits] == [
+        ("p5", 0, 15, 105),
+        ("p3", 0, 110, 200),
+    ]
     assert back.route("c2").visits[0].travel_before == pytest.approx(math.hypot(42 - 40, 65 - 50))
     assert len(back.unassigned) == 98
     assert {u.reason for u in back.unassigned} == {"not in the solution file"}
@@ -425,13 +441,18 @@ def test_mankowska_ds_must_match_r(mankowska_text: str) -> None:
 def test_mankowska_bad_values(mankowska_text: str) -> None:
     err = _error(problem_from_mankowska, _replace_block(mankowska_text, "nbVehi", ["2.5"]))
     assert err.field == "nbVehi"
-    r_lines = _replace_block(mankowska_text, "r", ["1 1 1 1 1 1"] + ["0 0 0 0 0 0"] + ["0 0 0 0 1 0"] * 9 + ["1 1 1 1 1 1"])
+    r_lines = _replace_block(
+        mankowska_text, "r", ["1 1 1 1 1 1"] + ["0 0 0 0 0 0"] + ["0 0 0 0 1 0"] * 9 + ["1 1 1 1 1 1"]
+    )
     err = _error(problem_from_mankowska, r_lines)
     assert err.field == "r[1]" and "requires 0 services" in err.reason
     err = _error(problem_from_mankowska, mankowska_text.replace("\nmind\n", "\nmindd\n"))
     assert err.field == "p" and "'mindd'" in err.reason
     # A window whose latest start is before its earliest is rejected by the schema.
-    err = _error(problem_from_mankowska, _replace_block(mankowska_text, "l", ["600 300 388 367 513 374 304 554 166 418 268 1000"]))
+    err = _error(
+        problem_from_mankowska,
+        _replace_block(mankowska_text, "l", ["600 300 388 367 513 374 304 554 166 418 268 1000"]),
+    )
     assert err.field.startswith("visits.0.target")
 
 
@@ -513,7 +534,7 @@ def test_solomon_bad_input() -> None:
     assert err.field == "VEHICLE"
     lines = text.splitlines()
     row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["5"])
-    bad = "\n".join(lines[:row] + [lines[row].replace("  15  ", "  1x5 ", 1)] + lines[row + 1 :])
+    bad = "\n".join([*lines[:row], lines[row].replace("  15  ", "  1x5 ", 1), *lines[row + 1 :]])
     err = _error(problem_from_solomon, bad)
     assert err.field == "CUSTOMER" and f"line {row + 1}" in err.reason and "not a number" in err.reason
     err = _error(problem_from_solomon, text.rstrip().rsplit(maxsplit=2)[0])  # truncated in the last line
@@ -542,7 +563,7 @@ def test_native_errors_name_the_field(tmp_path: Path, mankowska: Problem) -> Non
     path.write_text(json.dumps(data))
     err = _error(read_problem, path)
     assert err.field == "visits[2].client" and "nobody" in err.reason and err.source == str(path)
-    assert str(err).count("visits[2].client") == 1      # the field is named once
+    assert str(err).count("visits[2].client") == 1  # the field is named once
     data = json.loads(problem_to_json(mankowska))
     data["visits"][0]["duration"] = "long"
     path.write_text(json.dumps(data))

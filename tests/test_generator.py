@@ -8,7 +8,6 @@ walking) fails.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,8 @@ from carescheduler import solve, validate
 from carescheduler.domain import Gender, TravelMode
 from carescheduler.formats import problem_to_json
 from carescheduler.scenarios.generator import DaySettings, generate_day, generate_from_roads
+from conftest import OSM
 
-OSM = Path(__file__).resolve().parents[1] / "fixtures" / "osm"
 SETTINGS = DaySettings()
 
 
@@ -26,8 +25,10 @@ def _places(seed: int = 0) -> np.ndarray:
     """A town, two villages and a rural scatter (lon, lat), like road junctions."""
     rng = np.random.default_rng(seed)
     town = np.column_stack([9.52 + rng.normal(0, 0.006, 600), 47.14 + rng.normal(0, 0.004, 600)])
-    villages = [np.column_stack([x + rng.normal(0, 0.003, 120), y + rng.normal(0, 0.002, 120)])
-                for x, y in ((9.56, 47.20), (9.49, 47.10))]
+    villages = [
+        np.column_stack([x + rng.normal(0, 0.003, 120), y + rng.normal(0, 0.002, 120)])
+        for x, y in ((9.56, 47.20), (9.49, 47.10))
+    ]
     rural = np.column_stack([rng.uniform(9.45, 9.62, 150), rng.uniform(47.05, 47.25, 150)])
     return np.vstack([town, *villages, rural])
 
@@ -116,8 +117,7 @@ def test_bad_sizes_are_refused() -> None:
 
 
 def test_a_day_on_real_roads_solves_to_a_valid_plan(tmp_path) -> None:
-    problem = generate_from_roads(OSM / "lauf-20200115.drive.osm.bz2", visits=40, carers=4, seed=2,
-                                  cache_dir=tmp_path)
+    problem = generate_from_roads(OSM / "lauf-20200115.drive.osm.bz2", visits=40, carers=4, seed=2, cache_dir=tmp_path)
     assert {m.mode for m in problem.travel} == {c.travel_mode for c in problem.carers}
     assert not any(m.estimated for m in problem.travel)
     minutes = np.asarray(problem.travel[0].minutes)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import given, settings
+
+from carescheduler.search import pricing
+from carescheduler.search.insertion import insert_visits
+from carescheduler.search.instance import INF, compile_problem
+from carescheduler.search.records import TaskPrices
+from carescheduler.search.solution import Solution
+from carescheduler.search.solver import plan_from_solution
 from problem_factory import assert_valid
 from random_days import problems
 from test_solver_properties import PROPERTY_SETTINGS
-
-from carescheduler.search import pricing
-from carescheduler.search.records import TaskPrices
-from carescheduler.search.insertion import insert_visits
-from carescheduler.search.instance import INF, compile_problem
-from carescheduler.search.solution import Solution
-from carescheduler.search.solver import plan_from_solution
 
 
 def _half_built(problem, seed: int) -> tuple[Solution, list[int]]:
@@ -37,8 +37,15 @@ def _prices(sol: Solution, t: int, cheapest_only: bool) -> np.ndarray:
     inst = sol.inst
     K = inst.n_carers
     prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
-    pricing.single_costs(inst.arrays(), sol.arrays, sol.scratch(), prices, np.arange(K, dtype=np.int64),
-                         sol.max_lateness(), cheapest_only)
+    pricing.single_costs(
+        inst.arrays(),
+        sol.arrays,
+        sol.scratch(),
+        prices,
+        np.arange(K, dtype=np.int64),
+        sol.max_lateness(),
+        cheapest_only,
+    )
     return prices.cost
 
 
@@ -50,7 +57,7 @@ def test_cheapest_only_pricing_finds_the_same_cheapest_cost(problem) -> None:
     for v in out:
         t = int(inst.visit_tasks[v, 0])
         if inst.visit_tasks[v, 1] >= 0:
-            continue   # double-handed visits need every carer's price (their pairs are combined)
+            continue  # double-handed visits need every carer's price (their pairs are combined)
         full, cut = _prices(sol, t, False), _prices(sol, t, True)
         assert np.isclose(full.min(), cut.min()) or full.min() >= INF == cut.min()
         # what the cut pricing does report is the same price

@@ -8,7 +8,6 @@ check those rows bit for bit against compile_problem of a day that holds the vis
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,10 +15,8 @@ import pytest
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
 from carescheduler.search.instance import Instance, TaskRows, compile_problem, compile_tasks
-
+from conftest import SMALL
 from problem_factory import carer, client, location, make_problem, visit
-
-SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "small.json.gz"
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +61,7 @@ def test_rows_of_a_slice_match_the_full_compile(small: Problem) -> None:
     first = max(doubles[0] - 2, 1)
     stop = min(doubles[0] + 5, inst.n_visits)
     rows = compile_tasks(small, small.visits[first:stop], first_task=int(inst.visit_tasks[first, 0]))
-    assert rows.n_tasks > stop - first        # the double has two rows
+    assert rows.n_tasks > stop - first  # the double has two rows
     assert_rows_equal(rows, rows_of(inst, first, stop))
 
 
@@ -113,12 +110,12 @@ def test_eligibility_follows_skills_gender_and_bans() -> None:
         visit("anyone", "plain"),
         visit("hoist", "plain", skills=["hoist"]),
         visit("strict", "strict"),
-        visit("unheld_skill", "plain", skills=["dementia"]),   # declared, but no carer has it
+        visit("unheld_skill", "plain", skills=["dementia"]),  # declared, but no carer has it
     )
     rows = compile_tasks(p, p.visits)
     assert eligible_carers(rows, 0) == {ANN, BOB, CAT, DEE}
     assert eligible_carers(rows, 1) == {ANN, CAT, DEE}
-    assert eligible_carers(rows, 2) == {ANN, CAT}          # female only, dee banned
+    assert eligible_carers(rows, 2) == {ANN, CAT}  # female only, dee banned
     assert eligible_carers(rows, 3) == set()
 
 
@@ -167,20 +164,23 @@ def test_a_double_pinned_to_a_carer_who_can_do_neither_part_is_impossible() -> N
 
 
 def test_assign_cost_weighs_gender_preference_preferred_carers_and_history() -> None:
-    fussy = client("fussy", "home1", gender_preference="female", preferred_carers=["ann"],
-                   historical_carers=["bob", "bob"])
+    fussy = client(
+        "fussy", "home1", gender_preference="female", preferred_carers=["ann"], historical_carers=["bob", "bob"]
+    )
     p = rules_problem(
-        visit("fussy", "fussy"), visit("plain", "plain"), visit("fussy_again", "fussy"),
+        visit("fussy", "fussy"),
+        visit("plain", "plain"),
+        visit("fussy_again", "fussy"),
         clients=[*CLIENTS, fussy],
         weights={"gender_preference": 15.0, "non_preferred_carer": 10.0, "continuity": 7.0},
     )
     rows = compile_tasks(p, p.visits)
     #                          gender  preferred  history
     assert rows.assign_cost[0].tolist() == [
-        0 + 0 + 7,              # ann: female, preferred, never visited
-        15 + 10 + 0,            # bob: male, not preferred, has visited (listed twice, counted once)
-        0 + 10 + 7,             # cat
-        0 + 10 + 7,             # dee
+        0 + 0 + 7,  # ann: female, preferred, never visited
+        15 + 10 + 0,  # bob: male, not preferred, has visited (listed twice, counted once)
+        0 + 10 + 7,  # cat
+        0 + 10 + 7,  # dee
     ]
     assert rows.assign_cost[1].tolist() == [0, 0, 0, 0]
     assert rows.assign_cost[2].tolist() == rows.assign_cost[0].tolist()
@@ -189,9 +189,16 @@ def test_assign_cost_weighs_gender_preference_preferred_carers_and_history() -> 
 def test_task_layout_and_absolute_numbering() -> None:
     p = rules_problem(
         visit("single", "plain", duration=20, target={"start": 500, "end": None}),
-        visit("double", "plain", duration=40, carers_needed=2,
-              synchronisation={"kind": "sequential", "min_gap": 5, "max_gap": 15},
-              parts=[{"skills": ["hoist"]}, {"duration": 25}], mandatory=False, value=3.0),
+        visit(
+            "double",
+            "plain",
+            duration=40,
+            carers_needed=2,
+            synchronisation={"kind": "sequential", "min_gap": 5, "max_gap": 15},
+            parts=[{"skills": ["hoist"]}, {"duration": 25}],
+            mandatory=False,
+            value=3.0,
+        ),
     )
     rows = compile_tasks(p, p.visits, first_task=10)
     assert rows.task_visit.tolist() == [0, 1, 1]
@@ -203,7 +210,7 @@ def test_task_layout_and_absolute_numbering() -> None:
     assert rows.task_gap_max.tolist() == [0, 15, 15]
     assert rows.task_tgt_start[0] == 500 and rows.task_tgt_end[0] > 1e9
     assert rows.task_tgt_start[1] < -1e9
-    assert eligible_carers(rows, 1) == {ANN, CAT, DEE}   # part 0 needs the hoist
+    assert eligible_carers(rows, 1) == {ANN, CAT, DEE}  # part 0 needs the hoist
     assert eligible_carers(rows, 2) == {ANN, BOB, CAT, DEE}
     assert rows.visit_mandatory.tolist() == [True, False]
     assert rows.visit_penalty.tolist() == [p.weights.unassigned_mandatory, 3.0 * p.weights.optional_value]

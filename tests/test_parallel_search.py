@@ -14,14 +14,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from carescheduler.search import parallel
+from carescheduler.params import ParallelParams, SolveParams
 from carescheduler.scenarios.demo import demo_problem
+from carescheduler.search import parallel
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import compile_problem
-from carescheduler.params import ParallelParams, SolveParams
 from carescheduler.search.solution import Solution
 from carescheduler.search.solver import solve
-
 from problem_factory import assert_valid
 from test_solver_properties import PROPERTY_SETTINGS, problems
 
@@ -56,10 +55,11 @@ def test_pooled_search_is_no_worse_than_its_start_and_keeps_the_helpers_work(day
     sol.refresh()
     insert_visits(sol, np.arange(inst.n_visits), np.random.default_rng(0))
     start_cost = sol.total
-    best, iterations, _ = parallel.parallel_search(sol, time.monotonic() + 60, seed=1, processes=3,
-                                                   params=SolveParams(), max_iterations=60)
+    best, iterations, _ = parallel.parallel_search(
+        sol, time.monotonic() + 60, seed=1, processes=3, params=SolveParams(), max_iterations=60
+    )
     assert best.refresh() and best.total <= start_cost
-    assert iterations >= 3 * 60 - 3   # three searches, each about its share of every round
+    assert iterations >= 3 * 60 - 3  # three searches, each about its share of every round
 
 
 def test_a_failing_worker_process_is_reported(day, monkeypatch) -> None:
@@ -82,7 +82,7 @@ def test_a_hung_worker_is_given_up_and_the_time_limit_kept(day, monkeypatch) -> 
 
     def hangs_in_a_worker(*args, **kwargs):
         if os.getpid() != parent:
-            time.sleep(3600)   # stands for a worker that never answers
+            time.sleep(3600)  # stands for a worker that never answers
         return real(*args, **kwargs)
 
     monkeypatch.setattr(parallel, "large_neighbourhood_search", hangs_in_a_worker)
@@ -90,13 +90,13 @@ def test_a_hung_worker_is_given_up_and_the_time_limit_kept(day, monkeypatch) -> 
     plan = solve(day, time_limit=3, seed=0, workers=2, params=SolveParams(parallel=ParallelParams(grace_seconds=0.5)))
     elapsed = time.monotonic() - started
     assert_valid(day, plan)
-    assert elapsed < 3 + 0.5 + 2.0, elapsed   # the limit, the grace, and stopping the worker
+    assert elapsed < 3 + 0.5 + 2.0, elapsed  # the limit, the grace, and stopping the worker
 
 
 def test_rounds_follow_the_run_length() -> None:
     assert parallel.rounds_for(0.5, None) == 1
     assert parallel.rounds_for(60, None) == 6
-    assert parallel.rounds_for(600, None) == 40   # rounds last at most 15 s
+    assert parallel.rounds_for(600, None) == 40  # rounds last at most 15 s
     assert parallel.rounds_for(None, 10) == 1
     assert parallel.rounds_for(None, 1000) == 6
 

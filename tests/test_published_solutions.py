@@ -14,20 +14,13 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from carescheduler.formats import read_plan, read_problem, to_iolab_solution
+from conftest import SHARED_BENCHMARKS
 
-
-def _benchmarks() -> Path:
-    env = os.environ.get("CARESCHEDULER_BENCHMARKS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-
-
-BENCHMARKS = _benchmarks()
+BENCHMARKS = SHARED_BENCHMARKS
 SETS = {
     # folder: (cost column, solution file column)
     "mankowska2014": ("ub_ceschia2024", "ceschia2024_solution_file"),

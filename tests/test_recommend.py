@@ -6,21 +6,22 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from random_days import problems
-from test_solver_properties import PROPERTY_SETTINGS
 
+from carescheduler.day.recommend import Recommender, recommend
 from carescheduler.domain import Client, Location, Problem, Visit
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan, UnassignedVisit
-from carescheduler.day.recommend import Recommender, recommend
 from carescheduler.search.solver import solve
+from random_days import problems
+from test_solver_properties import PROPERTY_SETTINGS
 
 
 def _without(plan: Plan, visit_id: str) -> Plan:
     """The plan with one visit taken out (and listed as unassigned)."""
     routes = [r.model_copy(update={"visits": [pv for pv in r.visits if pv.visit != visit_id]}) for r in plan.routes]
-    return plan.model_copy(update={"routes": routes,
-                                   "unassigned": [*plan.unassigned, UnassignedVisit(visit=visit_id, reason="out")]})
+    return plan.model_copy(
+        update={"routes": routes, "unassigned": [*plan.unassigned, UnassignedVisit(visit=visit_id, reason="out")]}
+    )
 
 
 def _check_reasons(problem: Problem, visit: Visit, answer) -> None:
@@ -29,8 +30,9 @@ def _check_reasons(problem: Problem, visit: Visit, answer) -> None:
     for item in answer.unavailable:
         carer = problem.carer(item.carer)
         if item.code == "skill":
-            assert not all(set(visit.part_skills(p)) <= set(carer.skills) for p in range(visit.carers_needed)) \
-                and skills - set(carer.skills)
+            assert not all(
+                set(visit.part_skills(p)) <= set(carer.skills) for p in range(visit.carers_needed)
+            ) and skills - set(carer.skills)
         elif item.code == "gender":
             assert client.gender_requirement is not None and carer.gender != client.gender_requirement
         elif item.code == "banned":
@@ -62,22 +64,29 @@ def test_the_carer_who_had_a_visit_can_take_it_back(problem: Problem, pick: int)
         window = visit.window
         assert window.start - 1e-6 <= option.start <= (window.end if window.end is not None else 1e9) + 1e-6
         carer = problem.carer(option.carer)
-        assert any(s.start - 1e-6 <= option.start and option.start + visit.part_duration(0) <= s.end + 1e-6
-                   for s in carer.shifts)
+        assert any(
+            s.start - 1e-6 <= option.start and option.start + visit.part_duration(0) <= s.end + 1e-6
+            for s in carer.shifts
+        )
 
 
 def _street() -> Problem:
     from problem_factory import carer, client, location, matrix_from_coords, problem_dict, visit
+
     coords = [(0, 0), (4, 0), (8, 0), (12, 0)]
     locations = [location("office", 0, 0), location("A", 4, 0), location("B", 8, 0), location("C", 12, 0)]
-    carers = [carer("nurse", shifts=[(480, 960)], skills=["meds"], gender="female"),
-              carer("helper", shifts=[(480, 960)], gender="male"),
-              carer("late", shifts=[(900, 1200)], skills=["meds"], gender="female")]
+    carers = [
+        carer("nurse", shifts=[(480, 960)], skills=["meds"], gender="female"),
+        carer("helper", shifts=[(480, 960)], gender="male"),
+        carer("late", shifts=[(900, 1200)], skills=["meds"], gender="female"),
+    ]
     clients = [client("a", "A"), client("b", "B", banned_carers=["helper"]), client("c", "C")]
-    visits = [visit("a1", "a", 30, start=480, end=540), visit("b1", "b", 30, start=540, end=600),
-              visit("c1", "c", 30, start=600, end=660)]
-    return Problem.model_validate(problem_dict(locations, carers, clients, visits,
-                                               travel=matrix_from_coords(coords)))
+    visits = [
+        visit("a1", "a", 30, start=480, end=540),
+        visit("b1", "b", 30, start=540, end=600),
+        visit("c1", "c", 30, start=600, end=660),
+    ]
+    return Problem.model_validate(problem_dict(locations, carers, clients, visits, travel=matrix_from_coords(coords)))
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +98,14 @@ def street() -> tuple[Problem, Plan]:
 def test_a_new_client_at_a_new_place_gets_options_and_reasons(street) -> None:
     problem, plan = street
     visit = Visit(id="n1", client="new", duration=20, skills=["meds"], window={"start": "11:00", "end": "12:00"})
-    answer = recommend(problem, plan, visit, top=3, client=Client(id="new", location="N", gender_requirement="female"),
-                       location=Location(id="N", x=6, y=1))
+    answer = recommend(
+        problem,
+        plan,
+        visit,
+        top=3,
+        client=Client(id="new", location="N", gender_requirement="female"),
+        location=Location(id="N", x=6, y=1),
+    )
     assert [o.carer for o in answer.options] == ["nurse"]
     reasons = {u.carer: u.code for u in answer.unavailable}
     assert reasons == {"helper": "skill", "late": "shift"}
@@ -117,8 +132,11 @@ def test_now_rules_out_the_past(street) -> None:
 
 def test_a_visit_may_come_as_json_data(street) -> None:
     problem, plan = street
-    data = {"visit": {"id": "n6", "client": "new", "duration": 20, "window": {"start": "11:00", "end": "12:00"}},
-            "client": {"id": "new", "location": "N"}, "location": {"id": "N", "x": 6, "y": 1}}
+    data = {
+        "visit": {"id": "n6", "client": "new", "duration": 20, "window": {"start": "11:00", "end": "12:00"}},
+        "client": {"id": "new", "location": "N"},
+        "location": {"id": "N", "x": 6, "y": 1},
+    }
     answer = Recommender(problem, plan).recommend(data)
     assert answer.visit == "n6" and answer.options
     with pytest.raises(InputError) as caught:
@@ -136,14 +154,19 @@ def test_a_recommender_answers_repeatedly_without_drifting(street) -> None:
     assert recommender.recommend(visit) == first
 
 
-@pytest.mark.parametrize("call, field", [
-    (lambda r: r.recommend("nope"), "visit"),
-    (lambda r: r.recommend(Visit(id="a1", client="a", duration=10)), "visit.id"),
-    (lambda r: r.recommend(Visit(id="x", client="ghost", duration=10)), "visit.client"),
-    (lambda r: r.recommend(Visit(id="x", client="q", duration=10), client=Client(id="q", location="nowhere")),
-     "client.location"),
-    (lambda r: r.recommend("a1", top=0), "top"),
-])
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda r: r.recommend("nope"), "visit"),
+        (lambda r: r.recommend(Visit(id="a1", client="a", duration=10)), "visit.id"),
+        (lambda r: r.recommend(Visit(id="x", client="ghost", duration=10)), "visit.client"),
+        (
+            lambda r: r.recommend(Visit(id="x", client="q", duration=10), client=Client(id="q", location="nowhere")),
+            "client.location",
+        ),
+        (lambda r: r.recommend("a1", top=0), "top"),
+    ],
+)
 def test_bad_questions_name_the_field(street, call, field) -> None:
     problem, plan = street
     with pytest.raises(InputError) as caught:

@@ -14,17 +14,17 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from carescheduler.day.apply import apply_events
+from carescheduler.day.replan import ReplanSettings, replan
+from carescheduler.domain import Problem
+from carescheduler.errors import InputError
+from carescheduler.plan import Plan
+from carescheduler.search.solver import solve
+from carescheduler.validator import validate
 from problem_factory import assert_valid, carer, client, location, matrix_from_coords, problem_dict, visit
 from random_days import problems
 from test_solver_properties import PROPERTY_SETTINGS
-
-from carescheduler.domain import Problem
-from carescheduler.errors import InputError
-from carescheduler.day.apply import apply_events
-from carescheduler.plan import Plan
-from carescheduler.day.replan import ReplanSettings, replan
-from carescheduler.search.solver import solve
-from carescheduler.validator import validate
 
 FREEZE = 30.0
 SOLVE = {"time_limit": 2, "seed": 0, "max_iterations": 20}
@@ -43,23 +43,49 @@ def days_with_events(draw):
     starts = [pv.start for _, pv in placed] or [480.0]
     now = float(draw(st.integers(int(min(starts)) - 30, int(max(starts)) + 30)))
     started = [(c, pv) for c, pv in placed if pv.start < now]
-    upcoming = ({pv.visit for c, pv in placed if pv.start >= now} - {pv.visit for _, pv in started}
-                | {u.visit for u in plan.unassigned})
+    upcoming = {pv.visit for c, pv in placed if pv.start >= now} - {pv.visit for _, pv in started} | {
+        u.visit for u in plan.unassigned
+    }
     events: list[dict] = []
     touched: set[str] = set()
     carer_ids = [c.id for c in problem.carers]
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["absent", "absent_window", "delayed", "cancel", "add_visit", "add_client",
-                                     "check_in", "check_out", "change", "add_carer"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "absent",
+                    "absent_window",
+                    "delayed",
+                    "cancel",
+                    "add_visit",
+                    "add_client",
+                    "check_in",
+                    "check_out",
+                    "change",
+                    "add_carer",
+                ]
+            )
+        )
         if kind == "absent":
             events.append({"type": "carer_absent", "carer": draw(st.sampled_from(carer_ids))})
-        elif kind == "absent_window":   # (reported late, or ahead)
+        elif kind == "absent_window":  # (reported late, or ahead)
             start = now + draw(st.integers(-180, 120))
-            events.append({"type": "carer_absent", "carer": draw(st.sampled_from(carer_ids)), "start": start,
-                           "end": start + draw(st.integers(30, 180))})
+            events.append(
+                {
+                    "type": "carer_absent",
+                    "carer": draw(st.sampled_from(carer_ids)),
+                    "start": start,
+                    "end": start + draw(st.integers(30, 180)),
+                }
+            )
         elif kind == "delayed":
-            events.append({"type": "carer_delayed", "carer": draw(st.sampled_from(carer_ids)),
-                           "minutes": draw(st.integers(5, 60))})
+            events.append(
+                {
+                    "type": "carer_delayed",
+                    "carer": draw(st.sampled_from(carer_ids)),
+                    "minutes": draw(st.integers(5, 60)),
+                }
+            )
         elif kind == "cancel" and upcoming - touched:
             v = draw(st.sampled_from(sorted(upcoming - touched)))
             touched.add(v)
@@ -68,25 +94,56 @@ def days_with_events(draw):
             v = draw(st.sampled_from(sorted(upcoming - touched)))
             touched.add(v)
             start = max(now, 480) + draw(st.integers(0, 8)) * 30
-            events.append({"type": "visit_changed", "visit": v, "window": {"start": start, "end": start + 90},
-                           "duration": draw(st.sampled_from([15, 30, 45]))})
+            events.append(
+                {
+                    "type": "visit_changed",
+                    "visit": v,
+                    "window": {"start": start, "end": start + 90},
+                    "duration": draw(st.sampled_from([15, 30, 45])),
+                }
+            )
         elif kind == "add_visit":
             start = max(now, 480) + draw(st.integers(0, 8)) * 30
-            events.append({"type": "visit_added", "visit": {
-                "id": f"extra{len(events)}", "client": draw(st.sampled_from([c.id for c in problem.clients])),
-                "duration": 30, "window": {"start": start, "end": start + 120},
-                "carers_needed": draw(st.sampled_from([1, 1, 2]))}})
+            events.append(
+                {
+                    "type": "visit_added",
+                    "visit": {
+                        "id": f"extra{len(events)}",
+                        "client": draw(st.sampled_from([c.id for c in problem.clients])),
+                        "duration": 30,
+                        "window": {"start": start, "end": start + 120},
+                        "carers_needed": draw(st.sampled_from([1, 1, 2])),
+                    },
+                }
+            )
         elif kind == "add_client":
             start = max(now, 480) + draw(st.integers(0, 6)) * 30
             cid = f"newclient{len(events)}"
-            events.append({"type": "client_added",
-                           "client": {"id": cid, "location": f"newplace{len(events)}"},
-                           "location": {"id": f"newplace{len(events)}", "x": draw(st.integers(0, 20)),
-                                        "y": draw(st.integers(0, 20))},
-                           "visits": [{"id": f"{cid}-a", "client": cid, "duration": 30,
-                                       "window": {"start": start, "end": start + 120}},
-                                      {"id": f"{cid}-b", "client": cid, "duration": 20,
-                                       "window": {"start": start + 180, "end": start + 300}}]})
+            events.append(
+                {
+                    "type": "client_added",
+                    "client": {"id": cid, "location": f"newplace{len(events)}"},
+                    "location": {
+                        "id": f"newplace{len(events)}",
+                        "x": draw(st.integers(0, 20)),
+                        "y": draw(st.integers(0, 20)),
+                    },
+                    "visits": [
+                        {
+                            "id": f"{cid}-a",
+                            "client": cid,
+                            "duration": 30,
+                            "window": {"start": start, "end": start + 120},
+                        },
+                        {
+                            "id": f"{cid}-b",
+                            "client": cid,
+                            "duration": 20,
+                            "window": {"start": start + 180, "end": start + 300},
+                        },
+                    ],
+                }
+            )
         elif kind in ("check_in", "check_out") and started:
             who, pv = draw(st.sampled_from(started))
             if pv.visit in touched:
@@ -96,12 +153,26 @@ def days_with_events(draw):
             at = min(now, pv.start + late)
             events.append({"type": "check_in", "visit": pv.visit, "carer": who, "at": at})
             if kind == "check_out" and pv.end + late <= now:
-                events.append({"type": "check_out", "visit": pv.visit, "carer": who,
-                               "at": min(now, pv.end + late + draw(st.integers(0, 15)))})
+                events.append(
+                    {
+                        "type": "check_out",
+                        "visit": pv.visit,
+                        "carer": who,
+                        "at": min(now, pv.end + late + draw(st.integers(0, 15))),
+                    }
+                )
         elif kind == "add_carer":
-            events.append({"type": "carer_added", "carer": {
-                "id": f"bank{len(events)}", "start_location": "office", "skills": ["hoist", "meds", "dementia"],
-                "shifts": [{"start": max(480, now), "end": max(480, now) + 240}]}})
+            events.append(
+                {
+                    "type": "carer_added",
+                    "carer": {
+                        "id": f"bank{len(events)}",
+                        "start_location": "office",
+                        "skills": ["hoist", "meds", "dementia"],
+                        "shifts": [{"start": max(480, now), "end": max(480, now) + 240}],
+                    },
+                }
+            )
     return problem, plan, now, events
 
 
@@ -115,7 +186,8 @@ def _assert_absences_respected(result, events: list[dict], now: float) -> None:
         for pv in route.visits if route else []:
             under_way = pv.start <= start < pv.end or (pv.start <= now and start <= pv.start < end)
             assert under_way or pv.end <= start + 1e-6 or pv.start >= end - 1e-6, (
-                f"{event['carer']} has {pv.visit} {pv.start:.0f}-{pv.end:.0f} during an absence {start}-{end}")
+                f"{event['carer']} has {pv.visit} {pv.start:.0f}-{pv.end:.0f} during an absence {start}-{end}"
+            )
 
 
 @settings(max_examples=60, **PROPERTY_SETTINGS)
@@ -131,11 +203,12 @@ def test_replan_keeps_the_past_and_the_near_future_and_stays_valid(case) -> None
     changed = {e["visit"] for e in events if e["type"] in ("visit_changed", "visit_cancelled")}
     checked_in = {(e["visit"], e["carer"]): e["at"] for e in events if e["type"] == "check_in"}
     cancelled = {e["visit"] for e in events if e["type"] == "visit_cancelled"}
-    facts = {(v, carer): start for (v, _), (carer, start, _) in
-             apply_events(problem, plan, events, now).happened.items()}
+    facts = {
+        (v, carer): start for (v, _), (carer, start, _) in apply_events(problem, plan, events, now).happened.items()
+    }
     happened = set(facts)
     assert {(e["visit"], e["carer"]) for e in events if e["type"] == "check_in"} <= happened
-    for (visit_id, part), (who, start) in before.items():
+    for (visit_id, _part), (who, start) in before.items():
         if visit_id in cancelled:
             assert not any(v == visit_id for v, _ in after), f"cancelled {visit_id} is still planned"
             continue
@@ -147,8 +220,12 @@ def test_replan_keeps_the_past_and_the_near_future_and_stays_valid(case) -> None
             assert started_at == pytest.approx(recorded), f"{visit_id} ({who}) starts {started_at}, not {recorded}"
             if (visit_id, who) in checked_in and problem.visit(visit_id).carers_needed == 1:
                 assert started_at == pytest.approx(checked_in[visit_id, who])
-        elif now <= start < now + FREEZE and who not in unavailable and visit_id not in changed \
-                and not any(v == visit_id for v, _ in checked_in):      # (someone else may check in to it)
+        elif (
+            now <= start < now + FREEZE
+            and who not in unavailable
+            and visit_id not in changed
+            and not any(v == visit_id for v, _ in checked_in)
+        ):  # (someone else may check in to it)
             carers_after = {c for (v, _), (c, _) in after.items() if v == visit_id}
             assert not carers_after or who in carers_after, f"{visit_id}, about to start with {who}, was given away"
     _assert_absences_respected(result, events, now)
@@ -170,6 +247,7 @@ def test_an_empty_batch_gives_the_plan_back(problem: Problem, hour: int) -> None
 
 # --- worked examples ----------------------------------------------------------------------
 
+
 def _town() -> Problem:
     """Three carers on a line of clients: a morning and an afternoon call each, with
     room in the afternoon to cover for one carer."""
@@ -177,8 +255,11 @@ def _town() -> Problem:
     locations = [location("office", 0, 0)] + [location(f"L{i}", 5 * i, 0) for i in range(1, 10)]
     carers = [carer(f"c{k}", shifts=[(480, 1080)], skills=["meds"]) for k in range(3)]
     clients = [client(f"p{i}", f"L{i}") for i in range(1, 10)]
-    visits = [visit(f"v{i}{h}", f"p{i}", 30, start=h, end=h + span) for i in range(1, 10)
-              for h, span in ((480, 90), (720, 240))]
+    visits = [
+        visit(f"v{i}{h}", f"p{i}", 30, start=h, end=h + span)
+        for i in range(1, 10)
+        for h, span in ((480, 90), (720, 240))
+    ]
     return Problem.model_validate(problem_dict(locations, carers, clients, visits, travel=matrix_from_coords(coords)))
 
 
@@ -210,11 +291,24 @@ def test_a_carer_off_sick_hands_their_visits_to_the_others(town) -> None:
 
 def test_a_new_client_at_noon_is_fitted_in_and_only_the_carer_concerned_is_told(town) -> None:
     problem, plan = town
-    events = {"now": "12:00", "events": [{
-        "type": "client_added", "client": {"id": "home-from-hospital", "location": "H"},
-        "location": {"id": "H", "x": 12, "y": 3},
-        "visits": [{"id": "hfh-tea", "client": "home-from-hospital", "duration": 30,
-                    "window": {"start": "13:00", "end": "14:00"}}]}]}
+    events = {
+        "now": "12:00",
+        "events": [
+            {
+                "type": "client_added",
+                "client": {"id": "home-from-hospital", "location": "H"},
+                "location": {"id": "H", "x": 12, "y": 3},
+                "visits": [
+                    {
+                        "id": "hfh-tea",
+                        "client": "home-from-hospital",
+                        "duration": 30,
+                        "window": {"start": "13:00", "end": "14:00"},
+                    }
+                ],
+            }
+        ],
+    }
     result = replan(problem, plan, events)
     assert validate(result.problem, result.plan).valid
     assert "hfh-tea" not in {u.visit for u in result.plan.unassigned}
@@ -228,8 +322,10 @@ def test_check_in_late_and_overrun_are_recorded_and_later_visits_follow(town) ->
     problem, plan = town
     route = next(r for r in plan.routes if len(r.visits) >= 2)
     first = route.visits[0]
-    events = [{"type": "check_in", "visit": first.visit, "carer": route.carer, "at": first.start + 10},
-              {"type": "visit_overran", "visit": first.visit, "end": first.start + 55}]
+    events = [
+        {"type": "check_in", "visit": first.visit, "carer": route.carer, "at": first.start + 10},
+        {"type": "visit_overran", "visit": first.visit, "end": first.start + 55},
+    ]
     result = replan(problem, plan, events, first.start + 50)
     assert validate(result.problem, result.plan).valid
     done = next(pv for pv in result.plan.route(route.carer).visits if pv.visit == first.visit)
@@ -267,15 +363,23 @@ def test_a_visit_missed_during_an_unreported_absence_is_explained(town) -> None:
     assert missed in reasons and reasons[missed].startswith("missed")
 
 
-@pytest.mark.parametrize("event, field", [
-    ({"type": "carer_absent", "carer": "nobody"}, "events[0].carer"),
-    ({"type": "visit_cancelled", "visit": "nothing"}, "events[0].visit"),
-    ({"type": "check_in", "visit": "v1480", "carer": "c0", "at": "13:00"}, "events[0].at"),
-    ({"type": "carer_delayed", "carer": "c0"}, "events.0.carer_delayed"),
-    ({"type": "teleport", "carer": "c0"}, "events.0"),
-    ({"type": "visit_added", "visit": {"id": "x", "client": "p1", "duration": 30,
-                                       "window": {"start": "08:00", "end": "09:00"}}}, "events[0].visit.window.end"),
-])
+@pytest.mark.parametrize(
+    "event, field",
+    [
+        ({"type": "carer_absent", "carer": "nobody"}, "events[0].carer"),
+        ({"type": "visit_cancelled", "visit": "nothing"}, "events[0].visit"),
+        ({"type": "check_in", "visit": "v1480", "carer": "c0", "at": "13:00"}, "events[0].at"),
+        ({"type": "carer_delayed", "carer": "c0"}, "events.0.carer_delayed"),
+        ({"type": "teleport", "carer": "c0"}, "events.0"),
+        (
+            {
+                "type": "visit_added",
+                "visit": {"id": "x", "client": "p1", "duration": 30, "window": {"start": "08:00", "end": "09:00"}},
+            },
+            "events[0].visit.window.end",
+        ),
+    ],
+)
 def test_bad_events_name_the_field_and_change_nothing(town, event, field) -> None:
     problem, plan = town
     snapshot = (problem.model_dump_json(), plan.model_dump_json())

@@ -18,20 +18,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from problem_factory import carer, client, location, problem_dict, visit
 
 from carescheduler import solve
-from carescheduler.scenarios.demo import demo_problem
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
 from carescheduler.formats import read_problem, write_plan, write_problem
 from carescheduler.plan import KPIs, Plan, PlannedVisit, Route, SolverInfo, UnassignedVisit
 from carescheduler.report import carer_colour, render_report, write_report
+from carescheduler.scenarios.demo import demo_problem
+from conftest import BENCHMARK_SAMPLES
+from problem_factory import carer, client, location, problem_dict, visit
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
 
 class Page(HTMLParser):
     """The elements of a rendered report, each with its attributes, its <title> text and its
@@ -63,10 +65,22 @@ class Page(HTMLParser):
 
     def _record(self, tag, attrs):
         attributes = dict(attrs)
-        row = next((e["attrs"]["data-carer"] for e in reversed(self._stack)
-                    if e["tag"] == "g" and "row" in e["attrs"].get("class", "").split()), None)
-        element = {"tag": tag, "attrs": attributes, "classes": set(attributes.get("class", "").split()),
-                   "row": row, "text": "", "title": ""}
+        row = next(
+            (
+                e["attrs"]["data-carer"]
+                for e in reversed(self._stack)
+                if e["tag"] == "g" and "row" in e["attrs"].get("class", "").split()
+            ),
+            None,
+        )
+        element = {
+            "tag": tag,
+            "attrs": attributes,
+            "classes": set(attributes.get("class", "").split()),
+            "row": row,
+            "text": "",
+            "title": "",
+        }
         self.elements.append(element)
         return element
 
@@ -94,18 +108,44 @@ def synthetic_plan(problem: Problem, carers: int | None = None, every_nth_unassi
         start = max([v.window.start] + [free_at[c] + 10 for c in team])
         for part, c in enumerate(team):
             partner = team[1 - part] if len(team) == 2 else None
-            routes[c].append(PlannedVisit(visit=v.id, part=part, client=v.client, start=start,
-                                          end=start + v.duration, travel_before=10, partner=partner))
+            routes[c].append(
+                PlannedVisit(
+                    visit=v.id,
+                    part=part,
+                    client=v.client,
+                    start=start,
+                    end=start + v.duration,
+                    travel_before=10,
+                    partner=partner,
+                )
+            )
             free_at[c] = start + v.duration
-    plan_routes = [Route(carer=c, visits=vs, leave_home=vs[0].start - 10, return_home=vs[-1].end + 10,
-                         travel_minutes=10.0 * (len(vs) + 1),
-                         working_minutes=sum(p.end - p.start + 10 for p in vs) + 10)
-                   for c, vs in routes.items()]
+    plan_routes = [
+        Route(
+            carer=c,
+            visits=vs,
+            leave_home=vs[0].start - 10,
+            return_home=vs[-1].end + 10,
+            travel_minutes=10.0 * (len(vs) + 1),
+            working_minutes=sum(p.end - p.start + 10 for p in vs) + 10,
+        )
+        for c, vs in routes.items()
+    ]
     assigned = len(problem.visits) - len(unassigned)
-    kpis = KPIs(visits_total=len(problem.visits), visits_assigned=assigned, mandatory_unassigned=len(unassigned),
-                coverage=assigned / len(problem.visits), travel_estimated=True)
-    return Plan(problem=problem.name, routes=plan_routes, unassigned=unassigned, kpis=kpis,
-                solver=SolverInfo(status="synthetic"))
+    kpis = KPIs(
+        visits_total=len(problem.visits),
+        visits_assigned=assigned,
+        mandatory_unassigned=len(unassigned),
+        coverage=assigned / len(problem.visits),
+        travel_estimated=True,
+    )
+    return Plan(
+        problem=problem.name,
+        routes=plan_routes,
+        unassigned=unassigned,
+        kpis=kpis,
+        solver=SolverInfo(status="synthetic"),
+    )
 
 
 def planned_pairs(plan: Plan) -> int:
@@ -120,8 +160,11 @@ def planned_pairs(plan: Plan) -> int:
 
 def legend_carers(page: Page) -> dict[str, str]:
     """The legend's ``data-pick`` index of each carer (its button's title is the carer id here)."""
-    return {e["attrs"]["title"]: e["attrs"]["data-pick"] for e in page.elements
-            if e["tag"] == "button" and "data-pick" in e["attrs"]}
+    return {
+        e["attrs"]["title"]: e["attrs"]["data-pick"]
+        for e in page.elements
+        if e["tag"] == "button" and "data-pick" in e["attrs"]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +174,7 @@ def solved() -> tuple[Problem, Plan]:
 
 
 # -- what the page shows ------------------------------------------------------------------------
+
 
 def test_one_run_colour_per_carer_with_visits(solved):
     problem, plan = solved
@@ -161,8 +205,12 @@ def test_every_planned_visit_is_in_its_carers_timeline_row(solved):
     assert len([b for b in blocks if b["row"] is not None]) == len(expected)
     # late starts are marked, and only those
     visits = {v.id: v for v in problem.visits}
-    late = {(index[r.carer], pv.visit) for r in plan.routes for pv in r.visits
-            if visits[pv.visit].target is not None and pv.start > visits[pv.visit].target.end + 0.01}
+    late = {
+        (index[r.carer], pv.visit)
+        for r in plan.routes
+        for pv in r.visits
+        if visits[pv.visit].target is not None and pv.start > visits[pv.visit].target.end + 0.01
+    }
     assert {(b["row"], b["title"].split(" · ")[0]) for b in blocks if "is-late" in b["classes"]} == late
 
 
@@ -218,7 +266,7 @@ def test_header_shows_problem_and_solver(solved):
 
 
 def test_user_text_is_escaped():
-    nasty = '<img src=x onerror=alert(1)>&"\''
+    nasty = "<img src=x onerror=alert(1)>&\"'"
     data = problem_dict(
         locations=[location("o", 0, 0), location("a", 10, 0), location("b", 0, 10)],
         carers=[carer(f"c{nasty}", start="o", name=f"Ann {nasty}")],
@@ -227,15 +275,23 @@ def test_user_text_is_escaped():
         name=f"day {nasty}",
     )
     problem = Problem.model_validate(data)
-    plan = Plan(problem=problem.name, routes=[Route(
-        carer=f"c{nasty}", visits=[PlannedVisit(visit=f"v{nasty}", client=f"cl{nasty}", start=490, end=520,
-                                                travel_before=10)],
-        leave_home=480, return_home=530, travel_minutes=20)],
+    plan = Plan(
+        problem=problem.name,
+        routes=[
+            Route(
+                carer=f"c{nasty}",
+                visits=[PlannedVisit(visit=f"v{nasty}", client=f"cl{nasty}", start=490, end=520, travel_before=10)],
+                leave_home=480,
+                return_home=530,
+                travel_minutes=20,
+            )
+        ],
         unassigned=[UnassignedVisit(visit="v2", reason=f"because {nasty}</td></tr></table><script>x()</script>")],
-        solver=SolverInfo(status=nasty, source=f"k{nasty}"))
+        solver=SolverInfo(status=nasty, source=f"k{nasty}"),
+    )
     text = render_report(problem, plan, title=f"T {nasty}", attribution=f"© {nasty}")
     assert "<img" not in text and "<script>x()" not in text
-    assert text.count("<script>") == 1      # only the report's own
+    assert text.count("<script>") == 1  # only the report's own
     page = Page(text)
     # the text survives escaping intact: the browser shows exactly what the user typed
     assert page.find("h1")[0]["text"] == f"T {nasty}"
@@ -271,6 +327,7 @@ def test_a_plan_of_another_day_is_rejected():
 
 def test_palette_keeps_forty_carers_apart():
     """Any two of the first 40 colours differ clearly in hue or in lightness; 400 are all different."""
+
     def hsl(index):
         hue, _, lightness = carer_colour(index)[4:-1].replace("%", "").split(",")
         return float(hue), float(lightness)
@@ -300,9 +357,11 @@ def test_a_council_day_renders_quickly_and_stays_small():
 
 # -- command line -------------------------------------------------------------------------------
 
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "carescheduler", *args], capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "carescheduler", *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def test_report_command_writes_the_page_and_rejects_bad_input(tmp_path):
@@ -328,7 +387,7 @@ def test_report_command_writes_the_page_and_rejects_bad_input(tmp_path):
 
 def test_report_of_an_imported_solution_recomputes_its_figures(tmp_path):
     """An iolab solution carries no KPIs; the page shows the validator's instead of zeros."""
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
+    fixtures = BENCHMARK_SAMPLES
     instance = fixtures / "InstanzCPLEX_HCSRP_10_1.txt.gz"
     solution = next(fixtures.glob("sol-InstanzCPLEX_HCSRP_10_1*.json*"))
     out = tmp_path / "report.html"
@@ -349,17 +408,18 @@ def test_demo_writes_its_report(tmp_path):
 
 # -- a real browser -------------------------------------------------------------------------------
 
+
 def png_rgb(path: Path) -> np.ndarray:
     """Decode an 8-bit RGB/RGBA, non-interlaced PNG (what chromium writes) into an (h, w, 3) array."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, chunks, header = 8, [], None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", data[pos + 8:pos + 8 + length])
+            header = struct.unpack(">IIBBBBB", data[pos + 8 : pos + 8 + length])
         elif kind == b"IDAT":
-            chunks.append(data[pos + 8:pos + 8 + length])
+            chunks.append(data[pos + 8 : pos + 8 + length])
         pos += 12 + length
     width, height, depth, colour_type, _, _, interlace = header
     assert depth == 8 and colour_type in (2, 6) and interlace == 0, header
@@ -393,10 +453,24 @@ def png_rgb(path: Path) -> np.ndarray:
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--no-first-run", f"--user-data-dir={profile}", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False,
-                          preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None,
+    )
 
 
 HOVER_PROBE = """<script>
@@ -416,8 +490,10 @@ HOVER_PROBE = """<script>
 </script>"""
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium; `make test` "
-                                               "installs it when run as root)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium binary (Debian: apt-get install chromium; `make test` installs it when run as root)",
+)
 def test_in_a_headless_browser_the_script_runs_and_the_map_is_painted(solved, tmp_path):
     problem, plan = solved
     page = tmp_path / "report.html"
@@ -434,12 +510,12 @@ def test_in_a_headless_browser_the_script_runs_and_the_map_is_painted(solved, tm
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", HOVER_PROBE + "</body>"), encoding="utf-8")
     dom = chromium("--dump-dom", probed.as_uri(), profile=tmp_path / "profile")
     body = next(e for e in Page(dom.stdout).elements if e["tag"] == "body")
-    assert body["attrs"].get("data-probe-linked") == "2"        # both halves outlined
-    assert body["attrs"].get("data-probe-lines") == "1"         # and joined by a line
+    assert body["attrs"].get("data-probe-linked") == "2"  # both halves outlined
+    assert body["attrs"].get("data-probe-lines") == "1"  # and joined by a line
     doubles = {pv.visit for route in plan.routes for pv in route.visits if pv.partner is not None}
     assert body["attrs"].get("data-probe-visit") in doubles
     assert body["attrs"].get("data-probe-tip", "").startswith(body["attrs"]["data-probe-visit"] + " · ")  # tooltip
-    assert body["attrs"].get("data-probe-focus") == "1,1,1"     # one run, one row, the page dimmed
+    assert body["attrs"].get("data-probe-focus") == "1,1,1"  # one run, one row, the page dimmed
 
     shot = tmp_path / "report.png"
     result = chromium(f"--screenshot={shot}", "--window-size=1400,1000", page.as_uri(), profile=tmp_path / "profile")

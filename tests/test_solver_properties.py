@@ -27,13 +27,13 @@ import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from problem_factory import assert_valid, describe_plan, problem_dict
-from random_days import problems
 
 from carescheduler.domain import Problem
 from carescheduler.plan import Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
 from carescheduler.search.solver import solve
 from carescheduler.validator import validate
+from problem_factory import assert_valid, describe_plan, problem_dict
+from random_days import problems
 
 PROPERTY_SETTINGS = dict(
     deadline=None,
@@ -50,8 +50,17 @@ SOLVE_KWARGS = dict(time_limit=2, seed=0, max_iterations=30)
 # (a) the solver's plans are valid and priced honestly
 
 
-COST_TERMS = ("unassigned", "lateness", "max_lateness", "earliness", "travel", "preferences", "continuity",
-              "overtime", "total")
+COST_TERMS = (
+    "unassigned",
+    "lateness",
+    "max_lateness",
+    "earliness",
+    "travel",
+    "preferences",
+    "continuity",
+    "overtime",
+    "total",
+)
 
 
 def _close(a: float, b: float) -> bool:
@@ -98,8 +107,9 @@ def test_solver_plans_are_valid_and_priced_like_the_validator(problem: Problem) 
 # (b) exhaustive reference on tiny problems
 
 
-def _earliest_schedule(problem: Problem, routes: dict[str, list[tuple[int, int]]],
-                       release: dict[tuple[int, int], float]) -> dict[tuple[int, int], float] | None:
+def _earliest_schedule(
+    problem: Problem, routes: dict[str, list[tuple[int, int]]], release: dict[tuple[int, int], float]
+) -> dict[tuple[int, int], float] | None:
     """Earliest starts of fixed sequences (no breaks), or None if they admit no schedule.
 
     Every rule is a lower bound that grows with other starts (travel, window start, shift
@@ -163,12 +173,18 @@ def _build_plan(problem: Problem, routes: dict[str, list[tuple[int, int]]], star
         for key in seq:
             visit = problem.visits[key[0]]
             s = start[key]
-            stops.append(PlannedVisit(visit=visit.id, part=key[1], client=visit.client, start=s,
-                                      end=s + visit.part_duration(key[1])))
+            stops.append(
+                PlannedVisit(
+                    visit=visit.id, part=key[1], client=visit.client, start=s, end=s + visit.part_duration(key[1])
+                )
+            )
         out.append(Route(carer=cid, visits=stops))
     routed = {k[0] for seq in routes.values() for k in seq}
-    unassigned = [UnassignedVisit(visit=v.id, reason="left out by the exhaustive search")
-                  for i, v in enumerate(problem.visits) if i not in routed]
+    unassigned = [
+        UnassignedVisit(visit=v.id, reason="left out by the exhaustive search")
+        for i, v in enumerate(problem.visits)
+        if i not in routed
+    ]
     return Plan(problem=problem.name, routes=out, unassigned=unassigned)
 
 
@@ -185,7 +201,7 @@ def exhaustive_best(problem: Problem, release_variants: bool = False) -> tuple[f
         if visit.carers_needed == 1:
             options.append([None] + [(c,) for c in carer_ids])
         else:
-            options.append([None] + list(itertools.permutations(carer_ids, 2)))
+            options.append([None, *list(itertools.permutations(carer_ids, 2))])
     penalties = [
         problem.weights.unassigned_mandatory if v.mandatory else problem.weights.optional_value * v.value
         for v in problem.visits
@@ -204,7 +220,7 @@ def exhaustive_best(problem: Problem, release_variants: bool = False) -> tuple[f
     releases = []
     for chosen in itertools.product([False, True], repeat=len(variant_visits)):
         rel = dict(base_release)
-        for v, use in zip(variant_visits, chosen):
+        for v, use in zip(variant_visits, chosen, strict=False):
             if use:
                 for part in range(problem.visits[v].carers_needed):
                     rel[(v, part)] = alt_release[(v, part)]
@@ -212,7 +228,7 @@ def exhaustive_best(problem: Problem, release_variants: bool = False) -> tuple[f
 
     best_cost, best_plan = math.inf, None
     for combo in itertools.product(*options):
-        floor = sum(p for p, who in zip(penalties, combo) if who is None)
+        floor = sum(p for p, who in zip(penalties, combo, strict=False) if who is None)
         if floor >= best_cost:
             continue
         per_carer: dict[str, list[tuple[int, int]]] = {c: [] for c in carer_ids}
@@ -220,7 +236,7 @@ def exhaustive_best(problem: Problem, release_variants: bool = False) -> tuple[f
             for part, c in enumerate(who or ()):
                 per_carer[c].append((v, part))
         for orders in itertools.product(*(itertools.permutations(per_carer[c]) for c in carer_ids)):
-            routes = {c: list(seq) for c, seq in zip(carer_ids, orders)}
+            routes = {c: list(seq) for c, seq in zip(carer_ids, orders, strict=False)}
             seen = set()
             for rel in releases:
                 start = _earliest_schedule(problem, routes, rel)
@@ -259,8 +275,9 @@ def test_solver_matches_exhaustive_search_on_tiny_problems(problem: Problem) -> 
 # Minimal reproducers of solver gaps these properties once found (regressions)
 
 
-def _tiny(carers: list[dict], visits: list[dict], travel: list[list[int]], clients: list[dict] | None = None,
-          **weights: float) -> Problem:
+def _tiny(
+    carers: list[dict], visits: list[dict], travel: list[list[int]], clients: list[dict] | None = None, **weights: float
+) -> Problem:
     locations = [{"id": f"l{i}", "x": 0, "y": 0} for i in range(len(travel))]
     clients = clients or [{"id": "A", "location": "l1"}, {"id": "B", "location": f"l{min(2, len(travel) - 1)}"}]
     return Problem.model_validate(problem_dict(locations, carers, clients, visits, travel=travel, weights=weights))
@@ -289,10 +306,14 @@ def _two_visit_day() -> Problem:
     or splitting (c0 A 20 + c1 B 60 = 80).
     """
     return _tiny(
-        [{"id": "c0", "gender": "female", "start_location": "l0", "shifts": [{"start": 480, "end": 900}]},
-         {"id": "c1", "gender": "male", "start_location": "l0", "shifts": [{"start": 480, "end": 900}]}],
-        [{"id": "va", "client": "A", "duration": 30, "window": {"start": 480, "end": 720}},
-         {"id": "vb", "client": "B", "duration": 30, "window": {"start": 480, "end": 720}}],
+        [
+            {"id": "c0", "gender": "female", "start_location": "l0", "shifts": [{"start": 480, "end": 900}]},
+            {"id": "c1", "gender": "male", "start_location": "l0", "shifts": [{"start": 480, "end": 900}]},
+        ],
+        [
+            {"id": "va", "client": "A", "duration": 30, "window": {"start": 480, "end": 720}},
+            {"id": "vb", "client": "B", "duration": 30, "window": {"start": 480, "end": 720}},
+        ],
         [[0, 10, 30], [10, 0, 25], [30, 5, 0]],
         clients=[{"id": "A", "location": "l1", "gender_requirement": "female"}, {"id": "B", "location": "l2"}],
         earliness=0.0,
@@ -308,10 +329,20 @@ def test_exhaustive_reference_finds_the_hand_computed_optimum() -> None:
 
 def test_exhaustive_reference_synchronises_a_sequential_double_visit() -> None:
     problem = _tiny(
-        [{"id": "c0", "start_location": "l0", "shifts": [{"start": 480, "end": 900}]},
-         {"id": "c1", "start_location": "l0", "shifts": [{"start": 560, "end": 900}]}],
-        [{"id": "v", "client": "A", "duration": 30, "carers_needed": 2, "window": {"start": 480},
-          "synchronisation": {"kind": "sequential", "min_gap": 10, "max_gap": 20}}],
+        [
+            {"id": "c0", "start_location": "l0", "shifts": [{"start": 480, "end": 900}]},
+            {"id": "c1", "start_location": "l0", "shifts": [{"start": 560, "end": 900}]},
+        ],
+        [
+            {
+                "id": "v",
+                "client": "A",
+                "duration": 30,
+                "carers_needed": 2,
+                "window": {"start": 480},
+                "synchronisation": {"kind": "sequential", "min_gap": 10, "max_gap": 20},
+            }
+        ],
         [[0, 10], [10, 0]],
         clients=[{"id": "A", "location": "l1"}],
     )
@@ -332,21 +363,36 @@ def test_solver_finds_the_hand_computed_optimum() -> None:
 def test_starting_before_the_target_to_fit_another_visit() -> None:
     problem = _tiny(
         [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}]}],
-        [{"id": "va", "client": "A", "duration": 30, "window": {"start": 500, "end": 605},
-          "target": {"start": 600, "end": 700}},
-         {"id": "vb", "client": "B", "duration": 30, "window": {"start": 610, "end": 620}}],
+        [
+            {
+                "id": "va",
+                "client": "A",
+                "duration": 30,
+                "window": {"start": 500, "end": 605},
+                "target": {"start": 600, "end": 700},
+            },
+            {"id": "vb", "client": "B", "duration": 30, "window": {"start": 610, "end": 620}},
+        ],
         [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
     )
-    _assert_no_worse_than(problem, Plan(routes=[Route(carer="c1", visits=[
-        _stop("va", "A", 580, 30), _stop("vb", "B", 610, 30)])]))
+    _assert_no_worse_than(
+        problem, Plan(routes=[Route(carer="c1", visits=[_stop("va", "A", 580, 30), _stop("vb", "B", 610, 30)])])
+    )
     _assert_no_worse_than_exhaustive(problem, release_variants=True)
 
 
 def test_visit_whose_target_is_after_its_window_starts_as_late_as_allowed() -> None:
     problem = _tiny(
         [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}]}],
-        [{"id": "va", "client": "A", "duration": 30, "window": {"start": 500, "end": 550},
-          "target": {"start": 600, "end": 700}}],
+        [
+            {
+                "id": "va",
+                "client": "A",
+                "duration": 30,
+                "window": {"start": 500, "end": 550},
+                "target": {"start": 600, "end": 700},
+            }
+        ],
         [[0, 10], [10, 0]],
         clients=[{"id": "A", "location": "l1"}],
     )
@@ -358,8 +404,7 @@ def test_last_visit_moves_to_the_next_split_shift_when_the_way_home_does_not_fit
     07:30-11:30 and 12:00-14:30 a visit from 11:15 fits the first shift but the way home
     does not, so it must go to 12:06 in the second shift rather than be left out."""
     problem = _tiny(
-        [{"id": "c1", "start_location": "l0",
-          "shifts": [{"start": 450, "end": 690}, {"start": 720, "end": 870}]}],
+        [{"id": "c1", "start_location": "l0", "shifts": [{"start": 450, "end": 690}, {"start": 720, "end": 870}]}],
         [{"id": "v1", "client": "A", "duration": 10, "window": {"start": 675}}],
         [[0, 6], [6, 0]],
         clients=[{"id": "A", "location": "l1"}],
@@ -369,39 +414,78 @@ def test_last_visit_moves_to_the_next_split_shift_when_the_way_home_does_not_fit
 
 def test_later_start_that_avoids_an_unplaceable_break() -> None:
     problem = _tiny(
-        [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}],
-          "break_rule": {"after_minutes": 120, "duration": 20, "earliest": 620}}],
-        [{"id": "va", "client": "A", "duration": 30, "window": {"start": 480, "end": 570}},
-         {"id": "vb", "client": "B", "duration": 30, "window": {"start": 600, "end": 600}}],
+        [
+            {
+                "id": "c1",
+                "start_location": "l0",
+                "shifts": [{"start": 480, "end": 1000}],
+                "break_rule": {"after_minutes": 120, "duration": 20, "earliest": 620},
+            }
+        ],
+        [
+            {"id": "va", "client": "A", "duration": 30, "window": {"start": 480, "end": 570}},
+            {"id": "vb", "client": "B", "duration": 30, "window": {"start": 600, "end": 600}},
+        ],
         [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
     )
-    _assert_no_worse_than(problem, Plan(routes=[Route(carer="c1", visits=[
-        _stop("va", "A", 570, 30), _stop("vb", "B", 600, 30)])]))
+    _assert_no_worse_than(
+        problem, Plan(routes=[Route(carer="c1", visits=[_stop("va", "A", 570, 30), _stop("vb", "B", 600, 30)])])
+    )
 
 
 def test_break_taken_before_travelling_to_the_next_visit() -> None:
     problem = _tiny(
-        [{"id": "c1", "start_location": "l0", "shifts": [{"start": 480, "end": 1000}],
-          "break_rule": {"after_minutes": 100, "duration": 20, "latest": 600}}],
-        [{"id": "va", "client": "A", "duration": 110, "window": {"start": 480, "end": 480}},
-         {"id": "vb", "client": "B", "duration": 30, "window": {"start": 480, "end": 900}}],
+        [
+            {
+                "id": "c1",
+                "start_location": "l0",
+                "shifts": [{"start": 480, "end": 1000}],
+                "break_rule": {"after_minutes": 100, "duration": 20, "latest": 600},
+            }
+        ],
+        [
+            {"id": "va", "client": "A", "duration": 110, "window": {"start": 480, "end": 480}},
+            {"id": "vb", "client": "B", "duration": 30, "window": {"start": 480, "end": 900}},
+        ],
         [[0, 0, 0], [0, 0, 20], [0, 20, 0]],
     )
-    hand = Plan(routes=[Route(carer="c1", visits=[_stop("va", "A", 480, 110), _stop("vb", "B", 630, 30)],
-                              breaks=[PlannedBreak(start=590, end=610)])])
+    hand = Plan(
+        routes=[
+            Route(
+                carer="c1",
+                visits=[_stop("va", "A", 480, 110), _stop("vb", "B", 630, 30)],
+                breaks=[PlannedBreak(start=590, end=610)],
+            )
+        ]
+    )
     _assert_no_worse_than(problem, hand)
 
 
 def test_pinned_carer_may_do_the_second_part_of_a_double_visit() -> None:
     problem = _tiny(
-        [{"id": "c0", "start_location": "l0", "shifts": [{"start": 530, "end": 700}]},
-         {"id": "c1", "start_location": "l0", "shifts": [{"start": 460, "end": 700}]}],
-        [{"id": "v", "client": "A", "duration": 30, "carers_needed": 2, "window": {"start": 480, "end": 560},
-          "synchronisation": {"kind": "sequential", "min_gap": 30, "max_gap": 60}, "pinned_carers": ["c0"]}],
+        [
+            {"id": "c0", "start_location": "l0", "shifts": [{"start": 530, "end": 700}]},
+            {"id": "c1", "start_location": "l0", "shifts": [{"start": 460, "end": 700}]},
+        ],
+        [
+            {
+                "id": "v",
+                "client": "A",
+                "duration": 30,
+                "carers_needed": 2,
+                "window": {"start": 480, "end": 560},
+                "synchronisation": {"kind": "sequential", "min_gap": 30, "max_gap": 60},
+                "pinned_carers": ["c0"],
+            }
+        ],
         [[0, 10], [10, 0]],
         clients=[{"id": "A", "location": "l1"}],
     )
-    hand = Plan(routes=[Route(carer="c1", visits=[_stop("v", "A", 480, 30, part=0)]),
-                        Route(carer="c0", visits=[_stop("v", "A", 540, 30, part=1)])])
+    hand = Plan(
+        routes=[
+            Route(carer="c1", visits=[_stop("v", "A", 480, 30, part=0)]),
+            Route(carer="c0", visits=[_stop("v", "A", 540, 30, part=1)]),
+        ]
+    )
     _assert_no_worse_than(problem, hand)
     _assert_no_worse_than_exhaustive(problem)

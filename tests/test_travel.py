@@ -25,8 +25,8 @@ from carescheduler.errors import InputError
 from carescheduler.travel import estimated_modes, road_matrix, road_travel, travel_matrix
 from carescheduler.travel import roads as roads_module
 from carescheduler.travel.roads import UK_HIGHWAY_KMH, RoadNetwork, RoadSpeeds
+from conftest import OSM
 
-OSM = Path(__file__).resolve().parents[1] / "fixtures" / "osm"
 LAUF_DRIVE = OSM / "lauf-20200115.drive.osm.bz2"
 LAUF_DRIVE_SERVICE = OSM / "lauf-20200115.drive_service.osm.bz2"
 EARTH_KM = 6371.0088
@@ -35,6 +35,7 @@ EARTH_KM = 6371.0088
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Any attempt to open a connection fails the test: road files are read offline."""
+
     def refuse(self, address):
         raise AssertionError(f"network access attempted: {address}")
 
@@ -62,14 +63,17 @@ def points_near_nodes(network: RoadNetwork, count: int, seed: int, jitter_deg: f
     """``count`` points scattered (about 30 m) around random nodes of ``network``."""
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(network.node_ids), count, replace=False)
-    return (network.node_lat[pick] + rng.normal(0, jitter_deg, count),
-            network.node_lon[pick] + rng.normal(0, jitter_deg, count))
+    return (
+        network.node_lat[pick] + rng.normal(0, jitter_deg, count),
+        network.node_lon[pick] + rng.normal(0, jitter_deg, count),
+    )
 
 
 def nearest_by_brute_force(graph: nx.MultiDiGraph, lat: float, lon: float) -> tuple[int, float]:
     """The graph node closest to (lat, lon) and its distance in km, by trying every node."""
-    return min(((n, great_circle_km(lat, lon, d["y"], d["x"])) for n, d in graph.nodes(data=True)),
-               key=lambda item: item[1])
+    return min(
+        ((n, great_circle_km(lat, lon, d["y"], d["x"])) for n, d in graph.nodes(data=True)), key=lambda item: item[1]
+    )
 
 
 def one_way_edge(graph: nx.MultiDiGraph) -> tuple[int, int]:
@@ -90,7 +94,7 @@ def node_point(graph: nx.MultiDiGraph, node: int) -> tuple[float, float]:
 def test_matrix_equals_networkx_dijkstra_plus_access_legs(drive: RoadNetwork) -> None:
     lat, lon = points_near_nodes(drive, 12, seed=1)
     minutes = drive.times(lat, lon).minutes()
-    snapped = [nearest_by_brute_force(drive.graph, a, b) for a, b in zip(lat, lon)]
+    snapped = [nearest_by_brute_force(drive.graph, a, b) for a, b in zip(lat, lon, strict=False)]
     access_min = [km / drive.speeds.drive_access_kmh * 60 for _, km in snapped]
     checked = 0
     for i in range(12):
@@ -144,13 +148,13 @@ def test_walking_is_at_walking_pace_and_slower_than_driving(drive: RoadNetwork, 
 
 def test_points_on_one_node_are_apart_by_the_straight_line(drive: RoadNetwork) -> None:
     lat0, lon0 = node_point(drive.graph, int(drive.node_ids[0]))
-    lat = [lat0 + 1e-4, lat0 - 1e-4, lat0 + 1e-4]   # 11 m north, 11 m south, and the first again
+    lat = [lat0 + 1e-4, lat0 - 1e-4, lat0 + 1e-4]  # 11 m north, 11 m south, and the first again
     lon = [lon0, lon0, lon0]
     minutes = drive.times(lat, lon).minutes()
     apart_km = great_circle_km(lat[0], lon0, lat[1], lon0)
     assert minutes[0, 1] == pytest.approx(apart_km / drive.speeds.drive_access_kmh * 60)
     assert minutes[0, 1] > 0
-    assert minutes[0, 2] == 0   # the same spot twice
+    assert minutes[0, 2] == 0  # the same spot twice
 
 
 SHORTCUTS_OSM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -211,12 +215,13 @@ def test_cache_hit_returns_the_same_matrix_without_recomputing(tmp_path: Path, d
     again = road_matrix(LAUF_DRIVE, "drive", lat, lon, cache_dir=tmp_path)
     assert np.array_equal(first, again)
     renamed = tmp_path / "renamed.osm.bz2"
-    shutil.copy(LAUF_DRIVE, renamed)     # keyed by contents, not by name
+    shutil.copy(LAUF_DRIVE, renamed)  # keyed by contents, not by name
     assert np.array_equal(first, road_matrix(renamed, "drive", lat, lon, cache_dir=tmp_path))
 
 
-def test_cache_misses_when_anything_that_shapes_the_times_changes(tmp_path: Path, drive: RoadNetwork,
-                                                                  monkeypatch) -> None:
+def test_cache_misses_when_anything_that_shapes_the_times_changes(
+    tmp_path: Path, drive: RoadNetwork, monkeypatch
+) -> None:
     lat, lon = points_near_nodes(drive, 10, seed=6)
     road_matrix(LAUF_DRIVE, "drive", lat, lon, cache_dir=tmp_path)
     loads = []
@@ -278,7 +283,7 @@ def test_walking_on_a_graphml_drive_network_ignores_its_one_way_streets(tmp_path
     import osmnx as ox
 
     graphml = tmp_path / "lauf-drive.graphml"
-    ox.save_graphml(drive.graph, graphml)      # one-way streets are stored one way here
+    ox.save_graphml(drive.graph, graphml)  # one-way streets are stored one way here
     u, v = one_way_edge(drive.graph)
     (lat_u, lon_u), (lat_v, lon_v) = node_point(drive.graph, u), node_point(drive.graph, v)
     minutes = RoadNetwork.load(graphml, "walk").times([lat_u, lat_v], [lon_u, lon_v]).minutes()
@@ -287,7 +292,7 @@ def test_walking_on_a_graphml_drive_network_ignores_its_one_way_streets(tmp_path
 
 def test_reading_a_road_file_opens_no_connection_and_leaves_no_cache_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    network = RoadNetwork.load(LAUF_DRIVE_SERVICE, "walk")   # the autouse fixture fails any connect()
+    network = RoadNetwork.load(LAUF_DRIVE_SERVICE, "walk")  # the autouse fixture fails any connect()
     assert len(network.node_ids) > 100
     assert not (tmp_path / "cache").exists()
 
@@ -327,7 +332,7 @@ def test_road_file_without_usable_roads_is_an_input_error(tmp_path: Path) -> Non
 
 def test_point_far_outside_the_roads_is_named_with_its_distance(drive: RoadNetwork, tmp_path: Path) -> None:
     lat, lon = points_near_nodes(drive, 4, seed=10)
-    lat[2], lon[2] = 52.52, 13.40   # Berlin, about 380 km away
+    lat[2], lon[2] = 52.52, 13.40  # Berlin, about 380 km away
     with pytest.raises(InputError) as error:
         road_matrix(LAUF_DRIVE, "drive", lat, lon, ids=["a", "b", "berlin", "d"], cache_dir=tmp_path)
     assert error.value.field == "locations[2]"
@@ -343,17 +348,25 @@ def test_point_far_outside_the_roads_is_named_with_its_distance(drive: RoadNetwo
 def road_problem(network: RoadNetwork, seed: int = 11, **extra) -> dict:
     """A small day in Lauf: an office, four clients, a driving and a walking carer."""
     lat, lon = points_near_nodes(network, 5, seed)
-    locations = [{"id": f"L{i}", "lat": float(a), "lon": float(b)} for i, (a, b) in enumerate(zip(lat, lon))]
+    locations = [
+        {"id": f"L{i}", "lat": float(a), "lon": float(b)} for i, (a, b) in enumerate(zip(lat, lon, strict=False))
+    ]
     return {
         "locations": locations,
         "carers": [
             {"id": "driver", "start_location": "L0", "shifts": [{"start": "08:00", "end": "16:00"}]},
-            {"id": "walker", "start_location": "L0", "travel_mode": "walk",
-             "shifts": [{"start": "08:00", "end": "16:00"}]},
+            {
+                "id": "walker",
+                "start_location": "L0",
+                "travel_mode": "walk",
+                "shifts": [{"start": "08:00", "end": "16:00"}],
+            },
         ],
         "clients": [{"id": f"c{i}", "location": f"L{i}"} for i in range(1, 5)],
-        "visits": [{"id": f"v{i}", "client": f"c{i}", "duration": 30, "window": {"start": "08:30", "end": "14:00"}}
-                   for i in range(1, 5)],
+        "visits": [
+            {"id": f"v{i}", "client": f"c{i}", "duration": 30, "window": {"start": "08:30", "end": "14:00"}}
+            for i in range(1, 5)
+        ],
         **extra,
     }
 
@@ -363,12 +376,20 @@ def test_road_travel_fills_a_matrix_per_mode_and_plans_validate(drive: RoadNetwo
     assert estimated_modes(problem) == {"drive", "walk"}
     routed = road_travel(problem, {"drive": LAUF_DRIVE, "walk": LAUF_DRIVE_SERVICE}, cache_dir=tmp_path)
     assert problem.travel == [] and estimated_modes(routed) == set()
-    assert [(m.mode.value, m.estimated, m.minutes.shape) for m in routed.travel] == [("drive", False, (5, 5)),
-                                                                                     ("walk", False, (5, 5))]
+    assert [(m.mode.value, m.estimated, m.minutes.shape) for m in routed.travel] == [
+        ("drive", False, (5, 5)),
+        ("walk", False, (5, 5)),
+    ]
     lat = [x.lat for x in problem.locations]
     lon = [x.lon for x in problem.locations]
-    expected_walk = road_matrix(LAUF_DRIVE_SERVICE, "walk", lat, lon, cache_dir=tmp_path,
-                                speeds=RoadSpeeds(walk_kmh=problem.travel_estimate.walk_kmh))
+    expected_walk = road_matrix(
+        LAUF_DRIVE_SERVICE,
+        "walk",
+        lat,
+        lon,
+        cache_dir=tmp_path,
+        speeds=RoadSpeeds(walk_kmh=problem.travel_estimate.walk_kmh),
+    )
     assert np.array_equal(travel_matrix(routed, "walk"), expected_walk)
     plan = solve(routed, time_limit=2, seed=0, max_iterations=20)
     assert not plan.unassigned
@@ -410,8 +431,11 @@ def test_road_travel_rejects_an_unknown_mode(drive: RoadNetwork, tmp_path: Path)
 
 def test_road_travel_names_the_file_of_the_mode(drive: RoadNetwork, tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
-        road_travel(Problem.model_validate(road_problem(drive)),
-                    {"drive": LAUF_DRIVE, "walk": tmp_path / "walk.osm"}, cache_dir=tmp_path)
+        road_travel(
+            Problem.model_validate(road_problem(drive)),
+            {"drive": LAUF_DRIVE, "walk": tmp_path / "walk.osm"},
+            cache_dir=tmp_path,
+        )
     assert error.value.field == "roads['walk']"
 
 
@@ -435,8 +459,11 @@ def test_estimate_defaults_and_limits() -> None:
     from carescheduler.travel import DETOUR_FACTOR, SPEED_KMH
 
     defaults = TravelEstimate()
-    assert (defaults.detour_factor, defaults.drive_kmh, defaults.walk_kmh) == (DETOUR_FACTOR, SPEED_KMH["drive"],
-                                                                               SPEED_KMH["walk"])
+    assert (defaults.detour_factor, defaults.drive_kmh, defaults.walk_kmh) == (
+        DETOUR_FACTOR,
+        SPEED_KMH["drive"],
+        SPEED_KMH["walk"],
+    )
     for bad in ({"drive_kmh": 0}, {"walk_kmh": -1}, {"detour_factor": 0.5}):
         with pytest.raises(ValidationError) as error:
             TravelEstimate(**bad)
@@ -461,7 +488,7 @@ def test_array_matrix_is_used_without_copying_and_written_as_lists() -> None:
     problem = Problem.model_validate(tiny_problem(minutes))
     used = travel_matrix(problem, "drive")
     assert np.shares_memory(used, minutes) and not used.flags.writeable
-    minutes[0, 1] = 9.0          # the caller's array stays theirs to change
+    minutes[0, 1] = 9.0  # the caller's array stays theirs to change
     assert used[0, 1] == 9.0
     text = problem.model_dump_json()
     assert '"minutes":[[0.0,9.0],[8.25,0.0]]' in text
@@ -470,15 +497,18 @@ def test_array_matrix_is_used_without_copying_and_written_as_lists() -> None:
     assert again.travel[0] != TravelMatrix(mode="drive", minutes=[[0.0, 9.0], [8.0, 0.0]])
 
 
-@pytest.mark.parametrize("minutes, field, says", [
-    (np.zeros((2, 3)), "travel[0].minutes", "must be 2 x 2"),
-    (np.zeros((3, 3)), "travel[0].minutes", "got 3 x 3"),
-    (np.zeros(4), "travel.0.minutes", "2 dimensions"),
-    (np.array([[0.0, -1.0], [1.0, 0.0]]), "travel[0].minutes[0][1]", "-1.0 must be >= 0"),
-    (np.array([[0.0, 1.0], [np.nan, 0.0]]), "travel[0].minutes[1][0]", "nan must be >= 0"),
-    ([[0.0, 1.0], [1.0]], "travel[0].minutes", "must be 2 x 2"),
-    ([[0.0, 1.0], [float("nan"), 0.0]], "travel[0].minutes[1][0]", "nan must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "minutes, field, says",
+    [
+        (np.zeros((2, 3)), "travel[0].minutes", "must be 2 x 2"),
+        (np.zeros((3, 3)), "travel[0].minutes", "got 3 x 3"),
+        (np.zeros(4), "travel.0.minutes", "2 dimensions"),
+        (np.array([[0.0, -1.0], [1.0, 0.0]]), "travel[0].minutes[0][1]", "-1.0 must be >= 0"),
+        (np.array([[0.0, 1.0], [np.nan, 0.0]]), "travel[0].minutes[1][0]", "nan must be >= 0"),
+        ([[0.0, 1.0], [1.0]], "travel[0].minutes", "must be 2 x 2"),
+        ([[0.0, 1.0], [float("nan"), 0.0]], "travel[0].minutes[1][0]", "nan must be >= 0"),
+    ],
+)
 def test_bad_matrices_are_rejected_naming_the_entry(minutes, field: str, says: str) -> None:
     with pytest.raises(ValidationError) as error:
         Problem.model_validate(tiny_problem(minutes))

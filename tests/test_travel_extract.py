@@ -24,17 +24,20 @@ RAW = """<?xml version='1.0' encoding='UTF-8'?>
 """
 
 
-@pytest.mark.parametrize("tags, drive, walk", [
-    ({"highway": "residential"}, True, True),
-    ({"highway": "footway"}, False, True),
-    ({"highway": "steps"}, False, True),
-    ({"highway": "motorway"}, True, False),
-    ({"highway": "service", "service": "driveway"}, False, True),
-    ({"highway": "residential", "access": "private"}, False, False),
-    ({"highway": "path", "foot": "no"}, False, False),
-    ({"highway": "pedestrian", "area": "yes"}, False, False),
-    ({"building": "yes"}, False, False),
-])
+@pytest.mark.parametrize(
+    "tags, drive, walk",
+    [
+        ({"highway": "residential"}, True, True),
+        ({"highway": "footway"}, False, True),
+        ({"highway": "steps"}, False, True),
+        ({"highway": "motorway"}, True, False),
+        ({"highway": "service", "service": "driveway"}, False, True),
+        ({"highway": "residential", "access": "private"}, False, False),
+        ({"highway": "path", "foot": "no"}, False, False),
+        ({"highway": "pedestrian", "area": "yes"}, False, False),
+        ({"building": "yes"}, False, False),
+    ],
+)
 def test_which_ways_each_mode_keeps(tags, drive, walk) -> None:
     assert keeps_way(tags, "drive") is drive
     assert keeps_way(tags, "walk") is walk
@@ -48,7 +51,7 @@ def test_extract_writes_the_mode_ways_and_trims_clipped_ones(tmp_path) -> None:
     nodes, ways = extract_network(raw, walk, "walk")
     text = bz2.decompress(walk.read_bytes()).decode()
     assert ways == 3 and 'id="11"' in text and 'id="12"' not in text and 'id="13"' not in text
-    assert 'ref="99"' not in text   # way 14 runs off the extract: cut to the nodes present
+    assert 'ref="99"' not in text  # way 14 runs off the extract: cut to the nodes present
     assert nodes == 4
     drive = tmp_path / "drive.osm"
     _, ways = extract_network(raw, drive, "drive")

@@ -78,8 +78,12 @@ def make_problem(**weights: float) -> Problem:
             Visit(id="v1", client="A", duration=30, window=TimeWindow(start=480, end=540)),
             Visit(id="v2", client="B", duration=45, window=TimeWindow(start=540, end=660)),
             Visit(
-                id="v3", client="C", duration=60, window=TimeWindow(start=600, end=720),
-                skills=["hoist"], carers_needed=2,
+                id="v3",
+                client="C",
+                duration=60,
+                window=TimeWindow(start=600, end=720),
+                skills=["hoist"],
+                carers_needed=2,
             ),
             Visit(id="v4", client="A", duration=20, mandatory=False, value=50),
         ],
@@ -763,7 +767,7 @@ def planar_problem() -> Problem:
 
 def test_estimated_planar_travel():
     problem = planar_problem()
-    leg = 2 ** 0.5
+    leg = 2**0.5
     home = (4**2 + 5**2) ** 0.5
     plan = Plan(routes=[Route(carer="k1", visits=[pv("s1", "a", 5, 10), pv("s2", "b", 15 + leg, 10)])])
     report = validate(problem, plan)

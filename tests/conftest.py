@@ -1,0 +1,49 @@
+"""What the tests share: where the data are, and the days most tests start from.
+
+The constants are plain paths (importable as ``from conftest import SCENARIOS``, for
+tests that parametrise over files); the fixtures load each day once per session.
+
+``pytest --hypothesis-profile=no-shrink`` reports a property test's first failing example
+at once instead of shrinking it first (shrinking a solver's input can take minutes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import Phase, settings
+
+from benchmarks.runner import shared_benchmarks
+from carescheduler.domain import Problem
+from carescheduler.formats import read_problem
+
+settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository."""
+FIXTURES = ROOT / "fixtures"
+BENCHMARK_SAMPLES = FIXTURES / "benchmarks"
+"""Small copies of public benchmark instances and published solutions."""
+SCENARIOS = FIXTURES / "scenarios"
+"""Generated care days: small (60 visits), medium (the demo day), council."""
+OSM = FIXTURES / "osm"
+"""OpenStreetMap extracts the travel tests read offline."""
+EXAMPLES = FIXTURES / "examples"
+"""The plan and events files the README's examples use."""
+SMALL = SCENARIOS / "small.json.gz"
+MEDIUM = SCENARIOS / "medium.json.gz"
+SHARED_BENCHMARKS = shared_benchmarks()
+"""The full public benchmark sets beside the repository (absent on some machines)."""
+
+
+@pytest.fixture(scope="session")
+def small_day() -> Problem:
+    """The small generated day: 60 visits, 6 carers, doubles, skills and breaks."""
+    return read_problem(SMALL)
+
+
+@pytest.fixture(scope="session")
+def medium_day() -> Problem:
+    """The demo day: about 400 visits and 36 carers on real roads."""
+    return read_problem(MEDIUM)

@@ -1,0 +1,146 @@
+"""The CP-SAT sub-model on its own: the routes it returns are optimal on days small enough to
+check by hand, keep the hard rules, and respect everything frozen outside it."""
+
+from __future__ import annotations
+
+import pytest
+
+from carescheduler.search.cpsat_model import solve_subproblem, take_routes, time_scale
+from carescheduler.search.instance import compile_problem
+from carescheduler.search.solution import Solution
+from carescheduler.search.solver import plan_from_solution
+from problem_factory import assert_valid, carer, client, location, make_problem, matrix_from_coords, visit
+
+# office, then clients on a line east of it: A 10 min away, B 20, C 30 (and back)
+COORDS = [(0, 0), (10, 0), (20, 0), (30, 0)]
+PLACES = [location("office"), location("a", 10, 0), location("b", 20, 0), location("c", 30, 0)]
+CLIENTS = [client("A", "a"), client("B", "b"), client("C", "c")]
+
+
+def compiled(carers, visits, weights=None, skills=("hoist", "meds", "dementia")):
+    problem = make_problem(
+        locations=PLACES,
+        carers=carers,
+        clients=CLIENTS,
+        visits=visits,
+        travel=matrix_from_coords(COORDS),
+        weights=weights,
+        skills=skills,
+    )
+    return problem, compile_problem(problem)
+
+
+def solved(inst, carers=None, visits=None, sol=None, seconds=10.0):
+    sol = sol or Solution(inst)
+    sol.refresh()
+    carers = list(range(inst.n_carers)) if carers is None else carers
+    visits = list(range(inst.n_visits)) if visits is None else visits
+    result = solve_subproblem(inst, sol, carers, visits, seconds, deterministic=True)
+    assert result is not None
+    return sol, result
+
+
+def test_one_carer_visits_a_line_of_clients_in_order():
+    # A and B want early calls, C a late one: out along the line (60 minutes there and back)
+    # and every call on time is the one best plan.
+    visits = [
+        visit("vC", "C", duration=10, start=480, target={"start": 530, "end": 600}),
+        visit("vA", "A", duration=10, start=480, target={"start": 480, "end": 500}),
+        visit("vB", "B", duration=10, start=480, target={"start": 480, "end": 520}),
+    ]
+    _, inst = compiled([carer("c1")], visits)
+    sol, result = solved(inst)
+    assert result.status == "OPTIMAL"
+    order = [inst.problem.visits[inst.task_visit[t]].id for t in result.routes[0]]
+    assert order == ["vA", "vB", "vC"]
+    assert take_routes(sol, result, [0], list(range(inst.n_visits)))
+    assert sol.cost.travel == pytest.approx(60) and sol.cost.lateness == 0 and sol.cost.earliness == 0
+    assert result.objective == pytest.approx(sol.total)
+
+
+def test_a_skill_only_one_carer_has_decides_who_goes():
+    _, inst = compiled(
+        [carer("c1"), carer("c2", skills=["hoist"])],
+        [visit("vA", "A", start=480), visit("vC", "C", start=480, skills=["hoist"])],
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0, 1], [0, 1])
+    v_c = inst.visit_tasks[1, 0]
+    assert sol.route_of[v_c] == 1
+
+
+def test_a_double_visit_goes_to_two_carers_at_one_time():
+    problem, inst = compiled(
+        [carer("c1"), carer("c2")],
+        [visit("vA", "A", duration=30, start=480), visit("vB", "B", duration=30, start=480, carers_needed=2)],
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0, 1], [0, 1])
+    d0, d1 = inst.visit_tasks[1]
+    assert {sol.route_of[d0], sol.route_of[d1]} == {0, 1}
+    assert sol.start[d0] == sol.start[d1]
+    assert_valid(problem, plan_from_solution(sol))
+
+
+def test_a_partner_frozen_on_another_route_fixes_the_start():
+    problem, inst = compiled(
+        [carer("c1"), carer("c2"), carer("c3")],
+        [visit("vA", "A", duration=30, start=480), visit("vC", "C", duration=30, start=480, carers_needed=2)],
+    )
+    d0, d1 = (int(t) for t in inst.visit_tasks[1])
+    sol = Solution(inst)
+    sol.replace_routes({0: [0, d0], 2: [d1]})  # c1 does A then C; c3 has the other part
+    assert sol.refresh()
+    frozen_start = sol.start[d1]
+    # Re-plan c1 and c2 only: c3's part stays, so whoever takes part 0 meets c3 there.
+    result = solve_subproblem(inst, sol, [0, 1], [0, 1], 10.0, deterministic=True)
+    assert result is not None
+    assert take_routes(sol, result, [0, 1], [0, 1])
+    assert sol.route_of[d1] == 2 and sol.route_of[d0] in (0, 1)
+    assert sol.start[d0] == sol.start[d1] == frozen_start
+    assert_valid(problem, plan_from_solution(sol))
+
+
+def test_a_long_day_gets_its_break_between_visits():
+    rule = {"after_minutes": 240, "duration": 30}
+    problem, inst = compiled(
+        [carer("c1", break_rule=rule)],
+        [visit("vA", "A", duration=120, start=480), visit("vB", "B", duration=120, start=480)],
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0], [0, 1])
+    plan = plan_from_solution(sol)
+    assert len(plan.routes[0].breaks) == 1
+    first, second = plan.routes[0].visits
+    assert second.start - first.end >= 30 + 10  # the break and the journey
+    assert_valid(problem, plan)
+
+
+def test_a_visit_nobody_can_fit_is_left_out_and_costs_its_penalty():
+    problem, inst = compiled(
+        [carer("c1", shifts=[(480, 540)])],
+        [visit("vA", "A", duration=30, start=480), visit("vC", "C", duration=30, start=480)],
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0], [0, 1])
+    assert list(sol.unassigned_visits()) == [1]  # C and back do not fit in an hour after A
+    assert result.objective == pytest.approx(sol.total)
+    assert sol.cost.unassigned == problem.weights.unassigned_mandatory
+
+
+def test_the_hint_is_never_beaten_by_a_worse_answer():
+    _, inst = compiled(
+        [carer("c1"), carer("c2")], [visit(f"v{x}", x, duration=20, start=480 + 20 * i) for i, x in enumerate("ABC")]
+    )
+    incumbent = Solution(inst)
+    incumbent.replace_routes({0: [0, 1, 2]})
+    assert incumbent.refresh()
+    _, result = solved(inst, sol=incumbent.copy())
+    assert result.objective <= incumbent.total + 1e-6
+
+
+def test_time_scale_is_whole_minutes_unless_the_data_have_fractions():
+    _, whole = compiled([carer("c1")], [visit("vA", "A", start=480)])
+    _, fractional = compiled([carer("c1")], [visit("vA", "A", start=480, duration=12.5)])
+    assert time_scale(whole) == 1
+    assert time_scale(fractional) == 100
