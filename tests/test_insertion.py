@@ -39,6 +39,7 @@ def _prices(sol: Solution, t: int, cheapest_only: bool) -> np.ndarray:
     prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
     pricing.single_costs(
         inst.arrays(),
+        inst.costs(),
         sol.arrays,
         sol.scratch(),
         prices,

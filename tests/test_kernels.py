@@ -14,7 +14,7 @@ import pytest
 
 from carescheduler.search import pricing, timing
 from carescheduler.search.instance import INF, compile_problem
-from carescheduler.search.records import Placement, TaskPrices
+from carescheduler.search.records import PairPrices, Placement, TaskPrices
 from carescheduler.search.solution import Solution
 from problem_factory import carer, client, location, make_problem, matrix_from_coords, visit
 
@@ -94,7 +94,7 @@ def test_evaluate_totals_the_objective_terms():
     (v1,), (d0, d1) = tasks(inst, "v1"), tasks(inst, "vd")
     sol = routed(inst, {0: [v1, d0], 1: [d1]})
     feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = timing.evaluate(
-        inst.arrays(), sol.arrays
+        inst.arrays(), inst.costs(), sol.arrays, sol.figures
     )
     assert feasible and unassigned == 0 and assignment == 0 and overtime == 0 and early_sum == 0
     assert late_sum == 20 and late_max == 10  # ten minutes late, for each carer
@@ -115,7 +115,7 @@ def test_pricing_follows_a_push_into_the_partners_route():
     # v2 first on c2: office-C 10, so it starts at 08:10; C-B is 22, so c2 reaches B at
     # 08:52 and both parts of vd, on two routes, move from 08:50 to 08:52.
     cost, start, new_max = pricing.price_at(
-        inst.arrays(), sol.arrays, sol.scratch(), Placement(v2, 1, 0, -1.0, -1), 0.0, INF
+        inst.arrays(), inst.costs(), sol.arrays, sol.scratch(), Placement(v2, 1, 0, -1.0, -1), 0.0, INF
     )
     assert start == 490 and new_max == 0
     assert cost == pytest.approx(10 + 22 - 20)  # only the detour costs: nothing is late
@@ -132,10 +132,14 @@ def test_a_push_that_breaks_the_partners_window_makes_the_place_impossible():
     sol = Solution(inst)
     sol.replace_routes({0: [v1, d0], 1: [d1]})
     assert sol.refresh()
-    cost, _, _ = pricing.price_at(inst.arrays(), sol.arrays, sol.scratch(), Placement(v2, 1, 0, -1.0, -1), 0.0, INF)
+    cost, _, _ = pricing.price_at(
+        inst.arrays(), inst.costs(), sol.arrays, sol.scratch(), Placement(v2, 1, 0, -1.0, -1), 0.0, INF
+    )
     assert cost == INF
     # after vd on c2 it fits: c2 is free from 08:50
-    cost, start, _ = pricing.price_at(inst.arrays(), sol.arrays, sol.scratch(), Placement(v2, 1, 1, -1.0, -1), 0.0, INF)
+    cost, start, _ = pricing.price_at(
+        inst.arrays(), inst.costs(), sol.arrays, sol.scratch(), Placement(v2, 1, 1, -1.0, -1), 0.0, INF
+    )
     assert cost < INF and start == 530 + 30 + 22
 
 
@@ -147,7 +151,9 @@ def test_single_costs_finds_each_carers_cheapest_place():
     assert sol.refresh()
     K = inst.n_carers
     prices = TaskPrices(v2, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
-    pricing.single_costs(inst.arrays(), sol.arrays, sol.scratch(), prices, np.arange(K, dtype=np.int64), 0.0)
+    pricing.single_costs(
+        inst.arrays(), inst.costs(), sol.arrays, sol.scratch(), prices, np.arange(K, dtype=np.int64), 0.0
+    )
     # Every position of each route, re-timed in full: the kernel's choice is the cheapest.
     for k in range(K):
         best = INF
@@ -171,9 +177,10 @@ def test_a_double_visit_is_paired_on_two_carers_at_one_start():
     parts = []
     for t in (d0, d1):
         prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
-        pricing.single_costs(data, sol.arrays, work, prices, np.arange(K, dtype=np.int64), 0.0)
+        pricing.single_costs(data, inst.costs(), sol.arrays, work, prices, np.arange(K, dtype=np.int64), 0.0)
         parts.append(prices)
-    cost, k0, p0, k1, p1, _ = pricing.best_pair(data, sol.arrays, work, parts[0], parts[1], -1, 0.0, 8)
+    pair = PairPrices(parts[0], parts[1], -1, 8)
+    cost, k0, p0, k1, p1, _ = pricing.best_pair(data, inst.costs(), sol.arrays, work, pair, 0.0)
     assert {k0, k1} == {0, 1}
     before = sol.total
     sol.insert(d0, k0, p0)

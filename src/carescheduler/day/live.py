@@ -302,7 +302,7 @@ def _fit(sol: Solution, old: OldPlan) -> tuple[set[int], dict[int, set[str]]]:
         if sol.refresh():
             break
         failing()
-        timing.route_costs(day, sol.arrays)
+        timing.route_costs(day, sol.arrays, sol.figures)
         used = [int(k) for k in np.flatnonzero(sol.L > 0)]
         over = {k for k in used if sol.working[k] > inst.max_work[k] + 1e-6}
         short = [k for k in used if k in over or timing.lacks_break(day, unbroken, k)] or [

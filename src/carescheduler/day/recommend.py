@@ -27,7 +27,7 @@ from ..search import pricing
 from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
 from ..search.pricing import GRANULAR_SLACK
 from ..search.reasons import carer_obstacle, window_text
-from ..search.records import TaskPrices
+from ..search.records import PairPrices, TaskPrices
 from ..search.solution import Solution
 from ..travel.estimate import estimate_new_places
 from .live import live_day
@@ -265,18 +265,22 @@ class Recommender:
         """Placements by their estimated cost: [(cost, [(task, carer, position), ...])]."""
         inst = self._inst
         K = inst.n_carers
-        day = inst.arrays()
+        day, costs = inst.arrays(), inst.costs()
         carers = np.arange(K, dtype=np.int64)
         work = sol.scratch()
         cur_max = sol.max_lateness()
         priced = []
         for t in tasks:
             prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
-            pricing.single_costs(day, sol.arrays, work, prices, carers, cur_max)
+            pricing.single_costs(day, costs, sol.arrays, work, prices, carers, cur_max)
             priced.append(prices)
         if len(tasks) == 1:
-            costs, pos = priced[0].cost, priced[0].position
-            return [(float(costs[k]), [(tasks[0], int(k), int(pos[k]))]) for k in np.argsort(costs) if costs[k] < INF]
+            by_carer, pos = priced[0].cost, priced[0].position
+            return [
+                (float(by_carer[k]), [(tasks[0], int(k), int(pos[k]))])
+                for k in np.argsort(by_carer)
+                if by_carer[k] < INF
+            ]
         part0, part1 = priced
         t0, t1 = tasks
         c0, c1 = part0.cost, part1.cost
@@ -285,7 +289,8 @@ class Recommender:
         leads = set(np.argsort(c0)[:candidates]) | set(np.argsort(c1)[:candidates])
         found: list[tuple[float, Placement]] = []
         for lead in sorted(int(k) for k in leads if min(c0[k], c1[k]) < INF):
-            cost, k0, q0, k1, q1, _ = pricing.best_pair(day, sol.arrays, work, part0, part1, lead, cur_max, candidates)
+            pair = PairPrices(part0, part1, lead, candidates)
+            cost, k0, q0, k1, q1, _ = pricing.best_pair(day, costs, sol.arrays, work, pair, cur_max)
             if cost < INF and k0 >= 0:
                 first, second = ((t0, k0, q0), (t1, k1, q1)) if k0 == lead else ((t1, k1, q1), (t0, k0, q0))
                 found.append((float(cost), [(int(t), int(k), int(q)) for t, k, q in (first, second)]))

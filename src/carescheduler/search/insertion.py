@@ -62,7 +62,7 @@ def insert_visits(
             for batch in batches
             for out in insert_visits(sol, batch, rng, regret, noise, deadline, exact, params=params)
         ]
-    day = inst.arrays()
+    day, costs = inst.arrays(), inst.costs()
     K = inst.n_carers
     if not pending:
         return []
@@ -88,17 +88,15 @@ def insert_visits(
     ruled_out: set[int] = set()
     while pending:
         if len(stale):
-            pricing.price_pending(day, sol.arrays, work, cache, stale, cur_max, cheapest_only)
+            pricing.price_pending(day, costs, sol.arrays, work, cache, stale, cur_max, cheapest_only)
         pend = np.array(pending, dtype=np.int64)
         t0s = inst.visit_tasks[pend, 0]
         t1s = inst.visit_tasks[pend, 1]
         row0 = np.array([row_of[int(t)] for t in t0s], dtype=np.int64)
         row1 = np.array([row_of[int(t)] if t >= 0 else -1 for t in t1s], dtype=np.int64)
         jitter = noise * rng.random(len(pend)) if noise else np.zeros(len(pend))
-        choice = Pending(pend, row0, row1, t0s, t1s, inst.task_pin[t0s], jitter)
-        i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(
-            day, sol.arrays, work, choice, cache, regret, cur_max, params.pair_candidates
-        )
+        choice = Pending(pend, row0, row1, t0s, t1s, inst.task_pin[t0s], jitter, regret, params.pair_candidates)
+        i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(day, costs, sol.arrays, work, choice, cache, cur_max)
         v = pending.pop(int(i))
         t0, t1 = int(t0s[i]), int(t1s[i])
         best_move: Move | None = None

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..domain import Client, Problem, TravelMode, Visit
 from ..travel import estimated_modes, travel_matrix
-from .records import EPS, INF, DayArrays
+from .records import EPS, INF, CostArrays, DayArrays
 
 __all__ = ["EPS", "INF", "Instance", "TaskRows", "compile_problem", "compile_tasks", "fits_a_shift"]
 
@@ -69,6 +69,7 @@ class Instance:
     cpsat_time_scale: int | None = field(default=None, init=False, repr=False, compare=False)
     """Cached by ``cpsat_model.time_scale`` (not copied by ``dataclasses.replace``)."""
     _arrays: DayArrays | None = field(default=None, init=False, repr=False, compare=False)
+    _costs: CostArrays | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_tasks(self) -> int:
@@ -97,13 +98,19 @@ class Instance:
         return int(max(1, min(T, np.floor(longest / positive.min() + 1e-6) + 1)))
 
     def arrays(self) -> DayArrays:
-        """The arrays the compiled kernels read, by name (``records.DayArrays``).
+        """The arrays the compiled timing reads, by name (``records.DayArrays``).
 
         Made once per instance: the arrays are shared, so writing into them in place
         (as the live day does) is seen by the kernels too."""
         if self._arrays is None:
             self._arrays = DayArrays(**{name: getattr(self, name) for name in DayArrays._fields})
         return self._arrays
+
+    def costs(self) -> CostArrays:
+        """Who may do what and what it costs, as the compiled pricing reads it (``records.CostArrays``)."""
+        if self._costs is None:
+            self._costs = CostArrays(**{name: getattr(self, name) for name in CostArrays._fields})
+        return self._costs
 
 
 def compile_problem(problem: Problem) -> Instance:

@@ -6,8 +6,10 @@ earliest schedule (``timing``); only positions near the visit's window are tried
 (granular neighbourhoods). A double-handed visit combines the cheapest carers of its
 two parts into a synchronised pair.
 
-The kernels read the day from a ``DayArrays``, the plan from a ``RouteArrays`` and
-write into a ``Scratch`` (``records``); numba compiles them once and caches them on disk.
+The kernels read the day from a ``DayArrays`` and ``CostArrays``, the plan from a
+``RouteArrays`` and write into a ``Scratch`` (``records``). They read the records' fields
+where they use them: most placements are turned down after a few reads, so binding every
+field first would cost more. numba compiles them once and caches them on disk.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .records import EPS, INF, Placement, TaskPrices
+from .records import EPS, INF, PairPrices, Placement, TaskPrices
 from .timing import fit_in_shift
 
 __all__ = ["GRANULAR_SLACK", "best_pair", "choose_insertion", "price_at", "price_pending", "single_costs"]
@@ -93,13 +95,17 @@ def _propagate_partners(day, routes, work, n_stack, k_a, k_b, n_touched):
             tail_x = tr[day.task_loc[x], home] if q == n2 - 1 else 0.0
             if q == q2:  # the partner itself, now needed at req (from home if it is the first visit)
                 first = tr[day.carer_start[k2], day.task_loc[x]] if q == 0 else 0.0
-                sx, shift = fit_in_shift(day, k2, req, day.task_dur[x], first, tail_x)
+                sx, shift = fit_in_shift(
+                    day.shift_start, day.shift_end, day.n_shifts, k2, req, day.task_dur[x], first, tail_x
+                )
             else:  # the rest of its route, as far as the push reaches
                 cx = new_start[x] if new_start[x] > -INF / 2 else start[x]
                 arr = end + tr[cur_loc, day.task_loc[x]]
                 if arr <= cx + EPS:
                     break
-                sx, shift = fit_in_shift(day, k2, arr, day.task_dur[x], 0.0, tail_x)
+                sx, shift = fit_in_shift(
+                    day.shift_start, day.shift_end, day.n_shifts, k2, arr, day.task_dur[x], 0.0, tail_x
+                )
             if shift < 0 or sx > day.task_latest[x] + EPS:  # no shift holds it, or too late
                 return -1
             n_touched = _record_push(work, x, sx, n_touched)
@@ -112,7 +118,7 @@ def _propagate_partners(day, routes, work, n_stack, k_a, k_b, n_touched):
 
 
 @njit(cache=True)
-def price_at(day, routes, work, at, cur_max, cutoff):
+def price_at(day, costs, routes, work, at, cur_max, cutoff):
     """Cost of the placement ``at`` (a ``Placement``): returns (cost delta, start, new
     max lateness), cost INF when infeasible or when it cannot beat ``cutoff``.
 
@@ -120,7 +126,7 @@ def price_at(day, routes, work, at, cur_max, cutoff):
     other routes (``_propagate_partners``). ``cur_max`` is the plan's maximum lateness
     before the placement.
     """
-    R, start, _route_of = routes.R, routes.start, routes.route_of
+    R, start = routes.R, routes.start
     new_start = work.new_start
     t, k, p, s_fixed = at.task, at.carer, at.position, at.start
     tr = day.travel[day.carer_mode[k]]
@@ -141,24 +147,24 @@ def price_at(day, routes, work, at, cur_max, cutoff):
     if n == 0:
         dtravel = d_in + d_out
     new_work = routes.working[k] + dtravel + dur
-    if new_work > day.max_work[k] + EPS:
+    if new_work > costs.max_work[k] + EPS:
         return INF, INF, cur_max
     ready = day.task_release[t]
     if s_fixed >= 0.0:
         ready = s_fixed
     tail = d_out if p == n else 0.0
     if p == 0:
-        st, shift = fit_in_shift(day, k, ready, dur, d_in, tail)
+        st, shift = fit_in_shift(day.shift_start, day.shift_end, day.n_shifts, k, ready, dur, d_in, tail)
     else:
         r2 = prev_end + d_in
         if r2 > ready:
             ready = r2
-        st, shift = fit_in_shift(day, k, ready, dur, 0.0, tail)
+        st, shift = fit_in_shift(day.shift_start, day.shift_end, day.n_shifts, k, ready, dur, 0.0, tail)
     if shift < 0 or st > day.task_latest[t] + EPS:  # no shift holds it (open windows too), or too late
         return INF, INF, cur_max
     if s_fixed >= 0.0 and st > s_fixed + EPS:
         return INF, INF, cur_max
-    cost = day.w_travel * dtravel + day.assign_cost[t, k]
+    cost = day.w_travel * dtravel + costs.assign_cost[t, k]
     # Earliness after the right shift (see ``timing.right_shift``): wait towards the
     # target start as far as the next visit allows.
     est = st
@@ -181,8 +187,8 @@ def price_at(day, routes, work, at, cur_max, cutoff):
     early = target - est
     if early > 0.0:
         cost += day.w_early * early
-    old_ot = routes.working[k] - day.contracted[k]
-    new_ot = new_work - day.contracted[k]
+    old_ot = routes.working[k] - costs.contracted[k]
+    new_ot = new_work - costs.contracted[k]
     cost += day.w_overtime * ((new_ot if new_ot > 0.0 else 0.0) - (old_ot if old_ot > 0.0 else 0.0))
     if day.w_early == 0.0 and cost + day.w_maxlate * (new_max - cur_max) >= cutoff:
         return INF, INF, cur_max
@@ -198,7 +204,7 @@ def price_at(day, routes, work, at, cur_max, cutoff):
         if arr <= start[u] + EPS:
             break
         tail_u = tr[day.task_loc[u], day.carer_end[k]] if q == n - 1 else 0.0
-        su, shift = fit_in_shift(day, k, arr, day.task_dur[u], 0.0, tail_u)
+        su, shift = fit_in_shift(day.shift_start, day.shift_end, day.n_shifts, k, arr, day.task_dur[u], 0.0, tail_u)
         if shift < 0 or su > day.task_latest[u] + EPS:
             ok = False
             break
@@ -257,15 +263,16 @@ def price_at(day, routes, work, at, cur_max, cutoff):
 
 
 @njit(cache=True)
-def best_pair(day, routes, work, part0, part1, pin, cur_max, candidates):
+def best_pair(day, costs, routes, work, pair, cur_max):
     """Cheapest synchronised placement of a double-handed visit's two parts.
 
-    ``part0``/``part1`` (``TaskPrices``) hold each part's cheapest stand-alone position
-    per carer (from ``single_costs``). The ``candidates`` cheapest carers of each part
-    are combined; for each pair of distinct carers the common (or gapped) start is the
-    earliest both can make, and both placements are priced again at that start. ``pin``
-    (or -1) must do one of the parts. Returns (cost, k0, p0, k1, p1, second best).
+    ``pair`` (a ``PairPrices``) holds each part's cheapest stand-alone position per carer
+    (from ``single_costs``). The ``pair.candidates`` cheapest carers of each part are
+    combined; for each pair of distinct carers the common (or gapped) start is the
+    earliest both can make, and both placements are priced again at that start.
+    ``pair.pin`` (or -1) must do one of the parts. Returns (cost, k0, p0, k1, p1, second best).
     """
+    part0, part1, pin, candidates = pair.first, pair.second, pair.pin, pair.candidates
     t0, t1 = part0.task, part1.task
     gmin = day.task_gap_min[t0]
     gmax = day.task_gap_max[t0]
@@ -295,10 +302,10 @@ def best_pair(day, routes, work, part0, part1, pin, cur_max, candidates):
             s1 = a1 if a1 > s0 + gmin else s0 + gmin
             p0 = part0.position[k0]
             p1 = part1.position[k1]
-            c0, _, nm0 = price_at(day, routes, work, Placement(t0, k0, p0, s0, k1), cur_max, second)
+            c0, _, nm0 = price_at(day, costs, routes, work, Placement(t0, k0, p0, s0, k1), cur_max, second)
             if c0 >= INF:
                 continue
-            c1, _, _ = price_at(day, routes, work, Placement(t1, k1, p1, s1, k0), nm0, second - c0)
+            c1, _, _ = price_at(day, costs, routes, work, Placement(t1, k1, p1, s1, k0), nm0, second - c0)
             if c1 >= INF:
                 continue
             c = c0 + c1
@@ -315,7 +322,7 @@ def best_pair(day, routes, work, part0, part1, pin, cur_max, candidates):
 
 
 @njit(cache=True)
-def single_costs(day, routes, work, prices, carers, cur_max, cheapest_only=False):
+def single_costs(day, costs, routes, work, prices, carers, cur_max, cheapest_only=False):
     """Fill ``prices`` (a ``TaskPrices``) with the cheapest position (and its start) of
     its task on each carer in ``carers`` (INF if none).
 
@@ -332,7 +339,7 @@ def single_costs(day, routes, work, prices, carers, cur_max, cheapest_only=False
         out_cost[k] = INF
         out_pos[k] = -1
         out_start[k] = INF
-        if not day.eligible[t, k]:
+        if not costs.eligible[t, k]:
             continue
         # Granular positions: around the visits that start near this task's window.
         n = L[k]
@@ -348,7 +355,7 @@ def single_costs(day, routes, work, prices, carers, cur_max, cheapest_only=False
             cutoff = out_cost[k]
             if cheapest_only and bound < cutoff:
                 cutoff = bound
-            c, st, _ = price_at(day, routes, work, Placement(t, k, p, -1.0, -1), cur_max, cutoff)
+            c, st, _ = price_at(day, costs, routes, work, Placement(t, k, p, -1.0, -1), cur_max, cutoff)
             if c < out_cost[k]:
                 out_cost[k] = c
                 out_pos[k] = p
@@ -358,23 +365,24 @@ def single_costs(day, routes, work, prices, carers, cur_max, cheapest_only=False
 
 
 @njit(cache=True)
-def price_pending(day, routes, work, cache, carers, cur_max, cheapest_only=False):
+def price_pending(day, costs, routes, work, cache, carers, cur_max, cheapest_only=False):
     """Refresh the cached best position on ``carers`` of every task still in ``cache``
     (a ``PriceCache``; rows set to -1 are skipped)."""
     for i in range(cache.rows.shape[0]):
         t = cache.rows[i]
         if t >= 0:
             prices = TaskPrices(t, cache.cost[i], cache.position[i], cache.start[i])
-            single_costs(day, routes, work, prices, carers, cur_max, cheapest_only)
+            single_costs(day, costs, routes, work, prices, carers, cur_max, cheapest_only)
 
 
 @njit(cache=True)
-def choose_insertion(day, routes, work, pending, cache, regret, cur_max, candidates):
+def choose_insertion(day, costs, routes, work, pending, cache, cur_max):
     """Pick the pending visit to insert next: the one with the most regret (or the
     cheapest); placements that cannot be made or cost more than leaving the visit out
     come first so they are settled. ``pending`` is a ``Pending``, ``cache`` the
     ``PriceCache`` its rows point into. Returns (index into pending, cost, k0, p0, k1,
     p1), k0 = -1 when no placement exists."""
+    regret, candidates = pending.regret, pending.pair_candidates
     best_i = -1
     best_score = -INF
     out = (INF, -1, -1, -1, -1)
@@ -383,12 +391,12 @@ def choose_insertion(day, routes, work, pending, cache, regret, cur_max, candida
         r0 = pending.row0[i]
         r1 = pending.row1[i]
         if r1 < 0:
-            costs = cache.cost[r0]
+            row_costs = cache.cost[r0]
             k = -1
             cost = INF
             second = INF
-            for kk in range(costs.shape[0]):
-                c = costs[kk]
+            for kk in range(row_costs.shape[0]):
+                c = row_costs[kk]
                 if c < cost:
                     second = cost
                     cost = c
@@ -399,11 +407,10 @@ def choose_insertion(day, routes, work, pending, cache, regret, cur_max, candida
         else:
             part0 = TaskPrices(pending.task0[i], cache.cost[r0], cache.position[r0], cache.start[r0])
             part1 = TaskPrices(pending.task1[i], cache.cost[r1], cache.position[r1], cache.start[r1])
-            cost, k0, p0, k1, p1, second = best_pair(
-                day, routes, work, part0, part1, pending.pin[i], cur_max, candidates
-            )
+            pair = PairPrices(part0, part1, pending.pin[i], candidates)
+            cost, k0, p0, k1, p1, second = best_pair(day, costs, routes, work, pair, cur_max)
             move = (cost, k0, p0, k1, p1)
-        penalty = day.visit_penalty[v]
+        penalty = costs.visit_penalty[v]
         if move[1] < 0 or cost >= INF or cost > penalty:
             score = INF
         elif regret >= 2:

@@ -3,8 +3,8 @@
 Sequences are the decision; start times follow from them (``timing.schedule``), so a
 solution is always consistent after ``refresh()``. Copies are cheap array copies, which
 the large-neighbourhood search relies on to try a change and throw it away. The arrays
-are also held together as a ``RouteArrays`` (``arrays``), which is what the compiled
-kernels take.
+are also held together as ``RouteArrays`` (``arrays``) and ``RouteFigures``
+(``figures``), which is what the compiled kernels take.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from . import timing
 from .instance import INF, Instance
-from .records import RouteArrays, Scratch, scratch_for
+from .records import RouteArrays, RouteFigures, Scratch, scratch_for
 
 __all__ = ["Cost", "Solution"]
 
@@ -46,56 +46,46 @@ class Cost:
 
 
 class Solution:
-    """Carers' task sequences in ``R``/``L`` and what follows from them (see ``RouteArrays``)."""
+    """Carers' task sequences in ``R``/``L`` and what follows from them (see ``RouteArrays``
+    and ``RouteFigures``)."""
 
     def __init__(self, inst: Instance):
         K, T = inst.n_carers, inst.n_tasks
-        self._own(
-            inst,
-            RouteArrays(
-                R=np.full((K, inst.max_route_length), -1, dtype=np.int64),
-                L=np.zeros(K, dtype=np.int64),
-                route_of=np.full(T, -1, dtype=np.int64),
-                start=np.zeros(T),
-                lb=np.zeros(T),
-                hold=np.zeros(T),
-                brk=np.full(K, -1, dtype=np.int64),
-                travel=np.zeros(K),
-                working=np.zeros(K),
-                late=np.zeros(T),
-                early=np.zeros(T),
-            ),
+        routes = RouteArrays(
+            R=np.full((K, inst.max_route_length), -1, dtype=np.int64),
+            L=np.zeros(K, dtype=np.int64),
+            route_of=np.full(T, -1, dtype=np.int64),
+            start=np.zeros(T),
+            lb=np.zeros(T),
+            hold=np.zeros(T),
+            brk=np.full(K, -1, dtype=np.int64),
+            working=np.zeros(K),
         )
+        self._own(inst, routes, RouteFigures(travel=np.zeros(K), late=np.zeros(T), early=np.zeros(T)))
         self.feasible = True
         self._cost: Cost | None = None
 
-    def _own(self, inst: Instance, arrays: RouteArrays) -> None:
+    def _own(self, inst: Instance, arrays: RouteArrays, figures: RouteFigures) -> None:
         self.inst = inst
         self.arrays = arrays
-        (
-            self.R,
-            self.L,
-            self.route_of,
-            self.start,
-            self.lb,
-            self.hold,
-            self.brk,
-            self.travel,
-            self.working,
-            self.late,
-            self.early,
-        ) = arrays
+        self.figures = figures
+        self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.working = arrays
+        self.travel, self.late, self.early = figures
 
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
-        other._own(self.inst, RouteArrays(*(array.copy() for array in self.arrays)))
+        other._own(
+            self.inst,
+            RouteArrays(*(array.copy() for array in self.arrays)),
+            RouteFigures(*(array.copy() for array in self.figures)),
+        )
         other.feasible = self.feasible
         other._cost = self._cost
         return other
 
     def copy_from(self, other: Solution) -> None:
         """Overwrite this solution with ``other`` in place (no new arrays)."""
-        for mine, theirs in zip(self.arrays, other.arrays, strict=True):
+        for mine, theirs in zip((*self.arrays, *self.figures), (*other.arrays, *other.figures), strict=True):
             mine[...] = theirs
         self.feasible = other.feasible
         self._cost = other._cost
@@ -184,12 +174,12 @@ class Solution:
     # --- timing and cost -------------------------------------------------------------
     def refresh(self) -> bool:
         """Re-time every route (breaks included) and recompute the cost."""
-        return self._take(timing.evaluate(self.inst.arrays(), self.arrays))
+        return self._take(timing.evaluate(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def account(self) -> bool:
         """Recompute the cost at the current starts, without re-timing: for times set
         from outside (a replan keeps what already happened at its actual times)."""
-        return self._take(timing.totals(self.inst.arrays(), self.arrays))
+        return self._take(timing.totals(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def _take(self, result: tuple) -> bool:
         feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = result

@@ -6,8 +6,12 @@ schedule: every constraint here is "start >= a non-decreasing function of other 
 least fixed point and minimises every start at once; lateness and travel can only get
 worse by starting later, so it is also the cheapest schedule for the given sequences.
 
-Each kernel reads the day from a ``DayArrays`` and one solution from a ``RouteArrays``
-(``records``); numba compiles them once and caches them on disk.
+The whole-day kernels read the day from a ``DayArrays`` and one solution from a
+``RouteArrays`` (``records``); the objective's terms also read the ``CostArrays`` and write
+the ``RouteFigures``. They bind the fields they use to local names and give per-carer work
+a ``CarerRoute`` and the few arrays it reads: numba counts a reference to every array of
+a record passed or read, which would cost more than the per-carer work itself. numba
+compiles the kernels once and caches them on disk.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .records import EPS, INF
+from .records import EPS, INF, CarerRoute
 
 __all__ = [
     "break_gap",
+    "carer_route",
     "evaluate",
     "failing_route",
     "fit_in_shift",
@@ -33,8 +38,11 @@ __all__ = [
 ]
 
 
+# --- one carer -------------------------------------------------------------------------
+
+
 @njit(cache=True)
-def fit_in_shift(day, k, ready, dur, first_travel, home_travel):
+def fit_in_shift(shift_start, shift_end, n_shifts, k, ready, dur, first_travel, home_travel):
     """Earliest start >= ready that keeps the visit inside one of carer k's shifts, and
     that shift's index (INF, -1 when none).
 
@@ -43,54 +51,214 @@ def fit_in_shift(day, k, ready, dur, first_travel, home_travel):
     it is the last (the carer is home by the shift's end), so a last visit that would
     end too late for one shift moves to the next.
     """
-    for s in range(day.n_shifts[k]):
+    for s in range(n_shifts[k]):
         st = ready
-        lo = day.shift_start[k, s] + first_travel
+        lo = shift_start[k, s] + first_travel
         if st < lo:
             st = lo
-        if st + dur + home_travel <= day.shift_end[k, s] + EPS:
+        if st + dur + home_travel <= shift_end[k, s] + EPS:
             return st, s
     return INF, -1
 
 
 @njit(cache=True)
-def _forward(day, routes, k):
-    """Time carer k's route from the lower bounds ``routes.lb``; False if it breaks a rule."""
-    R, lb, start, brk = routes.R, routes.lb, routes.start, routes.brk
-    n = routes.L[k]
+def _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule):
+    """Carer k's ``CarerRoute``; ``rule`` is the day's break arrays (after, length, earliest, latest)."""
+    after, length, earliest, latest = rule
+    return CarerRoute(
+        k,
+        R[k, : L[k]],
+        travel[carer_mode[k]],
+        carer_start[k],
+        carer_end[k],
+        after[k],
+        length[k],
+        earliest[k],
+        latest[k],
+    )
+
+
+@njit(cache=True)
+def carer_route(day, routes, k):
+    """Carer k's route in ``routes`` with what the timing needs of them (``CarerRoute``)."""
+    rule = (day.break_after, day.break_dur, day.break_earliest, day.break_latest)
+    return _carer_route(k, routes.R, routes.L, day.travel, day.carer_mode, day.carer_start, day.carer_end, rule)
+
+
+@njit(cache=True)
+def _forward(route, start, lb, brk, task_loc, task_dur, task_latest, shifts):
+    """Time one route from the lower bounds ``lb`` (its break after position ``brk``, -1
+    for none; ``shifts`` the day's shift arrays); False if it breaks a rule."""
+    shift_start, shift_end, n_shifts = shifts
+    tasks, tr, k = route.tasks, route.travel, route.carer
+    n = tasks.shape[0]
     if n == 0:
         return True
-    tr = day.travel[day.carer_mode[k]]
-    home = day.carer_end[k]
-    prev_loc = day.carer_start[k]
+    home = route.home_end
+    prev_loc = route.home_start
     prev_end = 0.0
     sidx = -1
     for i in range(n):
-        t = R[k, i]
-        loc = day.task_loc[t]
+        t = tasks[i]
+        loc = task_loc[t]
         d = tr[prev_loc, loc]
         tail = tr[loc, home] if i == n - 1 else 0.0
         if i == 0:
-            st, sidx = fit_in_shift(day, k, lb[t], day.task_dur[t], d, tail)
+            st, sidx = fit_in_shift(shift_start, shift_end, n_shifts, k, lb[t], task_dur[t], d, tail)
         else:
             ready = prev_end + d
-            if brk[k] == i - 1:
+            if brk == i - 1:
                 # The break sits between the visits, before, during or after the journey,
                 # starting inside its window: [max(end, earliest), latest].
-                if prev_end > day.break_latest[k] + EPS or day.break_earliest[k] > day.break_latest[k] + EPS:
+                if prev_end > route.break_latest + EPS or route.break_earliest > route.break_latest + EPS:
                     return False
-                ready += day.break_dur[k]
-                if ready < day.break_earliest[k] + day.break_dur[k]:
-                    ready = day.break_earliest[k] + day.break_dur[k]
+                ready += route.break_dur
+                if ready < route.break_earliest + route.break_dur:
+                    ready = route.break_earliest + route.break_dur
             if ready < lb[t]:
                 ready = lb[t]
-            st, sidx = fit_in_shift(day, k, ready, day.task_dur[t], 0.0, tail)
-        if sidx < 0 or st > day.task_latest[t] + EPS:  # no shift holds it (open windows too), or too late
+            st, sidx = fit_in_shift(shift_start, shift_end, n_shifts, k, ready, task_dur[t], 0.0, tail)
+        if sidx < 0 or st > task_latest[t] + EPS:  # no shift holds it (open windows too), or too late
             return False
         start[t] = st
-        prev_end = st + day.task_dur[t]
+        prev_end = st + task_dur[t]
         prev_loc = loc
-    return prev_end + tr[prev_loc, home] <= day.shift_end[k, sidx] + EPS
+    return prev_end + tr[prev_loc, home] <= shift_end[k, sidx] + EPS
+
+
+@njit(cache=True)
+def _span(route, start, task_loc, task_dur):
+    """When the carer leaves home and gets back (their route must not be empty)."""
+    tasks, tr = route.tasks, route.travel
+    first = tasks[0]
+    last = tasks[tasks.shape[0] - 1]
+    leave = start[first] - tr[route.home_start, task_loc[first]]
+    back = start[last] + task_dur[last] + tr[task_loc[last], route.home_end]
+    return leave, back
+
+
+@njit(cache=True)
+def _needs_break(route, start, task_loc, task_dur):
+    if route.tasks.shape[0] == 0 or route.break_after >= INF / 2:
+        return False
+    leave, back = _span(route, start, task_loc, task_dur)
+    return back - leave > route.break_after + EPS
+
+
+@njit(cache=True)
+def _break_gap(route, start, task_loc, task_dur):
+    """Index i of a gap after visit i that already holds the carer's break, else -1."""
+    tasks, tr = route.tasks, route.travel
+    length, earliest, latest = route.break_dur, route.break_earliest, route.break_latest
+    for i in range(tasks.shape[0] - 1):
+        t = tasks[i]
+        u = tasks[i + 1]
+        e = start[t] + task_dur[t]
+        s = start[u]
+        if s - e >= tr[task_loc[t], task_loc[u]] + length - EPS:
+            lo = e if e > earliest else earliest
+            hi = latest if latest < s - length else s - length
+            if lo <= hi + EPS:
+                return i
+    return -1
+
+
+@njit(cache=True)
+def _lacks_break(route, brk, start, task_loc, task_dur):
+    return (
+        brk < 0 and _needs_break(route, start, task_loc, task_dur) and _break_gap(route, start, task_loc, task_dur) < 0
+    )
+
+
+@njit(cache=True)
+def _break_slot(route, start, task_loc, task_dur):
+    """Between which two visits the carer's break pushes the next visit least (-1: none
+    within the break window)."""
+    tasks, tr = route.tasks, route.travel
+    length, earliest, latest = route.break_dur, route.break_earliest, route.break_latest
+    best_i = -1
+    best_push = INF
+    for i in range(tasks.shape[0] - 1):
+        t = tasks[i]
+        u = tasks[i + 1]
+        end = start[t] + task_dur[t]
+        if end > latest + EPS:
+            continue
+        ready = end + tr[task_loc[t], task_loc[u]] + length
+        if ready < earliest + length:
+            ready = earliest + length
+        push = ready - start[u]
+        if push < best_push:
+            best_push = push
+            best_i = i
+    return best_i
+
+
+@njit(cache=True)
+def _shift_cap(route, t, st, is_last, task_loc, task_dur, shifts):
+    """Latest start of task t (now at ``st``) that keeps it in the shift it is in now
+    (and, for the day's last visit, gets the carer home by that shift's end)."""
+    shift_start, shift_end, n_shifts = shifts
+    k = route.carer
+    dur = task_dur[t]
+    for s in range(n_shifts[k]):
+        if shift_start[k, s] - EPS <= st and st + dur <= shift_end[k, s] + EPS:
+            home = route.travel[task_loc[t], route.home_end] if is_last else 0.0
+            return shift_end[k, s] - dur - home
+    return st
+
+
+@njit(cache=True)
+def _latest_first_start(route, start, task_loc, task_dur, task_latest, partner, shifts):
+    """How late the carer's first visit could start with the rest of the day still fitting."""
+    tasks, tr = route.tasks, route.travel
+    n = tasks.shape[0]
+    last = tasks[n - 1]
+    lst = task_latest[last]
+    cap = _shift_cap(route, last, start[last], True, task_loc, task_dur, shifts)
+    if cap < lst:
+        lst = cap
+    for i in range(n - 1, 0, -1):
+        t = tasks[i]
+        if partner[t] >= 0 and start[t] < lst:
+            lst = start[t]  # a synchronised visit stays where it is
+        prev = tasks[i - 1]
+        lst = lst - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
+        if task_latest[prev] < lst:
+            lst = task_latest[prev]
+    if partner[tasks[0]] >= 0 and start[tasks[0]] < lst:
+        lst = start[tasks[0]]
+    return lst
+
+
+# --- the same, for a carer of a whole day (what Python callers use) -----------------------
+
+
+@njit(cache=True)
+def route_span(day, routes, k):
+    """When carer k leaves home and gets back (their route must not be empty)."""
+    return _span(carer_route(day, routes, k), routes.start, day.task_loc, day.task_dur)
+
+
+@njit(cache=True)
+def needs_break(day, routes, k):
+    """Whether carer k's day (leaving home to getting back) is long enough to need a break."""
+    return _needs_break(carer_route(day, routes, k), routes.start, day.task_loc, day.task_dur)
+
+
+@njit(cache=True)
+def break_gap(day, routes, k):
+    """Index i of a gap after visit i that already holds carer k's break, else -1."""
+    return _break_gap(carer_route(day, routes, k), routes.start, day.task_loc, day.task_dur)
+
+
+@njit(cache=True)
+def lacks_break(day, routes, k):
+    """Carer k needs a break, has none placed, and no gap of their day holds one."""
+    return _lacks_break(carer_route(day, routes, k), routes.brk[k], routes.start, day.task_loc, day.task_dur)
+
+
+# --- the whole day ---------------------------------------------------------------------
 
 
 @njit(cache=True)
@@ -106,30 +274,36 @@ def schedule(day, routes):
 @njit(cache=True)
 def failing_route(day, routes):
     """``schedule``, saying which carer's route broke a rule (-1: none, -2: no fixed point)."""
-    partner = day.task_partner
+    R, L, brk = routes.R, routes.L, routes.brk
     start, lb, hold, route_of = routes.start, routes.lb, routes.hold, routes.route_of
+    task_loc, task_dur, task_latest, release = day.task_loc, day.task_dur, day.task_latest, day.task_release
+    partner, gap_min, gap_max = day.task_partner, day.task_gap_min, day.task_gap_max
+    travel, carer_mode, carer_start, carer_end = day.travel, day.carer_mode, day.carer_start, day.carer_end
+    rule = (day.break_after, day.break_dur, day.break_earliest, day.break_latest)
+    shifts = (day.shift_start, day.shift_end, day.n_shifts)
     T = start.shape[0]
-    K = routes.L.shape[0]
+    K = L.shape[0]
     for t in range(T):
-        lb[t] = day.task_release[t] if day.task_release[t] > hold[t] else hold[t]
+        lb[t] = release[t] if release[t] > hold[t] else hold[t]
     dirty = np.ones(K, dtype=np.bool_)
     for _ in range(2 * T + 20):
         for k in range(K):
             if dirty[k]:
                 dirty[k] = False
-                if not _forward(day, routes, k):
+                route = _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule)
+                if not _forward(route, start, lb, brk[k], task_loc, task_dur, task_latest, shifts):
                     return k
         changed = False
         for t in range(T):
             p = partner[t]
             if p < t or route_of[t] < 0 or route_of[p] < 0:
                 continue
-            need1 = start[t] + day.task_gap_min[t]
+            need1 = start[t] + gap_min[t]
             if start[p] < need1 - EPS:
                 lb[p] = need1
                 dirty[route_of[p]] = True
                 changed = True
-            need0 = start[p] - day.task_gap_max[t]
+            need0 = start[p] - gap_max[t]
             if start[t] < need0 - EPS:
                 lb[t] = need0
                 dirty[route_of[t]] = True
@@ -137,116 +311,6 @@ def failing_route(day, routes):
         if not changed:
             return -1
     return -2
-
-
-@njit(cache=True)
-def route_span(day, routes, k):
-    """When carer k leaves home and gets back (their route must not be empty)."""
-    R, L, start = routes.R, routes.L, routes.start
-    tr = day.travel[day.carer_mode[k]]
-    first = R[k, 0]
-    last = R[k, L[k] - 1]
-    leave = start[first] - tr[day.carer_start[k], day.task_loc[first]]
-    back = start[last] + day.task_dur[last] + tr[day.task_loc[last], day.carer_end[k]]
-    return leave, back
-
-
-@njit(cache=True)
-def break_gap(day, routes, k):
-    """Index i of a gap after visit i that already holds carer k's break, else -1."""
-    R, start = routes.R, routes.start
-    tr = day.travel[day.carer_mode[k]]
-    length = day.break_dur[k]
-    earliest = day.break_earliest[k]
-    latest = day.break_latest[k]
-    for i in range(routes.L[k] - 1):
-        t = R[k, i]
-        u = R[k, i + 1]
-        e = start[t] + day.task_dur[t]
-        s = start[u]
-        if s - e >= tr[day.task_loc[t], day.task_loc[u]] + length - EPS:
-            lo = e if e > earliest else earliest
-            hi = latest if latest < s - length else s - length
-            if lo <= hi + EPS:
-                return i
-    return -1
-
-
-@njit(cache=True)
-def needs_break(day, routes, k):
-    """Whether carer k's day (leaving home to getting back) is long enough to need a break."""
-    if routes.L[k] == 0 or day.break_after[k] >= INF / 2:
-        return False
-    leave, back = route_span(day, routes, k)
-    return back - leave > day.break_after[k] + EPS
-
-
-@njit(cache=True)
-def lacks_break(day, routes, k):
-    """Carer k needs a break, has none placed, and no gap of their day holds one."""
-    return routes.brk[k] < 0 and needs_break(day, routes, k) and break_gap(day, routes, k) < 0
-
-
-@njit(cache=True)
-def _shift_cap(day, routes, k, t, is_last):
-    """Latest start of task t that keeps it in the shift it is in now (and, for the day's
-    last visit, gets the carer home by that shift's end)."""
-    st = routes.start[t]
-    dur = day.task_dur[t]
-    for s in range(day.n_shifts[k]):
-        if day.shift_start[k, s] - EPS <= st and st + dur <= day.shift_end[k, s] + EPS:
-            home = day.travel[day.carer_mode[k]][day.task_loc[t], day.carer_end[k]] if is_last else 0.0
-            return day.shift_end[k, s] - dur - home
-    return st
-
-
-@njit(cache=True)
-def _latest_first_start(day, routes, k):
-    """How late carer k's first visit could start with the rest of the day still fitting."""
-    R, start = routes.R, routes.start
-    partner = day.task_partner
-    tr = day.travel[day.carer_mode[k]]
-    n = routes.L[k]
-    last = R[k, n - 1]
-    lst = day.task_latest[last]
-    cap = _shift_cap(day, routes, k, last, True)
-    if cap < lst:
-        lst = cap
-    for i in range(n - 1, 0, -1):
-        t = R[k, i]
-        if partner[t] >= 0 and start[t] < lst:
-            lst = start[t]  # a synchronised visit stays where it is
-        prev = R[k, i - 1]
-        lst = lst - tr[day.task_loc[prev], day.task_loc[t]] - day.task_dur[prev]
-        if day.task_latest[prev] < lst:
-            lst = day.task_latest[prev]
-    if partner[R[k, 0]] >= 0 and start[R[k, 0]] < lst:
-        lst = start[R[k, 0]]
-    return lst
-
-
-@njit(cache=True)
-def _break_slot(day, routes, k):
-    """Between which two visits carer k's break pushes the next visit least (-1: none
-    within the break window)."""
-    R, start = routes.R, routes.start
-    tr = day.travel[day.carer_mode[k]]
-    best_i = -1
-    best_push = INF
-    for i in range(routes.L[k] - 1):
-        t = R[k, i]
-        u = R[k, i + 1]
-        end = start[t] + day.task_dur[t]
-        if end > day.break_latest[k] + EPS:
-            continue
-        ready = end + tr[day.task_loc[t], day.task_loc[u]] + day.break_dur[k]
-        if ready < day.break_earliest[k] + day.break_dur[k]:
-            ready = day.break_earliest[k] + day.break_dur[k]
-        push = ready - start[u]
-        if push < best_push:
-            best_push = push
-            best_i = i
-    return best_i
 
 
 @njit(cache=True)
@@ -258,8 +322,12 @@ def schedule_with_breaks(day, routes):
     When no break fits, the carer's day is started as late as the rest of it allows,
     which shortens it and may make the break unnecessary.
     """
-    R, brk, hold = routes.R, routes.brk, routes.hold
-    K = routes.L.shape[0]
+    R, L, brk, hold, start = routes.R, routes.L, routes.brk, routes.hold, routes.start
+    task_loc, task_dur, task_latest, partner = day.task_loc, day.task_dur, day.task_latest, day.task_partner
+    travel, carer_mode, carer_start, carer_end = day.travel, day.carer_mode, day.carer_start, day.carer_end
+    rule = (day.break_after, day.break_dur, day.break_earliest, day.break_latest)
+    shifts = (day.shift_start, day.shift_end, day.n_shifts)
+    K = brk.shape[0]
     for k in range(K):
         brk[k] = -1
     for t in range(hold.shape[0]):
@@ -273,10 +341,11 @@ def schedule_with_breaks(day, routes):
         n_placed = 0
         for k in range(K):
             placed_now[k] = False
-            if not lacks_break(day, routes, k):
+            route = _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule)
+            if not _lacks_break(route, brk[k], start, task_loc, task_dur):
                 continue
             all_ok = False
-            i = _break_slot(day, routes, k)
+            i = _break_slot(route, start, task_loc, task_dur)
             if i >= 0:
                 brk[k] = i
                 placed_now[k] = True
@@ -303,9 +372,10 @@ def schedule_with_breaks(day, routes):
         if n_placed == 0 and not schedule(day, routes):
             return False
         for k in range(K):
-            if not lacks_break(day, routes, k):
+            route = _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule)
+            if not _lacks_break(route, brk[k], start, task_loc, task_dur):
                 continue
-            best_i = _break_slot(day, routes, k)
+            best_i = _break_slot(route, start, task_loc, task_dur)
             placed = False
             if best_i >= 0:
                 brk[k] = best_i
@@ -318,11 +388,12 @@ def schedule_with_breaks(day, routes):
                 first = R[k, 0]
                 if not schedule(day, routes):
                     return False
-                hold[first] = _latest_first_start(day, routes, k)
+                hold[first] = _latest_first_start(route, start, task_loc, task_dur, task_latest, partner, shifts)
                 if not schedule(day, routes):
                     return False
     for k in range(K):
-        if lacks_break(day, routes, k):
+        route = _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule)
+        if _lacks_break(route, brk[k], start, task_loc, task_dur):
             return False
     return True
 
@@ -337,20 +408,26 @@ def right_shift(day, routes):
     break rule keep their earliest times (moving them could undo a partner or a break).
     """
     R, L, start = routes.R, routes.L, routes.start
+    task_loc, task_dur, task_latest, task_partner = day.task_loc, day.task_dur, day.task_latest, day.task_partner
+    tgt_start = day.task_tgt_start
+    travel, carer_mode, carer_start, carer_end = day.travel, day.carer_mode, day.carer_start, day.carer_end
+    rule = (day.break_after, day.break_dur, day.break_earliest, day.break_latest)
+    shifts = (day.shift_start, day.shift_end, day.n_shifts)
     for k in range(L.shape[0]):
         n = L[k]
-        if n == 0 or day.break_after[k] < INF / 2:
+        if n == 0 or rule[0][k] < INF / 2:
             continue
-        tr = day.travel[day.carer_mode[k]]
+        route = _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule)
+        tr = route.travel
         limit = INF
         for i in range(n - 1, -1, -1):
             t = R[k, i]
-            target = day.task_tgt_start[t]
-            if day.task_partner[t] < 0 and start[t] < target - EPS:
+            target = tgt_start[t]
+            if task_partner[t] < 0 and start[t] < target - EPS:
                 lst = limit
-                if day.task_latest[t] < lst:
-                    lst = day.task_latest[t]
-                cap = _shift_cap(day, routes, k, t, i == n - 1)
+                if task_latest[t] < lst:
+                    lst = task_latest[t]
+                cap = _shift_cap(route, t, start[t], i == n - 1, task_loc, task_dur, shifts)
                 if cap < lst:
                     lst = cap
                 aim = target if target < lst else lst
@@ -358,37 +435,39 @@ def right_shift(day, routes):
                     start[t] = aim
             if i > 0:
                 prev = R[k, i - 1]
-                limit = start[t] - tr[day.task_loc[prev], day.task_loc[t]] - day.task_dur[prev]
+                limit = start[t] - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
 
 
 @njit(cache=True)
-def route_costs(day, routes):
-    """Per-carer travel and working minutes, per-task lateness and earliness, written
-    into ``routes`` at the current starts."""
+def route_costs(day, routes, figures):
+    """Per-carer travel and working minutes, per-task lateness and earliness, written into
+    ``figures`` and ``routes.working`` at the current starts."""
     R, L, start = routes.R, routes.L, routes.start
-    travel_out, work_out, late_out, early_out = routes.travel, routes.working, routes.late, routes.early
+    travel_out, work_out, late_out, early_out = figures.travel, routes.working, figures.late, figures.early
+    task_loc, task_dur, tgt_start, tgt_end = day.task_loc, day.task_dur, day.task_tgt_start, day.task_tgt_end
+    travel, carer_mode, carer_start, carer_end = day.travel, day.carer_mode, day.carer_start, day.carer_end
     for k in range(L.shape[0]):
         travel_out[k] = 0.0
         work_out[k] = 0.0
         if L[k] == 0:
             continue
-        tr = day.travel[day.carer_mode[k]]
-        prev = day.carer_start[k]
+        tr = travel[carer_mode[k]]
+        prev = carer_start[k]
         for i in range(L[k]):
             t = R[k, i]
-            travel_out[k] += tr[prev, day.task_loc[t]]
-            work_out[k] += day.task_dur[t]
-            prev = day.task_loc[t]
-            late = start[t] - day.task_tgt_end[t]
+            travel_out[k] += tr[prev, task_loc[t]]
+            work_out[k] += task_dur[t]
+            prev = task_loc[t]
+            late = start[t] - tgt_end[t]
             late_out[t] = late if late > 0.0 else 0.0
-            early = day.task_tgt_start[t] - start[t]
+            early = tgt_start[t] - start[t]
             early_out[t] = early if early > 0.0 else 0.0
-        travel_out[k] += tr[prev, day.carer_end[k]]
+        travel_out[k] += tr[prev, carer_end[k]]
         work_out[k] += travel_out[k]
 
 
 @njit(cache=True)
-def evaluate(day, routes):
+def evaluate(day, costs, routes, figures):
     """Time every route and total the objective's raw terms in one compiled pass.
 
     Returns (feasible, unassigned penalty, total lateness, max lateness, total earliness,
@@ -397,16 +476,21 @@ def evaluate(day, routes):
     feasible = schedule_with_breaks(day, routes)
     if feasible and day.w_early > 0.0:
         right_shift(day, routes)
-    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(day, routes)
+    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(
+        day, costs, routes, figures
+    )
     return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
 
 
 @njit(cache=True)
-def totals(day, routes):
+def totals(day, costs, routes, figures):
     """The objective's raw terms at the given starts (no re-timing), as ``evaluate``;
     the first value says whether every carer stays within their maximum working time."""
-    route_costs(day, routes)
-    route_of, late_out, early_out = routes.route_of, routes.late, routes.early
+    route_costs(day, routes, figures)
+    route_of, late_out, early_out = routes.route_of, figures.late, figures.early
+    travel_k, working, assign_cost = figures.travel, routes.working, costs.assign_cost
+    max_work, contracted = costs.max_work, costs.contracted
+    visit_tasks, visit_penalty = costs.visit_tasks, costs.visit_penalty
     late_sum = 0.0
     late_max = 0.0
     early_sum = 0.0
@@ -421,19 +505,19 @@ def totals(day, routes):
         if late_out[t] > late_max:
             late_max = late_out[t]
         early_sum += early_out[t]
-        assignment += day.assign_cost[t, k]
+        assignment += assign_cost[t, k]
     travel = 0.0
     overtime = 0.0
     within = True
-    for k in range(routes.L.shape[0]):
-        travel += routes.travel[k]
-        if routes.working[k] > day.max_work[k] + EPS:
+    for k in range(working.shape[0]):
+        travel += travel_k[k]
+        if working[k] > max_work[k] + EPS:
             within = False
-        extra = routes.working[k] - day.contracted[k]
+        extra = working[k] - contracted[k]
         if extra > 0.0:
             overtime += extra
     unassigned = 0.0
-    for v in range(day.visit_tasks.shape[0]):
-        if route_of[day.visit_tasks[v, 0]] < 0:
-            unassigned += day.visit_penalty[v]
+    for v in range(visit_tasks.shape[0]):
+        if route_of[visit_tasks[v, 0]] < 0:
+            unassigned += visit_penalty[v]
     return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
