@@ -14,6 +14,8 @@ spare room for one new visit at one new place), so each question costs milliseco
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -252,7 +254,7 @@ class Recommender:
             # found too few places, the other carers' places are re-timed one by one.
             priced = {k for _, placement in candidates for _, k, _ in placement}
             others = [k for k in range(self._inst.n_carers) if k not in priced]
-            offer.take(sorted(_exact_places(sol, tasks[0], others), key=lambda item: item[0]))
+            offer.take(_cheapest_per_carer(_retimed(sol, _single_places(sol, tasks[0], others))))
         options = sorted(offer.options, key=lambda o: o.cost_delta)  # estimates chose them; re-timed costs order them
         in_options = {o.carer for o in options} | {o.partner for o in options if o.partner}
         return Recommendation(
@@ -298,7 +300,7 @@ class Recommender:
                 # The compiled pricing turns down a pair whose pushes run into the other
                 # part's route; re-timing the day finds whether such a pair works.
                 others = [int(k) for k in np.argsort(np.minimum(c0, c1))[: candidates + 1] if k != lead]
-                found += _exact_pairs(sol, tasks, lead, others)
+                found += _retimed(sol, _pair_places(sol, tasks, lead, others))
         for price, placement in found:
             a, b = placement[0][1], placement[1][1]
             key = (min(a, b), max(a, b))  # the same two carers, whoever leads
@@ -393,42 +395,36 @@ class _Offer:
             self.offered.add(carers[0])
 
 
-def _exact_places(sol: Solution, task: int, carers: list[int]) -> list[tuple[float, Placement]]:
-    """The cheapest place of a single-handed task on each of ``carers``, each place priced
-    by re-timing the whole day (at most ``EXACT_TRIALS`` re-timings in all)."""
+def _retimed(sol: Solution, placements: Iterable[Placement]) -> list[tuple[float, Placement]]:
+    """Placements of one visit priced by re-timing the whole day (as the compiled pricing
+    prices them: what the visit adds), those that break a rule left out. Slower than the
+    compiled pricing, so at most ``EXACT_TRIALS`` of them."""
     inst = sol.inst
-    base = sol.total - inst.visit_penalty[inst.task_visit[task]]  # as the compiled pricing: without leaving it out
     trial = sol.copy()
     out: list[tuple[float, Placement]] = []
-    trials = 0
-    for k in carers:
-        if not inst.eligible[task, k] or not sol.room(k):
-            continue
-        best: tuple[float, Placement] | None = None
-        for p in _positions_near(sol, task, k):
-            trials += 1
-            if trials > EXACT_TRIALS:
-                return out
-            trial.copy_from(sol)
-            trial.insert(task, k, p)
-            if trial.refresh() and (best is None or trial.total - base < best[0]):
-                best = (float(trial.total - base), [(task, k, p)])
-        if best is not None:
-            out.append(best)
+    for placement in itertools.islice(placements, EXACT_TRIALS):
+        base = sol.total - inst.visit_penalty[inst.task_visit[placement[0][0]]]
+        trial.copy_from(sol)
+        for t, k, p in placement:
+            trial.insert(t, k, p)
+        if trial.refresh():
+            out.append((float(trial.total - base), placement))
     return out
 
 
-def _exact_pairs(sol: Solution, tasks: list[int], lead: int, others: list[int]) -> list[tuple[float, Placement]]:
-    """Pairs of places for a double-handed visit's two parts, one of them on carer ``lead``
-    and the other on one of ``others``, each priced by re-timing the whole day: slower
-    than the compiled pricing, so kept for the pairs it turns down, at the positions near
-    the visit's window and at most ``EXACT_TRIALS`` of them."""
+def _single_places(sol: Solution, task: int, carers: list[int]) -> Iterator[Placement]:
+    """Every place near its window for a single-handed task on each of ``carers``."""
+    for k in carers:
+        if sol.inst.eligible[task, k] and sol.room(k):
+            for p in _positions_near(sol, task, k):
+                yield [(task, k, p)]
+
+
+def _pair_places(sol: Solution, tasks: list[int], lead: int, others: list[int]) -> Iterator[Placement]:
+    """Places near its window for a double-handed visit's two parts, one part on carer
+    ``lead`` and the other on one of ``others`` (with the visit's pinned carer, if any)."""
     inst = sol.inst
     pin = int(inst.task_pin[tasks[0]])
-    base = sol.total - inst.visit_penalty[inst.task_visit[tasks[0]]]  # as the compiled pricing: without leaving it out
-    trial = sol.copy()
-    out: list[tuple[float, Placement]] = []
-    trials = 0
     for mine, theirs in (tasks, tasks[::-1]):
         if not inst.eligible[mine, lead] or not sol.room(lead):
             continue
@@ -437,15 +433,16 @@ def _exact_pairs(sol: Solution, tasks: list[int], lead: int, others: list[int]) 
                 continue
             for p in _positions_near(sol, mine, lead):
                 for q in _positions_near(sol, theirs, other):
-                    trials += 1
-                    if trials > EXACT_TRIALS:
-                        return out
-                    trial.copy_from(sol)
-                    trial.insert(mine, lead, p)
-                    trial.insert(theirs, other, q)
-                    if trial.refresh():
-                        out.append((float(trial.total - base), [(mine, lead, p), (theirs, other, q)]))
-    return out
+                    yield [(mine, lead, p), (theirs, other, q)]
+
+
+def _cheapest_per_carer(priced: list[tuple[float, Placement]]) -> list[tuple[float, Placement]]:
+    best: dict[int, tuple[float, Placement]] = {}
+    for cost, placement in priced:
+        k = placement[0][1]
+        if k not in best or cost < best[k][0]:
+            best[k] = (cost, placement)
+    return sorted(best.values(), key=lambda item: item[0])
 
 
 def _positions_near(sol: Solution, t: int, k: int) -> range:
