@@ -336,7 +336,7 @@ class TravelEstimate(_Model):
 
 
 class ObjectiveWeights(_Model):
-    """Weights of the plan cost, documented in ``objective.md`` terms.
+    """Weights of the plan cost, term by term (the README's Objective section has the table).
 
     Defaults are lexicographic in spirit: an uncovered mandatory visit costs more than
     any realistic amount of lateness, lateness more than travel, travel more than the
