@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,8 +24,38 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=20_000_000, gt=0, description="largest request body accepted")
     solve_seconds: float = Field(default=30.0, gt=0, le=3600, description="default time limit of a solve job")
     replan_seconds: float = Field(default=1.0, gt=0, le=60, description="time limit of a replan job")
-    worker: bool = Field(default=True, description="run jobs in a worker process (off: jobs only queue)")
-    timezone: str = Field(default="Europe/London", description="the care days' time zone (for now)")
+    worker: bool = Field(default=True, description="run jobs in worker processes (off: jobs only queue)")
+    replan_workers: int = Field(
+        default=1, ge=0, le=16, description="worker processes that run replans only (a sick-call never waits)"
+    )
+    solve_workers: int = Field(default=1, ge=0, le=16, description="worker processes that run any job, urgent first")
+    timezone: str = Field(default="Europe/London", description="the days' time zone, for the service's clock")
+    frozen_clock: dt.datetime | None = Field(
+        default=None,
+        description="the service's clock stands still at this instant (tests, training); unset: the real clock",
+    )
+    clock_drift_minutes: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="how far past the service's clock a phone's time stamp may be (phone clocks drift); "
+        "a later stamp is refused",
+    )
+
+    @model_validator(mode="after")
+    def _someone_solves(self) -> Settings:
+        if self.worker and self.solve_workers == 0:
+            raise ValueError("solve_workers: 0 would leave solves queued for ever; give 1 or more (or worker=false)")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: give an IANA name such as Europe/London") from None
+        return value
 
 
 @lru_cache

@@ -10,6 +10,7 @@ written into the problem, and what has already happened (visits done or under wa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ from .events import (
     VisitOverran,
 )
 
-__all__ = ["END_OF_DAY", "DayUpdate", "apply_events", "done_alone"]
+__all__ = ["END_OF_DAY", "DayUpdate", "Refusal", "apply_events", "apply_in_order", "done_alone", "refused_event"]
 
 END_OF_DAY = 48 * 60.0
 """Later than any shift: an absence without an end lasts the rest of the day."""
@@ -115,6 +116,44 @@ def apply_events(problem: Problem, plan: Plan, batch: EventBatch | list, now: fl
         except _Refused as refused:
             raise InputError(f"{where}.{refused.field}" if refused.field else where, refused.reason) from None
     return edit.finish(len(batch.events))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An event the day refused: its index among the events given, and the error (its
+    field names that index)."""
+
+    index: int
+    error: InputError
+
+
+def refused_event(error: InputError) -> int | None:
+    """The index of the event ``error`` is about (``events[3].at``, or ``events.3.type``
+    from the schema), or None when it is about the day as a whole."""
+    found = re.match(r"events(?:\[(\d+)\]|\.(\d+))", error.field or "")
+    if found is None:
+        return None
+    return int(found.group(1) or found.group(2))
+
+
+def apply_in_order(
+    problem: Problem, plan: Plan, events: list, now: float | str | None
+) -> tuple[DayUpdate, list[Refusal]]:
+    """Apply ``events`` in order, leaving out each one the day refuses (with why, in the
+    order of the events), so that a refused event never makes a later one fail. Raises
+    ``InputError`` only for what is not about one event (the day or plan itself)."""
+    kept = list(range(len(events)))
+    refused: list[Refusal] = []
+    while True:
+        try:
+            return apply_events(problem, plan, [events[i] for i in kept], now), sorted(refused, key=lambda r: r.index)
+        except InputError as error:
+            at = refused_event(error)
+            if at is None or at >= len(kept):
+                raise
+            index = kept.pop(at)
+            field = re.sub(r"^events(?:\[\d+\]|\.\d+)", f"events[{index}]", error.field)
+            refused.append(Refusal(index, InputError(field, error.reason, error.source)))
 
 
 def _parse_now(text: str) -> float:
