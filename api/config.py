@@ -21,6 +21,26 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(min_length=32, description="signs and checks bearer tokens (at least 32 chars)")
     jwt_issuer: str = "carescheduler"
     token_hours: float = Field(default=12.0, gt=0, description="lifetime of minted tokens")
+    idp_jwks: str | None = Field(
+        default=None,
+        description="the council's identity provider: its JWKS as a file path or an https URL; "
+        "RS256 tokens signed by its keys are accepted beside the tokens minted here",
+    )
+    idp_issuer: str | None = Field(default=None, description="the identity provider's iss (required with idp_jwks)")
+    idp_audience: str | None = Field(default=None, description="the aud its tokens must carry for this service")
+    idp_org_claim: str = Field(default="org", description="the claim naming the organisation")
+    idp_role_claim: str = Field(default="role", description="the claim naming the role")
+    idp_carer_claim: str = Field(default="carer", description="the claim naming the carer (carer tokens)")
+    idp_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description='the identity provider\'s role names to ours, e.g. {"CareCoordinator": "coordinator"} '
+        "(JSON in the environment); a role not named here must be one of ours",
+    )
+    revoked_tokens: str | None = Field(
+        default=None,
+        description="a file listing revoked tokens, one per line: a token's jti, or sub:<subject> for "
+        "every token of a subject; read again when it changes",
+    )
     max_body_bytes: int = Field(default=20_000_000, gt=0, description="largest request body accepted")
     solve_seconds: float = Field(default=30.0, gt=0, le=3600, description="default time limit of a solve job")
     replan_seconds: float = Field(default=1.0, gt=0, le=60, description="time limit of a replan job")
@@ -46,6 +66,14 @@ class Settings(BaseSettings):
     def _someone_solves(self) -> Settings:
         if self.worker and self.solve_workers == 0:
             raise ValueError("solve_workers: 0 would leave solves queued for ever; give 1 or more (or worker=false)")
+        return self
+
+    @model_validator(mode="after")
+    def _idp_complete(self) -> Settings:
+        if self.idp_jwks is not None and not self.idp_issuer:
+            raise ValueError("idp_issuer: give the identity provider's issuer with idp_jwks")
+        if self.idp_jwks is not None and self.idp_jwks.startswith("http://"):
+            raise ValueError("idp_jwks: fetch the keys over https (or give a file)")
         return self
 
     @field_validator("timezone")

@@ -732,3 +732,82 @@ def test_a_phone_polling_its_day_gets_304_until_it_changes(client, settings, pub
     plan = client.get(f"/v1/days/{DATE}/plan", headers=boss)
     again = client.get(f"/v1/days/{DATE}/plan", headers={**boss, "If-None-Match": plan.headers["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.fixture()
+def identity_provider(tmp_path):
+    """An identity provider's RSA key (made here) and its JWKS file; returns (sign, jwks path)."""
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{**public, "kid": "council-1", "use": "sig", "alg": "RS256"}]}))
+
+    def sign(claims: dict, minutes: float = 30, signer=key, kid: str = "council-1") -> str:
+        now = dt.datetime.now(dt.UTC)
+        body = {"iss": "https://login.council.example", "aud": "carescheduler", "iat": now, **claims}
+        body.setdefault("exp", now + dt.timedelta(minutes=minutes))
+        return jwt.encode(body, signer, algorithm="RS256", headers={"kid": kid})
+
+    return sign, path
+
+
+def test_tokens_from_the_councils_identity_provider(database_url, identity_provider, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    sign, jwks = identity_provider
+    revoked = tmp_path / "revoked.txt"
+    revoked.write_text("# revoked tokens\n")
+    config = Settings(
+        database_url=database_url,
+        jwt_secret=SECRET,
+        worker=False,
+        idp_jwks=str(jwks),
+        idp_issuer="https://login.council.example",
+        idp_audience="carescheduler",
+        idp_org_claim="tenant",
+        idp_role_claim="groups_role",
+        idp_carer_claim="employee_id",
+        idp_roles={"CareCoordinator": "coordinator", "CareWorker": "carer"},
+        revoked_tokens=str(revoked),
+    )
+
+    def call(token: str, path: str = "/v1/days"):
+        return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+    with TestClient(create_app(config)) as client:
+        amy = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator", "jti": "t-1"})
+        assert call(amy).status_code == 200 and call(amy).json() == []
+        worker = sign({"sub": "bo", "tenant": "north", "groups_role": "CareWorker", "employee_id": "carer003"})
+        assert call(worker, f"/v1/me/days/{DATE}").status_code == 404  # signed in as carer003: no such day yet
+        assert call(worker).status_code == 403  # a carer, not a planner
+        assert call(mint_token(config, "north", "coordinator", "amy")).status_code == 200  # minted here: still good
+        expired = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator"}, minutes=-5)
+        assert call(expired).status_code == 401 and "expired" in call(expired).json()["detail"]
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator"}, signer=stranger)
+        assert call(forged).status_code == 401
+        other_key = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator"}, kid="council-9")
+        assert call(other_key).status_code == 401
+        wrong_audience = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator", "aud": "payroll"})
+        assert call(wrong_audience).status_code == 401
+        unknown_role = sign({"sub": "amy", "tenant": "north", "groups_role": "Auditor"})
+        assert call(unknown_role).status_code == 401
+        carer_without_id = sign({"sub": "bo", "tenant": "north", "groups_role": "CareWorker"})
+        assert call(carer_without_id).status_code == 401
+        revoked.write_text("t-1\nsub:bo\n")
+        assert call(amy).status_code == 401 and "revoked" in call(amy).json()["detail"]
+        assert call(worker, f"/v1/me/days/{DATE}").status_code == 401
+        fresh = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator", "jti": "t-2"})
+        assert call(fresh).status_code == 200  # only the revoked token (and bo's) are refused
+
+
+def test_identity_provider_settings_are_checked():
+    with pytest.raises(ValueError, match="idp_issuer"):
+        Settings(jwt_secret=SECRET, idp_jwks="/etc/keys.json")
+    with pytest.raises(ValueError, match="https"):
+        Settings(jwt_secret=SECRET, idp_jwks="http://login.example/keys", idp_issuer="x")
