@@ -3,9 +3,9 @@
 A bad event (an unknown carer, a visit already started being cancelled, a check-in
 stamped in the future) is refused to whoever sent it, at once, with the event's index
 and field; nothing is recorded. Checking means applying the day's pending events and
-the new ones to the published plan with the library (``apply_in_order``), at the
-service's clock: exactly what the replan will do, so an accepted event is one the replan
-can apply. Pending events the day now refuses (time has passed since they came) are the
+the new ones to the published plan with the library (``refused_events``), at the
+service's clock: what the replan will do, so an accepted event is one the replan can
+apply. Pending events the day now refuses (time has passed since they came) are the
 replan's to reject; they never count against the new ones.
 """
 
@@ -16,7 +16,7 @@ import re
 from sqlalchemy.orm import Session
 
 from carescheduler import InputError, Plan
-from carescheduler.day.apply import apply_in_order
+from carescheduler.day.apply import refused_events
 from carescheduler.plan import format_minutes
 
 from . import store
@@ -54,8 +54,7 @@ def check_events(session: Session, day: Day, payloads: list[dict], now: float) -
     row = store.published(session, day)
     plan = plan_of(row) if row is not None else Plan()
     pending = [event.payload for event in store.pending_events(session, day)]
-    _, refused = apply_in_order(problem, plan, [*pending, *payloads], now)
-    for refusal in refused:
+    for refusal in refused_events(problem, plan, [*pending, *payloads], now):
         if refusal.index >= len(pending):
             field = re.sub(r"^events\[\d+\]", f"events[{refusal.index - len(pending)}]", refusal.error.field)
             raise InputError(field, refusal.error.reason)

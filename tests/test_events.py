@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from carescheduler.day.apply import apply_events, apply_in_order, refused_event
+from carescheduler.day.apply import apply_events, apply_in_order, refused_event, refused_events
 from carescheduler.day.events import EventBatch
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
@@ -276,5 +276,7 @@ def test_apply_in_order_leaves_out_each_refused_event_with_why(day) -> None:
     assert refused[2].error.field.startswith("events[3]")
     assert update.events == 2 and update.cancelled == ["a3"] and "cat" in update.unavailable_carers
     assert all(refused_event(r.error) == r.index for r in refused)
+    quick = refused_events(problem, plan, events, "09:00")  # the same check without writing the day out
+    assert [(r.index, r.error.field) for r in quick] == [(r.index, r.error.field) for r in refused]
     whole, none = apply_in_order(problem, plan, [events[2], events[4]], "09:00")
     assert none == [] and whole.cancelled == update.cancelled
