@@ -133,7 +133,7 @@ def run(port: int, date: str, carers: list[str], tries: int, solve_seconds: floa
             )
             reported_s = time.perf_counter() - started
             assert reported.status_code == 200 and reported.json()["job"], reported.text
-            job = _wait(care, reported.json()["job"], ("done", "failed"), 0.01)
+            job = _wait(care, reported.json()["job"], ("done", "failed"), 0.05)
             total = time.perf_counter() - started
             assert job["status"] == "done", job
             assert busy.get(f"/v1/jobs/{solving}").json()["status"] == "running", "the solve ended during the try"
