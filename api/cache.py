@@ -43,6 +43,13 @@ class Lru:
                 self._items.popitem(last=False)
         return value
 
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._keep:
+                self._items.popitem(last=False)
+
 
 _problems = Lru()
 _plans = Lru()
@@ -66,6 +73,13 @@ def problem_of(day: Day) -> Problem:
 
 def plan_of(row: PlanRow) -> Plan:
     return _plans.get((_database(row), row.id, row.created_at), lambda: Plan.model_validate_json(row.plan))
+
+
+def remember(day: Day, problem: Problem, row: PlanRow, plan: Plan) -> None:
+    """Keep a day's problem and a plan this process has just written (flushed, so that
+    their keys are final): the next job on the day need not parse them back."""
+    _problems.put(day_key(day), problem)
+    _plans.put((_database(row), row.id, row.created_at), plan)
 
 
 def carer_views(day: Day, row: PlanRow, build: Callable[[Problem, Plan], dict]) -> dict:

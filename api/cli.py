@@ -13,7 +13,6 @@ set, so a fresh checkout starts with one command.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -103,12 +102,13 @@ def load_demo(settings: Settings) -> None:
     from carescheduler.scenarios import demo_problem
 
     from . import store
+    from .clock import ServiceClock
     from .db import make_engine, session_factory, transaction
     from .migrate import upgrade
 
     upgrade(settings.database_url)
     sessions = session_factory(make_engine(settings.database_url))
-    today = dt.date.today().isoformat()
+    today = ServiceClock.of(settings).now().date().isoformat()
     problem = read_problem(DEMO_DAY) if DEMO_DAY.exists() else demo_problem()
     with transaction(sessions) as session:
         store.ensure_org(session, DEMO_ORG, "Demo care provider")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,11 +21,69 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(min_length=32, description="signs and checks bearer tokens (at least 32 chars)")
     jwt_issuer: str = "carescheduler"
     token_hours: float = Field(default=12.0, gt=0, description="lifetime of minted tokens")
+    idp_jwks: str | None = Field(
+        default=None,
+        description="the council's identity provider: its JWKS as a file path or an https URL; "
+        "RS256 tokens signed by its keys are accepted beside the tokens minted here",
+    )
+    idp_issuer: str | None = Field(default=None, description="the identity provider's iss (required with idp_jwks)")
+    idp_audience: str | None = Field(default=None, description="the aud its tokens must carry for this service")
+    idp_org_claim: str = Field(default="org", description="the claim naming the organisation")
+    idp_role_claim: str = Field(default="role", description="the claim naming the role")
+    idp_carer_claim: str = Field(default="carer", description="the claim naming the carer (carer tokens)")
+    idp_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description='the identity provider\'s role names to ours, e.g. {"CareCoordinator": "coordinator"} '
+        "(JSON in the environment); a role not named here must be one of ours",
+    )
+    revoked_tokens: str | None = Field(
+        default=None,
+        description="a file listing revoked tokens, one per line: a token's jti, or sub:<subject> for "
+        "every token of a subject; read again when it changes",
+    )
     max_body_bytes: int = Field(default=20_000_000, gt=0, description="largest request body accepted")
     solve_seconds: float = Field(default=30.0, gt=0, le=3600, description="default time limit of a solve job")
     replan_seconds: float = Field(default=1.0, gt=0, le=60, description="time limit of a replan job")
-    worker: bool = Field(default=True, description="run jobs in a worker process (off: jobs only queue)")
-    timezone: str = Field(default="Europe/London", description="the care days' time zone (for now)")
+    worker: bool = Field(default=True, description="run jobs in worker processes (off: jobs only queue)")
+    replan_workers: int = Field(
+        default=1, ge=0, le=16, description="worker processes that run replans only (a sick-call never waits)"
+    )
+    solve_workers: int = Field(default=1, ge=0, le=16, description="worker processes that run any job, urgent first")
+    timezone: str = Field(default="Europe/London", description="the days' time zone, for the service's clock")
+    frozen_clock: dt.datetime | None = Field(
+        default=None,
+        description="the service's clock stands still at this instant (tests, training); unset: the real clock",
+    )
+    clock_drift_minutes: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="how far past the service's clock a phone's time stamp may be (phone clocks drift); "
+        "a later stamp is refused",
+    )
+
+    @model_validator(mode="after")
+    def _someone_solves(self) -> Settings:
+        if self.worker and self.solve_workers == 0:
+            raise ValueError("solve_workers: 0 would leave solves queued for ever; give 1 or more (or worker=false)")
+        return self
+
+    @model_validator(mode="after")
+    def _idp_complete(self) -> Settings:
+        if self.idp_jwks is not None and not self.idp_issuer:
+            raise ValueError("idp_issuer: give the identity provider's issuer with idp_jwks")
+        if self.idp_jwks is not None and self.idp_jwks.startswith("http://"):
+            raise ValueError("idp_jwks: fetch the keys over https (or give a file)")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: give an IANA name such as Europe/London") from None
+        return value
 
 
 @lru_cache

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from . import store
+from .clock import ServiceClock
 from .config import Settings
 from .models import Day, Job, PlanRow
 from .schemas import JobOut
@@ -28,6 +29,10 @@ bearer = HTTPBearer(auto_error=False, description="a token from `python -m api t
 
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+async def get_clock(request: Request) -> ServiceClock:
+    return request.app.state.clock
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -102,6 +107,7 @@ def job_out(session: Session, job: Job) -> JobOut:
     return JobOut(
         id=job.id,
         kind=job.kind,
+        date=session.get_one(Day, job.day_id).date,
         status=job.status,
         progress=job.progress,
         message=job.message,

@@ -3,26 +3,25 @@
     uvicorn api.main:app        # settings from the environment (CARESCHEDULER_JWT_SECRET, DATABASE_URL)
 
 On start-up the database is migrated to the latest schema (Alembic), jobs a restart
-interrupted are queued again (or failed after three tries), and the worker process
-starts.
+interrupted are queued again (or failed after three tries), and the worker processes
+start.
 """
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-
-from carescheduler import InputError
-from carescheduler.day.editing import EntityInUse, MissingEntity
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from . import store
+from .clock import ServiceClock
 from .config import Settings, get_settings
 from .db import make_engine, session_factory, transaction
 from .migrate import upgrade
+from .problems import add_problem_handlers, problem_response
 from .routes import carer, days, entities, jobs, organisation
-from .worker import JobWorker
+from .worker import JobWorkers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = session_factory(app.state.engine)
         with transaction(app.state.sessions) as session:
             store.requeue_interrupted(session)
-        worker = JobWorker(settings.database_url) if settings.worker else None
+        worker = (
+            JobWorkers(settings.database_url, app.state.clock, settings.replan_workers, settings.solve_workers)
+            if settings.worker
+            else None
+        )
         if worker is not None:
             worker.start()
         try:
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.engine.dispose()
 
     app = FastAPI(
+        generate_unique_id_function=operation_id,
         title="carescheduler",
         version="1",
         lifespan=lifespan,
@@ -53,8 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "recommendations, and the carers' own day.",
     )
     app.state.settings = settings
+    app.state.clock = ServiceClock.of(settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    add_error_handlers(app)
+    add_problem_handlers(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict:
@@ -69,26 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-LIBRARY_ERRORS: dict[type[Exception], int] = {
-    InputError: 422,  # bad input: names the field and the reason; nothing was written
-    MissingEntity: 404,  # no such carer, client, visit or place in the day
-    EntityInUse: 409,  # a removal that others still refer to
-}
-"""The HTTP status of each error the library raises for the caller to act on."""
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    """Turn the library's errors into responses once, for every route (Starlette picks the
-    most specific class: a missing entity is a 404 although it is an ``InputError`` too)."""
-    for kind, status in LIBRARY_ERRORS.items():
-        app.add_exception_handler(kind, _responder(status))
-
-
-def _responder(status: int):
-    async def respond(request: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=status)
-
-    return respond
+def operation_id(route: APIRoute) -> str:
+    """The route function's name (``check_in``, ``list_visits``): what a generated client calls."""
+    return route.name.replace(" ", "_")
 
 
 class BodyLimit:
@@ -128,7 +116,7 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
     async def _refuse(self, scope, receive, send):
-        response = JSONResponse({"detail": f"request body over {self.limit} bytes"}, status_code=413)
+        response = problem_response(413, f"the request body is over {self.limit} bytes", scope.get("path"))
         await response(scope, receive, send)
 
 

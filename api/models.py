@@ -83,6 +83,8 @@ class Job(Base):
     day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    """0 a replan absorbing events, 1 a coordinator's replan, 2 a solve (``store.URGENT``...)."""
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(String(400), default="")
@@ -110,6 +112,8 @@ class EventRow(Base):
     now: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of the request that recorded the event: a retry must send the same."""
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))

@@ -4,14 +4,23 @@ recommendations), which it uses as they are."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from carescheduler.day.events import Event
 from carescheduler.day.replan import PlanChanges
 from carescheduler.domain import Minutes
 from carescheduler.plan import CarerChanges, Plan
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """The database keeps UTC without a zone; the API says so (ISO 8601 with offset)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[dt.datetime, AfterValidator(_in_utc)]
+"""A moment, with its offset."""
 
 
 class _In(BaseModel):
@@ -33,7 +42,7 @@ class PlanSummary(BaseModel):
     status: Literal["draft", "published", "superseded"]
     source: str
     created_by: str
-    created_at: dt.datetime
+    created_at: Timestamp
     cost: float
     visits_assigned: int
     unassigned: int
@@ -51,16 +60,15 @@ class SolveRequest(_In):
 
 
 class ReplanRequest(_In):
-    now: Minutes | None = Field(default=None, ge=0, le=48 * 60, description="time of day (default: the latest event's)")
+    """A replan runs at the service's clock when it starts (there is no other now)."""
+
     publish: bool = True
 
 
 class EventsIn(_In):
-    """Events for a day, applied by a replan job (queued unless ``replan`` is false)."""
+    """Events for a day, checked against the day when posted and applied by a replan job
+    (queued unless ``replan`` is false). They are recorded at the service's clock."""
 
-    now: Minutes | None = Field(
-        default=None, ge=0, le=48 * 60, description="when they happened (default: the service's clock for today)"
-    )
     events: list[Event] = Field(min_length=1, max_length=500)
     replan: bool = True
     publish: bool = True
@@ -69,20 +77,37 @@ class EventsIn(_In):
 class EventsAccepted(BaseModel):
     events: list[int]
     job: str | None = Field(description="the replan job absorbing them, if one was queued")
+    replayed: bool = Field(default=False, description="true when this request was a retry of one already recorded")
+
+
+class EventOut(BaseModel):
+    """An event as recorded, and what became of it."""
+
+    id: int
+    type: str
+    payload: dict = Field(description="the event, in the library's event JSON")
+    status: Literal["pending", "applied", "rejected"]
+    plan: int | None = Field(description="the plan that applied it (its number in the day)")
+    job: str | None = Field(description="the replan job that applied or rejected it")
+    error: str | None = Field(description="why it was rejected")
+    received_at: float = Field(description="the service's time of day when it was recorded, in minutes")
+    created_by: str = Field(description="who sent it (role:subject)")
+    created_at: Timestamp
 
 
 class JobOut(BaseModel):
     id: str
     kind: Literal["solve", "replan"]
+    date: str = Field(description="the day the job is for")
     status: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float
     message: str
     error: str | None
     result_plan: int | None = Field(description="number of the plan the job made")
     attempts: int
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
 
 
 class Stop(BaseModel):
@@ -94,9 +119,12 @@ class Stop(BaseModel):
     address: str | None
     access_notes: str | None
     tasks: list[str]
-    start: float
-    end: float
-    start_hhmm: str
+    latitude: float | None
+    longitude: float | None
+    start: int = Field(description="planned start, minutes after midnight (rounded to the minute)")
+    end: int
+    start_hhmm: str = Field(description="the planned start as HH:MM")
+    end_hhmm: str
     partner: str | None = Field(description="the other carer of a double-handed visit")
     status: Literal["planned", "checked_in", "checked_out"]
 
@@ -107,8 +135,8 @@ class CarerDay(BaseModel):
     plan: int | None
     visits: list[Stop]
     breaks: list[dict]
-    leave_home: float | None
-    return_home: float | None
+    leave_home: int | None = Field(description="minutes after midnight (rounded to the minute)")
+    return_home: int | None
 
 
 class CheckIn(_In):
@@ -130,5 +158,5 @@ class Recorded(BaseModel):
 class NotificationOut(BaseModel):
     id: int
     plan: int
-    created_at: dt.datetime
+    created_at: Timestamp
     changes: CarerChanges

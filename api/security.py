@@ -3,17 +3,20 @@
 Roles: ``coordinator`` (plans their organisation's days), ``carer`` (reads their own day,
 checks in and out, reports an absence; the token names the carer), ``integration``
 (another system loading days and sending events). Tokens are minted by
-``python -m api token`` with the secret from the environment.
+``python -m api token`` with the secret from the environment, or signed by the council's
+identity provider (``identity``); either can be revoked before it expires.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 import jwt
 
 from .config import Settings
+from .identity import provider_claims, revoked_of
 
 ROLES = ("coordinator", "carer", "integration")
 
@@ -39,6 +42,7 @@ def mint_token(
         raise ValueError("a carer token needs the carer's id")
     now = dt.datetime.now(dt.UTC)
     claims = {
+        "jti": secrets.token_hex(8),  # names the token on a revocation list
         "iss": settings.jwt_issuer,
         "sub": subject,
         "org": org,
@@ -52,18 +56,27 @@ def mint_token(
 
 
 def read_token(settings: Settings, token: str) -> Principal:
+    """Who a bearer token is for: one minted here (HS256, our secret), or, when an identity
+    provider is configured, one it signed (RS256, its published keys: ``identity``).
+    Raises ``TokenError`` saying why a token is refused."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=["HS256"],
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "iss"]},
-        )
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        if algorithm == "RS256" and settings.idp_jwks is not None:
+            claims = provider_claims(settings, token)
+        else:
+            claims = jwt.decode(
+                token,
+                settings.jwt_secret.get_secret_value(),
+                algorithms=["HS256"],
+                issuer=settings.jwt_issuer,
+                options={"require": ["exp", "sub", "iss"]},
+            )
     except jwt.ExpiredSignatureError:
         raise TokenError("the token has expired") from None
-    except jwt.InvalidTokenError as error:
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
         raise TokenError(f"invalid token ({error})") from None
+    if revoked_of(settings).refuses(claims):
+        raise TokenError("the token has been revoked")
     role, org = claims.get("role"), claims.get("org")
     if role not in ROLES or not isinstance(org, str) or not org:
         raise TokenError("the token names no organisation or an unknown role")

@@ -4,12 +4,15 @@ library)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+import hashlib
+import json
+from collections.abc import Collection
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carescheduler import Plan, Problem
+from carescheduler import InputError, Plan, Problem
 from carescheduler.plan import carer_changes, starts_by_carer
 
 from .cache import plan_of, problem_of
@@ -91,7 +94,9 @@ def add_plan(
     created_by: str,
     problem: Problem | None = None,
     changes: dict | None = None,
+    day_version: int | None = None,
 ) -> PlanRow:
+    """A draft plan of ``day`` (as it was at ``day_version``, by default as it is now)."""
     number = (session.scalar(select(func.max(PlanRow.number)).where(PlanRow.day_id == day.id)) or 0) + 1
     row = PlanRow(
         day_id=day.id,
@@ -100,7 +105,7 @@ def add_plan(
         source=source,
         plan=plan.model_dump_json(),
         problem=problem.model_dump_json() if problem is not None else None,
-        day_version=day.version,
+        day_version=day.version if day_version is None else day_version,
         changes=changes,
         created_by=created_by,
     )
@@ -158,30 +163,37 @@ def notifications(session: Session, day: Day, carer: str, after: int = 0) -> lis
 # --- jobs ------------------------------------------------------------------------------------
 
 
-def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str) -> Job:
-    job = Job(org_id=day.org_id, day_id=day.id, kind=kind, params=params, created_by=created_by)
+URGENT, REPLAN, SOLVE = 0, 1, 2
+"""Job priorities, most urgent first: a replan absorbing events (a carer off sick, a new
+client), a coordinator's replan, a solve. A worker takes the most urgent queued job."""
+
+
+def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str, priority: int = SOLVE) -> Job:
+    job = Job(org_id=day.org_id, day_id=day.id, kind=kind, params=params, created_by=created_by, priority=priority)
     session.add(job)
     session.flush()
     return job
 
 
-def claim_next_job(session: Session) -> Job | None:
-    """The oldest queued job, marked running (only one worker can win it)."""
-    for job in session.scalars(select(Job).where(Job.status == "queued").order_by(Job.created_at).limit(5)):
-        # An UPDATE's result is a CursorResult (it has a rowcount); Session.execute is typed as any Result.
-        won = cast(
-            CursorResult[Any],
-            session.execute(
-                update(Job)
-                .where(Job.id == job.id, Job.status == "queued")
-                .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1)
-            ),
-        )
-        if won.rowcount == 1:
-            session.flush()
-            session.refresh(job)
-            return job
-    return None
+def claim_next_job(session: Session, kinds: Collection[str] | None = None) -> Job | None:
+    """The most urgent queued job (oldest first within a priority), of ``kinds`` if given,
+    marked running. Several workers, even in several service instances, may ask at once:
+    the claim is one ``UPDATE ... WHERE id = (SELECT ...)`` statement, which on PostgreSQL
+    locks the row it picks and skips rows others hold (``FOR UPDATE SKIP LOCKED``), and on
+    SQLite takes the single write lock before it reads. A day's replans run one at a time
+    (each starts from the plan the last one published)."""
+    busy_days = select(Job.day_id).where(Job.status == "running", Job.kind == "replan")
+    pick = select(Job.id).where(Job.status == "queued", or_(Job.kind != "replan", Job.day_id.not_in(busy_days)))
+    if kinds is not None:
+        pick = pick.where(Job.kind.in_(list(kinds)))
+    pick = pick.order_by(Job.priority, Job.created_at, Job.id).limit(1).with_for_update(skip_locked=True)
+    won = session.execute(
+        update(Job)
+        .where(Job.id == pick.scalar_subquery(), Job.status == "queued")
+        .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1)
+        .returning(Job.id)
+    ).scalar()
+    return session.get(Job, won, populate_existing=True) if won is not None else None
 
 
 def requeue_interrupted(session: Session, max_attempts: int = 3) -> tuple[int, int]:
@@ -202,14 +214,44 @@ def requeue_interrupted(session: Session, max_attempts: int = 3) -> tuple[int, i
 # --- events ------------------------------------------------------------------------------
 
 
+def request_hash(*parts: object) -> str:
+    """A fingerprint of a request (its route and body): a retry must send the same."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def keyed_event(session: Session, org: str, key: str | None, fingerprint: str) -> EventRow | None:
+    """The event already recorded under the idempotency ``key`` (the request is a retry),
+    or None. Raises ``InputError`` when the key was used for another request: replaying
+    the first answer to a different request would hide that it was never recorded."""
+    if key is None:
+        return None
+    seen = session.scalar(select(EventRow).where(EventRow.org_id == org, EventRow.idempotency_key == key))
+    if seen is not None and seen.request_hash is not None and seen.request_hash != fingerprint:
+        raise InputError(
+            "Idempotency-Key",
+            f"already used at {seen.created_at:%H:%M:%S} for another request; a retry sends the same "
+            "request with the same key, a new request a new key",
+        )
+    return seen
+
+
 def record_event(
-    session: Session, day: Day, payload: dict, now: float, created_by: str, key: str | None
+    session: Session,
+    day: Day,
+    payload: dict,
+    now: float,
+    created_by: str,
+    key: str | None = None,
+    fingerprint: str | None = None,
 ) -> tuple[EventRow, bool]:
-    """Store an event; with an idempotency key already used, the first one (and False)."""
-    if key is not None:
-        seen = session.scalar(select(EventRow).where(EventRow.org_id == day.org_id, EventRow.idempotency_key == key))
-        if seen is not None:
-            return seen, False
+    """Store an event once: with an idempotency key already used by the same request, the
+    event it recorded (and False). Two copies of one retry arriving together: the database's
+    unique key lets one in, the other gets the winner's event."""
+    fingerprint = fingerprint or request_hash(payload)
+    seen = keyed_event(session, day.org_id, key, fingerprint)
+    if seen is not None:
+        return seen, False
     carer = payload.get("carer")  # an id, except in carer_added (the whole carer)
     row = EventRow(
         org_id=day.org_id,
@@ -218,26 +260,69 @@ def record_event(
         carer_id=carer if isinstance(carer, str) else None,
         now=now,
         idempotency_key=key,
+        request_hash=fingerprint,
         created_by=created_by,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        seen = keyed_event(session, day.org_id, key, fingerprint)
+        if seen is None:
+            raise
+        return seen, False
     return row, True
 
 
-def queue_replan(
-    session: Session, day: Day, principal: Principal, time_limit: float, now: float | None, publish: bool
-) -> Job:
-    """A replan job over the day's pending events (up to the last one stored now)."""
+def events_of(
+    session: Session, day: Day, status: str | None = None, after: int = 0, limit: int = 100
+) -> list[tuple[EventRow, int | None]]:
+    """The day's events in the order they came (after event ``after``), each with the
+    number of the plan that applied it (None while pending or if rejected)."""
+    query = (
+        select(EventRow, PlanRow.number)
+        .outerjoin(Job, Job.id == EventRow.job_id)
+        .outerjoin(PlanRow, PlanRow.id == Job.result_plan_id)
+        .where(EventRow.day_id == day.id, EventRow.id > after)
+    )
+    if status is not None:
+        query = query.where(EventRow.status == status)
+    return [(row, number) for row, number in session.execute(query.order_by(EventRow.id).limit(limit))]
+
+
+def queue_replan(session: Session, day: Day, principal: Principal, time_limit: float, publish: bool) -> Job:
+    """A replan job over the day's pending events (up to the last one stored now), run at
+    the service's clock when it starts. With events to absorb it is urgent (before a
+    coordinator's replan of a quiet day); either comes before any solve. A queued solve of the day that was
+    to publish is cancelled: the carers are told this replan, and a plan made from scratch
+    published after it would move their visits again."""
     pending = pending_events(session, day)
     params = {
         "time_limit": time_limit,
-        "now": now,
         "publish": publish,
         "up_to_event": pending[-1].id if pending else None,
     }
-    job = add_job(session, day, "replan", params, actor(principal))
-    audit(session, principal, "replan", day.date, job=job.id, events=len(pending))
+    job = add_job(session, day, "replan", params, actor(principal), URGENT if pending else REPLAN)
+    superseded = [
+        solve.id
+        for solve in session.scalars(
+            select(Job).where(Job.day_id == day.id, Job.kind == "solve", Job.status == "queued")
+        )
+        if solve.params.get("publish")
+    ]
+    if superseded:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(superseded), Job.status == "queued")
+            .values(
+                status="cancelled",
+                cancel_requested=True,
+                finished_at=utcnow(),
+                message=f"superseded by replan {job.id} (it would have published over the replanned day)",
+            )
+        )
+    audit(session, principal, "replan", day.date, job=job.id, events=len(pending), superseded=superseded)
     return job
 
 

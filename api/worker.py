@@ -1,7 +1,9 @@
 """Solve and replan jobs, run in a worker process apart from the web server.
 
-The web process only queues jobs (rows in the ``jobs`` table); the worker claims the
-oldest queued one, runs the library, and writes the plan back. A solve holds a core for
+The web process only queues jobs (rows in the ``jobs`` table); a worker claims the most
+urgent queued one (a replan absorbing events, then a coordinator's replan, then a solve;
+oldest first within each), runs the library, and writes the plan back. Some workers run
+replans only, so a sick-call never waits behind a solve. A solve holds a core for
 its whole time limit, so it runs in its own process and the API keeps answering. The
 job's progress is written as it goes, and a cancel request stops it at the next report.
 Because jobs live in the database, one interrupted by a restart is found and queued
@@ -12,15 +14,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import time
 import traceback
+from collections.abc import Collection
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from carescheduler import InputError, Plan, replan, solve
+from carescheduler import InputError, replan, solve
+from carescheduler.day.apply import refused_event
 
 from . import store
+from .cache import plan_of, remember
+from .clock import ServiceClock
 from .db import make_engine, session_factory, transaction
 from .models import Day, EventRow, Job, utcnow
 
@@ -31,26 +37,38 @@ REPORT_SECONDS = 0.5
 """How often a running job writes its progress and looks for a cancel request."""
 
 
+REPLAN_TRIES = 3
+"""A replan whose base plan was replaced while it ran starts again from the new one."""
+
+
 class Cancelled(Exception):
     """The job was cancelled while it ran."""
 
 
-def run_pending_jobs(sessions: sessionmaker[Session], limit: int | None = None) -> int:
-    """Run queued jobs one after another until none is left (or ``limit``); returns how
-    many ran. The worker process loops on this; tests call it directly."""
+def run_pending_jobs(
+    sessions: sessionmaker[Session],
+    limit: int | None = None,
+    clock: ServiceClock | None = None,
+    kinds: Collection[str] | None = None,
+) -> int:
+    """Run queued jobs, most urgent first, until none is left (or ``limit``); returns how
+    many ran. Worker processes loop on this; tests call it directly. Only jobs of ``kinds``
+    if given. A replan runs at ``clock``'s time when it starts (the real clock in London
+    unless given)."""
+    clock = clock or ServiceClock()
     ran = 0
     while limit is None or ran < limit:
         with transaction(sessions) as session:
-            job = store.claim_next_job(session)
+            job = store.claim_next_job(session, kinds)
             job_id = job.id if job is not None else None
         if job_id is None:
             return ran
-        run_job(sessions, job_id)
+        run_job(sessions, job_id, clock)
         ran += 1
     return ran
 
 
-def run_job(sessions: sessionmaker[Session], job_id: str) -> None:
+def run_job(sessions: sessionmaker[Session], job_id: str, clock: ServiceClock) -> None:
     try:
         with transaction(sessions) as session:
             job = session.get_one(Job, job_id)
@@ -58,7 +76,7 @@ def run_job(sessions: sessionmaker[Session], job_id: str) -> None:
         if kind == "solve":
             _solve(sessions, job_id, params)
         elif kind == "replan":
-            _replan(sessions, job_id, params)
+            _replan(sessions, job_id, params, clock)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
     except Cancelled:
@@ -108,7 +126,7 @@ def _solve(sessions, job_id: str, params: dict) -> None:
         job = session.get_one(Job, job_id)
         day = session.get_one(Day, job.day_id)
         problem = store.day_problem(day)
-        created_by = job.created_by
+        created_by, version = job.created_by, day.version
     time_limit = float(params["time_limit"])
     plan = solve(
         problem,
@@ -121,14 +139,28 @@ def _solve(sessions, job_id: str, params: dict) -> None:
         if job.cancel_requested:
             raise Cancelled()
         day = session.get_one(Day, job.day_id)
-        row = store.add_plan(session, day, plan, "solve", created_by)
-        if params.get("publish"):
+        row = store.add_plan(session, day, plan, "solve", created_by, day_version=version)
+        message = f"plan {row.number}"
+        if params.get("publish") and day.version != version:
+            # A replan published the day's events while this ran: publishing a plan of the
+            # day as it was would undo them. Kept as a draft.
+            message += f" kept as a draft: the day changed while it ran (version {version} -> {day.version})"
+        elif params.get("publish"):
             store.publish(session, day, row)
         plan_id = row.id
-    _finish(sessions, job_id, "done", message=f"plan {row.number}", plan_id=plan_id)
+    _finish(sessions, job_id, "done", message=message, plan_id=plan_id)
 
 
-def _replan(sessions, job_id: str, params: dict) -> None:
+def _replan(sessions, job_id: str, params: dict, clock: ServiceClock) -> None:
+    for _ in range(REPLAN_TRIES):
+        if _replan_once(sessions, job_id, params, clock):
+            return
+    raise RuntimeError(f"the day's plan kept changing while this replan ran ({REPLAN_TRIES} tries)")
+
+
+def _replan_once(sessions, job_id: str, params: dict, clock: ServiceClock) -> bool:
+    """One try: False (nothing written) if another plan was published meanwhile, so the
+    replan must start again from that one."""
     with transaction(sessions) as session:
         job = session.get_one(Job, job_id)
         day = session.get_one(Day, job.day_id)
@@ -137,27 +169,36 @@ def _replan(sessions, job_id: str, params: dict) -> None:
             raise InputError("plan", "the day has no published plan to replan")
         events = store.pending_events(session, day, up_to=params.get("up_to_event"))
         problem = store.day_problem(day)
-        plan = Plan.model_validate_json(current.plan)
+        plan = plan_of(current)
         ids = [e.id for e in events]
         payloads = [e.payload for e in events]
-        now = params.get("now")
-        if now is None:
-            now = max((e.now for e in events), default=0.0)
-        created_by, day_id = job.created_by, job.day_id
-    try:
-        result = replan(problem, plan, payloads, now, time_limit=float(params["time_limit"]))
-    except InputError as error:
-        _reject(sessions, ids, error)
-        raise
+        now = clock.minutes(day.date)
+        created_by, day_id, base = job.created_by, job.day_id, current.id
+    while True:
+        try:
+            result = replan(problem, plan, payloads, now, time_limit=float(params["time_limit"]))
+            break
+        except InputError as error:
+            # An event the day refuses now (time has passed since it was checked) is
+            # rejected with the reason; the others are replanned without it.
+            at = refused_event(error)
+            if at is None or at >= len(ids):
+                raise
+            _reject(sessions, ids.pop(at), error, job_id)
+            payloads.pop(at)
     with transaction(sessions) as session:
-        day = session.get_one(Day, day_id)
+        day = session.scalars(select(Day).where(Day.id == day_id).with_for_update()).one()
+        if day.published_plan_id != base:
+            return False
         row = store.add_plan(
             session, day, result.plan, "replan", created_by, problem=result.problem, changes=result.changes.model_dump()
         )
-        for event in session.query(EventRow).filter(EventRow.id.in_(ids)):
+        for event in session.scalars(select(EventRow).where(EventRow.id.in_(ids))):
             event.status, event.job_id = "applied", job_id
         if params.get("publish", True):
             store.publish(session, day, row)
+            session.flush()
+            remember(day, result.problem, row, result.plan)  # the day's next replan starts here
         plan_id, number = row.id, row.number
     _finish(
         sessions,
@@ -166,48 +207,59 @@ def _replan(sessions, job_id: str, params: dict) -> None:
         message=f"plan {number}: {len(ids)} events, {len(result.changes.carers)} carers to tell",
         plan_id=plan_id,
     )
+    return True
 
 
-def _reject(sessions, ids: list[int], error: InputError) -> None:
-    """The event a batch failed on is rejected (with the reason); the others stay pending."""
-    found = re.match(r"events\[(\d+)\]", error.field or "")
-    if not found or int(found.group(1)) >= len(ids):
-        return
+def _reject(sessions, event_id: int, error: InputError, job_id: str) -> None:
     with transaction(sessions) as session:
-        event = session.get_one(EventRow, ids[int(found.group(1))])
-        event.status, event.error = "rejected", str(error)
+        event = session.get_one(EventRow, event_id)
+        event.status, event.error, event.job_id = "rejected", str(error), job_id
 
 
 # --- the worker process ------------------------------------------------------------------
 
 
-def worker_main(database_url: str, stop) -> None:
-    """The worker process: run queued jobs until ``stop`` is set or the server is gone
-    (killed: then this process is adopted by another, and it leaves too)."""
+def worker_main(database_url: str, clock: ServiceClock, kinds: Collection[str] | None, stop) -> None:
+    """A worker process: run queued jobs (of ``kinds``, or any) until ``stop`` is set or
+    the server is gone (killed: then this process is adopted by another, and it leaves too)."""
     server = os.getppid()
     sessions = session_factory(make_engine(database_url))
     while not stop.is_set() and os.getppid() == server:
-        if run_pending_jobs(sessions, limit=1) == 0:
+        if run_pending_jobs(sessions, limit=1, clock=clock, kinds=kinds) == 0:
             stop.wait(POLL_SECONDS)
 
 
-class JobWorker:
-    """Starts and stops the worker process (spawned: a clean interpreter per service)."""
+class JobWorkers:
+    """Starts and stops the worker processes (spawned: a clean interpreter each).
 
-    def __init__(self, database_url: str):
+    ``replan_workers`` processes run replans only, so a carer's absence never waits behind
+    a solve however long; ``solve_workers`` processes run any job, the most urgent first.
+    """
+
+    def __init__(self, database_url: str, clock: ServiceClock, replan_workers: int = 1, solve_workers: int = 1):
         self.database_url = database_url
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
-        self._process = context.Process(
-            target=worker_main, args=(database_url, self._stop), daemon=True, name="carescheduler-worker"
-        )
+        lanes: list[tuple[str, tuple[str, ...] | None]] = [("replan", ("replan",))] * replan_workers
+        lanes += [("any", None)] * solve_workers
+        self._processes = [
+            context.Process(
+                target=worker_main,
+                args=(database_url, clock, kinds, self._stop),
+                daemon=True,
+                name=f"carescheduler-worker-{i}-{lane}",
+            )
+            for i, (lane, kinds) in enumerate(lanes)
+        ]
 
     def start(self) -> None:
-        self._process.start()
+        for process in self._processes:
+            process.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout)
+        for process in self._processes:
+            process.join(timeout)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout)

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from api.clock import ServiceClock
 from api.config import Settings
 from api.main import create_app
 from api.models import AuditEntry, EventRow, Job
@@ -24,7 +25,8 @@ from carescheduler.validator import validate
 from conftest import SMALL
 from postgres_server import PostgresServer, server_programs
 
-DATE = "2030-06-03"  # ahead of the clock: "now" is the start of that day
+DATE = "2030-06-03"
+NOW = dt.datetime(2030, 6, 3, 9, 0)  # the service's clock (London) stands still at 09:00 on DATE
 SECRET = "test-secret-" + "x" * 40
 
 
@@ -50,7 +52,14 @@ def database_url(request, tmp_path, postgres) -> str:
 
 @pytest.fixture()
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, jwt_secret=SECRET, worker=False, solve_seconds=2.0, replan_seconds=1.0)
+    return Settings(
+        database_url=database_url,
+        jwt_secret=SECRET,
+        worker=False,
+        solve_seconds=2.0,
+        replan_seconds=1.0,
+        frozen_clock=NOW,
+    )
 
 
 @pytest.fixture()
@@ -69,7 +78,14 @@ def bearer(settings: Settings, role: str = "coordinator", org: str = "north", ca
 
 
 def run_jobs(client) -> int:
-    return run_pending_jobs(client.app.state.sessions)
+    return run_pending_jobs(client.app.state.sessions, clock=client.app.state.clock)
+
+
+def set_clock(client, hhmm: str) -> float:
+    """Move the service's (frozen) clock to ``hhmm`` on DATE; returns minutes."""
+    hours, minutes = map(int, hhmm.split(":"))
+    client.app.state.clock = ServiceClock("Europe/London", NOW.replace(hour=hours, minute=minutes))
+    return hours * 60.0 + minutes
 
 
 def count(client, model) -> int:
@@ -127,8 +143,9 @@ def test_check_ins_are_idempotent(client, settings, published):
     phone = bearer(settings, "carer", carer=route.carer)
     visit = route.visits[0].visit
     url = f"/v1/me/days/{DATE}/visits/{visit}/check-in"
-    first = client.post(url, json={"at": route.visits[0].start}, headers={**phone, "Idempotency-Key": "phone-1-abc"})
-    retry = client.post(url, json={"at": route.visits[0].start}, headers={**phone, "Idempotency-Key": "phone-1-abc"})
+    at = min(route.visits[0].start, 9 * 60)
+    first = client.post(url, json={"at": at}, headers={**phone, "Idempotency-Key": "phone-1-abc"})
+    retry = client.post(url, json={"at": at}, headers={**phone, "Idempotency-Key": "phone-1-abc"})
     assert first.status_code == retry.status_code == 200
     assert first.json()["event"] == retry.json()["event"] and retry.json()["replayed"] is True
     assert count(client, EventRow) == 1
@@ -190,20 +207,127 @@ def test_bad_events_name_the_field_and_write_nothing(client, settings, published
     assert (count(client, EventRow), count(client, Job)) == before
 
 
-def test_an_event_the_day_refuses_is_rejected_with_its_reason(client, settings, published):
+def test_an_event_the_day_refuses_is_refused_when_posted(client, settings, published):
     boss = bearer(settings)
-    sent = client.post(
+    before = count(client, EventRow), count(client, Job)
+    unknown = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": "carer099"}]}, headers=boss
+    )
+    assert unknown.status_code == 422 and "events[0].carer" in unknown.text and "carer099" in unknown.text
+    sick = published.routes[0].carer
+    second_bad = client.post(
         f"/v1/days/{DATE}/events",
-        json={"now": "09:00", "events": [{"type": "carer_absent", "carer": "nobody"}]},
+        json={"events": [{"type": "carer_absent", "carer": sick}, {"type": "visit_cancelled", "visit": "ghost"}]},
         headers=boss,
     )
-    assert sent.status_code == 202
-    run_jobs(client)
-    job = client.get(f"/v1/jobs/{sent.json()['job']}", headers=boss).json()
-    assert job["status"] == "failed" and "unknown carer" in job["error"]
+    assert second_bad.status_code == 422 and "events[1].visit" in second_bad.text
+    assert (count(client, EventRow), count(client, Job)) == before  # not even the good first one
+
+
+def test_a_pending_event_time_overtook_is_rejected_and_the_others_applied(client, settings, published):
+    """A cancellation checked at 09:00 and left pending; at 09:45 the visit has started
+    (by plan), so the replan rejects it with why, and still applies the event sent with it."""
+    boss = bearer(settings)
+    now = set_clock(client, "09:00")
+    starts = [(pv.start, pv.visit, r.carer) for r in published.routes for pv in r.visits if now + 5 < pv.start < 570]
+    _, visit, carer = min(starts)
+    first = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"events": [{"type": "visit_cancelled", "visit": visit}], "replan": False},
+        headers=boss,
+    )
+    assert first.status_code == 202 and first.json()["job"] is None
+    set_clock(client, "09:45")
+    other = next(r.carer for r in published.routes if r.carer != carer)
+    second = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"events": [{"type": "carer_delayed", "carer": other, "until": "11:00"}]},
+        headers=boss,
+    )
+    assert second.status_code == 202, second.text
+    assert run_jobs(client) == 1
+    job = client.get(f"/v1/jobs/{second.json()['job']}", headers=boss).json()
+    assert job["status"] == "done", job
+    events = {e["id"]: e for e in client.get(f"/v1/days/{DATE}/events", headers=boss).json()}
+    cancelled, delayed = events[first.json()["events"][0]], events[second.json()["events"][0]]
+    assert cancelled["status"] == "rejected" and "can no longer be cancelled" in cancelled["error"]
+    assert delayed["status"] == "applied" and delayed["plan"] == job["result_plan"] == 2
+    assert delayed["created_by"] == "coordinator:coordinator" and delayed["received_at"] == 9 * 60 + 45
+    rejected = client.get(f"/v1/days/{DATE}/events?status=rejected", headers=boss).json()
+    assert [e["id"] for e in rejected] == [cancelled["id"]]
+    plan = Plan.model_validate(client.get(f"/v1/days/{DATE}/plan", headers=boss).json()["plan"])
+    assert any(pv.visit == visit for r in plan.routes for pv in r.visits)  # not cancelled
+
+
+def test_the_service_clock_is_now_not_the_phones(client, settings, published):
+    """A check-in stamped 22:00 at 08:12 is refused and records nothing; a replan after it
+    runs at 08:12, so a cancellation of a later visit is still accepted and applied."""
+    now = set_clock(client, "08:12")
+    route = max(published.routes, key=lambda r: len(r.visits))
+    phone = bearer(settings, "carer", carer=route.carer)
+    visit = route.visits[0].visit
+    url = f"/v1/me/days/{DATE}/visits/{visit}/check-in"
+    late = client.post(url, json={"at": 22 * 60}, headers={**phone, "Idempotency-Key": "stamp-2200"})
+    assert late.status_code == 422 and "at" in late.json()["detail"] and "22:00" in late.text
+    assert count(client, EventRow) == 0
+    ahead = client.post(url, json={"at": now + 1.5}, headers={**phone, "Idempotency-Key": "stamp-0813"})
+    assert ahead.status_code == 200, ahead.text  # within the 2 minutes a phone's clock may be ahead: taken as now
     with client.app.state.sessions() as session:
-        event = session.get(EventRow, sent.json()["events"][0])
-        assert event.status == "rejected" and "events[0].carer" in event.error
+        row = session.get(EventRow, ahead.json()["event"])
+        assert row.payload["at"] == now and row.now == now
+    boss = bearer(settings)
+    later = max((pv.start, pv.visit) for r in published.routes for pv in r.visits if r.carer != route.carer)[1]
+    sent = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "visit_cancelled", "visit": later}]}, headers=boss
+    )
+    assert sent.status_code == 202, sent.text
+    assert run_jobs(client) == 1
+    assert client.get(f"/v1/jobs/{sent.json()['job']}", headers=boss).json()["status"] == "done"
+    events = client.get(f"/v1/days/{DATE}/events", headers=boss).json()
+    assert [e["status"] for e in events] == ["applied", "applied"]
+    plan = Plan.model_validate(client.get(f"/v1/days/{DATE}/plan", headers=boss).json()["plan"])
+    assert all(pv.visit != later for r in plan.routes for pv in r.visits)
+
+
+def test_an_idempotency_key_reused_with_another_body_is_refused(client, settings, published):
+    route = next(r for r in published.routes if r.visits)
+    phone = {**bearer(settings, "carer", carer=route.carer), "Idempotency-Key": "reused-key-1"}
+    url = f"/v1/me/days/{DATE}/visits/{route.visits[0].visit}/check-in"
+    assert client.post(url, json={"at": 500}, headers=phone).status_code == 200
+    assert client.post(url, json={"at": 500}, headers=phone).json()["replayed"] is True
+    other = client.post(url, json={"at": 505}, headers=phone)
+    assert other.status_code == 422 and "Idempotency-Key" in other.text
+    boss = {**bearer(settings), "Idempotency-Key": "batch-key-1"}
+    body = {"events": [{"type": "carer_delayed", "carer": route.carer, "until": "10:00"}], "replan": False}
+    first = client.post(f"/v1/days/{DATE}/events", json=body, headers=boss)
+    again = client.post(f"/v1/days/{DATE}/events", json=body, headers=boss)
+    assert first.status_code == again.status_code == 202 and again.json()["replayed"] is True
+    assert again.json()["events"] == first.json()["events"]
+    changed = client.post(f"/v1/days/{DATE}/events", json={**body, "replan": True}, headers=boss)
+    assert changed.status_code == 422 and "Idempotency-Key" in changed.text
+    assert count(client, EventRow) == 2 and count(client, Job) == 1  # the solve only
+
+
+def test_jobs_are_listed_with_filters(client, settings, published):
+    boss = bearer(settings)
+    sick = published.routes[0].carer
+    sent = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick}]}, headers=boss
+    )
+    run_jobs(client)
+    every = client.get("/v1/jobs", headers=boss).json()
+    assert [j["kind"] for j in every] == ["replan", "solve"] and every[0]["id"] == sent.json()["job"]
+    assert [j["kind"] for j in client.get("/v1/jobs?kind=solve", headers=boss).json()] == ["solve"]
+    assert len(client.get("/v1/jobs?status=done&date=" + DATE, headers=boss).json()) == 2
+    assert client.get("/v1/jobs?date=2030-06-04", headers=boss).json() == []
+    assert [j["kind"] for j in client.get("/v1/jobs?limit=1&offset=1", headers=boss).json()] == ["solve"]
+    assert client.get("/v1/jobs", headers=bearer(settings, org="south")).json() == []
+    assert client.get("/v1/jobs?status=lost", headers=boss).status_code == 422
+
+
+def test_the_time_zone_is_checked():
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Settings(jwt_secret=SECRET, timezone="Europe/Atlantis")
 
 
 def test_recommendations(client, settings, published, problem):
@@ -427,3 +551,263 @@ def test_my_organisation(client, settings, published):
     assert client.get("/v1/organisation", headers=bearer(settings, "carer", carer="c")).status_code == 403
     south = client.get("/v1/organisation", headers=bearer(settings, org="south")).json()
     assert south["days"] == 0 and south["name"] == "south"
+
+
+def test_a_replan_is_never_queued_behind_a_solve(client, settings, problem, published):
+    """Another organisation's solve queued first, then a carer's absence here: the absence's
+    replan runs first, and a worker that runs replans only never takes the solve."""
+    south = bearer(settings, org="south")
+    assert client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=south).status_code == 201
+    solve = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=south).json()
+    sick = published.routes[0].carer
+    absence = client.post(
+        f"/v1/me/days/{DATE}/absence",
+        json={"reason": "unwell"},
+        headers={**bearer(settings, "carer", carer=sick), "Idempotency-Key": "sick-call-1"},
+    ).json()
+    sessions, clock = client.app.state.sessions, client.app.state.clock
+    assert run_pending_jobs(sessions, limit=1, clock=clock) == 1
+    boss = bearer(settings)
+    assert client.get(f"/v1/jobs/{absence['job']}", headers=boss).json()["status"] == "done"
+    assert client.get(f"/v1/jobs/{solve['id']}", headers=south).json()["status"] == "queued"
+    assert run_pending_jobs(sessions, clock=clock, kinds=("replan",)) == 0  # the replan lane leaves solves
+    assert run_pending_jobs(sessions, clock=clock) == 1
+
+
+def test_a_replan_supersedes_a_queued_solve_that_would_publish(client, settings, published):
+    boss = bearer(settings)
+    publishing = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=boss).json()
+    draft = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
+    sick = published.routes[0].carer
+    sent = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick}]}, headers=boss
+    )
+    gone = client.get(f"/v1/jobs/{publishing['id']}", headers=boss).json()
+    assert gone["status"] == "cancelled" and sent.json()["job"] in gone["message"]
+    assert client.get(f"/v1/jobs/{draft['id']}", headers=boss).json()["status"] == "queued"
+    assert run_jobs(client) == 2
+
+
+def test_a_solve_that_ran_while_a_replan_published_stays_a_draft(client, settings, published, monkeypatch):
+    """The day changes (a replan publishes) while a solve runs: its plan of the old day is
+    kept as a draft, never published over the replanned day."""
+    import api.worker
+
+    boss = bearer(settings)
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=boss).json()
+    sick = published.routes[0].carer
+    real_solve = api.worker.solve
+
+    def solve_while_a_replan_publishes(*args, **kwargs):
+        plan = real_solve(*args, **kwargs)
+        sent = client.post(
+            f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick}]}, headers=boss
+        )
+        assert run_pending_jobs(client.app.state.sessions, clock=client.app.state.clock, kinds=("replan",)) == 1
+        assert client.get(f"/v1/jobs/{sent.json()['job']}", headers=boss).json()["status"] == "done"
+        return plan
+
+    monkeypatch.setattr(api.worker, "solve", solve_while_a_replan_publishes)
+    assert run_pending_jobs(client.app.state.sessions, clock=client.app.state.clock, kinds=("solve",)) == 1
+    done = client.get(f"/v1/jobs/{job['id']}", headers=boss).json()
+    assert done["status"] == "done" and "kept as a draft" in done["message"]
+    plans = {p["number"]: p["status"] for p in client.get(f"/v1/days/{DATE}/plans", headers=boss).json()}
+    assert plans[done["result_plan"]] == "draft"
+    assert client.get(f"/v1/days/{DATE}/plan", headers=boss).json()["source"] == "replan"
+
+
+def test_workers_claiming_at_once_never_run_a_job_twice(client, settings, problem):
+    """Four workers claim from one queue of 40 jobs at the same time (threads, each with
+    its own connection): every job is claimed exactly once."""
+    import threading
+
+    from api import store
+    from api.db import transaction
+    from api.models import Day
+
+    boss = bearer(settings)
+    client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+    sessions = client.app.state.sessions
+    with transaction(sessions) as session:
+        day = session.scalars(select(Day)).one()
+        for _ in range(40):
+            store.add_job(session, day, "solve", {"time_limit": 1}, "test")
+    claimed: list[str] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        start.wait()
+        while True:
+            with transaction(sessions) as session:
+                job = store.claim_next_job(session)
+                if job is None:
+                    return
+                claimed.append(job.id)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(claimed) == 40 and len(set(claimed)) == 40
+    assert count(client, Job) == 40
+
+
+def test_a_days_replans_run_one_at_a_time(client, settings, published):
+    from api import store
+    from api.db import transaction
+
+    boss = bearer(settings)
+    sick = [r.carer for r in published.routes[:2]]
+    first = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick[0]}]}, headers=boss
+    )
+    client.post(f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick[1]}]}, headers=boss)
+    with transaction(client.app.state.sessions) as session:
+        running = store.claim_next_job(session)
+        assert running is not None and running.id == first.json()["job"]
+        assert store.claim_next_job(session) is None  # the day's other replan waits
+    with transaction(client.app.state.sessions) as session:
+        session.get_one(Job, first.json()["job"]).status = "queued"  # let the worker run both in order
+    assert run_jobs(client) == 2
+    plan = client.get(f"/v1/days/{DATE}/plan", headers=boss).json()
+    assert plan["number"] == 3
+    events = client.get(f"/v1/days/{DATE}/events", headers=boss).json()
+    assert [e["status"] for e in events] == ["applied", "applied"] and [e["plan"] for e in events] == [2, 3]
+
+
+def test_every_error_is_problem_details(client, settings, published):
+    boss = bearer(settings)
+    missing = client.get("/v1/days/2030-01-01", headers=boss)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    body = missing.json()
+    assert body["status"] == 404 and body["title"] == "Not Found" and "2030-01-01" in body["detail"]
+    assert body["instance"] == "/v1/days/2030-01-01"
+    invalid = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_delayed", "carer": 7}]}, headers=boss
+    )
+    assert invalid.status_code == 422 and invalid.headers["content-type"] == "application/problem+json"
+    assert invalid.json()["field"].startswith("body.events[0]") and invalid.json()["errors"]
+    refused = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": "carer099"}]}, headers=boss
+    )
+    assert (
+        refused.json()["field"] == "events[0].carer" and refused.headers["content-type"] == "application/problem+json"
+    )
+    assert client.get("/v1/days").json()["status"] == 401
+    spec = client.get("/openapi.json").json()
+    ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids)) and {"check_in", "my_day", "post_events", "list_jobs"} <= set(ids)
+    responses = spec["paths"]["/v1/me/days/{date}/visits/{visit}/check-in"]["post"]["responses"]
+    assert {"401", "404", "422"} <= set(responses) and "application/problem+json" in responses["422"]["content"]
+
+
+def test_jobs_are_located_and_timestamps_carry_their_offset(client, settings, published):
+    boss = bearer(settings)
+    queued = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss)
+    assert queued.status_code == 202 and queued.headers["Location"] == f"/v1/jobs/{queued.json()['id']}"
+    job = client.get(queued.headers["Location"], headers=boss).json()
+    assert dt.datetime.fromisoformat(job["created_at"]).utcoffset() == dt.timedelta(0)
+    assert job["date"] == DATE
+
+
+def test_a_phone_polling_its_day_gets_304_until_it_changes(client, settings, published):
+    route = next(r for r in published.routes if r.visits)
+    phone = bearer(settings, "carer", carer=route.carer)
+    first = client.get(f"/v1/me/days/{DATE}", headers=phone)
+    tag = first.headers["ETag"]
+    stop = first.json()["visits"][0]
+    assert isinstance(stop["start"], int) and stop["start_hhmm"] and stop["end_hhmm"]
+    same = client.get(f"/v1/me/days/{DATE}", headers={**phone, "If-None-Match": tag})
+    assert same.status_code == 304 and same.headers["ETag"] == tag and same.content == b""
+    client.post(
+        f"/v1/me/days/{DATE}/visits/{stop['visit']}/check-in",
+        json={"at": min(stop["start"], 9 * 60)},
+        headers={**phone, "Idempotency-Key": "etag-check-in"},
+    )
+    changed = client.get(f"/v1/me/days/{DATE}", headers={**phone, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert changed.json()["visits"][0]["status"] == "checked_in"
+    boss = bearer(settings)
+    plan = client.get(f"/v1/days/{DATE}/plan", headers=boss)
+    again = client.get(f"/v1/days/{DATE}/plan", headers={**boss, "If-None-Match": plan.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.fixture()
+def identity_provider(tmp_path):
+    """An identity provider's RSA key (made here) and its JWKS file; returns (sign, jwks path)."""
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{**public, "kid": "council-1", "use": "sig", "alg": "RS256"}]}))
+
+    def sign(claims: dict, minutes: float = 30, signer=key, kid: str = "council-1") -> str:
+        now = dt.datetime.now(dt.UTC)
+        body = {"iss": "https://login.council.example", "aud": "carescheduler", "iat": now, **claims}
+        body.setdefault("exp", now + dt.timedelta(minutes=minutes))
+        return jwt.encode(body, signer, algorithm="RS256", headers={"kid": kid})
+
+    return sign, path
+
+
+def test_tokens_from_the_councils_identity_provider(database_url, identity_provider, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    sign, jwks = identity_provider
+    revoked = tmp_path / "revoked.txt"
+    revoked.write_text("# revoked tokens\n")
+    config = Settings(
+        database_url=database_url,
+        jwt_secret=SECRET,
+        worker=False,
+        idp_jwks=str(jwks),
+        idp_issuer="https://login.council.example",
+        idp_audience="carescheduler",
+        idp_org_claim="tenant",
+        idp_role_claim="groups_role",
+        idp_carer_claim="employee_id",
+        idp_roles={"CareCoordinator": "coordinator", "CareWorker": "carer"},
+        revoked_tokens=str(revoked),
+    )
+
+    def call(token: str, path: str = "/v1/days"):
+        return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+    with TestClient(create_app(config)) as client:
+        amy = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator", "jti": "t-1"})
+        assert call(amy).status_code == 200 and call(amy).json() == []
+        worker = sign({"sub": "bo", "tenant": "north", "groups_role": "CareWorker", "employee_id": "carer003"})
+        assert call(worker, f"/v1/me/days/{DATE}").status_code == 404  # signed in as carer003: no such day yet
+        assert call(worker).status_code == 403  # a carer, not a planner
+        assert call(mint_token(config, "north", "coordinator", "amy")).status_code == 200  # minted here: still good
+        expired = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator"}, minutes=-5)
+        assert call(expired).status_code == 401 and "expired" in call(expired).json()["detail"]
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator"}, signer=stranger)
+        assert call(forged).status_code == 401
+        other_key = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator"}, kid="council-9")
+        assert call(other_key).status_code == 401
+        wrong_audience = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator", "aud": "payroll"})
+        assert call(wrong_audience).status_code == 401
+        unknown_role = sign({"sub": "amy", "tenant": "north", "groups_role": "Auditor"})
+        assert call(unknown_role).status_code == 401
+        carer_without_id = sign({"sub": "bo", "tenant": "north", "groups_role": "CareWorker"})
+        assert call(carer_without_id).status_code == 401
+        revoked.write_text("t-1\nsub:bo\n")
+        assert call(amy).status_code == 401 and "revoked" in call(amy).json()["detail"]
+        assert call(worker, f"/v1/me/days/{DATE}").status_code == 401
+        fresh = sign({"sub": "amy", "tenant": "north", "groups_role": "CareCoordinator", "jti": "t-2"})
+        assert call(fresh).status_code == 200  # only the revoked token (and bo's) are refused
+
+
+def test_identity_provider_settings_are_checked():
+    with pytest.raises(ValueError, match="idp_issuer"):
+        Settings(jwt_secret=SECRET, idp_jwks="/etc/keys.json")
+    with pytest.raises(ValueError, match="https"):
+        Settings(jwt_secret=SECRET, idp_jwks="http://login.example/keys", idp_issuer="x")

@@ -27,7 +27,8 @@ from carescheduler.formats import read_problem
 from conftest import ROOT
 
 SMALL = ROOT / "fixtures" / "scenarios" / "small.json.gz"
-DATE = "2030-06-03"  # ahead of the clock: "now" is the start of that day
+DATE = "2030-06-03"
+NOW = f"{DATE}T10:30:00"  # the service's clock stands still here (CARESCHEDULER_FROZEN_CLOCK)
 SECRET = "process-secret-" + "z" * 40
 
 
@@ -38,7 +39,13 @@ def _free_port() -> int:
 
 
 def _start(db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "CARESCHEDULER_JWT_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "CARESCHEDULER_JWT_SECRET": SECRET,
+        "CARESCHEDULER_FROZEN_CLOCK": NOW,
+        "PYTHONPATH": str(ROOT),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--port", str(port)],
         cwd=db.parent,

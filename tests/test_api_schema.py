@@ -1,4 +1,5 @@
-"""schemathesis over the service's OpenAPI spec: whatever it sends, never a 5xx.
+"""schemathesis over the service's OpenAPI spec: whatever it sends, never a 5xx, and every
+error as problem details (``application/problem+json``).
 
 Every operation is called with requests generated from the spec (valid and invalid),
 as a coordinator and as a carer, against a database holding a solved and published day.
@@ -60,7 +61,13 @@ SETTINGS = settings(
 
 def _no_server_error(case, role: str) -> None:
     response = case.call(headers={"Authorization": f"Bearer {TOKENS[role]}"})
-    assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:500])
+    where = (case.method, case.formatted_path, response.status_code, response.text[:500])
+    assert response.status_code < 500, where
+    if response.status_code >= 400:  # every error as RFC 9457 problem details
+        kind = response.headers["content-type"]
+        assert (kind[0] if isinstance(kind, list) else kind) == "application/problem+json", where
+        body = response.json()
+        assert body["status"] == response.status_code and body["title"] and body["detail"], where
 
 
 @schema.parametrize()

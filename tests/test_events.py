@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from carescheduler.day.apply import apply_events
+from carescheduler.day.apply import apply_events, apply_in_order, refused_event, refused_events
 from carescheduler.day.events import EventBatch
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
@@ -256,3 +256,27 @@ def test_a_check_in_by_another_carer_takes_the_visit_over(day) -> None:
     update = apply_events(problem, plan, [{"type": "check_in", "visit": "a3", "carer": "cat", "at": "09:35"}], "09:40")
     assert update.happened["a3", 0] == ("cat", 575, 605)
     assert update.problem.visit("a3").pinned_carers == ["cat"]
+
+
+def test_apply_in_order_leaves_out_each_refused_event_with_why(day) -> None:
+    """A refused event never makes a later one fail: the events after it are applied as if
+    it had not been sent, and each refusal names its own index among the events given."""
+    problem, plan = day
+    events = [
+        {"type": "carer_absent", "carer": "nobody"},  # unknown carer
+        {"type": "visit_cancelled", "visit": "a1"},  # started at 08:10 (before now, 09:00)
+        {"type": "carer_delayed", "carer": "cat", "minutes": 20},
+        {"type": "teleport"},  # not an event at all
+        {"type": "visit_cancelled", "visit": "a3"},
+    ]
+    update, refused = apply_in_order(problem, plan, events, "09:00")
+    assert [r.index for r in refused] == [0, 1, 3]
+    assert refused[0].error.field == "events[0].carer" and "nobody" in refused[0].error.reason
+    assert refused[1].error.field == "events[1].visit" and "can no longer be cancelled" in refused[1].error.reason
+    assert refused[2].error.field.startswith("events[3]")
+    assert update.events == 2 and update.cancelled == ["a3"] and "cat" in update.unavailable_carers
+    assert all(refused_event(r.error) == r.index for r in refused)
+    quick = refused_events(problem, plan, events, "09:00")  # the same check without writing the day out
+    assert [(r.index, r.error.field) for r in quick] == [(r.index, r.error.field) for r in refused]
+    whole, none = apply_in_order(problem, plan, [events[2], events[4]], "09:00")
+    assert none == [] and whole.cancelled == update.cancelled

@@ -8,23 +8,26 @@ A carer's token names the carer: they see their own visits and those visits' cli
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
 
+from carescheduler import InputError
 from carescheduler.plan import format_minutes
 
 from .. import store
 from ..cache import carer_views, problem_of
-from ..clock import minutes_now
-from ..deps import DatePath, SessionDep, check_date, find_day, get_settings, role
+from ..clock import ServiceClock
+from ..deps import DatePath, SessionDep, check_date, find_day, get_clock, get_settings, role
+from ..event_checks import check_events, on_service_clock
 from ..models import Day, EventRow, PlanRow
+from ..problems import error_responses
 from ..schemas import AbsenceIn, CarerDay, CheckIn, NotificationOut, Recorded, Stop
 from ..security import Principal
 
-router = APIRouter(prefix="/v1/me", tags=["carer"])
+router = APIRouter(prefix="/v1/me", tags=["carer"], responses=error_responses(401, 403, 404, 422))
 
 
 CarerDep = Annotated[Principal, Depends(role("carer"))]
@@ -33,12 +36,23 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.get("/days/{date}", response_model=CarerDay, summary="My day: visits in order, with what I need at the door")
-async def my_day(date: DatePath, session: SessionDep, principal: CarerDep) -> Response:
+@router.get(
+    "/days/{date}",
+    response_model=CarerDay,
+    summary="My day: visits in order, with what I need at the door",
+    responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}},
+)
+async def my_day(
+    date: DatePath,
+    session: SessionDep,
+    principal: CarerDep,
+    if_none_match: Annotated[str | None, Header(description="the ETag of the day last read")] = None,
+) -> Response:
     """The most frequent request of all (every phone, all day): two small queries (the day
     with its published plan, the carer's check-ins) over a view built once per plan.
     ``async`` because its reads take well under a millisecond: cheaper here than a hop to
-    the thread pool."""
+    the thread pool. The ETag changes with the plan and with the carer's own check-ins: a
+    phone sending it back in ``If-None-Match`` gets 304 while nothing changed."""
     found = session.execute(_DAY_AND_PLAN, {"org": principal.org, "date": check_date(date)}).first()
     if found is None:
         raise HTTPException(404, f"no day {date} in organisation {principal.org}")
@@ -46,13 +60,16 @@ async def my_day(date: DatePath, session: SessionDep, principal: CarerDep) -> Re
     views = carer_views(day, row, _views) if row is not None else _views(problem_of(day), None)
     if principal.carer is None or principal.carer not in views:
         raise HTTPException(404, f"carer {principal.carer} does not work on {date}")
+    status, last = _status(session, day.id, principal.carer)
+    tag = f'{store.etag(day)[:-1]}.{last}"'
+    if if_none_match is not None and tag in (part.strip() for part in if_none_match.split(",")):
+        return Response(status_code=304, headers={"ETag": tag})
     view = views[principal.carer]
-    status = _status(session, day.id, principal.carer)
     stops = [
         stop.model_copy(update={"status": status[stop.visit]}) if stop.visit in status else stop for stop in view.visits
     ]
     body = view.model_copy(update={"visits": stops, "date": date, "plan": row.number if row is not None else None})
-    return Response(body.model_dump_json(), media_type="application/json", headers={"ETag": store.etag(day)})
+    return Response(body.model_dump_json(), media_type="application/json", headers={"ETag": tag})
 
 
 # Built once: composing a statement costs more than running it on this route.
@@ -62,7 +79,7 @@ _DAY_AND_PLAN = (
     .where(Day.org_id == bindparam("org"), Day.date == bindparam("date"))
 )
 _CHECKS = (
-    select(EventRow.payload)
+    select(EventRow.id, EventRow.payload)
     .where(EventRow.day_id == bindparam("day"), EventRow.carer_id == bindparam("carer"), EventRow.status != "rejected")
     .order_by(EventRow.id)
 )
@@ -91,9 +108,12 @@ def _views(problem, plan) -> dict[str, CarerDay]:
                     address=place.address if place else None,
                     access_notes=client.notes,
                     tasks=list(visits[pv.visit].tasks),
-                    start=pv.start,
-                    end=pv.end,
-                    start_hhmm=format_minutes(pv.start),
+                    start=round(pv.start),
+                    end=round(pv.end),
+                    start_hhmm=format_minutes(round(pv.start)),
+                    end_hhmm=format_minutes(round(pv.end)),
+                    latitude=place.lat if place else None,
+                    longitude=place.lon if place else None,
                     partner=pv.partner,
                     status="planned",
                 )
@@ -104,30 +124,40 @@ def _views(problem, plan) -> dict[str, CarerDay]:
             plan=None,
             visits=stops,
             breaks=[b.model_dump() for b in route.breaks] if route else [],
-            leave_home=route.leave_home if route else None,
-            return_home=route.return_home if route else None,
+            leave_home=round(route.leave_home) if route and route.leave_home is not None else None,
+            return_home=round(route.return_home) if route and route.return_home is not None else None,
         )
     return out
 
 
-def _status(session, day_id: int, carer: str) -> dict[str, str]:
+def _status(session, day_id: int, carer: str) -> tuple[dict[str, str], int]:
+    """Each visit the carer checked in or out of, and the id of their last event (0: none)."""
     out: dict[str, str] = {}
-    rows = session.scalars(_CHECKS, {"day": day_id, "carer": carer})
-    for payload in rows:
+    last = 0
+    for event_id, payload in session.execute(_CHECKS, {"day": day_id, "carer": carer}):
+        last = event_id
         if payload.get("type") == "check_in":
             out.setdefault(payload["visit"], "checked_in")
         elif payload.get("type") == "check_out":
             out[payload["visit"]] = "checked_out"
-    return out
+    return out, last
 
 
-def _record(session, day, principal: Principal, payload: dict, now: float, key: str) -> tuple:
+def _record(session, day, principal: Principal, payload: dict, key: str, request: tuple, settings, clock) -> tuple:
+    """Check ``payload`` on the service's clock and against the day, then record it once
+    (a retry with the same key and request gets the first event back, unchecked)."""
     scoped = f"{principal.carer}:{key}"
+    fingerprint = store.request_hash(*request)
+    seen = store.keyed_event(session, principal.org, scoped, fingerprint)
+    if seen is not None:
+        return seen, False
+    now = clock.minutes(day.date)
     try:
-        with session.begin_nested():
-            return store.record_event(session, day, payload, now, store.actor(principal), scoped)
-    except IntegrityError:  # the same retry arriving twice at once: the first one won
-        return store.record_event(session, day, payload, now, store.actor(principal), scoped)
+        [payload] = on_service_clock([payload], now, settings.clock_drift_minutes)
+        check_events(session, day, [payload], now)
+    except InputError as error:  # the phone sent one event: name its field, not events[0]
+        raise InputError(re.sub(r"^events\[0\]\.?", "", error.field), error.reason) from None
+    return store.record_event(session, day, payload, now, store.actor(principal), scoped, fingerprint)
 
 
 def _my_visit(day, principal: Principal, session, visit: str) -> None:
@@ -146,8 +176,9 @@ def check_in(
     idempotency_key: IdempotencyKey,
     body: CheckIn = CheckIn(),
     settings=Depends(get_settings),
+    clock: ServiceClock = Depends(get_clock),
 ) -> Recorded:
-    return _check(date, visit, "check_in", session, principal, idempotency_key, body, settings)
+    return _check(date, visit, "check_in", session, principal, idempotency_key, body, (settings, clock))
 
 
 @router.post("/days/{date}/visits/{visit}/check-out", response_model=Recorded)
@@ -159,19 +190,21 @@ def check_out(
     idempotency_key: IdempotencyKey,
     body: CheckIn = CheckIn(),
     settings=Depends(get_settings),
+    clock: ServiceClock = Depends(get_clock),
 ) -> Recorded:
-    return _check(date, visit, "check_out", session, principal, idempotency_key, body, settings)
+    return _check(date, visit, "check_out", session, principal, idempotency_key, body, (settings, clock))
 
 
-def _check(date, visit, kind, session, principal, key, body, settings) -> Recorded:
+def _check(date, visit, kind, session, principal, key, body, service) -> Recorded:
+    settings, clock = service
     day = find_day(session, principal, date)
     _my_visit(day, principal, session, visit)
-    now = minutes_now(day.date, settings)
-    at = body.at if body.at is not None else now
+    at = body.at if body.at is not None else clock.minutes(day.date)
     payload = {"type": kind, "visit": visit, "carer": principal.carer, "at": at}
-    row, new = _record(session, day, principal, payload, max(now, at), key)
+    request = (kind, date, visit, body.model_dump())
+    row, new = _record(session, day, principal, payload, key, request, settings, clock)
     if new:
-        store.audit(session, principal, kind.replace("_", "-"), f"{date}/{visit}", at=at)
+        store.audit(session, principal, kind.replace("_", "-"), f"{date}/{visit}", at=row.payload["at"])
     return Recorded(event=row.id, replayed=not new)
 
 
@@ -183,13 +216,13 @@ def report_absence(
     idempotency_key: IdempotencyKey,
     body: AbsenceIn = AbsenceIn(),
     settings=Depends(get_settings),
+    clock: ServiceClock = Depends(get_clock),
 ) -> Recorded:
     """Recorded and absorbed by a replan job at once (published when done), so the
     carers taking over are told."""
     day = find_day(session, principal, date)
     if body.start is not None and body.end is not None and body.end <= body.start:
         raise HTTPException(422, "end must be after start")
-    now = minutes_now(day.date, settings)
     payload = {
         "type": "carer_absent",
         "carer": principal.carer,
@@ -197,12 +230,13 @@ def report_absence(
         "end": body.end,
         "reason": body.reason,
     }
-    row, new = _record(session, day, principal, payload, now, idempotency_key)
+    request = ("absence", date, body.model_dump())
+    row, new = _record(session, day, principal, payload, idempotency_key, request, settings, clock)
     job = None
     if new:
         store.audit(session, principal, "absence", date, start=body.start, end=body.end)
         if day.published_plan_id is not None:
-            job = store.queue_replan(session, day, principal, settings.replan_seconds, None, True).id
+            job = store.queue_replan(session, day, principal, settings.replan_seconds, True).id
     return Recorded(event=row.id, replayed=not new, job=job)
 
 

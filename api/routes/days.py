@@ -3,10 +3,9 @@ and recommendations."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response
 from sqlalchemy.orm import object_session
 
 from carescheduler import Problem
@@ -15,7 +14,7 @@ from carescheduler.day.replan import PlanChanges
 
 from .. import store
 from ..cache import plan_of
-from ..clock import minutes_now
+from ..clock import ServiceClock
 from ..deps import (
     Coordinator,
     DatePath,
@@ -24,14 +23,27 @@ from ..deps import (
     check_date,
     check_if_match,
     find_day,
+    get_clock,
     get_settings,
     job_out,
 )
+from ..event_checks import check_events, on_service_clock
 from ..models import Day, PlanRow
+from ..problems import error_responses
 from ..recommenders import recommender_for
-from ..schemas import DayOut, EventsAccepted, EventsIn, JobOut, PlanOut, PlanSummary, ReplanRequest, SolveRequest
+from ..schemas import (
+    DayOut,
+    EventOut,
+    EventsAccepted,
+    EventsIn,
+    JobOut,
+    PlanOut,
+    PlanSummary,
+    ReplanRequest,
+    SolveRequest,
+)
 
-router = APIRouter(prefix="/v1/days", tags=["days"])
+router = APIRouter(prefix="/v1/days", tags=["days"], responses=error_responses(401, 403, 404, 422))
 
 
 def day_out(day, response: Response | None = None) -> DayOut:
@@ -85,7 +97,7 @@ def list_days(session: SessionDep, principal: Planner) -> list[DayOut]:
     "/{date}",
     response_model=DayOut,
     summary="Create or replace a day's problem",
-    responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}},
+    responses=error_responses(409, 412, 428),
 )
 def put_day(
     date: DatePath,
@@ -135,20 +147,36 @@ def get_plan(date: DatePath, number: int, session: SessionDep, principal: Planne
     return plan_summary(row, with_plan=True)
 
 
-@router.get("/{date}/plan", response_model=PlanOut, summary="The published plan")
-def get_published(date: DatePath, session: SessionDep, principal: Planner, response: Response) -> PlanOut:
+@router.get(
+    "/{date}/plan",
+    response_model=PlanOut,
+    summary="The published plan",
+    responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}},
+)
+def get_published(
+    date: DatePath,
+    session: SessionDep,
+    principal: Planner,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(description="the ETag of the plan last read")] = None,
+):
+    """With the day's ETag in ``If-None-Match``: 304 while neither the day nor its published
+    plan changed (a council day's plan is large; a board polling it need not fetch it again)."""
     day = find_day(session, principal, date)
     row = store.published(session, day)
     if row is None:
         raise HTTPException(404, f"day {date} has no published plan")
-    response.headers["ETag"] = store.etag(day)
+    tag = store.etag(day)
+    if if_none_match is not None and tag in (part.strip() for part in if_none_match.split(",")):
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
     return plan_summary(row, with_plan=True)
 
 
 @router.post(
     "/{date}/plans/{number}/publish",
     response_model=DayOut,
-    responses={412: {"description": "If-Match does not match"}, 428: {"description": "If-Match missing"}},
+    responses=error_responses(409, 412, 428),
 )
 def publish_plan(
     date: DatePath,
@@ -180,6 +208,7 @@ def solve_day(
     date: DatePath,
     session: SessionDep,
     principal: Planner,
+    response: Response,
     request: Annotated[SolveRequest, Body()] = SolveRequest(),
     settings=Depends(get_settings),
 ) -> JobOut:
@@ -191,6 +220,7 @@ def solve_day(
     }
     job = store.add_job(session, day, "solve", params, store.actor(principal))
     store.audit(session, principal, "solve", date, job=job.id)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(session, job)
 
 
@@ -204,13 +234,15 @@ def replan_day(
     date: DatePath,
     session: SessionDep,
     principal: Coordinator,
+    response: Response,
     request: Annotated[ReplanRequest, Body()] = ReplanRequest(),
     settings=Depends(get_settings),
 ) -> JobOut:
     day = find_day(session, principal, date)
     if day.published_plan_id is None:
         raise HTTPException(409, f"day {date} has no published plan to replan")
-    job = store.queue_replan(session, day, principal, settings.replan_seconds, request.now, request.publish)
+    job = store.queue_replan(session, day, principal, settings.replan_seconds, request.publish)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_out(session, job)
 
 
@@ -225,30 +257,67 @@ def post_events(
     body: EventsIn,
     session: SessionDep,
     principal: Planner,
+    response: Response,
     settings=Depends(get_settings),
+    clock: ServiceClock = Depends(get_clock),
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> EventsAccepted:
-    """Stored in order; a replan job then absorbs them into the published plan (unless
-    ``replan`` is false: they wait for the next one). With ``Idempotency-Key`` a retried
-    request records nothing twice."""
+    """Checked against the day as it stands (its pending events, then these, at the
+    service's clock): the first one the day refuses gets a 422 naming its index and field,
+    and nothing is recorded. Stored in order; a replan job then absorbs them into the
+    published plan (unless ``replan`` is false: they wait for the next one). With
+    ``Idempotency-Key`` a retried request records nothing twice."""
     day = find_day(session, principal, date)
-    now = body.now if body.now is not None else minutes_now(day.date, settings)
+    payloads = [event.model_dump(mode="json") for event in body.events]
+    keys = [f"{idempotency_key}#{i}" if idempotency_key else None for i in range(len(payloads))]
+    fingerprint = store.request_hash("events", date, body.model_dump(mode="json"))
+    seen = [store.keyed_event(session, principal.org, key, fingerprint) for key in keys]
+    if all(row is not None for row in seen):  # a retry: answer as the first time
+        return EventsAccepted(events=[row.id for row in seen if row is not None], job=None, replayed=True)
+    now = clock.minutes(day.date)
+    payloads = on_service_clock(payloads, now, settings.clock_drift_minutes)
+    check_events(session, day, payloads, now)
     ids = []
-    for i, event in enumerate(body.events):
-        key = f"{idempotency_key}#{i}" if idempotency_key else None
-        try:
-            with session.begin_nested():
-                row, _ = store.record_event(
-                    session, day, event.model_dump(mode="json"), now, store.actor(principal), key
-                )
-        except IntegrityError:  # the same retry arriving twice at once: the first one won
-            row, _ = store.record_event(session, day, event.model_dump(mode="json"), now, store.actor(principal), key)
+    for payload, key in zip(payloads, keys, strict=True):
+        row, _ = store.record_event(session, day, payload, now, store.actor(principal), key, fingerprint)
         ids.append(row.id)
     store.audit(session, principal, "events", date, events=ids)
     job = None
     if body.replan and day.published_plan_id is not None:
-        job = store.queue_replan(session, day, principal, settings.replan_seconds, None, body.publish).id
+        job = store.queue_replan(session, day, principal, settings.replan_seconds, body.publish).id
+    response.headers["Location"] = f"/v1/jobs/{job}" if job else f"/v1/days/{date}/events?after={ids[0] - 1}"
     return EventsAccepted(events=ids, job=job)
+
+
+@router.get(
+    "/{date}/events",
+    response_model=list[EventOut],
+    summary="The day's events in the order they came: pending, applied (by which plan) or rejected (why)",
+)
+def list_events(
+    date: DatePath,
+    session: SessionDep,
+    principal: Planner,
+    status: Annotated[Literal["pending", "applied", "rejected"] | None, Query()] = None,
+    after: Annotated[int, Query(ge=0, description="only events after this id (the last one of a page)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[EventOut]:
+    day = find_day(session, principal, date)
+    return [
+        EventOut(
+            id=row.id,
+            type=str(row.payload.get("type", "")),
+            payload=row.payload,
+            status=row.status,
+            plan=number,
+            job=row.job_id,
+            error=row.error,
+            received_at=round(row.now, 2),
+            created_by=row.created_by,
+            created_at=row.created_at,
+        )
+        for row, number in store.events_of(session, day, status, after, limit)
+    ]
 
 
 @router.post(
@@ -262,8 +331,10 @@ def recommend(
     session: SessionDep,
     principal: Coordinator,
     top: int = 5,
-    now: float | None = None,
-    settings=Depends(get_settings),
+    now: Annotated[
+        float | None, Query(ge=0, le=48 * 60, description="time of day to ask at (default: the service's clock)")
+    ] = None,
+    clock: ServiceClock = Depends(get_clock),
 ) -> Recommendation:
     if not 1 <= top <= 50:
         raise HTTPException(422, "top must be between 1 and 50")
@@ -271,5 +342,5 @@ def recommend(
     row = store.published(session, day)
     if row is None:
         raise HTTPException(409, f"day {date} has no published plan")
-    at = now if now is not None else minutes_now(day.date, settings)
+    at = now if now is not None else clock.minutes(day.date)
     return recommender_for(day, row, at).recommend(request, top)  # an InputError is a 422 (main.py)

@@ -22,8 +22,11 @@ from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, Entity, Kind, enti
 
 from .. import store
 from ..deps import DatePath, Planner, SessionDep, check_if_match, find_day
+from ..problems import error_responses
 
-router = APIRouter(prefix="/v1/days", tags=["carers, clients, visits and places"])
+router = APIRouter(
+    prefix="/v1/days", tags=["carers, clients, visits and places"], responses=error_responses(401, 403, 404, 422)
+)
 
 IfMatch = Annotated[str | None, Header(description="the day's ETag, from any read of the day")]
 CHANGES: dict[int | str, dict[str, Any]] = {

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
@@ -12,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from .. import store
 from ..deps import Coordinator, Planner, SessionDep, job_out
-from ..models import AuditEntry, Job
-from ..schemas import JobOut
+from ..models import AuditEntry, Day, Job
+from ..problems import error_responses
+from ..schemas import JobOut, Timestamp
 from ..security import Principal
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=error_responses(401, 403, 404, 422))
 
 
 def _own_job(session: Session, principal: Principal, job_id: str) -> Job:
@@ -24,6 +24,27 @@ def _own_job(session: Session, principal: Principal, job_id: str) -> Job:
     if job is None or job.org_id != principal.org:
         raise HTTPException(404, f"no job {job_id}")
     return job
+
+
+@router.get("", response_model=list[JobOut], summary="The organisation's jobs, newest first")
+def list_jobs(
+    session: SessionDep,
+    principal: Planner,
+    status: Annotated[Literal["queued", "running", "done", "failed", "cancelled"] | None, Query()] = None,
+    kind: Annotated[Literal["solve", "replan"] | None, Query()] = None,
+    date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="only this day's jobs")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[JobOut]:
+    query = select(Job).where(Job.org_id == principal.org)
+    if status is not None:
+        query = query.where(Job.status == status)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if date is not None:
+        query = query.join(Day, Day.id == Job.day_id).where(Day.date == date)
+    query = query.order_by(Job.created_at.desc(), Job.id.desc()).offset(offset).limit(limit)
+    return [job_out(session, job) for job in session.scalars(query)]
 
 
 @router.get("/{job_id}", response_model=JobOut)
@@ -44,11 +65,11 @@ def cancel_job(job_id: str, session: SessionDep, principal: Planner) -> JobOut:
     return job_out(session, job)
 
 
-audit_router = APIRouter(prefix="/v1/audit", tags=["audit"])
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=error_responses(401, 403, 422))
 
 
 class AuditOut(BaseModel):
-    at: dt.datetime
+    at: Timestamp
     actor: str
     role: str
     action: str

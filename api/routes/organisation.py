@@ -6,7 +6,6 @@ listing of other organisations and no way to reach one.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -16,15 +15,17 @@ from sqlalchemy import func, select
 from .. import store
 from ..deps import Coordinator, Planner, SessionDep
 from ..models import Day, Organisation
+from ..problems import error_responses
+from ..schemas import Timestamp
 from ..security import Principal
 
-router = APIRouter(prefix="/v1/organisation", tags=["organisation"])
+router = APIRouter(prefix="/v1/organisation", tags=["organisation"], responses=error_responses(401, 403, 422))
 
 
 class OrganisationOut(BaseModel):
     id: str
     name: str
-    created_at: dt.datetime | None
+    created_at: Timestamp | None
     days: int = Field(description="days held")
     first_day: str | None
     last_day: str | None

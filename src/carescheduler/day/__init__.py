@@ -11,9 +11,18 @@ The functions ``replan`` and ``recommend`` are in ``carescheduler`` itself (here
 names are the modules).
 """
 
-from .apply import DayUpdate, apply_events
+from .apply import DayUpdate, Refusal, apply_events, apply_in_order
 from .events import EventBatch
 from .recommend import Recommender
 from .replan import PlanChanges, ReplanResult
 
-__all__ = ["DayUpdate", "EventBatch", "PlanChanges", "Recommender", "ReplanResult", "apply_events"]
+__all__ = [
+    "DayUpdate",
+    "EventBatch",
+    "PlanChanges",
+    "Recommender",
+    "Refusal",
+    "ReplanResult",
+    "apply_events",
+    "apply_in_order",
+]

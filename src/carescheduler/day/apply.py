@@ -10,9 +10,10 @@ written into the problem, and what has already happened (visits done or under wa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import ValidationError
@@ -36,7 +37,18 @@ from .events import (
     VisitOverran,
 )
 
-__all__ = ["END_OF_DAY", "DayUpdate", "apply_events", "done_alone"]
+__all__ = [
+    "END_OF_DAY",
+    "DayUpdate",
+    "Refusal",
+    "apply_events",
+    "apply_in_order",
+    "done_alone",
+    "refused_event",
+    "refused_events",
+]
+
+T = TypeVar("T")
 
 END_OF_DAY = 48 * 60.0
 """Later than any shift: an absence without an end lasts the rest of the day."""
@@ -96,6 +108,12 @@ def apply_events(problem: Problem, plan: Plan, batch: EventBatch | list, now: fl
     """Apply ``batch`` to ``problem`` and its published ``plan`` at ``now`` (the batch's
     own ``now`` unless given here). Raises ``InputError`` naming the event and field at
     fault; the inputs are never modified."""
+    edit, count = _applied(problem, plan, batch, now)
+    return edit.finish(count)
+
+
+def _applied(problem: Problem, plan: Plan, batch: EventBatch | list, now: float | str | None) -> tuple[_DayEdit, int]:
+    """The day with the batch's events applied, not yet written out as a Problem."""
     if not isinstance(batch, EventBatch):
         try:
             batch = EventBatch(events=batch) if isinstance(batch, list) else EventBatch.model_validate(batch)
@@ -114,7 +132,56 @@ def apply_events(problem: Problem, plan: Plan, batch: EventBatch | list, now: fl
             _APPLY[type(event)](edit, event)
         except _Refused as refused:
             raise InputError(f"{where}.{refused.field}" if refused.field else where, refused.reason) from None
-    return edit.finish(len(batch.events))
+    return edit, len(batch.events)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An event the day refused: its index among the events given, and the error (its
+    field names that index)."""
+
+    index: int
+    error: InputError
+
+
+def refused_event(error: InputError) -> int | None:
+    """The index of the event ``error`` is about (``events[3].at``, or ``events.3.type``
+    from the schema), or None when it is about the day as a whole."""
+    found = re.match(r"events(?:\[(\d+)\]|\.(\d+))", error.field or "")
+    if found is None:
+        return None
+    return int(found.group(1) or found.group(2))
+
+
+def apply_in_order(
+    problem: Problem, plan: Plan, events: list, now: float | str | None
+) -> tuple[DayUpdate, list[Refusal]]:
+    """Apply ``events`` in order, leaving out each one the day refuses (with why, in the
+    order of the events), so that a refused event never makes a later one fail. Raises
+    ``InputError`` only for what is not about one event (the day or plan itself)."""
+    return _in_order(events, lambda kept: apply_events(problem, plan, kept, now))
+
+
+def refused_events(problem: Problem, plan: Plan, events: list, now: float | str | None) -> list[Refusal]:
+    """Which of ``events`` the day refuses, as ``apply_in_order`` would find them, without
+    writing the day out (no new problem, no travel times): the check made as events are
+    reported, a few milliseconds on a council day."""
+    return _in_order(events, lambda kept: _applied(problem, plan, kept, now))[1]
+
+
+def _in_order(events: list, apply: Callable[[list], T]) -> tuple[T, list[Refusal]]:
+    kept = list(range(len(events)))
+    refused: list[Refusal] = []
+    while True:
+        try:
+            return apply([events[i] for i in kept]), sorted(refused, key=lambda r: r.index)
+        except InputError as error:
+            at = refused_event(error)
+            if at is None or at >= len(kept):
+                raise
+            index = kept.pop(at)
+            field = re.sub(r"^events(?:\[\d+\]|\.\d+)", f"events[{index}]", error.field)
+            refused.append(Refusal(index, InputError(field, error.reason, error.source)))
 
 
 def _parse_now(text: str) -> float:

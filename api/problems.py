@@ -1,0 +1,118 @@
+"""Every error as RFC 9457 problem details (``application/problem+json``).
+
+One shape for all of them, whoever raised it: the library (an ``InputError`` names the
+field), FastAPI's request checks (each bad field), the routes (``HTTPException``) and the
+middleware. ``detail`` says what went wrong in a sentence a person can act on; ``field``
+(and ``errors`` for several) says where, so that a phone or an integration can point at it.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from carescheduler import InputError
+from carescheduler.day.editing import EntityInUse, MissingEntity
+
+MEDIA_TYPE = "application/problem+json"
+
+LIBRARY_ERRORS: dict[type[Exception], int] = {
+    InputError: 422,  # bad input: names the field and the reason; nothing was written
+    MissingEntity: 404,  # no such carer, client, visit or place in the day
+    EntityInUse: 409,  # a removal that others still refer to
+}
+"""The HTTP status of each error the library raises for the caller to act on."""
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="where: a dotted path into the request (body.events[1].carer), or a header")
+    reason: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457)."""
+
+    type: str = Field(default="about:blank", description="about:blank: the status says what kind of error it is")
+    title: str = Field(description="the status's name")
+    status: int
+    detail: str = Field(description="what went wrong, in a sentence a person can act on")
+    instance: str | None = Field(default=None, description="the request's path")
+    field: str | None = Field(default=None, description="the field at fault, when there is one")
+    errors: list[FieldError] = Field(default_factory=list, description="every field at fault (request checks)")
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    instance: str | None = None,
+    field: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=instance,
+        field=field or None,
+        errors=errors or [],
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers, media_type=MEDIA_TYPE
+    )
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` entries for a route's error statuses, all problem details."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {MEDIA_TYPE: {}}}
+        for status in statuses
+    }
+
+
+def add_problem_handlers(app: FastAPI) -> None:
+    """Turn every error into problem details, once, for every route (Starlette picks the
+    most specific class: a missing entity is a 404 although it is an ``InputError`` too)."""
+
+    async def library(request: Request, error: Exception) -> JSONResponse:
+        status = next(LIBRARY_ERRORS[kind] for kind in type(error).__mro__ if kind in LIBRARY_ERRORS)
+        field = getattr(error, "field", None)
+        return problem_response(status, str(error), request.url.path, field)
+
+    async def http(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        headers = dict(error.headers) if error.headers else None
+        return problem_response(error.status_code, str(error.detail), request.url.path, headers=headers)
+
+    async def invalid(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        errors = [
+            FieldError(field=_where(item.get("loc", ())), reason=item.get("msg", "invalid")) for item in error.errors()
+        ]
+        first = errors[0] if errors else FieldError(field="", reason="invalid request")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return problem_response(422, f"{first.field}: {first.reason}{more}", request.url.path, first.field, errors)
+
+    for kind in LIBRARY_ERRORS:
+        app.add_exception_handler(kind, library)
+    app.add_exception_handler(HTTPException, http)
+    app.add_exception_handler(RequestValidationError, invalid)
+
+
+def _where(location: tuple | list) -> str:
+    """``("body", "events", 1, "carer")`` -> ``body.events[1].carer`` (pydantic's union
+    branch names, such as ``check_in``, are left out where a discriminator picked them)."""
+    out = ""
+    for part in location:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and ("[" in part or "(" in part):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
