@@ -123,6 +123,8 @@ def run(port: int, date: str, carers: list[str], tries: int, solve_seconds: floa
                 solving = busy.post(f"/v1/days/{date}/solve", json={"time_limit": solve_seconds}).json()["id"]
                 _wait(busy, solving, ("running",), 0.05)
                 time.sleep(1.0)  # let the solve get going: the absence must compete with it
+                # and one more queued behind it, so that the solve worker stays busy
+                busy.post(f"/v1/days/{date}/solve", json={"time_limit": solve_seconds})
             phone = {"Authorization": f"Bearer {mint_token(settings, 'care', 'carer', carer, carer)}"}
             started = time.perf_counter()
             reported = httpx.post(
@@ -136,7 +138,7 @@ def run(port: int, date: str, carers: list[str], tries: int, solve_seconds: floa
             job = _wait(care, reported.json()["job"], ("done", "failed"), 0.05)
             total = time.perf_counter() - started
             assert job["status"] == "done", job
-            assert busy.get(f"/v1/jobs/{solving}").json()["status"] == "running", "the solve ended during the try"
+            busy_throughout = busy.get(f"/v1/jobs/{solving}").json()["status"] == "running"
             started_at = dt.datetime.fromisoformat(job["started_at"])
             waited = (started_at - dt.datetime.fromisoformat(job["created_at"])).total_seconds()
             ran = (dt.datetime.fromisoformat(job["finished_at"]) - started_at).total_seconds()
@@ -149,6 +151,7 @@ def run(port: int, date: str, carers: list[str], tries: int, solve_seconds: floa
                     "run_s": round(ran, 3),
                     "published_s": round(total, 3),
                     "plan": job["result_plan"],
+                    "solve_running_throughout": busy_throughout,
                 }
             )
             print(
@@ -202,6 +205,7 @@ def main() -> None:
     queued = [r["queued_s"] for r in rows]
     ran = [r["run_s"] for r in rows]
     p95 = _pct(published, 0.95)
+    throughout = sum(r["solve_running_throughout"] for r in rows)
     lines = [
         (
             "report to published: p50 / p95 / max",
@@ -225,7 +229,9 @@ def main() -> None:
     header = (
         f"`{args.scenario.name}` as today's day (clock at 08:00), published plan; {len(rows)} absences from the "
         f"phone, one carer each, adding up; meanwhile a {args.solve_seconds:g} s solve of another organisation "
-        f"runs; {args.replan_workers} replan worker(s), {args.solve_workers} solve worker(s); "
+        f"runs (the same solve from the report to the publication in {throughout} of {len(rows)} tries, "
+        f"another queued behind it in the rest); {args.replan_workers} replan worker(s), "
+        f"{args.solve_workers} solve worker(s); "
         f"{'SQLite (WAL)' if args.database == 'sqlite' else 'PostgreSQL (local server)'}; one uvicorn process."
     )
     print(header)
