@@ -36,7 +36,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from .runner import RESULTS, stamp
-from .service_load import _free_port
+from .service_load import _free_port, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fixtures" / "scenarios" / "medium.json.gz"
@@ -180,16 +180,7 @@ def main() -> None:
 
     date = dt.date.today().isoformat()
     with tempfile.TemporaryDirectory(prefix="absence-run-") as tmp, ExitStack() as cleanup:
-        url = f"sqlite:///{Path(tmp) / 'service.db'}"
-        if args.database == "postgresql":
-            from tests.postgres_server import PostgresServer, server_programs
-
-            programs = server_programs()
-            if programs is None:
-                parser.error("PostgreSQL's server is not installed (apt-get install postgresql)")
-            postgres = PostgresServer(programs).start()
-            cleanup.callback(postgres.stop)
-            url = postgres.new_database()
+        url = fresh_database(args.database, Path(tmp), cleanup, parser)
         routes = prepare(url, args.scenario, date, args.plan_seconds)
         if len(routes) < args.tries:
             parser.error(f"the scenario has {len(routes)} carers with visits, fewer than --tries {args.tries}")

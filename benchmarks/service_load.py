@@ -58,6 +58,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def fresh_database(kind: str, folder: Path, cleanup: ExitStack, parser: argparse.ArgumentParser) -> str:
+    """The URL of an empty database: a SQLite file in ``folder``, or a database on a
+    throwaway local PostgreSQL server (stopped by ``cleanup``)."""
+    if kind != "postgresql":
+        return f"sqlite:///{folder / 'service.db'}"
+    from tests.postgres_server import PostgresServer, server_programs
+
+    programs = server_programs()
+    if programs is None:
+        parser.error("PostgreSQL's server is not installed (apt-get install postgresql)")
+    postgres = PostgresServer(programs).start()
+    cleanup.callback(postgres.stop)
+    return postgres.new_database()
+
+
 def prepare(url: str, scenario: Path, solve_seconds: float) -> tuple[str, list[str]]:
     """The database at ``url`` with today's day solved and published; returns (date, carers)."""
     from api import store
@@ -307,16 +322,7 @@ def main() -> None:
     settings = Settings(jwt_secret=SECRET, database_url="sqlite://")
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp, ExitStack() as cleanup:
         folder = Path(tmp)
-        url = f"sqlite:///{folder / 'service.db'}"
-        if args.database == "postgresql":
-            from tests.postgres_server import PostgresServer, server_programs
-
-            programs = server_programs()
-            if programs is None:
-                parser.error("PostgreSQL's server is not installed (apt-get install postgresql)")
-            postgres = PostgresServer(programs).start()
-            cleanup.callback(postgres.stop)
-            url = postgres.new_database()
+        url = fresh_database(args.database, folder, cleanup, parser)
         date, carers = prepare(url, args.scenario, args.solve_seconds)
         tokens = [mint_token(settings, ORG, "carer", c, c) for c in carers]
         port = _free_port()
