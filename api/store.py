@@ -246,12 +246,10 @@ def record_event(
     fingerprint: str | None = None,
 ) -> tuple[EventRow, bool]:
     """Store an event once: with an idempotency key already used by the same request, the
-    event it recorded (and False). Two copies of one retry arriving together: the database's
-    unique key lets one in, the other gets the winner's event."""
+    event it recorded (and False). The database's unique key decides (callers look a retry
+    up first with ``keyed_event``; two copies arriving together: one gets in, the other
+    gets the winner's event)."""
     fingerprint = fingerprint or request_hash(payload)
-    seen = keyed_event(session, day.org_id, key, fingerprint)
-    if seen is not None:
-        return seen, False
     carer = payload.get("carer")  # an id, except in carer_added (the whole carer)
     row = EventRow(
         org_id=day.org_id,

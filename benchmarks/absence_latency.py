@@ -26,17 +26,15 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 from .runner import RESULTS, stamp
-from .service_load import _free_port, fresh_database
+from .service_load import _free_port, fresh_database, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fixtures" / "scenarios" / "medium.json.gz"
@@ -67,28 +65,15 @@ def prepare(url: str, scenario: Path, date: str, solve_seconds: float) -> list[s
 
 
 def start_service(url: str, port: int, frozen_at: str, replan_workers: int, solve_workers: int) -> subprocess.Popen:
-    import httpx
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
+    """The service as deployed (one uvicorn process, its job workers), its clock at ``frozen_at``."""
+    settings = {
         "CARESCHEDULER_JWT_SECRET": SECRET,
+        "CARESCHEDULER_WORKER": "true",
         "CARESCHEDULER_FROZEN_CLOCK": frozen_at,
         "CARESCHEDULER_REPLAN_WORKERS": str(replan_workers),
         "CARESCHEDULER_SOLVE_WORKERS": str(solve_workers),
-        "PYTHONPATH": str(ROOT),
     }
-    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen([*command, "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the service did not start")
+    return start_server(url, port, 1, settings)
 
 
 def _wait(client, job: str, statuses: tuple[str, ...], poll: float, limit: float = 120.0) -> dict:

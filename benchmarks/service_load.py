@@ -94,7 +94,9 @@ def prepare(url: str, scenario: Path, solve_seconds: float) -> tuple[str, list[s
     return date, carers
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """uvicorn serving ``api.main:app`` on loopback with ``workers`` processes, the job
+    worker off unless ``env`` (more settings) turns it on; returns once it answers."""
     import httpx
 
     env = {
@@ -103,25 +105,11 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
         "CARESCHEDULER_JWT_SECRET": SECRET,
         "CARESCHEDULER_WORKER": "false",
         "PYTHONPATH": str(ROOT),
+        **(env or {}),
     }
+    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
+        [*command, "--workers", str(workers), "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
