@@ -61,6 +61,32 @@ class Settings(BaseSettings):
         description="how far past the service's clock a phone's time stamp may be (phone clocks drift); "
         "a later stamp is refused",
     )
+    alert_late_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        le=240,
+        description="a visit not checked in this long after its planned start raises an alert",
+    )
+    alert_overrun_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        le=480,
+        description="a visit checked in but not out this long after it should have ended raises an alert",
+    )
+    alert_replan: bool = Field(
+        default=False,
+        description="a late start or a missed visit also queues a replan that takes the visit as not started "
+        "(off: coordinators decide)",
+    )
+    alert_sweep_seconds: float = Field(default=60.0, gt=0, le=3600, description="how often today's plans are watched")
+    stream_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="how often a web process reads new feed entries for its streams"
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="how long a receiver may take")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30, description="tries before a delivery is given up")
+    webhook_backoff_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="the wait after a failed try, doubled after each further failure"
+    )
 
     @model_validator(mode="after")
     def _someone_solves(self) -> Settings:

@@ -18,9 +18,10 @@ from . import store
 from .clock import ServiceClock
 from .config import Settings, get_settings
 from .db import make_engine, session_factory, transaction
+from .feed import FeedHub
 from .migrate import upgrade
 from .problems import add_problem_handlers, problem_response
-from .routes import carer, days, entities, jobs, organisation
+from .routes import carer, days, entities, jobs, live, organisation, webhooks
 from .worker import JobWorkers
 
 
@@ -32,10 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(settings.database_url)
         app.state.engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(app.state.engine)
+        app.state.feed_hub = FeedHub(app.state.sessions, settings.stream_poll_seconds)
         with transaction(app.state.sessions) as session:
             store.requeue_interrupted(session)
         worker = (
-            JobWorkers(settings.database_url, app.state.clock, settings.replan_workers, settings.solve_workers)
+            JobWorkers(
+                settings.database_url, app.state.clock, settings.replan_workers, settings.solve_workers, settings
+            )
             if settings.worker
             else None
         )
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.feed_hub.close()
             if worker is not None:
                 worker.stop()
             app.state.engine.dispose()
@@ -71,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities.router)
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
+    app.include_router(live.router)
+    app.include_router(webhooks.router)
     return app
 
 

@@ -1,5 +1,6 @@
 """What the service stores (SQLAlchemy 2): organisations, days, plans, jobs, events,
-carers' notifications and the audit log.
+carers' notifications, the audit log, alerts, the feed the streams and webhooks send, and
+webhooks with their deliveries.
 
 A day's problem and its plans are kept as the library's own JSON (``Problem`` and
 ``Plan``), so carers, clients and visits are read from the day's problem rather than
@@ -145,3 +146,75 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FeedEntry(Base):
+    """Something that happened, for the streams and webhooks: an event recorded or
+    rejected, a job queued or finished, a plan published, an alert raised or resolved
+    (``carer_id`` empty: the coordinators'), or a carer's day changed (``carer_id``: that
+    carer's). Its id is the Server-Sent Events id a client resumes from."""
+
+    __tablename__ = "feed"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    carer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AlertRow(Base):
+    """A visit not going to plan (``carescheduler.day.alerts``): raised by the service's
+    watch, resolved when it no longer stands (a late check-in, a replan moving the visit)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("day_id", "kind", "visit", "carer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    visit: Mapped[str] = mapped_column(String(200))
+    carer_id: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(200))
+    due: Mapped[float] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class Webhook(Base):
+    """An integration system's endpoint: the organisation's feed is POSTed to it, signed
+    with ``secret`` (HMAC-SHA256). ``cursor`` is the last feed entry queued for it."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    kinds: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One feed entry sent (or to send) to one webhook: tried until the receiver answers
+    2xx, with growing waits between tries, then given up; a replay sends it again."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "feed_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

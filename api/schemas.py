@@ -160,3 +160,54 @@ class NotificationOut(BaseModel):
     plan: int
     created_at: Timestamp
     changes: CarerChanges
+
+
+class AlertOut(BaseModel):
+    """A visit not going to plan, raised by the service's watch."""
+
+    id: int
+    kind: Literal["late_start", "not_checked_out", "missed"]
+    status: Literal["open", "resolved"]
+    visit: str
+    carer: str
+    client: str
+    due: int = Field(description="when it became overdue, minutes after midnight")
+    due_hhmm: str
+    message: str
+    resolution: str | None = Field(description="what resolved it")
+    job: str | None = Field(description="the replan it queued (with the alert_replan setting)")
+    raised_at: Timestamp
+    resolved_at: Timestamp | None
+
+
+class WebhookIn(_In):
+    url: str = Field(max_length=2000, description="where to POST (http or https)")
+    kinds: list[Literal["event", "job", "plan", "alert"]] = Field(
+        default_factory=list, description="what to send (empty: everything)"
+    )
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    kinds: list[str]
+    active: bool
+    created_at: Timestamp
+    secret: str | None = Field(
+        default=None, description="the signing secret (whsec_...): shown once, when the webhook is registered"
+    )
+
+
+class DeliveryOut(BaseModel):
+    """One feed entry sent to a webhook, and what became of it."""
+
+    id: int
+    feed_id: int = Field(description="the entry's id (its webhook-id header is feed-<id>)")
+    kind: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: Timestamp | None = Field(description="when it is tried next (pending only)")
+    last_status: int | None = Field(description="the receiver's last HTTP status")
+    last_error: str | None
+    delivered_at: Timestamp | None
+    created_at: Timestamp

@@ -1,6 +1,6 @@
 """Reading and writing the service's rows: days, plans, jobs, events, notifications and
-the audit log. No HTTP here (routes call these) and no scheduling (the worker calls the
-library)."""
+the audit log; each change of the live day is also posted to the feed (``feed.py``). No
+HTTP here (routes call these) and no scheduling (the worker calls the library)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from carescheduler import InputError, Plan, Problem
 from carescheduler.plan import carer_changes, starts_by_carer
 
+from . import feed
 from .cache import plan_of, problem_of
 from .models import AuditEntry, Day, EventRow, Job, Notification, Organisation, PlanRow, utcnow
 from .security import Principal
@@ -139,6 +140,9 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         day.version += 1
     row.status = "published"
     day.published_plan_id = row.id
+    plan = plan_of(row)
+    summary = {"number": row.number, "source": row.source, "cost": plan.cost.total, "unassigned": len(plan.unassigned)}
+    feed.post(session, day.org_id, "plan", {**summary, "status": "published"}, day.date)
     notes = []
     for change in carer_changes(old_starts, new_starts, TOLERANCE_MINUTES):
         note = Notification(
@@ -146,6 +150,9 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         )
         session.add(note)
         notes.append(note)
+        feed.post(
+            session, day.org_id, "day_changed", {"plan": row.number, "changes": note.changes}, day.date, change.carer
+        )
     session.flush()
     return notes
 
@@ -172,6 +179,7 @@ def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str
     job = Job(org_id=day.org_id, day_id=day.id, kind=kind, params=params, created_by=created_by, priority=priority)
     session.add(job)
     session.flush()
+    feed.job_changed(session, job)
     return job
 
 
@@ -193,7 +201,11 @@ def claim_next_job(session: Session, kinds: Collection[str] | None = None) -> Jo
         .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1)
         .returning(Job.id)
     ).scalar()
-    return session.get(Job, won, populate_existing=True) if won is not None else None
+    if won is None:
+        return None
+    job = session.get_one(Job, won, populate_existing=True)
+    feed.job_changed(session, job)
+    return job
 
 
 def requeue_interrupted(session: Session, max_attempts: int = 3) -> tuple[int, int]:
@@ -270,6 +282,7 @@ def record_event(
         if seen is None:
             raise
         return seen, False
+    feed.event_changed(session, row)
     return row, True
 
 
@@ -310,7 +323,7 @@ def queue_replan(session: Session, day: Day, principal: Principal, time_limit: f
         if solve.params.get("publish")
     ]
     if superseded:
-        session.execute(
+        cancelled = session.scalars(
             update(Job)
             .where(Job.id.in_(superseded), Job.status == "queued")
             .values(
@@ -319,7 +332,10 @@ def queue_replan(session: Session, day: Day, principal: Principal, time_limit: f
                 finished_at=utcnow(),
                 message=f"superseded by replan {job.id} (it would have published over the replanned day)",
             )
-        )
+            .returning(Job.id)
+        ).all()
+        for solve_id in cancelled:
+            feed.job_changed(session, session.get_one(Job, solve_id, populate_existing=True))
     audit(session, principal, "replan", day.date, job=job.id, events=len(pending), superseded=superseded)
     return job
 

@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from carescheduler import InputError, replan, solve
 from carescheduler.day.apply import refused_event
 
-from . import store
+from . import alerts, feed, store, webhooks
 from .cache import plan_of, remember
 from .clock import ServiceClock
+from .config import Settings
 from .db import make_engine, session_factory, transaction
-from .models import Day, EventRow, Job, utcnow
+from .models import Day, EventRow, Job, PlanRow, utcnow
 
 POLL_SECONDS = 0.2
 """How often an idle worker looks for a queued job."""
@@ -100,6 +101,7 @@ def _finish(
             job.message = message
         if plan_id is not None:
             job.result_plan_id = plan_id
+        feed.job_changed(session, job, session.get_one(PlanRow, plan_id).number if plan_id is not None else None)
 
 
 def _reporter(sessions, job_id: str, time_limit: float):
@@ -195,6 +197,7 @@ def _replan_once(sessions, job_id: str, params: dict, clock: ServiceClock) -> bo
         )
         for event in session.scalars(select(EventRow).where(EventRow.id.in_(ids))):
             event.status, event.job_id = "applied", job_id
+            feed.event_changed(session, event, row.number)
         if params.get("publish", True):
             store.publish(session, day, row)
             session.flush()
@@ -214,6 +217,7 @@ def _reject(sessions, event_id: int, error: InputError, job_id: str) -> None:
     with transaction(sessions) as session:
         event = session.get_one(EventRow, event_id)
         event.status, event.error, event.job_id = "rejected", str(error), job_id
+        feed.event_changed(session, event)
 
 
 # --- the worker process ------------------------------------------------------------------
@@ -229,14 +233,43 @@ def worker_main(database_url: str, clock: ServiceClock, kinds: Collection[str] |
             stop.wait(POLL_SECONDS)
 
 
+WATCH_SECONDS = 1.0
+"""How often the watch process looks for webhook deliveries due."""
+
+
+def watch_main(database_url: str, clock: ServiceClock, settings: Settings, stop) -> None:
+    """The watch process: today's alerts every ``alert_sweep_seconds``, webhook
+    deliveries as they fall due. A failure is printed and tried again next round."""
+    server = os.getppid()
+    sessions = session_factory(make_engine(database_url))
+    next_sweep = time.monotonic()
+    while not stop.is_set() and os.getppid() == server:
+        try:
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + settings.alert_sweep_seconds
+                alerts.sweep(sessions, clock, settings)
+            webhooks.deliver_due(sessions, settings)
+        except Exception:
+            traceback.print_exc()
+        stop.wait(WATCH_SECONDS)
+
+
 class JobWorkers:
     """Starts and stops the worker processes (spawned: a clean interpreter each).
 
     ``replan_workers`` processes run replans only, so a carer's absence never waits behind
-    a solve however long; ``solve_workers`` processes run any job, the most urgent first.
+    a solve however long; ``solve_workers`` processes run any job, the most urgent first;
+    with ``settings``, one more process keeps alerts and sends webhooks (``watch_main``).
     """
 
-    def __init__(self, database_url: str, clock: ServiceClock, replan_workers: int = 1, solve_workers: int = 1):
+    def __init__(
+        self,
+        database_url: str,
+        clock: ServiceClock,
+        replan_workers: int = 1,
+        solve_workers: int = 1,
+        settings: Settings | None = None,
+    ):
         self.database_url = database_url
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
@@ -251,6 +284,15 @@ class JobWorkers:
             )
             for i, (lane, kinds) in enumerate(lanes)
         ]
+        if settings is not None:
+            self._processes.append(
+                context.Process(
+                    target=watch_main,
+                    args=(database_url, clock, settings, self._stop),
+                    daemon=True,
+                    name="carescheduler-watch",
+                )
+            )
 
     def start(self) -> None:
         for process in self._processes:

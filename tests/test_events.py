@@ -280,3 +280,40 @@ def test_apply_in_order_leaves_out_each_refused_event_with_why(day) -> None:
     assert [(r.index, r.error.field) for r in quick] == [(r.index, r.error.field) for r in refused]
     whole, none = apply_in_order(problem, plan, [events[2], events[4]], "09:00")
     assert none == [] and whole.cancelled == update.cancelled
+
+
+def test_a_visit_reported_not_started_is_placed_again(day) -> None:
+    """Planned before now counts as under way, unless reported not started: then it is
+    free to place again and the carer's next visit is no longer held up by it."""
+    problem, plan = day
+    assumed = apply_events(problem, plan, [], "09:00")
+    assert ("a2", 0) in assumed.happened
+    update = apply_events(problem, plan, [{"type": "visit_not_started", "visit": "a2", "carer": "ann"}], "09:00")
+    assert ("a2", 0) not in update.happened and ("a1", 0) in update.happened
+    assert update.problem.visit("a2").pinned_carers == []
+    late = apply_events(
+        problem,
+        plan,
+        [
+            {"type": "visit_not_started", "visit": "a2", "carer": "ann"},
+            {"type": "check_in", "visit": "a2", "carer": "ann", "at": "09:05"},
+        ],
+        "09:10",
+    )
+    assert late.happened["a2", 0] == ("ann", 545, 575)  # a check-in after the report wins
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"type": "visit_not_started", "visit": "a2", "carer": "bob"}, "events[1].carer"),
+        ({"type": "visit_not_started", "visit": "a1", "carer": "ann"}, "events[1].visit"),
+        ({"type": "visit_not_started", "visit": "zz", "carer": "ann"}, "events[1].visit"),
+    ],
+)
+def test_not_started_is_refused_for_a_carer_not_on_the_visit_or_checked_in(day, event, field) -> None:
+    problem, plan = day
+    check_in = {"type": "check_in", "visit": "a1", "carer": "ann", "at": "08:15"}
+    with pytest.raises(InputError) as caught:
+        apply_events(problem, plan, EventBatch.model_validate({"events": [check_in, event]}), "09:00")
+    assert caught.value.field == field

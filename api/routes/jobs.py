@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import store
+from .. import feed, store
 from ..deps import Coordinator, Planner, SessionDep, job_out
-from ..models import AuditEntry, Day, Job
+from ..models import AuditEntry, Day, Job, utcnow
 from ..problems import error_responses
 from ..schemas import JobOut, Timestamp
 from ..security import Principal
@@ -60,7 +60,8 @@ def cancel_job(job_id: str, session: SessionDep, principal: Planner) -> JobOut:
         raise HTTPException(409, f"job {job_id} has already ended ({job.status})")
     job.cancel_requested = True
     if job.status == "queued":
-        job.status = "cancelled"
+        job.status, job.finished_at = "cancelled", utcnow()
+        feed.job_changed(session, job)
     store.audit(session, principal, "cancel job", job_id)
     return job_out(session, job)
 

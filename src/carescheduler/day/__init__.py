@@ -5,6 +5,7 @@
     live        the day at ``now`` as a model: the past fixed, the near future held
     replan      absorbing events into the published plan, moving as little as possible
     recommend   who could take a visit, where in their day, at what cost
+    alerts      what is overdue at ``now``: late starts, visits not checked out, missed
     editing     a day's carers, clients, visits and places changed one at a time
 
 The functions ``replan`` and ``recommend`` are in ``carescheduler`` itself (here the

@@ -34,6 +34,7 @@ from .events import (
     VisitAdded,
     VisitCancelled,
     VisitChanged,
+    VisitNotStarted,
     VisitOverran,
 )
 
@@ -221,6 +222,7 @@ class _DayEdit:
         self.unavailable: dict[str, list[tuple[float, float]]] = {}
         self.started: dict[tuple[str, str], float] = {}  # (visit, carer) -> actual start
         self.ended: dict[tuple[str, str], float] = {}  # (visit, carer) -> actual end
+        self.not_started: set[tuple[str, str]] = set()  # (visit, carer) reported unstarted
         self.named: set[str] = set()
         self.renewed: set[str] = set()
         self.cancelled: list[str] = []
@@ -247,9 +249,12 @@ class _DayEdit:
         return {self.placed[visit_id, part][0]: part for part in (0, 1) if (visit_id, part) in self.placed}
 
     def started_at(self, visit_id: str, carer: str) -> float | None:
-        """When the carer started the visit: checked in, or planned before now."""
+        """When the carer started the visit: checked in, or planned before now (unless
+        reported not started)."""
         if (visit_id, carer) in self.started:
             return self.started[visit_id, carer]
+        if (visit_id, carer) in self.not_started:
+            return None
         part = self.carers_on(visit_id).get(carer)
         if part is None:
             return None
@@ -749,6 +754,17 @@ def _check_out(day: _DayEdit, event: CheckOut) -> None:
     day.ended[event.visit, event.carer] = float(event.at)
 
 
+def _not_started(day: _DayEdit, event: VisitNotStarted) -> None:
+    day.visit(event.visit)
+    day.carer(event.carer)
+    if event.carer not in day.carers_on(event.visit):
+        raise _Refused("carer", f"{event.carer} is not on visit {event.visit}")
+    if (event.visit, event.carer) in day.started:
+        raise _Refused("visit", f"{event.carer} checked in to visit {event.visit} already")
+    day.not_started.add((event.visit, event.carer))
+    day.named.add(event.carer)
+
+
 def _overran(day: _DayEdit, event: VisitOverran) -> None:
     day.visit(event.visit)
     carers = [event.carer] if event.carer is not None else list(day.carers_on(event.visit))
@@ -774,6 +790,7 @@ _APPLY: dict[type, Callable[[_DayEdit, Any], None]] = {
     VisitCancelled: _cancelled,
     VisitChanged: _changed,
     VisitOverran: _overran,
+    VisitNotStarted: _not_started,
     CheckIn: _check_in,
     CheckOut: _check_out,
 }

@@ -27,6 +27,7 @@ __all__ = [
     "VisitAdded",
     "VisitCancelled",
     "VisitChanged",
+    "VisitNotStarted",
     "VisitOverran",
 ]
 
@@ -132,6 +133,18 @@ class VisitOverran(_Event):
     carer: str | None = None
 
 
+class VisitNotStarted(_Event):
+    """No check-in came from ``carer`` for ``visit``, planned to start before now: it has
+    not started. Without this, a visit planned before now counts as under way or done
+    (phones that lose signal check in late); the service's alerts send it for a visit
+    still unstarted well after its planned start, so a replan places it again."""
+
+    type: Literal["visit_not_started"] = "visit_not_started"
+    visit: str
+    carer: str
+    reason: str | None = None
+
+
 class CheckIn(_Event):
     """A carer arrived and started a visit at ``at`` (from the phone)."""
 
@@ -159,6 +172,7 @@ Event = Annotated[
     | VisitCancelled
     | VisitChanged
     | VisitOverran
+    | VisitNotStarted
     | CheckIn
     | CheckOut,
     Field(discriminator="type"),
