@@ -140,6 +140,7 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         day.version += 1
     row.status = "published"
     day.published_plan_id = row.id
+    _apply_drafted_events(session, row)
     plan = plan_of(row)
     summary = {"number": row.number, "source": row.source, "cost": plan.cost.total, "unassigned": len(plan.unassigned)}
     feed.post(session, day.org_id, "plan", {**summary, "status": "published"}, day.date)
@@ -155,6 +156,15 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         )
     session.flush()
     return notes
+
+
+def _apply_drafted_events(session: Session, row: PlanRow) -> None:
+    """Events a replan drafted ``row`` from (``publish`` false) are applied once it is
+    published; until then they stay pending, and the next replan still absorbs them."""
+    made_by = select(Job.id).where(Job.result_plan_id == row.id)
+    for event in session.scalars(select(EventRow).where(EventRow.status == "pending", EventRow.job_id.in_(made_by))):
+        event.status = "applied"
+        feed.event_changed(session, event, row.number)
 
 
 def notifications(session: Session, day: Day, carer: str, after: int = 0) -> list[Notification]:
@@ -299,7 +309,8 @@ def events_of(
     )
     if status is not None:
         query = query.where(EventRow.status == status)
-    return [(row, number) for row, number in session.execute(query.order_by(EventRow.id).limit(limit))]
+    rows = session.execute(query.order_by(EventRow.id).limit(limit))
+    return [(row, number if row.status == "applied" else None) for row, number in rows]
 
 
 def queue_replan(session: Session, day: Day, principal: Principal, time_limit: float, publish: bool) -> Job:

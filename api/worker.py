@@ -195,10 +195,13 @@ def _replan_once(sessions, job_id: str, params: dict, clock: ServiceClock) -> bo
         row = store.add_plan(
             session, day, result.plan, "replan", created_by, problem=result.problem, changes=result.changes.model_dump()
         )
+        publish = params.get("publish", True)
         for event in session.scalars(select(EventRow).where(EventRow.id.in_(ids))):
-            event.status, event.job_id = "applied", job_id
-            feed.event_changed(session, event, row.number)
-        if params.get("publish", True):
+            event.job_id = job_id  # applied when its plan is published (now, or the draft later)
+            if publish:
+                event.status = "applied"
+                feed.event_changed(session, event, row.number)
+        if publish:
             store.publish(session, day, row)
             session.flush()
             remember(day, result.problem, row, result.plan)  # the day's next replan starts here

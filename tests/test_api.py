@@ -811,3 +811,37 @@ def test_identity_provider_settings_are_checked():
         Settings(jwt_secret=SECRET, idp_jwks="/etc/keys.json")
     with pytest.raises(ValueError, match="https"):
         Settings(jwt_secret=SECRET, idp_jwks="http://login.example/keys", idp_issuer="x")
+
+
+def test_a_drafted_replan_applies_its_events_only_when_published(client, settings, published):
+    """A replan that does not publish leaves its events pending (the next replan still
+    absorbs them); publishing its draft applies them."""
+    boss = bearer(settings)
+    carer = max(published.routes, key=lambda r: len(r.visits)).carer
+    posted = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"events": [{"type": "carer_absent", "carer": carer, "start": "11:00"}], "publish": False},
+        headers={**boss, "Idempotency-Key": "draft-absence-1"},
+    )
+    assert posted.status_code == 202 and run_jobs(client) == 1
+    [event] = client.get(f"/v1/days/{DATE}/events", headers=boss).json()
+    assert event["status"] == "pending" and event["plan"] is None and event["job"] == posted.json()["job"]
+    assert client.get(f"/v1/days/{DATE}/plan", headers=boss).json()["number"] == 1  # the draft is not published
+    tag = client.get(f"/v1/days/{DATE}", headers=boss).headers["ETag"]
+    done = client.post(f"/v1/days/{DATE}/plans/2/publish", headers={**boss, "If-Match": tag})
+    assert done.status_code == 200, done.text
+    [event] = client.get(f"/v1/days/{DATE}/events", headers=boss).json()
+    assert event["status"] == "applied" and event["plan"] == 2
+
+
+def test_a_stale_replan_draft_cannot_be_published(client, settings, published):
+    boss = bearer(settings)
+    routes = sorted(published.routes, key=lambda r: -len(r.visits))
+    for i, publish in enumerate([False, True]):
+        body = {"events": [{"type": "carer_delayed", "carer": routes[i].carer, "minutes": 10}], "publish": publish}
+        assert client.post(f"/v1/days/{DATE}/events", json=body, headers={**boss, "Idempotency-Key": f"stale-{i}-key"})
+        assert run_jobs(client) == 1
+    assert client.get(f"/v1/days/{DATE}/plan", headers=boss).json()["number"] == 3
+    tag = client.get(f"/v1/days/{DATE}", headers=boss).headers["ETag"]
+    stale = client.post(f"/v1/days/{DATE}/plans/2/publish", headers={**boss, "If-Match": tag})
+    assert stale.status_code == 409 and "version" in stale.json()["detail"]

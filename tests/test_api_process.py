@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -44,6 +45,7 @@ def _start(db: Path, port: int) -> subprocess.Popen:
         "DATABASE_URL": f"sqlite:///{db}",
         "CARESCHEDULER_JWT_SECRET": SECRET,
         "CARESCHEDULER_FROZEN_CLOCK": NOW,
+        "CARESCHEDULER_ALERT_SWEEP_SECONDS": "1",
         "PYTHONPATH": str(ROOT),
     }
     process = subprocess.Popen(
@@ -162,3 +164,32 @@ def test_a_job_runs_in_the_worker_and_kill_9_loses_no_acknowledged_check_in(serv
     finally:
         restarted.terminate()
         restarted.wait(10)
+
+
+def test_the_watch_process_raises_alerts_and_sends_webhooks(server):
+    """The real watch process (spawned beside the workers): at 10:30 on the published day,
+    visits planned before 10:15 with no check-in are late; a registered webhook receives
+    the day's feed, signed."""
+    from test_api_live import Receiver
+
+    _, port, _ = server
+    base = f"http://127.0.0.1:{port}"
+    receiver = Receiver([])
+    try:
+        hook = httpx.post(f"{base}/v1/webhooks", json={"url": receiver.url}, headers=_headers(), timeout=30).json()
+        plan = _published_day(base)
+        late = {(v["visit"], r["carer"]) for r in plan["routes"] for v in r["visits"] if v["start"] <= 10 * 60 + 15}
+        assert late
+        deadline, listed = time.monotonic() + 60, []
+        while time.monotonic() < deadline and len(listed) < len(late):
+            listed = httpx.get(f"{base}/v1/days/{DATE}/alerts", headers=_headers(), timeout=30).json()
+            time.sleep(0.2)
+        assert {(a["visit"], a["carer"]) for a in listed} == late
+        kinds = set()
+        while time.monotonic() < deadline and "alert" not in kinds:
+            headers, body = receiver.got.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert headers["webhook-signature"].startswith("v1,") and hook["secret"].startswith("whsec_")
+            kinds.add(json.loads(body)["type"])
+        assert {"job", "plan", "alert"} <= kinds
+    finally:
+        receiver.close()

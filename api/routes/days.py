@@ -194,7 +194,7 @@ def publish_plan(
         raise HTTPException(404, f"day {date} has no plan {number}")
     if row.status == "published":
         raise HTTPException(409, f"plan {number} is already published")
-    if row.problem is None and row.day_version != day.version:
+    if row.day_version != day.version:  # publishing it would undo what changed the day since
         raise HTTPException(
             409, f"plan {number} was made for version {row.day_version} of the day, which is now version {day.version}"
         )
