@@ -1,9 +1,10 @@
 """Parsed days and plans kept in memory, keyed by what identifies their content.
 
-A day's problem is stored as the library's JSON, travel matrices included (tens of
-megabytes on a council day): parsing it on every phone's request would take seconds.
-A day's content only changes with its version, and a plan never changes, so each is
-parsed once per process and the carers' views of a published plan are built once.
+A day's problem is stored as the library's JSON (a few megabytes on a council day,
+its travel matrices apart: ``travel_store``): parsing it on every phone's request would
+take seconds. A day's content only changes with its version, its matrices hardly ever,
+and a plan never changes, so each is parsed once per process and the carers' views of
+a published plan are built once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import object_session
 
 from carescheduler import Plan, Problem
 
+from . import travel_store
 from .models import Day, PlanRow
 
 T = TypeVar("T")
@@ -54,6 +56,7 @@ class Lru:
 _problems = Lru()
 _plans = Lru()
 _views = Lru()
+_travel = Lru(keep=4)
 
 
 def _database(row: Day | PlanRow) -> str:
@@ -68,7 +71,17 @@ def day_key(day: Day) -> tuple:
 
 
 def problem_of(day: Day) -> Problem:
-    return _problems.get(day_key(day), lambda: Problem.model_validate_json(day.problem))
+    return _problems.get(day_key(day), lambda: _load(day))
+
+
+def _load(day: Day) -> Problem:
+    key = day.travel_key
+    if key is None:
+        return Problem.model_validate_json(day.problem)
+    session = object_session(day)
+    assert session is not None, "a day's problem loads while its session is open"
+    travel = _travel.get((_database(day), key), lambda: travel_store.matrices(session, key))
+    return travel_store.load(session, day.problem, key, travel)
 
 
 def plan_of(row: PlanRow) -> Plan:
@@ -79,6 +92,8 @@ def remember(day: Day, problem: Problem, row: PlanRow, plan: Plan) -> None:
     """Keep a day's problem and a plan this process has just written (flushed, so that
     their keys are final): the next job on the day need not parse them back."""
     _problems.put(day_key(day), problem)
+    if day.travel_key is not None:
+        _travel.put((_database(day), day.travel_key), problem.travel)
     _plans.put((_database(row), row.id, row.created_at), plan)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -48,6 +48,8 @@ class Day(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     date: Mapped[str] = mapped_column(String(10))
     problem: Mapped[str] = mapped_column(Text, deferred=True)  # read only when not cached: see cache.py
+    travel_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The problem's travel matrices, stored apart (``travel_store``); None: inside ``problem``."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -68,9 +70,19 @@ class PlanRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     plan: Mapped[str] = mapped_column(Text, deferred=True)
     problem: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    travel_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     day_version: Mapped[int] = mapped_column(Integer)
     changes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TravelRow(Base):
+    """Travel matrices of days' problems, once per content (``travel_store``)."""
+
+    __tablename__ = "travel"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    matrices: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

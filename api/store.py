@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from carescheduler import InputError, Plan, Problem
 from carescheduler.plan import carer_changes, starts_by_carer
 
-from . import feed
+from . import feed, travel_store
 from .cache import plan_of, problem_of
 from .models import AuditEntry, Day, EventRow, Job, Notification, Organisation, PlanRow, utcnow
 from .security import Principal
@@ -67,13 +67,13 @@ def etag(day: Day) -> str:
 
 
 def put_day(session: Session, org: str, date: str, problem: Problem, existing: Day | None) -> Day:
-    text = problem.model_dump_json()
+    text, travel_key = travel_store.store(session, problem)
     if existing is None:
-        day = Day(org_id=org, date=date, problem=text, version=1)
+        day = Day(org_id=org, date=date, problem=text, travel_key=travel_key, version=1)
         session.add(day)
     else:
         day = existing
-        day.problem = text
+        day.problem, day.travel_key = text, travel_key
         day.version += 1
     session.flush()
     return day
@@ -99,13 +99,15 @@ def add_plan(
 ) -> PlanRow:
     """A draft plan of ``day`` (as it was at ``day_version``, by default as it is now)."""
     number = (session.scalar(select(func.max(PlanRow.number)).where(PlanRow.day_id == day.id)) or 0) + 1
+    text, travel_key = travel_store.store(session, problem) if problem is not None else (None, None)
     row = PlanRow(
         day_id=day.id,
         number=number,
         status="draft",
         source=source,
         plan=plan.model_dump_json(),
-        problem=problem.model_dump_json() if problem is not None else None,
+        problem=text,
+        travel_key=travel_key,
         day_version=day.version if day_version is None else day_version,
         changes=changes,
         created_by=created_by,
@@ -136,7 +138,7 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
     if before is not None:
         before.status = "superseded"
     if row.problem is not None:
-        day.problem = row.problem
+        day.problem, day.travel_key = row.problem, row.travel_key
         day.version += 1
     row.status = "published"
     day.published_plan_id = row.id

@@ -845,3 +845,33 @@ def test_a_stale_replan_draft_cannot_be_published(client, settings, published):
     tag = client.get(f"/v1/days/{DATE}", headers=boss).headers["ETag"]
     stale = client.post(f"/v1/days/{DATE}/plans/2/publish", headers={**boss, "If-Match": tag})
     assert stale.status_code == 409 and "version" in stale.json()["detail"]
+
+
+def test_travel_matrices_are_stored_once_per_content(client, settings, published, problem):
+    """A replan writes the day's problem without its travel matrices (they have not
+    changed); a new place grows them, stored once under their new key."""
+    from api.models import Day, TravelRow
+
+    boss = bearer(settings)
+    assert count(client, TravelRow) == 1
+    carer = published.routes[0].carer
+    body = {"events": [{"type": "carer_delayed", "carer": carer, "minutes": 15}]}
+    assert client.post(f"/v1/days/{DATE}/events", json=body, headers={**boss, "Idempotency-Key": "travel-1"})
+    assert run_jobs(client) == 1 and count(client, TravelRow) == 1
+    home = problem.locations[1]
+    new_client = {
+        "type": "client_added",
+        "client": {"id": "newcomer", "location": "newcomer-home"},
+        "location": {"id": "newcomer-home", "lat": home.lat + 0.002, "lon": home.lon},
+        "visits": [{"id": "newcomer-tea", "client": "newcomer", "duration": 30, "window": {"start": "16:00"}}],
+    }
+    answer = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [new_client]}, headers={**boss, "Idempotency-Key": "travel-2"}
+    )
+    assert answer.status_code == 202, answer.text
+    assert run_jobs(client) == 1 and count(client, TravelRow) == 2
+    with client.app.state.sessions() as session:
+        day = session.scalar(select(Day))
+        assert '"travel":[' not in day.problem and day.travel_key is not None
+    whole = client.get(f"/v1/days/{DATE}/problem", headers=boss).json()
+    assert [len(m["minutes"]) for m in whole["travel"]] == [len(problem.locations) + 1] * len(problem.travel)

@@ -71,7 +71,9 @@ def test_an_unstarted_visit_raises_an_alert_that_a_check_in_resolves(client, set
     visit, carer = next((v, c) for v, c in late if v not in closed)
     phone = bearer(settings, "carer", carer=carer)
     answer = client.post(
-        f"/v1/me/days/{DATE}/visits/{visit}/check-in", json={"at": "08:58"}, headers={**phone, "Idempotency-Key": "check-in-late"}
+        f"/v1/me/days/{DATE}/visits/{visit}/check-in",
+        json={"at": "08:58"},
+        headers={**phone, "Idempotency-Key": "check-in-late"},
     )
     assert answer.status_code == 200, answer.text
     assert sweep(client) == (0, 1)

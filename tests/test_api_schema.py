@@ -33,9 +33,7 @@ APP = create_app(
         worker=False,
     )
 )
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(
-    operation_id=["coordinator_stream", "my_stream"]
-)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(operation_id=["coordinator_stream", "my_stream"])
 """The Server-Sent Events streams are left out: a stream a request opens never ends (their
 errors are tested in ``test_api_live.py``)."""
 

@@ -440,9 +440,11 @@ class Problem(_Model):
                 raise ValueError(f"travel[{i}].mode: a second matrix for mode {matrix.mode.value!r}")
             modes.add(matrix.mode)
             _check_travel_minutes(f"travel[{i}].minutes", matrix.minutes, n)
+        by_coordinates: bool | None = None  # asked once: a council day has thousands of places
         for i, carer in enumerate(self.carers):
             if carer.travel_mode not in modes:
-                by_coordinates = all(x.has_coordinates() for x in self.locations)
+                if by_coordinates is None:
+                    by_coordinates = all(x.has_coordinates() for x in self.locations)
                 if not by_coordinates:
                     raise ValueError(
                         f"carers[{i}].travel_mode: no travel matrix for mode {carer.travel_mode.value!r} "

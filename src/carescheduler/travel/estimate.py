@@ -8,6 +8,10 @@ are a guess, so plans say so (``KPIs.travel_estimated``).
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from ..domain import Location, Problem, TravelEstimate, TravelMatrix, TravelMode
@@ -44,9 +48,40 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
 
 
 def estimate_matrix(problem: Problem, mode: TravelMode) -> np.ndarray:
-    """The estimated ``n x n`` travel-minute matrix for ``mode`` over ``problem.locations``."""
+    """The estimated ``n x n`` travel-minute matrix for ``mode`` over ``problem.locations``
+    (read-only).
+
+    The last few are kept, keyed by the coordinates and the estimate's settings: on a
+    council day (thousands of places) a matrix takes a fifth of a second, and replanning
+    asks for the same ones several times (applying events, then compiling the day)."""
+    key = _estimate_key(problem, mode)
+    with _lock:
+        if key in _estimated:
+            _estimated.move_to_end(key)
+            return _estimated[key]
     everywhere = range(len(problem.locations))
-    return estimate_times(problem, mode, everywhere, everywhere)
+    minutes = estimate_times(problem, mode, everywhere, everywhere)
+    minutes.flags.writeable = False
+    with _lock:
+        _estimated[key] = minutes
+        while len(_estimated) > _KEEP:
+            _estimated.popitem(last=False)
+    return minutes
+
+
+_KEEP = 4
+_estimated: OrderedDict[bytes, np.ndarray] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _estimate_key(problem: Problem, mode: TravelMode) -> bytes:
+    coordinates = np.array(
+        [(x.lat, x.lon, x.x, x.y) for x in problem.locations], dtype=float
+    )  # None becomes nan: part of the key
+    settings = problem.travel_estimate
+    digest = hashlib.blake2b(coordinates.tobytes(), digest_size=20)
+    digest.update(f"{TravelMode(mode).value}:{settings.model_dump_json()}".encode())
+    return digest.digest()
 
 
 def estimate_times(problem: Problem, mode: TravelMode, sources, targets) -> np.ndarray:
