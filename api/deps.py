@@ -70,7 +70,10 @@ Coordinator = Annotated[Principal, Depends(role("coordinator"))]
 DatePath = Annotated[
     str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day, YYYY-MM-DD", examples=["2026-11-23"])
 ]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""The request's transaction, committed when the route returns and before its answer is
+sent (``scope="function"``; by default FastAPI would run the commit after sending, and
+a phone could get a 2xx for a write that then failed to commit)."""
 
 
 def check_date(date: str) -> str:

@@ -3,13 +3,15 @@ submission.
 
     python -m benchmarks.service_load [--scenario fixtures/scenarios/medium.json.gz] [--rate 500]
                                       [--seconds 30] [--users 50] [--server-workers 2]
-                                      [--driver wrk|locust]
+                                      [--driver wrk|locust] [--revalidate 0.8]
 
 Sets up a fresh database (SQLite, or ``--database postgresql``) holding the scenario as
 today's day with a published plan (one solve), starts the service (uvicorn,
 ``--server-workers`` processes, no job worker: nothing else competes for the cores), and
 drives it with ``--users`` phones (one keep-alive connection each) asking for their carers'
-days, ``--rate`` requests per second in all, each request with a carer's token. Then 50
+days, ``--rate`` requests per second in all, each request with a carer's token; a share
+``--revalidate`` of the requests sends the ETag the phone already has in
+``If-None-Match`` (a phone polling a day it holds: 304 while nothing changed). Then 50
 solve jobs are submitted one after another (``POST /v1/days/{date}/solve``, 202) and timed. Reports the achieved rate,
 p50/p95/p99 latency and errors of the read, and the submission latencies; writes
 ``results/<name>.md`` and ``.csv``.
@@ -42,6 +44,7 @@ import tempfile
 import textwrap
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from .runner import RESULTS, stamp
@@ -127,24 +130,32 @@ import random
 from locust import FastHttpUser, constant_throughput, task
 
 TOKENS = {tokens!r}
+ETAGS = {etags!r}
 DATE = {date!r}
+REVALIDATE = {revalidate!r}
 
 
 class Phone(FastHttpUser):
     wait_time = constant_throughput({per_user})
 
     def on_start(self):
-        self.headers = {{"Authorization": "Bearer " + random.choice(TOKENS)}}
+        i = random.randrange(len(TOKENS))
+        self.headers = {{"Authorization": "Bearer " + TOKENS[i]}}
+        self.holding = {{**self.headers, "If-None-Match": ETAGS[i]}}
 
     @task
     def my_day(self):
-        self.client.get(f"/v1/me/days/{{DATE}}", headers=self.headers, name="carer day")
+        headers = self.holding if random.random() < REVALIDATE else self.headers
+        self.client.get(f"/v1/me/days/{{DATE}}", headers=headers, name="carer day")
 """
 
 
-def run_locust(folder: Path, port: int, date: str, tokens: list[str], rate: float, users: int, seconds: int) -> dict:
+def run_locust(folder: Path, port: int, date: str, phones: Phones, rate: float, users: int, seconds: int) -> dict:
     locustfile = folder / "locustfile.py"
-    locustfile.write_text(textwrap.dedent(LOCUSTFILE.format(tokens=tokens, date=date, per_user=rate / users)))
+    text = LOCUSTFILE.format(
+        tokens=phones.tokens, etags=phones.etags, revalidate=phones.revalidate, date=date, per_user=rate / users
+    )
+    locustfile.write_text(textwrap.dedent(text))
     prefix = folder / "locust"
     subprocess.run(
         [
@@ -196,6 +207,8 @@ local function now_ms()
 end
 
 local tokens = {{{tokens}}}
+local etags = {{{etags}}}
+local revalidate = {revalidate}
 local path = "/v1/me/days/{date}"
 local interval = {interval_ms}
 local started = nil
@@ -204,7 +217,10 @@ local sent = 0
 
 request = function()
   sent = sent + 1
-  return wrk.format("GET", path, {{["Authorization"] = "Bearer " .. tokens[(sent % #tokens) + 1]}})
+  local i = (sent % #tokens) + 1
+  local headers = {{["Authorization"] = "Bearer " .. tokens[i]}}
+  if (sent * 0.6180339887) % 1 < revalidate then headers["If-None-Match"] = etags[i] end
+  return wrk.format("GET", path, headers)
 end
 
 -- the next request waits for its slot on a fixed timetable (one every interval ms in
@@ -224,13 +240,16 @@ end
 """
 
 
-def run_wrk(folder: Path, port: int, date: str, tokens: list[str], rate: float, users: int, seconds: int) -> dict:
+def run_wrk(folder: Path, port: int, date: str, phones: Phones, rate: float, users: int, seconds: int) -> dict:
     """``users`` keep-alive connections sending on a fixed timetable of ``rate`` requests
     a second in all (whichever connection is free takes the next slot); wrk counts an
     answer with status 400 or more as an error, as it does a failed socket."""
     script = folder / "phones.lua"
-    quoted = ", ".join(f'"{t}"' for t in tokens)
-    script.write_text(WRK_SCRIPT.format(tokens=quoted, date=date, interval_ms=1000 / rate))
+    tokens = ", ".join(f'"{t}"' for t in phones.tokens)
+    etags = ", ".join("[[" + e + "]]" for e in phones.etags)
+    script.write_text(
+        WRK_SCRIPT.format(tokens=tokens, etags=etags, revalidate=phones.revalidate, date=date, interval_ms=1000 / rate)
+    )
     done = subprocess.run(
         [
             "wrk",
@@ -262,6 +281,29 @@ def run_wrk(folder: Path, port: int, date: str, tokens: list[str], rate: float, 
         "p99_ms": p99 / 1000,
         "max_ms": most / 1000,
     }
+
+
+@dataclass
+class Phones:
+    """The carers' tokens, the ETag of each one's day, and the share of requests that
+    send it back."""
+
+    tokens: list[str]
+    etags: list[str]
+    revalidate: float
+
+
+def held_days(port: int, date: str, tokens: list[str], revalidate: float) -> Phones:
+    """Each phone reads its day once (as it would on starting) and keeps the ETag."""
+    import httpx
+
+    etags = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        for token in tokens:
+            answer = client.get(f"/v1/me/days/{date}", headers={"Authorization": f"Bearer {token}"})
+            answer.raise_for_status()
+            etags.append(answer.headers["ETag"])
+    return Phones(tokens, etags, revalidate)
 
 
 def submissions(port: int, date: str, token: str, count: int = 50) -> list[float]:
@@ -296,6 +338,12 @@ def main() -> None:
     )
     parser.add_argument("--name", default="service_load", help="results file name")
     parser.add_argument(
+        "--revalidate",
+        type=float,
+        default=0.8,
+        help="share of reads sending the ETag the phone holds in If-None-Match (304 while unchanged)",
+    )
+    parser.add_argument(
         "--driver",
         choices=["wrk", "locust"],
         default="wrk" if shutil.which("wrk") else "locust",
@@ -317,7 +365,8 @@ def main() -> None:
         server = start_server(url, port, args.server_workers)
         try:
             drive = run_wrk if args.driver == "wrk" else run_locust
-            read = drive(folder, port, date, tokens, args.rate, args.users, args.seconds)
+            phones = held_days(port, date, tokens, args.revalidate)
+            read = drive(folder, port, date, phones, args.rate, args.users, args.seconds)
             submit = submissions(port, date, mint_token(settings, ORG, "coordinator", "load-run"))
         finally:
             server.terminate()
@@ -353,7 +402,8 @@ def main() -> None:
     ]
     header = [
         f"`{args.scenario.name}` as today's day, published plan; {len(carers)} carers' tokens; "
-        f"{args.users} phones ({args.driver}) at {args.rate:g} req/s for {args.seconds} s; uvicorn with "
+        f"{args.users} phones ({args.driver}) at {args.rate:g} req/s for {args.seconds} s, "
+        f"{args.revalidate:.0%} of the reads with the ETag held (304); uvicorn with "
         f"{args.server_workers} worker processes, "
         f"{'SQLite (WAL)' if args.database == 'sqlite' else 'PostgreSQL (local server)'}; "
         f"{args.driver} on the same machine."

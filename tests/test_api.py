@@ -1,5 +1,6 @@
-"""The service end to end over HTTP (FastAPI's test client) on a real database: each
-test runs on SQLite and on PostgreSQL (a throwaway server, see ``postgres_server.py``).
+"""The service end to end over real HTTP (uvicorn on a loopback port, ``live_server.py``)
+on a real database: each test runs on SQLite and on PostgreSQL (a throwaway server, see
+``postgres_server.py``).
 
 Jobs are run by calling the worker's loop directly (``run_pending_jobs``), so each test
 decides when a job runs; ``test_api_process.py`` runs the real server and worker processes.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -23,6 +25,7 @@ from carescheduler.formats import read_problem
 from carescheduler.plan import Plan
 from carescheduler.validator import validate
 from conftest import SMALL
+from live_server import LiveServer
 from postgres_server import PostgresServer, server_programs
 
 DATE = "2030-06-03"
@@ -64,8 +67,11 @@ def settings(database_url) -> Settings:
 
 @pytest.fixture()
 def client(settings):
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+    """An HTTP client of the service running on a real socket (``live_server``); its
+    ``app`` is the running app, whose state (clock, sessions) the tests reach into."""
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+        http.app = server.app  # type: ignore[attr-defined]
+        yield http
 
 
 @pytest.fixture(scope="module")
@@ -626,7 +632,8 @@ def test_workers_claiming_at_once_never_run_a_job_twice(client, settings, proble
     from api.models import Day
 
     boss = bearer(settings)
-    client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+    put = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+    assert put.status_code == 201, put.text
     sessions = client.app.state.sessions
     with transaction(sessions) as session:
         day = session.scalars(select(Day)).one()
@@ -875,3 +882,19 @@ def test_travel_matrices_are_stored_once_per_content(client, settings, published
         assert '"travel":[' not in day.problem and day.travel_key is not None
     whole = client.get(f"/v1/days/{DATE}/problem", headers=boss).json()
     assert [len(m["minutes"]) for m in whole["travel"]] == [len(problem.locations) + 1] * len(problem.travel)
+
+
+def test_a_write_is_committed_before_its_answer_is_sent(client, settings, published):
+    """A phone that got its 2xx may hang up at once: what it sent must already be in the
+    database (a commit after the answer could still fail, or lose the race with a read)."""
+    route = next(r for r in published.routes if r.visits)
+    phone = {**bearer(settings, "carer", carer=route.carer)}
+    for i, stop in enumerate(route.visits[:5]):
+        answer = client.post(
+            f"/v1/me/days/{DATE}/visits/{stop.visit}/check-in",
+            json={"at": "08:30"},
+            headers={**phone, "Idempotency-Key": f"committed-{i:04d}"},
+        )
+        assert answer.status_code == 200, answer.text
+        with client.app.state.sessions() as session:
+            assert session.get(EventRow, answer.json()["event"]) is not None
