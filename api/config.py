@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     stream_poll_seconds: float = Field(
         default=0.5, gt=0, le=60, description="how often a web process reads new feed entries for its streams"
     )
+    feed_keep_days: float = Field(
+        default=14.0, gt=0, le=3650, description="how long stream and webhook entries are kept (for Last-Event-ID)"
+    )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="how long a receiver may take")
     webhook_max_attempts: int = Field(default=8, ge=1, le=30, description="tries before a delivery is given up")
     webhook_backoff_seconds: float = Field(

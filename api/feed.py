@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from .models import Day, EventRow, FeedEntry, Job
+from .models import Day, Delivery, EventRow, FeedEntry, Job
 
 KINDS = ("event", "job", "plan", "alert", "day_changed")
 """What a feed entry can be about; ``day_changed`` entries are a carer's own."""
@@ -66,6 +67,16 @@ def since(session: Session, audience: Audience, after: int, limit: int = REPLAY_
     if audience.date is not None:
         query = query.where(FeedEntry.date == audience.date)
     return list(session.scalars(query.order_by(FeedEntry.id).limit(limit)))
+
+
+def prune(session: Session, before: dt.datetime) -> int:
+    """Forget entries (and finished webhook deliveries) older than ``before``: the feed is
+    for what is happening, the lists keep the record. Entries with deliveries still
+    pending stay. Returns how many entries went."""
+    session.execute(delete(Delivery).where(Delivery.status != "pending", Delivery.created_at < before))
+    waiting = select(Delivery.feed_id)
+    gone = session.execute(delete(FeedEntry).where(FeedEntry.created_at < before, FeedEntry.id.not_in(waiting)))
+    return gone.rowcount or 0  # type: ignore[attr-defined]
 
 
 def last_id(session: Session) -> int:
@@ -128,15 +139,16 @@ class FeedHub:
         return last, recent
 
     def _read_new(self) -> list[FeedEntry]:
+        """Entries not sent yet: the ids of the last ``lag`` first (cheap), then the rows."""
         assert self._cursor is not None
         with self._sessions() as session:
-            rows = list(
-                session.scalars(
-                    select(FeedEntry).where(FeedEntry.id > self._cursor - self.lag).order_by(FeedEntry.id).limit(5000)
-                )
-            )
+            ids = session.scalars(select(FeedEntry.id).where(FeedEntry.id > self._cursor - self.lag)).all()
+            fresh = sorted(i for i in ids if i not in self._sent)[:5000]
+            if not fresh:
+                return []
+            rows = list(session.scalars(select(FeedEntry).where(FeedEntry.id.in_(fresh)).order_by(FeedEntry.id)))
             session.expunge_all()
-        return [row for row in rows if row.id > self._cursor or row.id not in self._sent]
+        return rows
 
     async def _poll(self) -> None:
         while self._listeners:

@@ -12,6 +12,7 @@ again (``store.requeue_interrupted``).
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 import time
@@ -239,18 +240,26 @@ def worker_main(database_url: str, clock: ServiceClock, kinds: Collection[str] |
 WATCH_SECONDS = 1.0
 """How often the watch process looks for webhook deliveries due."""
 
+PRUNE_SECONDS = 3600.0
+"""How often it forgets feed entries older than ``feed_keep_days``."""
+
 
 def watch_main(database_url: str, clock: ServiceClock, settings: Settings, stop) -> None:
     """The watch process: today's alerts every ``alert_sweep_seconds``, webhook
-    deliveries as they fall due. A failure is printed and tried again next round."""
+    deliveries as they fall due, old feed entries forgotten hourly. A failure is printed
+    and tried again next round."""
     server = os.getppid()
     sessions = session_factory(make_engine(database_url))
-    next_sweep = time.monotonic()
+    next_sweep = next_prune = time.monotonic()
     while not stop.is_set() and os.getppid() == server:
         try:
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + settings.alert_sweep_seconds
                 alerts.sweep(sessions, clock, settings)
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_SECONDS
+                with transaction(sessions) as session:
+                    feed.prune(session, utcnow() - dt.timedelta(days=settings.feed_keep_days))
             webhooks.deliver_due(sessions, settings)
         except Exception:
             traceback.print_exc()

@@ -279,3 +279,24 @@ def test_sse_clients_receive_a_plan_change_and_resume_from_their_last_event(sett
         assert all(int(e["id"]) > int(plan_event["id"]) for e in after)
         bad = httpx.get(f"{server.url}/v1/stream", headers={**boss, "Last-Event-ID": "yesterday"})
         assert bad.status_code == 422 and bad.json()["field"] == "Last-Event-ID"
+
+
+def test_old_feed_entries_are_forgotten_unless_a_delivery_waits(client, settings, published, receiver):
+    from api import feed
+    from api.db import transaction
+    from api.models import Delivery, FeedEntry
+
+    boss = bearer(settings)
+    client.post("/v1/webhooks", json={"url": receiver([500]).url, "kinds": ["plan"]}, headers=boss)
+    assert client.post(f"/v1/days/{DATE}/replan", json={}, headers=boss).status_code == 202
+    assert run_jobs(client) == 1
+    state = client.app.state
+    webhooks.deliver_due(state.sessions, settings, dt.datetime(2030, 6, 3, 8, 0))  # fails: stays pending
+    with transaction(state.sessions) as session:
+        waiting = session.scalars(select(Delivery.feed_id)).all()
+        assert len(waiting) == 1
+        total = len(session.scalars(select(FeedEntry.id)).all())
+        gone = feed.prune(session, dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=1))
+    assert gone == total - 1
+    with state.sessions() as session:
+        assert session.scalars(select(FeedEntry.id)).all() == waiting
