@@ -55,7 +55,10 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 
 def check_url(url: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise InputError("url", "give an absolute http:// or https:// URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError("url", "give an absolute http:// or https:// URL")
     return url

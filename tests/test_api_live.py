@@ -232,7 +232,7 @@ def test_a_delivery_is_given_up_after_its_tries_and_kinds_filter_what_is_sent(cl
     assert client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=boss).status_code == 404
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/x", "not a url", "/relative"])
+@pytest.mark.parametrize("url", ["ftp://example.org/x", "not a url", "/relative", "\x1f", "http://"])
 def test_a_webhook_url_is_checked(client, settings, url):
     answer = client.post("/v1/webhooks", json={"url": url}, headers=bearer(settings))
     assert answer.status_code == 422 and answer.json()["field"] == "url"
