@@ -117,8 +117,10 @@ class Stop(BaseModel):
     client: str
     client_name: str | None
     address: str | None
-    access_notes: str | None
-    tasks: list[str]
+    phone: str | None = Field(description="the client's number, to ring when nobody answers the door")
+    access_notes: str | None = Field(description="how to get in: key safe code, which door, pets")
+    notes: str | None = Field(description="the client's other notes for carers")
+    tasks: list[str] = Field(description="what to do on this visit")
     latitude: float | None
     longitude: float | None
     start: int = Field(description="planned start, minutes after midnight (rounded to the minute)")
@@ -126,6 +128,7 @@ class Stop(BaseModel):
     start_hhmm: str = Field(description="the planned start as HH:MM")
     end_hhmm: str
     partner: str | None = Field(description="the other carer of a double-handed visit")
+    partner_name: str | None = Field(description="the other carer's name")
     status: Literal["planned", "checked_in", "checked_out"]
 
 

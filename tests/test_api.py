@@ -144,6 +144,33 @@ def test_solve_publish_and_the_carer_sees_their_day(client, settings, problem, p
     assert changes and set(changes[0]["changes"]["added"]) == {pv.visit for pv in route.visits}
 
 
+def test_each_stop_carries_what_the_carer_needs_at_the_door(client, settings, problem, published):
+    """Every carer's stops against the day itself: the client's name, address, place,
+    phone, access and other notes, the visit's tasks and the double-up partner."""
+    clients = {c.id: c for c in problem.clients}
+    places = {x.id: x for x in problem.locations}
+    names = {c.id: c.name for c in problem.carers}
+    stops = []
+    for route in (r for r in published.routes if r.visits):
+        day = client.get(f"/v1/me/days/{DATE}", headers=bearer(settings, "carer", carer=route.carer))
+        assert day.status_code == 200
+        for stop, pv in zip(day.json()["visits"], route.visits, strict=True):
+            who, home, visit = clients[pv.client], places[clients[pv.client].location], problem.visit(pv.visit)
+            assert stop["client_name"] == who.name and who.name
+            assert stop["address"] == home.address and home.address
+            assert (stop["latitude"], stop["longitude"]) == (home.lat, home.lon)
+            assert stop["phone"] == who.phone and who.phone
+            assert (stop["access_notes"], stop["notes"]) == (who.access_notes, who.notes)
+            assert stop["tasks"] == visit.tasks and visit.tasks
+            assert stop["partner"] == pv.partner
+            assert stop["partner_name"] == (names[pv.partner] if pv.partner else None)
+            stops.append(stop)
+    doubles = [s for s in stops if s["partner"] is not None]
+    assert doubles and all(s["partner_name"] for s in doubles), "the small day's plan has double-handed visits"
+    assert any(s["access_notes"] and "Key safe" in s["access_notes"] for s in stops)
+    assert any(s["access_notes"] != s["notes"] for s in stops), "access notes are not the general notes"
+
+
 def test_check_ins_are_idempotent(client, settings, published):
     route = next(r for r in published.routes if r.visits)
     phone = bearer(settings, "carer", carer=route.carer)

@@ -1,9 +1,10 @@
 """The carers' phones (the mobile working system): a carer's own day, check-in and
 check-out, reporting an absence, and what changed in their day.
 
-A carer's token names the carer: they see their own visits and those visits' clients
-(name, address, access notes, tasks) and nothing else. Every write takes an
-``Idempotency-Key``: a request retried on a flaky network is recorded once.
+A carer's token names the carer: they see their own visits, those visits' clients (name,
+address, phone, access notes, other notes, tasks) and their double-up partners' names,
+and nothing else. Every write takes an ``Idempotency-Key``: a request retried on a flaky
+network is recorded once.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ _CHECKS = (
 def _views(problem, plan) -> dict[str, CarerDay]:
     """Every carer's day of a published plan, with their clients' door details only."""
     clients = {c.id: c for c in problem.clients}
+    carers = {c.id: c for c in problem.carers}
     places = {x.id: x for x in problem.locations}
     visits = {v.id: v for v in problem.visits}
     routes = {r.carer: r for r in plan.routes} if plan is not None else {}
@@ -100,13 +102,16 @@ def _views(problem, plan) -> dict[str, CarerDay]:
             if client is None or pv.visit not in visits:  # the day was replaced since this plan was made
                 continue
             place = places.get(client.location)
+            partner = carers.get(pv.partner) if pv.partner is not None else None
             stops.append(
                 Stop(
                     visit=pv.visit,
                     client=client.id,
                     client_name=client.name,
                     address=place.address if place else None,
-                    access_notes=client.notes,
+                    phone=client.phone,
+                    access_notes=client.access_notes,
+                    notes=client.notes,
                     tasks=list(visits[pv.visit].tasks),
                     start=round(pv.start),
                     end=round(pv.end),
@@ -115,6 +120,7 @@ def _views(problem, plan) -> dict[str, CarerDay]:
                     latitude=place.lat if place else None,
                     longitude=place.lon if place else None,
                     partner=pv.partner,
+                    partner_name=partner.name if partner is not None else None,
                     status="planned",
                 )
             )

@@ -175,7 +175,11 @@ class Carer(_Model):
 
 
 class Client(_Model):
-    """A person receiving care, with hard and soft wishes about who visits."""
+    """A person receiving care, with hard and soft wishes about who visits.
+
+    ``phone``, ``access_notes`` and ``notes`` are for the carer at the door (the service's
+    carer view shows them); the solver ignores them.
+    """
 
     id: str = Field(min_length=1)
     name: str | None = None
@@ -185,7 +189,11 @@ class Client(_Model):
     preferred_carers: list[str] = Field(default_factory=list)
     banned_carers: list[str] = Field(default_factory=list)
     historical_carers: list[str] = Field(default_factory=list)
-    notes: str | None = None
+    phone: str | None = Field(default=None, description="the number a carer rings when nobody answers the door")
+    access_notes: str | None = Field(
+        default=None, description="how to get in: key safe and its code, which door, pets, ring and wait"
+    )
+    notes: str | None = Field(default=None, description="anything else the carers should know about the client")
 
 
 class Synchronisation(_Model):

@@ -37,8 +37,17 @@ assumptions, all in ``DaySettings`` so they can be tuned:
   durations and travel (the demo day: 400 calls, 36 carers); at twelve and more the
   morning and bed rounds run out of carers.
 
-Everything is drawn from one seeded generator, so a (roads, visits, carers, seed)
-quadruple always gives the same day.
+* **What the carer needs at the door.** Clients and carers have made-up names, clients a
+  telephone number from Ofcom's drama ranges and, for most, notes on how to get in (key
+  safes with a code, the door to use, pets) (``people.py``). Every place has a street
+  address: a house number on the nearest named street of the road file, or on a made-up
+  street for a day without roads (``streets.py``). Each call lists its tasks by kind of
+  call and the client's needs (``tasks.py``).
+
+Everything is drawn from seeded generators, so a (roads, visits, carers, seed) quadruple
+always gives the same day. The people, addresses and tasks, which change no plan, come
+from a second stream of the seed: the visits, windows, skills, places, carers and shifts
+are those the seed gave before they existed (published results refer to these days).
 """
 
 from __future__ import annotations
@@ -61,6 +70,9 @@ from ..domain import (
     TravelMode,
     Visit,
 )
+from .people import People
+from .streets import MadeUpStreets, RoadStreets, Streets, set_addresses
+from .tasks import call_tasks
 
 __all__ = ["DaySettings", "generate_day", "generate_from_roads", "places_from_roads"]
 
@@ -170,7 +182,8 @@ def generate_from_roads(
     from ..travel.roads import RoadNetwork
 
     network = RoadNetwork.load(road_file, TravelMode.drive)
-    problem = generate_day(places_from_roads(network), visits, carers, seed, **options)
+    streets = RoadStreets.of_network(network, road_file)
+    problem = generate_day(places_from_roads(network), visits, carers, seed, streets=streets, **options)
     if not travel:
         return problem
     problem = road_travel(problem, {"drive": road_file, "walk": walk_file or road_file}, cache_dir=cache_dir)
@@ -189,10 +202,14 @@ def generate_day(
     name: str | None = None,
     day: dt.date | None = None,
     settings: DaySettings | None = None,
+    streets: Streets | None = None,
 ) -> Problem:
     """A care day of ``visits`` calls and ``carers`` carers over the candidate ``places``
     (an ``(n, 2)`` array of lon, lat). Travel is left out: give the problem road travel
-    times (``carescheduler.travel.road_travel``) or let the solver estimate them."""
+    times (``carescheduler.travel.road_travel``) or let the solver estimate them.
+
+    ``streets`` names the street at a position (``streets.RoadStreets`` for the roads the
+    places come from); without, the addresses are on made-up streets."""
     s = settings or DaySettings()
     if visits < 1 or carers < 1:
         raise ValueError("a day needs at least one visit and one carer")
@@ -200,6 +217,7 @@ def generate_day(
     if places.ndim != 2 or places.shape[1] != 2 or len(places) == 0:
         raise ValueError("places must be a non-empty (n, 2) array of lon, lat")
     rng = np.random.default_rng(seed)
+    people = People(seed)  # names, phones, addresses, tasks: a stream of their own
     xy = _planar_km(places)
     density = _density(xy, s.density_radius_km)
     weight = density**1.5
@@ -212,7 +230,7 @@ def generate_day(
         locations.append(_location(f"{prefix}{i:04d}", places[node], rng, s.jitter_m))
         return locations[-1].id, node
 
-    carers_at = _carers(s, carers, rng, place, density, centre_cut)
+    carers_at = _carers(s, carers, rng, place, density, centre_cut, people)
     homes_xy = np.array([xy[node] for _, node in carers_at])
     carer_list = [c for c, _ in carers_at]
     client_list: list[Client] = []
@@ -221,11 +239,12 @@ def generate_day(
     while len(visit_list) < visits:
         i += 1
         loc, node = place("addr", i, rural=rng.random() < s.rural_share)
-        client, calls = _client(s, f"client{i:04d}", loc, xy[node], carer_list, homes_xy, rng)
+        client, calls = _client(s, f"client{i:04d}", loc, xy[node], carer_list, homes_xy, rng, people)
         client_list.append(client)
         visit_list.extend(calls[: visits - len(visit_list)])
     used = {c.location for c in client_list} | {c.start_location for c in carer_list} | {"office"}
     locations = [x for x in locations if x.id in used]
+    set_addresses(locations, streets or MadeUpStreets(people.rng), people.rng)
     return Problem(
         name=name or f"care-day-{visits}-visits-{carers}-carers-seed{seed}",
         day=day,
@@ -264,7 +283,7 @@ def _location(id_: str, lonlat: np.ndarray, rng: np.random.Generator, jitter_m: 
 # --- carers ------------------------------------------------------------------------------
 
 
-def _carers(s: DaySettings, count: int, rng, place, density, centre_cut) -> list[tuple[Carer, int]]:
+def _carers(s: DaySettings, count: int, rng, place, density, centre_cut, people: People) -> list[tuple[Carer, int]]:
     patterns = s.shift_patterns
     shares = np.array([p.share for p in patterns])
     # Deal the patterns out in proportion (not at random), so small days still get each kind.
@@ -279,22 +298,19 @@ def _carers(s: DaySettings, count: int, rng, place, density, centre_cut) -> list
         walks = density[node] >= centre_cut and rng.random() < s.walkers_in_centre
         shift_minutes = sum(b - a for a, b in pattern.shifts)
         skills = [name for name, p in s.carer_skills if rng.random() < p]
-        out.append(
-            (
-                Carer(
-                    id=f"carer{i:03d}",
-                    gender=Gender.female if rng.random() < s.female_carers else Gender.male,
-                    skills=skills,
-                    start_location=home,
-                    shifts=[Shift(start=a, end=b) for a, b in pattern.shifts],
-                    travel_mode=TravelMode.walk if walks else TravelMode.drive,
-                    max_working_minutes=float(shift_minutes),
-                    contracted_minutes=float(15 * round(s.contracted_share * shift_minutes / 15)),
-                    break_rule=BreakRule(after_minutes=s.break_after, duration=s.break_minutes),
-                ),
-                node,
-            )
+        carer = Carer(
+            id=f"carer{i:03d}",
+            gender=Gender.female if rng.random() < s.female_carers else Gender.male,
+            skills=skills,
+            start_location=home,
+            shifts=[Shift(start=a, end=b) for a, b in pattern.shifts],
+            travel_mode=TravelMode.walk if walks else TravelMode.drive,
+            max_working_minutes=float(shift_minutes),
+            contracted_minutes=float(15 * round(s.contracted_share * shift_minutes / 15)),
+            break_rule=BreakRule(after_minutes=s.break_after, duration=s.break_minutes),
         )
+        carer.name = people.carer_name(carer.gender)  # a name to suit the gender the day drew
+        out.append((carer, node))
     return out
 
 
@@ -302,7 +318,14 @@ def _carers(s: DaySettings, count: int, rng, place, density, centre_cut) -> list
 
 
 def _client(
-    s: DaySettings, cid: str, loc: str, xy: np.ndarray, carers: list[Carer], homes_xy: np.ndarray, rng
+    s: DaySettings,
+    cid: str,
+    loc: str,
+    xy: np.ndarray,
+    carers: list[Carer],
+    homes_xy: np.ndarray,
+    rng,
+    people: People,
 ) -> tuple[Client, list[Visit]]:
     needs = [name for name, p in s.client_needs if rng.random() < p]
     hoist = rng.random() < s.hoist_share
@@ -322,10 +345,11 @@ def _client(
         preferred_carers=history[:1] if history and rng.random() < s.prefers_one else [],
         banned_carers=[others[int(rng.integers(len(others)))]] if others and rng.random() < s.bans_one else [],
         historical_carers=history,
+        **people.client_details(),
     )
     calls = int(rng.choice(4, p=np.array(s.calls_per_day) / sum(s.calls_per_day))) + 1
     by_name = {r.name: r for r in s.rounds}
-    visits = [_call(s, client, by_name[name], needs, hoist, rng) for name in s.rounds_by_calls[calls - 1]]
+    visits = [_call(s, client, by_name[name], needs, hoist, rng, people) for name in s.rounds_by_calls[calls - 1]]
     for visit in visits:
         _train_nearest(by_distance, visit, female)
     return client, visits
@@ -348,7 +372,7 @@ def _train_nearest(by_distance: list[Carer], visit: Visit, female: bool) -> None
         carer.skills = sorted(set(carer.skills) | set(visit.skills))
 
 
-def _call(s: DaySettings, client: Client, rnd: Round, needs: list[str], hoist: bool, rng) -> Visit:
+def _call(s: DaySettings, client: Client, rnd: Round, needs: list[str], hoist: bool, rng, people: People) -> Visit:
     medication = "medication" in needs
     check = medication and not hoist and rng.random() < s.check_share / max(1e-9, dict(s.client_needs)["medication"])
     if check:
@@ -366,12 +390,14 @@ def _call(s: DaySettings, client: Client, rnd: Round, needs: list[str], hoist: b
     skills = [n for n in needs if n != "catheter_stoma" or rnd.name in ("morning", "bed")]
     if hoist:
         skills.append("hoist")
+    skills = sorted(set(skills))
     return Visit(
         id=f"{client.id}-{rnd.name}",
         client=client.id,
         duration=float(duration),
         window=window,
         target=target,
-        skills=sorted(set(skills)),
+        skills=skills,
         carers_needed=2 if hoist else 1,
+        tasks=call_tasks(rnd.name, skills, check, people.rng),
     )
