@@ -9,6 +9,7 @@ a published plan are built once.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -39,10 +40,7 @@ class Lru:
                 self._items.move_to_end(key)
                 return self._items[key]
         value = build()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._keep:
-                self._items.popitem(last=False)
+        self.put(key, value)
         return value
 
     def put(self, key, value) -> None:
@@ -53,9 +51,27 @@ class Lru:
                 self._items.popitem(last=False)
 
 
-_problems = Lru()
+class LatestPerDay(Lru):
+    """An ``Lru`` keyed ``(database, day id, ...)`` that keeps one entry per day: a day's
+    new version replaces the old one at once, rather than a council day's versions piling
+    up (each is tens of thousands of objects for the garbage collector to walk).
+
+    What it keeps lives long, so it is moved out of the collector's sight
+    (``gc.freeze``): without that, parsing a council day's new version set off full
+    collections over every problem held, several tenths of a second each. Frozen objects
+    are still freed by reference counting when dropped (pydantic models hold no cycles)."""
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            for old in [k for k in self._items if k[:2] == key[:2] and k != key]:
+                del self._items[old]
+        super().put(key, value)
+        gc.freeze()
+
+
+_problems = LatestPerDay()
 _plans = Lru()
-_views = Lru()
+_views = LatestPerDay()
 _travel = Lru(keep=4)
 
 
