@@ -10,17 +10,20 @@ start.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from . import store
 from .clock import ServiceClock
 from .config import Settings, get_settings
 from .db import make_engine, session_factory, transaction
+from .docs import add_docs
 from .feed import FeedHub
 from .migrate import upgrade
-from .problems import add_problem_handlers, problem_response
+from .problems import add_problem_handlers, describe_problems, problem_response
 from .routes import carer, days, entities, jobs, live, organisation, webhooks
 from .worker import JobWorkers
 
@@ -58,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="carescheduler",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: api/docs.py serves installed ones
+        redoc_url=None,
         description="Care-at-home scheduling: days, plans, solve and replan jobs, events, "
         "recommendations, and the carers' own day.",
     )
@@ -65,10 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = ServiceClock.of(settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     add_problem_handlers(app)
+    describe_problems(app)
+    add_docs(app)
 
-    @app.get("/health", tags=["health"])
-    def health() -> dict:
-        return {"status": "ok"}
+    @app.get("/health", tags=["health"], response_model=Health)
+    def health() -> Health:
+        return Health()
 
     app.include_router(carer.router)  # first: the phones' read is most of the traffic
     app.include_router(organisation.router)
@@ -79,6 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(webhooks.router)
     return app
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
 
 
 def operation_id(route: APIRoute) -> str:

@@ -34,7 +34,9 @@ class FieldError(BaseModel):
     reason: str
 
 
-class Problem(BaseModel):
+# Not ``Problem``: that is the day's problem (the library's model), and two schemas of one
+# name get module-qualified names in the spec, which a generated client would carry.
+class ProblemDetails(BaseModel):
     """An error (RFC 9457)."""
 
     type: str = Field(default="about:blank", description="about:blank: the status says what kind of error it is")
@@ -54,7 +56,7 @@ def problem_response(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Problem(
+    body = ProblemDetails(
         title=HTTPStatus(status).phrase,
         status=status,
         detail=detail,
@@ -70,9 +72,31 @@ def problem_response(
 def error_responses(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI ``responses`` entries for a route's error statuses, all problem details."""
     return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {MEDIA_TYPE: {}}}
+        status: {"model": ProblemDetails, "description": HTTPStatus(status).phrase, "content": {MEDIA_TYPE: {}}}
         for status in statuses
     }
+
+
+def describe_problems(app: FastAPI) -> None:
+    """Say in the spec that errors come as ``application/problem+json``: FastAPI puts an extra
+    response's model under ``application/json`` and leaves our media type without a schema,
+    so a generated client could not read an error. Done once, on the spec FastAPI caches."""
+    make = app.openapi
+    moved = False
+
+    def openapi() -> dict:
+        nonlocal moved
+        spec = make()
+        if not moved:
+            operations = [op for path in spec.get("paths", {}).values() for op in path.values()]
+            for response in (r for op in operations for r in op.get("responses", {}).values()):
+                content = response.get("content", {})
+                if MEDIA_TYPE in content and "schema" in content.get("application/json", {}):
+                    content[MEDIA_TYPE] = content.pop("application/json")
+            moved = True
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to change the spec
 
 
 def add_problem_handlers(app: FastAPI) -> None:

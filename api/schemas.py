@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from carescheduler.day.events import Event
 from carescheduler.day.replan import PlanChanges
@@ -21,6 +22,14 @@ def _in_utc(value: dt.datetime) -> dt.datetime:
 
 Timestamp = Annotated[dt.datetime, AfterValidator(_in_utc)]
 """A moment, with its offset."""
+
+
+# Named (a schema of their own in the spec, not an enum written out in each place): the
+# lists filter by them and the results carry them, and a generated client gets one type each.
+PlanStatus = TypeAliasType("PlanStatus", Literal["draft", "published", "superseded"])
+EventStatus = TypeAliasType("EventStatus", Literal["pending", "applied", "rejected"])
+JobKind = TypeAliasType("JobKind", Literal["solve", "replan"])
+JobStatus = TypeAliasType("JobStatus", Literal["queued", "running", "done", "failed", "cancelled"])
 
 
 class _In(BaseModel):
@@ -39,7 +48,7 @@ class DayOut(BaseModel):
 
 class PlanSummary(BaseModel):
     number: int
-    status: Literal["draft", "published", "superseded"]
+    status: PlanStatus
     source: str
     created_by: str
     created_at: Timestamp
@@ -86,7 +95,7 @@ class EventOut(BaseModel):
     id: int
     type: str
     payload: dict = Field(description="the event, in the library's event JSON")
-    status: Literal["pending", "applied", "rejected"]
+    status: EventStatus
     plan: int | None = Field(description="the plan that applied it (its number in the day)")
     job: str | None = Field(description="the replan job that applied or rejected it")
     error: str | None = Field(description="why it was rejected")
@@ -97,9 +106,9 @@ class EventOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["solve", "replan"]
+    kind: JobKind
     date: str = Field(description="the day the job is for")
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    status: JobStatus
     progress: float
     message: str
     error: str | None
@@ -142,7 +151,11 @@ class CarerDay(BaseModel):
     return_home: int | None
 
 
-class CheckIn(_In):
+# Not ``CheckIn``: that is the library's event, and two schemas of one name get
+# module-qualified names in the spec, which a generated client would carry.
+class CheckTime(_In):
+    """The body of a check-in or check-out."""
+
     at: Minutes | None = Field(default=None, ge=0, le=48 * 60, description="time of day (default: now)")
 
 

@@ -57,8 +57,10 @@ def find_day(session: Session, org: str, date: str) -> Day | None:
     return session.scalar(select(Day).where(Day.org_id == org, Day.date == date))
 
 
-def list_days(session: Session, org: str) -> list[Day]:
-    return list(session.scalars(select(Day).where(Day.org_id == org).order_by(Day.date)))
+def list_days(session: Session, org: str, after: str = "", limit: int | None = None) -> list[Day]:
+    """The organisation's days in date order (after the date ``after``: ISO dates sort as text)."""
+    query = select(Day).where(Day.org_id == org, Day.date > after).order_by(Day.date)
+    return list(session.scalars(query.limit(limit)))
 
 
 def etag(day: Day) -> str:
@@ -117,8 +119,9 @@ def add_plan(
     return row
 
 
-def plans_of(session: Session, day: Day) -> list[PlanRow]:
-    return list(session.scalars(select(PlanRow).where(PlanRow.day_id == day.id).order_by(PlanRow.number)))
+def plans_of(session: Session, day: Day, after: int = 0, limit: int | None = None) -> list[PlanRow]:
+    query = select(PlanRow).where(PlanRow.day_id == day.id, PlanRow.number > after).order_by(PlanRow.number)
+    return list(session.scalars(query.limit(limit)))
 
 
 def plan_number(session: Session, day: Day, number: int) -> PlanRow | None:

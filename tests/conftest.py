@@ -1,4 +1,5 @@
-"""What the tests share: where the data are, and the days most tests start from.
+"""What the tests share: where the data are, the days most tests start from, and the service
+running in its own process (``live_server``).
 
 The constants are plain paths (importable as ``from conftest import SCENARIOS``, for
 tests that parametrise over files); the fixtures load each day once per session.
@@ -9,6 +10,7 @@ at once instead of shrinking it first (shrinking a solver's input can take minut
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from hypothesis import Phase, settings
 from benchmarks.runner import shared_benchmarks
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
+from live_server import LiveServer
 
 settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
@@ -47,3 +50,12 @@ def small_day() -> Problem:
 def medium_day() -> Problem:
     """The demo day: about 400 visits and 36 carers on real roads."""
     return read_problem(MEDIUM)
+
+
+@pytest.fixture()
+def live_server(request, tmp_path) -> Iterator[LiveServer]:
+    """The service running in its own process (``live_server.py``): a free port, its worker
+    processes, a fresh SQLite database, the clock standing at ``live_server.NOW``. Other
+    settings by indirect parametrisation: a dict of environment variables."""
+    with LiveServer(tmp_path, getattr(request, "param", None)) as server:
+        yield server

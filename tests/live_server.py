@@ -1,26 +1,49 @@
-"""The service on a real socket: uvicorn serving ``create_app(settings)`` from a thread on
-a free loopback port, for tests that need real HTTP (streams, generated clients).
+"""The service as it runs: ``python -m api serve`` in its own process on a free loopback port,
+with its worker processes, a SQLite database of its own and a clock that stands still.
 
-Jobs do not run by themselves (``worker`` off): a test runs them with ``run_jobs`` when
-it chooses, at the app's service clock.
+For tests that need real HTTP (a generated client, a browser, a kill -9, a stream of server
+events) rather than FastAPI's in-process test client. ``AppServer`` serves an app from a
+thread of the test's own process instead, for tests that reach into the app's state (its
+clock, its database) and run its jobs when they choose; ``EventReader`` reads a
+Server-Sent Events stream. The ``live_server`` fixture
+(``conftest.py``) gives a started one; a test that needs other settings passes them,
+``@pytest.mark.parametrize("live_server", [{"CARESCHEDULER_WORKER": "false"}], indirect=True)``,
+or makes its own ``LiveServer``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import uvicorn
 
 from api.config import Settings
 from api.main import create_app
+from api.security import mint_token
 from api.worker import run_pending_jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+DATE = "2030-06-03"
+"""The day the tests plan (a Monday)."""
+NOW = f"{DATE}T10:30:00"
+"""Where the service's clock stands still (``CARESCHEDULER_FROZEN_CLOCK``, London time)."""
+SECRET = "live-server-secret-" + "l" * 40
+ORG = "north"
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -29,7 +52,105 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.1) -> T:
+    """Poll ``check`` until it returns something other than None (or fail after ``timeout``
+    seconds): how a test waits on a server, never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout} s")
+        time.sleep(every)
+
+
 class LiveServer:
+    """One server process. ``env`` adds to (or overrides) the service's settings; the database
+    is ``workdir/service.db`` unless ``DATABASE_URL`` is given. ``start`` again after ``kill``
+    brings it back on the same port and database."""
+
+    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None, port: int | None = None):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = workdir / "service.db"
+        self.log = workdir / "server.log"
+        self.env = {
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "CARESCHEDULER_JWT_SECRET": SECRET,
+            "CARESCHEDULER_FROZEN_CLOCK": NOW,
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> LiveServer:
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
+        with self.log.open("ab") as log:  # the server's own output, for when it fails
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api", "serve", "--port", str(self.port)],
+                cwd=self.workdir,  # no .env from the checkout
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for(self._answers, timeout, f"the server on port {self.port}")
+        except (TimeoutError, RuntimeError):
+            self.stop()
+            raise RuntimeError(f"the server did not start:\n{self.output()}") from None
+        return self
+
+    def _answers(self) -> bool | None:
+        assert self.process is not None
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200 or None
+        except httpx.TransportError:
+            if self.process.poll() is not None:
+                raise RuntimeError("the server exited") from None
+            return None
+
+    def output(self, tail: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-tail:] if self.log.exists() else ""
+
+    def kill(self) -> None:
+        """``kill -9``: no clean shutdown (its worker processes notice and leave)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def settings(self) -> Settings:
+        """Enough of the server's settings to mint tokens it accepts."""
+        return Settings(jwt_secret=self.env["CARESCHEDULER_JWT_SECRET"], database_url="sqlite://")
+
+    def token(self, role: str = "coordinator", carer: str | None = None, org: str = ORG) -> str:
+        return mint_token(self.settings(), org, role, carer or role, carer)
+
+    def headers(self, role: str = "coordinator", carer: str | None = None, org: str = ORG) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, carer, org)}"}
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class AppServer:
+    """``create_app(settings)`` served by uvicorn from a thread of this process: real HTTP,
+    with the running app at hand (``.app``: its clock, its database sessions). Jobs do
+    not run by themselves (``worker`` off): a test runs them with ``run_jobs`` when it
+    chooses, at the app's service clock."""
+
     def __init__(self, settings: Settings):
         self.app = create_app(settings.model_copy(update={"worker": False}))
         port = free_port()
@@ -38,7 +159,7 @@ class LiveServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> AppServer:
         self._thread.start()
         deadline = time.monotonic() + 30
         while not self._server.started:  # poll until it listens (or fail)

@@ -25,7 +25,7 @@ from carescheduler.formats import read_problem
 from carescheduler.plan import Plan
 from carescheduler.validator import validate
 from conftest import SMALL
-from live_server import LiveServer
+from live_server import AppServer
 from postgres_server import PostgresServer, server_programs
 
 DATE = "2030-06-03"
@@ -69,7 +69,7 @@ def settings(database_url) -> Settings:
 def client(settings):
     """An HTTP client of the service running on a real socket (``live_server``); its
     ``app`` is the running app, whose state (clock, sessions) the tests reach into."""
-    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+    with AppServer(settings) as server, httpx.Client(base_url=server.url, timeout=120) as http:
         http.app = server.app  # type: ignore[attr-defined]
         yield http
 
@@ -353,7 +353,12 @@ def test_jobs_are_listed_with_filters(client, settings, published):
     assert [j["kind"] for j in client.get("/v1/jobs?kind=solve", headers=boss).json()] == ["solve"]
     assert len(client.get("/v1/jobs?status=done&date=" + DATE, headers=boss).json()) == 2
     assert client.get("/v1/jobs?date=2030-06-04", headers=boss).json() == []
-    assert [j["kind"] for j in client.get("/v1/jobs?limit=1&offset=1", headers=boss).json()] == ["solve"]
+    first = client.get("/v1/jobs?limit=1", headers=boss)
+    assert [j["kind"] for j in first.json()] == ["replan"] and "next" in first.links
+    second = client.get(first.links["next"]["url"], headers=boss)
+    assert [j["kind"] for j in second.json()] == ["solve"] and "next" not in second.links
+    offset = client.get("/v1/jobs?limit=1&offset=1", headers=boss)  # gone: page one again would loop a client
+    assert offset.status_code == 422 and offset.json()["field"] == "query.offset"
     assert client.get("/v1/jobs", headers=bearer(settings, org="south")).json() == []
     assert client.get("/v1/jobs?status=lost", headers=boss).status_code == 422
 
@@ -925,3 +930,97 @@ def test_a_write_is_committed_before_its_answer_is_sent(client, settings, publis
         assert answer.status_code == 200, answer.text
         with client.app.state.sessions() as session:
             assert session.get(EventRow, answer.json()["event"]) is not None
+
+
+def walk(client, url: str, headers: dict, limit: int) -> list[dict]:
+    """Every item of a list, page by page, following the Link headers to the end."""
+    items: list[dict] = []
+    following: str | None = url + ("&" if "?" in url else "?") + f"limit={limit}"
+    while following is not None:
+        response = client.get(following, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        following = response.links.get("next", {}).get("url")
+        assert len(page) == limit if following else len(page) <= limit, (following, len(page))
+        items += page
+    return items
+
+
+def test_walking_the_pages_of_every_list_gives_each_item_once_in_order(client, settings, problem, published):
+    boss = bearer(settings)
+    sick = max(published.routes, key=lambda r: len(r.visits)).carer
+    absent = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick}]}, headers=boss
+    ).json()
+    assert run_jobs(client) == 1  # plan 2, and the jobs: a solve and a replan
+    others = [r.carer for r in published.routes if r.carer != sick][:3]
+    delays = [{"type": "carer_delayed", "carer": carer, "until": "11:00"} for carer in others]
+    delayed = client.post(f"/v1/days/{DATE}/events", json={"events": delays, "replan": False}, headers=boss).json()
+    later = ["2030-06-05", "2030-06-04"]
+    for date in later:
+        assert client.put(f"/v1/days/{date}", json=problem.model_dump(mode="json"), headers=boss).status_code == 201
+    [solve] = [j["id"] for j in client.get("/v1/jobs?kind=solve", headers=boss).json()]
+    with client.app.state.sessions() as session:
+        audit = list(session.scalars(select(AuditEntry.id).order_by(AuditEntry.id.desc())))
+    cases = [  # each list, the key its cursor takes, and the order it must come in
+        ("/v1/days", boss, "date", [DATE, *sorted(later)]),
+        (f"/v1/days/{DATE}/plans", boss, "number", [1, 2]),
+        (f"/v1/days/{DATE}/events", boss, "id", absent["events"] + delayed["events"]),
+        (f"/v1/days/{DATE}/events?status=pending", boss, "id", delayed["events"]),  # the filter goes on
+        ("/v1/jobs", boss, "id", [absent["job"], solve]),  # newest first
+        ("/v1/audit", boss, "id", audit),  # newest first
+        (f"/v1/days/{DATE}/visits", boss, "id", [v.id for v in problem.visits]),  # the day's order
+        (f"/v1/days/{DATE}/carers", boss, "id", [c.id for c in problem.carers]),
+        (f"/v1/days/{DATE}/clients", boss, "id", [c.id for c in problem.clients]),
+        (f"/v1/days/{DATE}/locations", boss, "id", [x.id for x in problem.locations]),
+        (f"/v1/me/days/{DATE}/changes", bearer(settings, "carer", carer=sick), "plan", [1, 2]),
+    ]
+    for url, headers, key, expected in cases:
+        assert len(expected) >= 2, url
+        whole = client.get(url, headers=headers)
+        assert "next" not in whole.links and [item[key] for item in whole.json()] == expected, url
+        for limit in {1, 2, 7, len(expected) - 1, len(expected)}:
+            assert walk(client, url, headers, limit) == whole.json(), (url, limit)
+
+
+def test_a_walk_goes_on_after_an_edit_but_not_from_a_removed_item(client, settings, problem):
+    boss = bearer(settings)
+    tag = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss).headers["ETag"]
+    first = client.get(f"/v1/days/{DATE}/visits?limit=5", headers=boss)
+    seen = [v["id"] for v in first.json()]
+    assert seen == [v.id for v in problem.visits[:5]]
+    gone = client.delete(f"/v1/days/{DATE}/visits/{seen[0]}", headers={**boss, "If-Match": tag})
+    assert gone.status_code == 204  # an item already read goes: the rest stay where they were
+    rest = walk(client, first.links["next"]["url"], boss, 100)
+    assert seen + [v["id"] for v in rest] == [v.id for v in problem.visits]
+    tag = gone.headers["ETag"]
+    assert client.delete(f"/v1/days/{DATE}/visits/{seen[-1]}", headers={**boss, "If-Match": tag}).status_code == 204
+    lost = client.get(first.links["next"]["url"], headers=boss)
+    assert lost.status_code == 422 and lost.json()["field"] == "query.after" and seen[-1] in lost.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/days",
+        f"/v1/days/{DATE}/plans",
+        f"/v1/days/{DATE}/events",
+        "/v1/jobs",
+        "/v1/audit",
+        f"/v1/days/{DATE}/visits",
+        f"/v1/me/days/{DATE}/changes",
+        f"/v1/days/{DATE}/alerts",
+        "/v1/webhooks",
+    ],
+)
+def test_a_page_size_out_of_range_is_refused_naming_the_field(client, settings, problem, url):
+    boss = bearer(settings)
+    assert client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss).status_code == 201
+    headers = bearer(settings, "carer", carer=problem.carers[0].id) if "/me/" in url else boss
+    assert client.get(f"{url}?limit=500", headers=headers).status_code == 200
+    for limit in ("0", "501", "-1", "many"):
+        refused = client.get(f"{url}?limit={limit}", headers=headers)
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json", limit
+        assert refused.json()["field"] == "query.limit", refused.json()
+    stranger = client.get("/v1/jobs?after=no-such-job", headers=boss)
+    assert stranger.status_code == 422 and stranger.json()["field"] == "query.after"

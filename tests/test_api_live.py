@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from api import alerts, webhooks
 from api.models import EventRow
-from live_server import LiveServer
+from live_server import AppServer
 from test_api import (  # the service's fixtures, on both databases
     DATE,
     bearer,
@@ -81,6 +81,12 @@ def test_an_unstarted_visit_raises_an_alert_that_a_check_in_resolves(client, set
     assert [(a["visit"], a["resolution"]) for a in done] == [(visit, "checked in at 08:58")]
     assert len(client.get(f"/v1/days/{DATE}/alerts", params={"status": "open"}, headers=boss).json()) == len(late) - 1
     assert client.get(f"/v1/days/{DATE}/alerts", headers=bearer(settings, "carer", carer=carer)).status_code == 403
+    walked, url = [], f"/v1/days/{DATE}/alerts?limit=2"
+    while url:  # in pages of two, following the Link header
+        answer = client.get(url, headers=boss)
+        walked += [a["id"] for a in answer.json()]
+        url = answer.links.get("next", {}).get("url")
+    assert walked == [a["id"] for a in listed]
 
 
 def test_a_visit_not_checked_out_and_a_missed_visit(client, settings, published, problem):
@@ -242,7 +248,7 @@ def test_a_webhook_url_is_checked(client, settings, url):
 
 
 def test_sse_clients_receive_a_plan_change_and_resume_from_their_last_event(settings, problem):
-    with LiveServer(settings.model_copy(update={"stream_poll_seconds": 0.05})) as server:
+    with AppServer(settings.model_copy(update={"stream_poll_seconds": 0.05})) as server:
         boss = bearer(settings)
         put = httpx.put(f"{server.url}/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
         assert put.status_code == 201

@@ -138,6 +138,8 @@ def test_the_installed_service_starts_and_answers(installed, tmp_path):
         ).stdout.strip()
         assert _get(f"http://127.0.0.1:{port}/v1/days", token) == (200, [])
         assert _get(f"http://127.0.0.1:{port}/v1/days")[0] == 401
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/docs/assets/swagger-ui-bundle.js", timeout=5) as js:
+            assert js.status == 200 and b"SwaggerUIBundle" in js.read()  # /docs' files came with the api extra
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import colorsys
 import json
-import os
-import shutil
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from collections import defaultdict
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from browser import CHROMIUM, NO_CHROMIUM, chromium, png_rgb
 from carescheduler import solve
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
@@ -28,9 +24,6 @@ from carescheduler.report import carer_colour, render_report, write_report
 from carescheduler.scenarios.demo import demo_problem
 from conftest import BENCHMARK_SAMPLES
 from problem_factory import carer, client, location, problem_dict, visit
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -409,70 +402,6 @@ def test_demo_writes_its_report(tmp_path):
 # -- a real browser -------------------------------------------------------------------------------
 
 
-def png_rgb(path: Path) -> np.ndarray:
-    """Decode an 8-bit RGB/RGBA, non-interlaced PNG (what chromium writes) into an (h, w, 3) array."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, chunks, header = 8, [], None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", data[pos + 8 : pos + 8 + length])
-        elif kind == b"IDAT":
-            chunks.append(data[pos + 8 : pos + 8 + length])
-        pos += 12 + length
-    width, height, depth, colour_type, _, _, interlace = header
-    assert depth == 8 and colour_type in (2, 6) and interlace == 0, header
-    bpp = 3 if colour_type == 2 else 4
-    raw = np.frombuffer(zlib.decompress(b"".join(chunks)), dtype=np.uint8).reshape(height, 1 + width * bpp)
-    out = np.zeros((height, width * bpp), dtype=np.uint8)
-    prior = np.zeros(width * bpp, dtype=np.int64)
-    for r in range(height):
-        kind, line = int(raw[r, 0]), raw[r, 1:].astype(np.int64)
-        if kind == 0:
-            row = line
-        elif kind == 1:
-            row = np.cumsum(line.reshape(-1, bpp), axis=0).reshape(-1) & 255
-        elif kind == 2:
-            row = (line + prior) & 255
-        else:  # average and Paeth depend on the left neighbour: byte by byte
-            cur, up = line.tolist(), prior.tolist()
-            for i in range(len(cur)):
-                a = cur[i - bpp] if i >= bpp else 0
-                if kind == 3:
-                    cur[i] = (cur[i] + ((a + up[i]) >> 1)) & 255
-                    continue
-                b, c = up[i], (up[i - bpp] if i >= bpp else 0)
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                cur[i] = (cur[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-            row = np.array(cur, dtype=np.int64)
-        out[r] = row
-        prior = row
-    return out.reshape(height, width, bpp)[:, :, :3]
-
-
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None,
-    )
-
-
 HOVER_PROBE = """<script>
 (function () {
   var body = document.body, over = function (el) { el.dispatchEvent(new MouseEvent("mouseover", {bubbles: true})); };
@@ -490,10 +419,7 @@ HOVER_PROBE = """<script>
 </script>"""
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary (Debian: apt-get install chromium; `make test` installs it when run as root)",
-)
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 def test_in_a_headless_browser_the_script_runs_and_the_map_is_painted(solved, tmp_path):
     problem, plan = solved
     page = tmp_path / "report.html"

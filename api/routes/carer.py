@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from sqlalchemy import bindparam, select
 
 from carescheduler import InputError
@@ -24,8 +24,9 @@ from ..clock import ServiceClock
 from ..deps import DatePath, SessionDep, check_date, find_day, get_clock, get_settings, role
 from ..event_checks import check_events, on_service_clock
 from ..models import Day, EventRow, PlanRow
+from ..pagination import PageDep
 from ..problems import error_responses
-from ..schemas import AbsenceIn, CarerDay, CheckIn, NotificationOut, Recorded, Stop
+from ..schemas import AbsenceIn, CarerDay, CheckTime, NotificationOut, Recorded, Stop
 from ..security import Principal
 
 router = APIRouter(prefix="/v1/me", tags=["carer"], responses=error_responses(401, 403, 404, 422))
@@ -180,7 +181,7 @@ def check_in(
     session: SessionDep,
     principal: CarerDep,
     idempotency_key: IdempotencyKey,
-    body: CheckIn = CheckIn(),
+    body: CheckTime = CheckTime(),
     settings=Depends(get_settings),
     clock: ServiceClock = Depends(get_clock),
 ) -> Recorded:
@@ -194,7 +195,7 @@ def check_out(
     session: SessionDep,
     principal: CarerDep,
     idempotency_key: IdempotencyKey,
-    body: CheckIn = CheckIn(),
+    body: CheckTime = CheckTime(),
     settings=Depends(get_settings),
     clock: ServiceClock = Depends(get_clock),
 ) -> Recorded:
@@ -251,12 +252,20 @@ def report_absence(
     response_model=list[NotificationOut],
     summary="What changed in my day (since notification `after`)",
 )
-def my_changes(date: DatePath, session: SessionDep, principal: CarerDep, after: int = 0) -> list[NotificationOut]:
+def my_changes(
+    date: DatePath,
+    session: SessionDep,
+    principal: CarerDep,
+    page: PageDep,
+    after: Annotated[int, Query(ge=0, description="the id of the last change you have")] = 0,
+) -> list[NotificationOut]:
     day = find_day(session, principal, date)
     assert principal.carer is not None, "a carer token always names the carer (security.read_token)"
+    # a carer has a handful a day (one per plan that changed their day): paged here, not in SQL
+    notes = page.of(store.notifications(session, day, principal.carer, after), lambda n: n.id)
     return [
         NotificationOut(
             id=n.id, plan=session.get_one(PlanRow, n.plan_id).number, created_at=n.created_at, changes=n.changes
         )
-        for n in store.notifications(session, day, principal.carer, after)
+        for n in notes
     ]

@@ -3,7 +3,7 @@ and recommendations."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response
 from sqlalchemy.orm import object_session
@@ -29,6 +29,7 @@ from ..deps import (
 )
 from ..event_checks import check_events, on_service_clock
 from ..models import Day, PlanRow
+from ..pagination import PageDep
 from ..problems import error_responses
 from ..recommenders import recommender_for
 from ..schemas import (
@@ -36,6 +37,7 @@ from ..schemas import (
     EventOut,
     EventsAccepted,
     EventsIn,
+    EventStatus,
     JobOut,
     PlanOut,
     PlanSummary,
@@ -88,16 +90,24 @@ def plan_summary(row: PlanRow, with_plan: bool = False):
     return PlanOut(**fields, plan=plan, changes=changes)
 
 
-@router.get("", response_model=list[DayOut], summary="The organisation's days")
-def list_days(session: SessionDep, principal: Planner) -> list[DayOut]:
-    return [day_out(day) for day in store.list_days(session, principal.org)]
+@router.get("", response_model=list[DayOut], summary="The organisation's days, in date order")
+def list_days(
+    session: SessionDep,
+    principal: Planner,
+    page: PageDep,
+    after: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the date of the last day you have")
+    ] = None,
+) -> list[DayOut]:
+    days = store.list_days(session, principal.org, after or "", page.fetch)
+    return [day_out(day) for day in page.of(days, lambda day: day.date)]
 
 
 @router.put(
     "/{date}",
     response_model=DayOut,
     summary="Create or replace a day's problem",
-    responses=error_responses(409, 412, 428),
+    responses={201: {"model": DayOut, "description": "the day was created"}, **error_responses(409, 412, 428)},
 )
 def put_day(
     date: DatePath,
@@ -132,10 +142,18 @@ def get_problem(date: DatePath, session: SessionDep, principal: Planner, respons
     return store.day_problem(day)
 
 
-@router.get("/{date}/plans", response_model=list[PlanSummary])
-def list_plans(date: DatePath, session: SessionDep, principal: Planner) -> list[PlanSummary]:
+@router.get("/{date}/plans", response_model=list[PlanSummary], summary="The day's plans, in the order they were made")
+def list_plans(
+    date: DatePath,
+    session: SessionDep,
+    principal: Planner,
+    page: PageDep,
+    after: Annotated[int, Query(ge=0, description="the number of the last plan you have")] = 0,
+) -> list[PlanSummary]:
     day = find_day(session, principal, date)
-    return [plan_summary(row) for row in store.plans_of(session, day)]
+    return [
+        plan_summary(row) for row in page.of(store.plans_of(session, day, after, page.fetch), lambda row: row.number)
+    ]
 
 
 @router.get("/{date}/plans/{number}", response_model=PlanOut)
@@ -298,11 +316,12 @@ def list_events(
     date: DatePath,
     session: SessionDep,
     principal: Planner,
-    status: Annotated[Literal["pending", "applied", "rejected"] | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, description="only events after this id (the last one of a page)")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page: PageDep,
+    status: Annotated[EventStatus | None, Query()] = None,
+    after: Annotated[int, Query(ge=0, description="the id of the last event you have")] = 0,
 ) -> list[EventOut]:
     day = find_day(session, principal, date)
+    events = page.of(store.events_of(session, day, status, after, page.fetch), lambda found: found[0].id)
     return [
         EventOut(
             id=row.id,
@@ -316,7 +335,7 @@ def list_events(
             created_by=row.created_by,
             created_at=row.created_at,
         )
-        for row, number in store.events_of(session, day, status, after, limit)
+        for row, number in events
     ]
 
 

@@ -1,7 +1,7 @@
 """A day's carers, clients, visits and places one at a time: what a coordinator's screen
 reads and edits between solves.
 
-    GET    /v1/days/{date}/visits            the day's visits
+    GET    /v1/days/{date}/visits            the day's visits, in pages (``api/pagination.py``)
     GET    /v1/days/{date}/visits/{id}       one visit (ETag: the day's)
     PUT    /v1/days/{date}/visits/{id}       add or replace it (If-Match: the day's ETag)
     DELETE /v1/days/{date}/visits/{id}       remove it (If-Match)
@@ -16,12 +16,14 @@ day; plans already made stay as they were until the next solve or replan.
 
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Body, Header, HTTPException, Response
+from fastapi import APIRouter, Body, Header, HTTPException, Query, Response
 
+from carescheduler import InputError
 from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, Entity, Kind, entity, put_entity, remove_entity
 
 from .. import store
 from ..deps import DatePath, Planner, SessionDep, check_if_match, find_day
+from ..pagination import PageDep
 from ..problems import error_responses
 
 router = APIRouter(
@@ -45,10 +47,22 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         Model = model
 
     @router.get(path, response_model=list[Model], name=f"list {kind}", summary=f"The day's {kind}")
-    def read_all(date: DatePath, session: SessionDep, principal: Planner, response: Response):
+    def read_all(
+        date: DatePath,
+        session: SessionDep,
+        principal: Planner,
+        response: Response,
+        page: PageDep,
+        after: Annotated[str | None, Query(max_length=200, description=f"the id of the last {one} you have")] = None,
+    ):
+        """In the day's order; one added since comes last, one replaced keeps its place."""
         day = find_day(session, principal, date)
         response.headers["ETag"] = store.etag(day)
-        return getattr(store.day_problem(day), kind)
+        items = getattr(store.day_problem(day), kind)
+        ids = [item.id for item in items]
+        if after is not None and after not in ids:
+            raise InputError("query.after", f"no {one} {after} in the day to continue after (removed since?)")
+        return page.of(items[ids.index(after) + 1 if after is not None else 0 :], lambda item: item.id)
 
     @router.get(
         path + "/{item_id}",
@@ -67,7 +81,7 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         response_model=Model,
         name=f"put {one}",
         summary=f"Add or replace a {one}",
-        responses={**CHANGES, 201: {"description": f"the {one} was added"}},
+        responses={**CHANGES, 201: {"model": Model, "description": f"the {one} was added"}},
     )
     def put(
         date: DatePath,

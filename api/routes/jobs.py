@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+
+from carescheduler import InputError
 
 from .. import feed, store
 from ..deps import Coordinator, Planner, SessionDep, job_out
 from ..models import AuditEntry, Day, Job, utcnow
+from ..pagination import PageDep
 from ..problems import error_responses
-from ..schemas import JobOut, Timestamp
+from ..schemas import JobKind, JobOut, JobStatus, Timestamp
 from ..security import Principal
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=error_responses(401, 403, 404, 422))
@@ -30,21 +33,31 @@ def _own_job(session: Session, principal: Principal, job_id: str) -> Job:
 def list_jobs(
     session: SessionDep,
     principal: Planner,
-    status: Annotated[Literal["queued", "running", "done", "failed", "cancelled"] | None, Query()] = None,
-    kind: Annotated[Literal["solve", "replan"] | None, Query()] = None,
+    page: PageDep,
+    status: Annotated[JobStatus | None, Query()] = None,
+    kind: Annotated[JobKind | None, Query()] = None,
     date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="only this day's jobs")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[str | None, Query(max_length=64, description="the id of the last job you have")] = None,
+    offset: Annotated[int | None, Query(include_in_schema=False)] = None,
 ) -> list[JobOut]:
+    if offset is not None:  # this list's paging before; ignored, it would give an old client page one for ever
+        raise InputError("query.offset", "jobs are paged by after= (the id of the last job you have), not offset")
     query = select(Job).where(Job.org_id == principal.org)
+    if after is not None:  # newest first: the older ones, and those of the same instant with a smaller id
+        last = session.get(Job, after)
+        if last is None or last.org_id != principal.org:
+            raise InputError("query.after", f"no job {after} in the organisation to continue after")
+        query = query.where(
+            or_(Job.created_at < last.created_at, and_(Job.created_at == last.created_at, Job.id < last.id))
+        )
     if status is not None:
         query = query.where(Job.status == status)
     if kind is not None:
         query = query.where(Job.kind == kind)
     if date is not None:
         query = query.join(Day, Day.id == Job.day_id).where(Day.date == date)
-    query = query.order_by(Job.created_at.desc(), Job.id.desc()).offset(offset).limit(limit)
-    return [job_out(session, job) for job in session.scalars(query)]
+    query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(page.fetch)
+    return [job_out(session, job) for job in page.of(session.scalars(query), lambda job: job.id)]
 
 
 @router.get("/{job_id}", response_model=JobOut)
@@ -70,6 +83,7 @@ audit_router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=error_res
 
 
 class AuditOut(BaseModel):
+    id: int = Field(description="the entry's place in the log (``after`` for the next page)")
     at: Timestamp
     actor: str
     role: str
@@ -80,11 +94,18 @@ class AuditOut(BaseModel):
 
 @audit_router.get("", response_model=list[AuditOut], summary="Who changed what, and when (newest first)")
 def read_audit(
-    session: SessionDep, principal: Coordinator, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    session: SessionDep,
+    principal: Coordinator,
+    page: PageDep,
+    after: Annotated[
+        int | None, Query(ge=1, description="the id of the last entry you have (newest first: older ones follow)")
+    ] = None,
 ) -> list[AuditOut]:
-    rows = session.scalars(
-        select(AuditEntry).where(AuditEntry.org_id == principal.org).order_by(AuditEntry.id.desc()).limit(limit)
-    )
+    query = select(AuditEntry).where(AuditEntry.org_id == principal.org)
+    if after is not None:
+        query = query.where(AuditEntry.id < after)
+    rows = page.of(session.scalars(query.order_by(AuditEntry.id.desc()).limit(page.fetch)), lambda r: r.id)
     return [
-        AuditOut(at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target, detail=r.detail) for r in rows
+        AuditOut(id=r.id, at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target, detail=r.detail)
+        for r in rows
     ]

@@ -22,6 +22,7 @@ from carescheduler.plan import format_minutes
 from .. import feed
 from ..deps import Coordinator, DatePath, SessionDep, check_date, find_day, role
 from ..models import AlertRow
+from ..pagination import PageDep
 from ..problems import error_responses
 from ..schemas import AlertOut
 from ..security import Principal
@@ -84,16 +85,17 @@ def list_alerts(
     date: DatePath,
     session: SessionDep,
     principal: Coordinator,
+    page: PageDep,
     status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, description="only alerts after this id")] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[int, Query(ge=0, description="the id of the last alert you have")] = 0,
 ) -> list[AlertOut]:
     """Kept by the service's watch (every ``alert_sweep_seconds``), oldest first."""
     day = find_day(session, principal, check_date(date))
     query = select(AlertRow).where(AlertRow.day_id == day.id, AlertRow.id > after)
     if status is not None:
         query = query.where(AlertRow.status == status)
-    return [_alert_out(row) for row in session.scalars(query.order_by(AlertRow.id).limit(limit))]
+    rows = session.scalars(query.order_by(AlertRow.id).limit(page.fetch))
+    return [_alert_out(row) for row in page.of(rows, lambda row: row.id)]
 
 
 def _alert_out(row: AlertRow) -> AlertOut:

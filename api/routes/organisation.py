@@ -6,9 +6,7 @@ listing of other organisations and no way to reach one.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -31,15 +29,20 @@ class OrganisationOut(BaseModel):
     last_day: str | None
 
 
+class OrganisationName(BaseModel):
+    """A new name for the organisation."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
 @router.get("", response_model=OrganisationOut, summary="My organisation")
 def read_organisation(session: SessionDep, principal: Planner) -> OrganisationOut:
     return _out(session, principal)
 
 
 @router.patch("", response_model=OrganisationOut, summary="Rename my organisation")
-def rename_organisation(
-    session: SessionDep, principal: Coordinator, name: Annotated[str, Body(embed=True, min_length=1, max_length=200)]
-) -> OrganisationOut:
+def rename_organisation(session: SessionDep, principal: Coordinator, body: OrganisationName) -> OrganisationOut:
+    name = body.name
     org = store.ensure_org(session, principal.org)
     store.audit(session, principal, "rename organisation", principal.org, old=org.name, new=name)
     org.name = name

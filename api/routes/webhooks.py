@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .. import store, webhooks
 from ..deps import Planner, SessionDep
 from ..models import Delivery, FeedEntry, Webhook
+from ..pagination import PageDep
 from ..problems import error_responses
 from ..schemas import DeliveryOut, WebhookIn, WebhookOut
 from ..security import Principal
@@ -48,9 +49,15 @@ def register_webhook(body: WebhookIn, session: SessionDep, principal: Planner, r
 
 
 @router.get("", response_model=list[WebhookOut], summary="The organisation's webhooks")
-def list_webhooks(session: SessionDep, principal: Planner) -> list[WebhookOut]:
-    query = select(Webhook).where(Webhook.org_id == principal.org, Webhook.active.is_(True)).order_by(Webhook.id)
-    return [_out(hook) for hook in session.scalars(query)]
+def list_webhooks(
+    session: SessionDep,
+    principal: Planner,
+    page: PageDep,
+    after: Annotated[int, Query(ge=0, description="the id of the last webhook you have")] = 0,
+) -> list[WebhookOut]:
+    query = select(Webhook).where(Webhook.org_id == principal.org, Webhook.active.is_(True), Webhook.id > after)
+    hooks = session.scalars(query.order_by(Webhook.id).limit(page.fetch))
+    return [_out(hook) for hook in page.of(hooks, lambda hook: hook.id)]
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Remove a webhook (nothing more is sent to it)")
@@ -66,9 +73,9 @@ def list_deliveries(
     webhook_id: int,
     session: SessionDep,
     principal: Planner,
+    page: PageDep,
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, description="only deliveries after this id")] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[int, Query(ge=0, description="the id of the last delivery you have")] = 0,
 ) -> list[DeliveryOut]:
     hook = _own(session, principal, webhook_id)
     query = (
@@ -78,7 +85,8 @@ def list_deliveries(
     )
     if status is not None:
         query = query.where(Delivery.status == status)
-    return [_delivery_out(d, kind) for d, kind in session.execute(query.order_by(Delivery.id).limit(limit))]
+    found = session.execute(query.order_by(Delivery.id).limit(page.fetch))
+    return [_delivery_out(d, kind) for d, kind in page.of(found, lambda pair: pair[0].id)]
 
 
 @router.post(
