@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=20_000_000, gt=0, description="largest request body accepted")
     solve_seconds: float = Field(default=30.0, gt=0, le=3600, description="default time limit of a solve job")
     replan_seconds: float = Field(default=1.0, gt=0, le=60, description="time limit of a replan job")
+    solve_seconds_max: float = Field(
+        default=300.0, gt=0, le=3600, description="the longest time limit a solve may ask for (longer: 422)"
+    )
+    solves_per_organisation: int = Field(
+        default=4, ge=1, le=1000, description="solves one organisation may have queued or running at once (more: 429)"
+    )
+    integrations_publish: bool = Field(
+        default=False,
+        description="integration tokens may queue solves that publish (off: publishing a plan is a coordinator's)",
+    )
     worker: bool = Field(default=True, description="run jobs in worker processes (off: jobs only queue)")
     replan_workers: int = Field(
         default=1, ge=0, le=16, description="worker processes that run replans only (a sick-call never waits)"

@@ -93,11 +93,13 @@ def find_day(session: Session, principal: Principal, date: str) -> Day:
     return day
 
 
-def check_if_match(day: Day, if_match: str | None) -> None:
-    """A change to a day needs the ETag the caller last read (412 if stale, 428 if missing)."""
+def check_if_match(session: Session, day: Day, if_match: str | None) -> None:
+    """A change to a day needs the ETag the caller last read (412 if stale, 428 if missing),
+    and holds the day until the change commits: of two writers with the same ETag at the
+    same moment exactly one goes on, the other gets 412 (``store.hold_day``)."""
     if if_match is None:
         raise HTTPException(428, f"send If-Match with the day's ETag ({store.etag(day)}) to change it")
-    if if_match.strip() != store.etag(day):
+    if if_match.strip() != store.etag(day) or not store.hold_day(session, day):
         raise HTTPException(412, f"the day has changed (now {store.etag(day)}); read it again")
 
 

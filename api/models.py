@@ -13,7 +13,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,7 +74,16 @@ class PlanRow(Base):
     one (a replan's updated day); publishing the plan makes it the day's."""
 
     __tablename__ = "plans"
-    __table_args__ = (UniqueConstraint("day_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("day_id", "number"),
+        Index(  # at most one published plan per day, whoever publishes
+            "one_published_plan_per_day",
+            "day_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)

@@ -8,6 +8,9 @@ middleware. ``detail`` says what went wrong in a sentence a person can act on; `
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -18,6 +21,8 @@ from starlette.exceptions import HTTPException
 
 from carescheduler import InputError
 from carescheduler.day.editing import EntityInUse, MissingEntity
+
+log = logging.getLogger("carescheduler.service")
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -99,6 +104,15 @@ def describe_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to change the spec
 
 
+def unexpected_error(error: BaseException, where: str) -> str:
+    """Log an error nobody expected, with its traceback, under a new id; the caller (or a
+    job's record) gets only the id: a traceback tells an attacker the server's paths and
+    code, and a user nothing they can act on."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s in %s", error_id, where, exc_info=error)
+    return f"unexpected error {error_id}: the service's log has the details"
+
+
 def add_problem_handlers(app: FastAPI) -> None:
     """Turn every error into problem details, once, for every route (Starlette picks the
     most specific class: a missing entity is a 404 although it is an ``InputError`` too)."""
@@ -122,8 +136,12 @@ def add_problem_handlers(app: FastAPI) -> None:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return problem_response(422, f"{first.field}: {first.reason}{more}", request.url.path, first.field, errors)
 
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return problem_response(500, unexpected_error(error, f"{request.method} {request.url.path}"), request.url.path)
+
     for kind in LIBRARY_ERRORS:
         app.add_exception_handler(kind, library)
+    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(HTTPException, http)
     app.add_exception_handler(RequestValidationError, invalid)
 

@@ -10,7 +10,7 @@ from collections.abc import Collection
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from carescheduler import InputError, Plan, Problem
 from carescheduler.plan import carer_changes, starts_by_carer
@@ -66,6 +66,39 @@ def list_days(session: Session, org: str, after: str = "", limit: int | None = N
 def etag(day: Day) -> str:
     """Changes whenever the day's problem or its published plan does."""
     return f'"{day.id}.{day.version}.{day.published_plan_id or 0}"'
+
+
+def hold_day(session: Session, day: Day) -> bool:
+    """Compare and set: hold ``day`` for this transaction if it is still as read (same
+    version, same published plan); False if another writer changed it since.
+
+    One conditional ``UPDATE`` (it changes nothing): on PostgreSQL it waits for a writer
+    holding the row and then sees that writer's commit; on SQLite it waits for the one
+    write lock (a read takes no lock there until the first write). Either way the row is
+    then held until this transaction ends, so the change the caller makes next is made to
+    the day it checked."""
+    held = session.execute(
+        update(Day)
+        .where(
+            Day.id == day.id,
+            Day.version == day.version,
+            func.coalesce(Day.published_plan_id, 0) == (day.published_plan_id or 0),
+        )
+        .values(version=Day.version)
+        .execution_options(synchronize_session=False)
+    )
+    return held.rowcount == 1  # type: ignore[attr-defined]
+
+
+def hold_current(session: Session, day_id: int) -> Day:
+    """The day as it is now, held for this transaction (a worker's write, which has no
+    ETag to compare: it checks what it needs on the day it holds)."""
+    day = session.get_one(Day, day_id, populate_existing=True)
+    for _ in range(10):
+        if hold_day(session, day):
+            return day
+        session.refresh(day)  # another writer got in between the read and the hold
+    raise RuntimeError(f"could not hold day {day_id}: it kept changing")
 
 
 def put_day(session: Session, org: str, date: str, problem: Problem, existing: Day | None) -> Day:
@@ -140,6 +173,7 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
     new_starts = starts_by_carer(plan_of(row))
     if before is not None:
         before.status = "superseded"
+        session.flush()  # before the new one is published: one published plan per day (an index)
     if row.problem is not None:
         day.problem, day.travel_key = row.problem, row.travel_key
         day.version += 1
@@ -198,18 +232,30 @@ def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str
     return job
 
 
+def solves_in_hand(session: Session, org: str) -> int:
+    """How many solves the organisation has queued or running."""
+    return session.scalar(
+        select(func.count()).where(Job.org_id == org, Job.kind == "solve", Job.status.in_(["queued", "running"]))
+    ) or 0
+
+
 def claim_next_job(session: Session, kinds: Collection[str] | None = None) -> Job | None:
     """The most urgent queued job (oldest first within a priority), of ``kinds`` if given,
     marked running. Several workers, even in several service instances, may ask at once:
     the claim is one ``UPDATE ... WHERE id = (SELECT ...)`` statement, which on PostgreSQL
     locks the row it picks and skips rows others hold (``FOR UPDATE SKIP LOCKED``), and on
     SQLite takes the single write lock before it reads. A day's replans run one at a time
-    (each starts from the plan the last one published)."""
+    (each starts from the plan the last one published). Within a priority, the
+    organisation with the fewest jobs running goes first (a fair share of the workers)."""
     busy_days = select(Job.day_id).where(Job.status == "running", Job.kind == "replan")
     pick = select(Job.id).where(Job.status == "queued", or_(Job.kind != "replan", Job.day_id.not_in(busy_days)))
     if kinds is not None:
         pick = pick.where(Job.kind.in_(list(kinds)))
-    pick = pick.order_by(Job.priority, Job.created_at, Job.id).limit(1).with_for_update(skip_locked=True)
+    running = aliased(Job)
+    share = (  # jobs the same organisation has running: the fewest go first, so no one crowds others out
+        select(func.count()).where(running.org_id == Job.org_id, running.status == "running").scalar_subquery()
+    )
+    pick = pick.order_by(Job.priority, share, Job.created_at, Job.id).limit(1).with_for_update(skip_locked=True)
     won = session.execute(
         update(Job)
         .where(Job.id == pick.scalar_subquery(), Job.status == "queued")
@@ -228,7 +274,10 @@ def requeue_interrupted(session: Session, max_attempts: int = 3) -> tuple[int, i
     ``max_attempts`` tries. Returns (queued again, failed)."""
     again = failed = 0
     for job in session.scalars(select(Job).where(Job.status == "running")):
-        if job.attempts >= max_attempts:
+        if job.cancel_requested:  # cancelled while it ran: it stays cancelled
+            job.status, job.finished_at, job.message = "cancelled", utcnow(), "cancelled"
+            feed.job_changed(session, job)
+        elif job.attempts >= max_attempts:
             job.status, job.finished_at = "failed", utcnow()
             job.error = f"interrupted {job.attempts} times (the server restarted while it ran)"
             failed += 1
@@ -245,6 +294,15 @@ def request_hash(*parts: object) -> str:
     """A fingerprint of a request (its route and body): a retry must send the same."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def caller_key(principal: Principal, key: str | None, part: int | None = None) -> str | None:
+    """The stored form of a caller's ``Idempotency-Key`` (of one event of a batch, with
+    ``part``): scoped to the caller, so no one can send a key that matches another's, and
+    hashed, so it fits the column however long the caller's id and key are."""
+    if key is None:
+        return None
+    return hashlib.sha256(json.dumps([actor(principal), key, part]).encode()).hexdigest()
 
 
 def keyed_event(session: Session, org: str, key: str | None, fingerprint: str) -> EventRow | None:

@@ -29,6 +29,7 @@ from . import alerts, feed, store, webhooks
 from .cache import plan_of, remember
 from .clock import ServiceClock
 from .config import Settings
+from .problems import unexpected_error
 from .db import make_engine, session_factory, transaction
 from .models import Day, EventRow, Job, PlanRow, utcnow
 
@@ -86,7 +87,7 @@ def run_job(sessions: sessionmaker[Session], job_id: str, clock: ServiceClock) -
     except InputError as error:
         _finish(sessions, job_id, "failed", error=str(error))
     except Exception as error:
-        _finish(sessions, job_id, "failed", error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        _finish(sessions, job_id, "failed", error=unexpected_error(error, f"job {job_id}"))
 
 
 def _finish(
@@ -141,7 +142,7 @@ def _solve(sessions, job_id: str, params: dict) -> None:
         job = session.get_one(Job, job_id)
         if job.cancel_requested:
             raise Cancelled()
-        day = session.get_one(Day, job.day_id)
+        day = store.hold_current(session, job.day_id)  # published or not, on the day as it is now
         row = store.add_plan(session, day, plan, "solve", created_by, day_version=version)
         message = f"plan {row.number}"
         if params.get("publish") and day.version != version:
@@ -190,7 +191,7 @@ def _replan_once(sessions, job_id: str, params: dict, clock: ServiceClock) -> bo
             _reject(sessions, ids.pop(at), error, job_id)
             payloads.pop(at)
     with transaction(sessions) as session:
-        day = session.scalars(select(Day).where(Day.id == day_id).with_for_update()).one()
+        day = store.hold_current(session, day_id)
         if day.published_plan_id != base:
             return False
         row = store.add_plan(

@@ -1024,3 +1024,159 @@ def test_a_page_size_out_of_range_is_refused_naming_the_field(client, settings, 
         assert refused.json()["field"] == "query.limit", refused.json()
     stranger = client.get("/v1/jobs?after=no-such-job", headers=boss)
     assert stranger.status_code == 422 and stranger.json()["field"] == "query.after"
+
+
+def test_an_unexpected_error_shows_no_internals(client, settings, published, monkeypatch):
+    """A failure nobody planned for answers problem details with an error id (the
+    traceback goes to the log), in a route and in a job alike."""
+    from api import store as store_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full at /srv/carescheduler/secret.db")
+
+    boss = bearer(settings)
+    monkeypatch.setattr(store_module, "list_days", broken)
+    answer = client.get("/v1/days", headers=boss)
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert body["detail"].startswith("unexpected error ") and "/srv" not in answer.text and "Traceback" not in answer.text
+
+    monkeypatch.setattr("api.worker.solve", broken)
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
+    assert run_jobs(client) == 1
+    failed = client.get(f"/v1/jobs/{job['id']}", headers=boss).json()
+    assert failed["status"] == "failed" and failed["error"].startswith("unexpected error ")
+    assert "/srv" not in failed["error"] and "Traceback" not in failed["error"]
+
+
+def test_one_organisation_cannot_crowd_out_the_others(client, settings, problem):
+    """Solves ask for at most the service's longest time limit; an organisation may have
+    only so many queued or running (429 beyond); and the next job a worker takes is from
+    the organisation with the fewest running, so another's solve does not wait behind a
+    queue of the first's."""
+    from api import store
+    from api.db import transaction
+
+    greedy, other = bearer(settings, org="north"), bearer(settings, org="south")
+    for headers in (greedy, other):
+        assert client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=headers).status_code == 201
+    long = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 3600}, headers=greedy)
+    assert long.status_code == 422 and long.json()["field"] == "time_limit"
+    queued = [client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 300}, headers=greedy) for _ in range(5)]
+    assert [r.status_code for r in queued] == [202] * settings.solves_per_organisation + [429]
+    refused = queued[-1]
+    assert refused.headers["content-type"] == "application/problem+json" and refused.headers["Retry-After"]
+    theirs = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=other)
+    assert theirs.status_code == 202
+    with transaction(client.app.state.sessions) as session:
+        first = store.claim_next_job(session)
+        assert first is not None and first.org_id == "north"  # oldest first while no one runs
+    with transaction(client.app.state.sessions) as session:
+        second = store.claim_next_job(session)
+        assert second is not None and second.id == theirs.json()["id"]  # south runs nothing yet: it goes next
+
+
+def test_a_job_cancelled_while_it_ran_stays_cancelled_after_a_restart(client, settings, published):
+    from api import store
+    from api.db import transaction
+
+    boss = bearer(settings)
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss).json()
+    with transaction(client.app.state.sessions) as session:
+        assert store.claim_next_job(session).id == job["id"]
+    assert client.post(f"/v1/jobs/{job['id']}/cancel", headers=boss).status_code == 200
+    with transaction(client.app.state.sessions) as session:
+        store.requeue_interrupted(session)  # what start-up does after a crash
+    assert client.get(f"/v1/jobs/{job['id']}", headers=boss).json()["status"] == "cancelled"
+    assert run_jobs(client) == 0
+
+
+def test_an_idempotency_key_belongs_to_its_caller(client, settings, published):
+    """An integration sending the key a carer's phone used (even spelled as the stored form
+    used to be, ``carer001:key``) records its own event: it never gets the carer's back."""
+    route = next(r for r in published.routes if r.visits)
+    phone = {**bearer(settings, "carer", carer=route.carer), "Idempotency-Key": "squat-key-1"}
+    mine = client.post(f"/v1/me/days/{DATE}/visits/{route.visits[0].visit}/check-in", json={}, headers=phone)
+    assert mine.status_code == 200
+    system = bearer(settings, "integration")
+    body = {"events": [{"type": "carer_delayed", "carer": route.carer, "minutes": 5}], "replan": False}
+    for key in ("squat-key-1", f"{route.carer}:squat-key-1"):
+        theirs = client.post(f"/v1/days/{DATE}/events", json=body, headers={**system, "Idempotency-Key": key})
+        assert theirs.status_code == 202 and theirs.json()["replayed"] is False, theirs.text
+        assert mine.json()["event"] not in theirs.json()["events"]
+
+
+def _at_once(base_url, calls: list) -> list:
+    """Run the calls, each with its own connection, in threads released together (a
+    barrier): truly concurrent requests."""
+    import threading
+
+    start, answers = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=120) as http:
+            start.wait()
+            answers[i] = calls[i](http)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_of_two_writers_with_the_same_etag_exactly_one_wins(client, settings, problem):
+    """Two changes of the same visit sent at the same moment with the same If-Match: one
+    is made, the other gets 412, and the day's version rises by one (ten rounds)."""
+    boss = bearer(settings)
+    tag = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss).headers["ETag"]
+    visit = problem.visits[0].model_dump(mode="json")
+    for round_ in range(10):
+        version = client.get(f"/v1/days/{DATE}", headers=boss).json()["version"]
+
+        def change(duration: int):
+            body = {**visit, "duration": duration}
+            return lambda http: http.put(
+                f"/v1/days/{DATE}/visits/{visit['id']}", json=body, headers={**boss, "If-Match": tag}
+            )
+
+        answers = _at_once(client.base_url, [change(20 + round_), change(40 + round_)])
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [200, 412], [(a.status_code, a.text[:200]) for a in answers]
+        winner = next(a for a in answers if a.status_code == 200)
+        day = client.get(f"/v1/days/{DATE}", headers=boss)
+        assert day.json()["version"] == version + 1
+        stored = client.get(f"/v1/days/{DATE}/visits/{visit['id']}", headers=boss).json()
+        assert stored["duration"] == winner.json()["duration"]  # the winner's change, not lost
+        tag = day.headers["ETag"]
+
+
+def test_of_two_publishes_at_the_same_moment_exactly_one_wins(client, settings, published):
+    boss = bearer(settings)
+    for _ in range(2):  # two drafts
+        client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=boss)
+    assert run_jobs(client) == 2
+    for _ in range(3):
+        tag = client.get(f"/v1/days/{DATE}", headers=boss).headers["ETag"]
+        drafts = [p["number"] for p in client.get(f"/v1/days/{DATE}/plans", headers=boss).json() if p["status"] != "published"]
+        answers = _at_once(
+            client.base_url,
+            [
+                (lambda n: lambda http: http.post(f"/v1/days/{DATE}/plans/{n}/publish", headers={**boss, "If-Match": tag}))(n)
+                for n in drafts[:2]
+            ]
+        )
+        assert sorted(a.status_code for a in answers) == [200, 412], [a.text[:200] for a in answers]
+        plans = client.get(f"/v1/days/{DATE}/plans", headers=boss).json()
+        assert [p["status"] for p in plans].count("published") == 1
+
+
+def test_publishing_is_the_coordinators(client, settings, published):
+    system = bearer(settings, "integration")
+    refused = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=system)
+    assert refused.status_code == 403 and "coordinator" in refused.json()["detail"]
+    assert client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=system).status_code == 202
+    client.app.state.settings = settings.model_copy(update={"integrations_publish": True})
+    allowed = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=system)
+    assert allowed.status_code == 202

@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from api.models import EventRow
+from api.security import Principal
+from api.store import caller_key
 from carescheduler.formats import read_problem
 from conftest import SMALL
 from live_server import DATE, LiveServer, wait_for
@@ -82,7 +84,8 @@ def test_a_job_runs_in_the_worker_and_kill_9_loses_no_acknowledged_check_in(live
     with engine.connect() as connection:
         stored = set(connection.scalars(select(EventRow.idempotency_key)))
     engine.dispose()
-    missing = [key for key in acknowledged if f"{route['carer']}:{key}" not in stored]
+    phone_of = Principal(subject=route["carer"], org="north", role="carer", carer=route["carer"])
+    missing = [key for key in acknowledged if caller_key(phone_of, key) not in stored]
     assert not missing, f"{len(missing)} acknowledged check-ins lost"
     live_server.start()  # and the service comes back on the same database (stopped by the fixture)
     again = httpx.post(

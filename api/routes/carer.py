@@ -153,7 +153,7 @@ def _status(session, day_id: int, carer: str) -> tuple[dict[str, str], int]:
 def _record(session, day, principal: Principal, payload: dict, key: str, request: tuple, settings, clock) -> tuple:
     """Check ``payload`` on the service's clock and against the day, then record it once
     (a retry with the same key and request gets the first event back, unchecked)."""
-    scoped = f"{principal.carer}:{key}"
+    scoped = store.caller_key(principal, key)
     fingerprint = store.request_hash(*request)
     seen = store.keyed_event(session, principal.org, scoped, fingerprint)
     if seen is not None:

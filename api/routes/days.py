@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response
 from sqlalchemy.orm import object_session
 
-from carescheduler import Problem
+from carescheduler import InputError, Problem
 from carescheduler.day.recommend import Recommendation, VisitRequest
 from carescheduler.day.replan import PlanChanges
 
@@ -121,7 +121,7 @@ def put_day(
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
     existing = store.find_day(session, principal.org, check_date(date))
     if existing is not None:
-        check_if_match(existing, if_match)
+        check_if_match(session, existing, if_match)
     store.ensure_org(session, principal.org)
     day = store.put_day(session, principal.org, date, problem, existing)
     store.audit(session, principal, "replace day" if existing else "create day", date, version=day.version)
@@ -206,7 +206,7 @@ def publish_plan(
 ) -> DayOut:
     """Publish a draft: carers whose day changes are told what changed."""
     day = find_day(session, principal, date)
-    check_if_match(day, if_match)
+    check_if_match(session, day, if_match)
     row = store.plan_number(session, day, number)
     if row is None:
         raise HTTPException(404, f"day {date} has no plan {number}")
@@ -221,7 +221,13 @@ def publish_plan(
     return day_out(day, response)
 
 
-@router.post("/{date}/solve", response_model=JobOut, status_code=202, summary="Queue a solve job")
+@router.post(
+    "/{date}/solve",
+    response_model=JobOut,
+    status_code=202,
+    summary="Queue a solve job",
+    responses=error_responses(429),
+)
 def solve_day(
     date: DatePath,
     session: SessionDep,
@@ -231,8 +237,20 @@ def solve_day(
     settings=Depends(get_settings),
 ) -> JobOut:
     day = find_day(session, principal, date)
+    if request.publish and principal.role != "coordinator" and not settings.integrations_publish:
+        raise HTTPException(403, "publishing a plan is a coordinator's: queue the solve without publish")
+    if request.time_limit is not None and request.time_limit > settings.solve_seconds_max:
+        raise InputError("time_limit", f"at most {settings.solve_seconds_max:g} seconds on this service")
+    busy = store.solves_in_hand(session, principal.org)
+    if busy >= settings.solves_per_organisation:
+        raise HTTPException(
+            429,
+            f"organisation {principal.org} has {busy} solves queued or running (at most "
+            f"{settings.solves_per_organisation}): wait for one to finish, or cancel one",
+            headers={"Retry-After": "30"},
+        )
     params = {
-        "time_limit": request.time_limit or settings.solve_seconds,
+        "time_limit": min(request.time_limit or settings.solve_seconds, settings.solve_seconds_max),
         "seed": request.seed,
         "publish": request.publish,
     }
@@ -287,7 +305,7 @@ def post_events(
     ``Idempotency-Key`` a retried request records nothing twice."""
     day = find_day(session, principal, date)
     payloads = [event.model_dump(mode="json") for event in body.events]
-    keys = [f"{idempotency_key}#{i}" if idempotency_key else None for i in range(len(payloads))]
+    keys = [store.caller_key(principal, idempotency_key, i) for i in range(len(payloads))]
     fingerprint = store.request_hash("events", date, body.model_dump(mode="json"))
     seen = [store.keyed_event(session, principal.org, key, fingerprint) for key in keys]
     if all(row is not None for row in seen):  # a retry: answer as the first time

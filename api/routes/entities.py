@@ -95,7 +95,7 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         if item.id != item_id:
             raise HTTPException(422, f"id: the body's id {item.id!r} is not the path's {item_id!r}")
         day = find_day(session, principal, date)
-        check_if_match(day, if_match)
+        check_if_match(session, day, if_match)
         problem, added = put_entity(store.day_problem(day), kind, item)
         store.put_day(session, principal.org, date, problem, day)
         store.audit(
@@ -120,7 +120,7 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         date: DatePath, item_id: str, session: SessionDep, principal: Planner, if_match: IfMatch = None
     ) -> Response:
         day = find_day(session, principal, date)
-        check_if_match(day, if_match)
+        check_if_match(session, day, if_match)
         problem = remove_entity(store.day_problem(day), kind, item_id)  # MissingEntity 404, EntityInUse 409
         store.put_day(session, principal.org, date, problem, day)
         store.audit(session, principal, f"remove {one}", f"{date}/{kind}/{item_id}", version=day.version)
