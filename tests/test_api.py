@@ -1024,3 +1024,17 @@ def test_a_page_size_out_of_range_is_refused_naming_the_field(client, settings, 
         assert refused.json()["field"] == "query.limit", refused.json()
     stranger = client.get("/v1/jobs?after=no-such-job", headers=boss)
     assert stranger.status_code == 422 and stranger.json()["field"] == "query.after"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/days/{DATE}/plans/99999999999999999999",
+        f"/v1/days/{DATE}/events?after=99999999999999999999",
+        "/v1/webhooks?after=9223372036854775808",
+        "/v1/webhooks/99999999999999999999/deliveries",
+    ],
+)
+def test_numbers_beyond_any_id_are_refused_not_looked_up(client, settings, published, url):
+    answer = client.get(url, headers=bearer(settings))
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json", answer.text
