@@ -70,6 +70,13 @@ Coordinator = Annotated[Principal, Depends(role("coordinator"))]
 DatePath = Annotated[
     str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day, YYYY-MM-DD", examples=["2026-11-23"])
 ]
+MAX_ID = 2**31 - 1
+"""The largest id or number the service hands out (a 32-bit integer column): larger ones
+in a request are refused as invalid, not looked up."""
+
+Number = Annotated[int, Path(ge=1, le=MAX_ID, description="a number the service gave")]
+"""An id or number in a path (a plan's number, a webhook's or delivery's id)."""
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 """The request's transaction, committed when the route returns and before its answer is
 sent (``scope="function"``; by default FastAPI would run the commit after sending, and

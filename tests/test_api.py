@@ -1180,3 +1180,17 @@ def test_publishing_is_the_coordinators(client, settings, published):
     client.app.state.settings = settings.model_copy(update={"integrations_publish": True})
     allowed = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=system)
     assert allowed.status_code == 202
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/days/{DATE}/plans/99999999999999999999",
+        f"/v1/days/{DATE}/events?after=99999999999999999999",
+        "/v1/webhooks?after=9223372036854775808",
+        "/v1/webhooks/99999999999999999999/deliveries",
+    ],
+)
+def test_numbers_beyond_any_id_are_refused_not_looked_up(client, settings, published, url):
+    answer = client.get(url, headers=bearer(settings))
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json", answer.text

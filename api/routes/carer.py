@@ -21,7 +21,7 @@ from carescheduler.plan import format_minutes
 from .. import store
 from ..cache import carer_views, problem_of
 from ..clock import ServiceClock
-from ..deps import DatePath, SessionDep, check_date, find_day, get_clock, get_settings, role
+from ..deps import MAX_ID, DatePath, SessionDep, check_date, find_day, get_clock, get_settings, role
 from ..event_checks import check_events, on_service_clock
 from ..models import Day, EventRow, PlanRow
 from ..pagination import PageDep
@@ -50,11 +50,12 @@ async def my_day(
     principal: CarerDep,
     if_none_match: Annotated[str | None, Header(description="the ETag of the day last read")] = None,
 ) -> Response:
-    """The most frequent request of all (every phone, all day): two small queries (the day
-    with its published plan, the carer's check-ins) over a view built once per plan.
-    ``async`` because its reads take well under a millisecond: cheaper here than a hop to
-    the thread pool. The ETag changes with the plan and with the carer's own check-ins: a
-    phone sending it back in ``If-None-Match`` gets 304 while nothing changed."""
+    """The ETag changes with the plan and with the carer's own check-ins: a phone sending
+    it back in ``If-None-Match`` gets 304 while nothing changed."""
+    # The most frequent request of all (every phone, all day): two small queries (the day
+    # with its published plan, the carer's check-ins) over a view built once per plan;
+    # ``async`` because its reads take well under a millisecond: cheaper here than a hop
+    # to the thread pool.
     found = session.execute(_DAY_AND_PLAN, {"org": principal.org, "date": check_date(date)}).first()
     if found is None:
         raise HTTPException(404, f"no day {date} in organisation {principal.org}")
@@ -257,7 +258,7 @@ def my_changes(
     session: SessionDep,
     principal: CarerDep,
     page: PageDep,
-    after: Annotated[int, Query(ge=0, description="the id of the last change you have")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the id of the last change you have")] = 0,
 ) -> list[NotificationOut]:
     day = find_day(session, principal, date)
     assert principal.carer is not None, "a carer token always names the carer (security.read_token)"

@@ -16,8 +16,10 @@ from .. import store
 from ..cache import plan_of
 from ..clock import ServiceClock
 from ..deps import (
+    MAX_ID,
     Coordinator,
     DatePath,
+    Number,
     Planner,
     SessionDep,
     check_date,
@@ -148,7 +150,7 @@ def list_plans(
     session: SessionDep,
     principal: Planner,
     page: PageDep,
-    after: Annotated[int, Query(ge=0, description="the number of the last plan you have")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the number of the last plan you have")] = 0,
 ) -> list[PlanSummary]:
     day = find_day(session, principal, date)
     return [
@@ -157,7 +159,7 @@ def list_plans(
 
 
 @router.get("/{date}/plans/{number}", response_model=PlanOut)
-def get_plan(date: DatePath, number: int, session: SessionDep, principal: Planner) -> PlanOut:
+def get_plan(date: DatePath, number: Number, session: SessionDep, principal: Planner) -> PlanOut:
     day = find_day(session, principal, date)
     row = store.plan_number(session, day, number)
     if row is None:
@@ -198,7 +200,7 @@ def get_published(
 )
 def publish_plan(
     date: DatePath,
-    number: int,
+    number: Number,
     session: SessionDep,
     principal: Coordinator,
     response: Response,
@@ -336,7 +338,7 @@ def list_events(
     principal: Planner,
     page: PageDep,
     status: Annotated[EventStatus | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, description="the id of the last event you have")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the id of the last event you have")] = 0,
 ) -> list[EventOut]:
     day = find_day(session, principal, date)
     events = page.of(store.events_of(session, day, status, after, page.fetch), lambda found: found[0].id)

@@ -20,7 +20,7 @@ from carescheduler import InputError
 from carescheduler.plan import format_minutes
 
 from .. import feed
-from ..deps import Coordinator, DatePath, SessionDep, check_date, find_day, role
+from ..deps import MAX_ID, Coordinator, DatePath, SessionDep, check_date, find_day, role
 from ..models import AlertRow
 from ..pagination import PageDep
 from ..problems import error_responses
@@ -87,7 +87,7 @@ def list_alerts(
     principal: Coordinator,
     page: PageDep,
     status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, description="the id of the last alert you have")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the id of the last alert you have")] = 0,
 ) -> list[AlertOut]:
     """Kept by the service's watch (every ``alert_sweep_seconds``), oldest first."""
     day = find_day(session, principal, check_date(date))

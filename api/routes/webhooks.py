@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import store, webhooks
-from ..deps import Planner, SessionDep
+from ..deps import MAX_ID, Number, Planner, SessionDep
 from ..models import Delivery, FeedEntry, Webhook
 from ..pagination import PageDep
 from ..problems import error_responses
@@ -53,7 +53,7 @@ def list_webhooks(
     session: SessionDep,
     principal: Planner,
     page: PageDep,
-    after: Annotated[int, Query(ge=0, description="the id of the last webhook you have")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the id of the last webhook you have")] = 0,
 ) -> list[WebhookOut]:
     query = select(Webhook).where(Webhook.org_id == principal.org, Webhook.active.is_(True), Webhook.id > after)
     hooks = session.scalars(query.order_by(Webhook.id).limit(page.fetch))
@@ -61,7 +61,7 @@ def list_webhooks(
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Remove a webhook (nothing more is sent to it)")
-def remove_webhook(webhook_id: int, session: SessionDep, principal: Planner) -> Response:
+def remove_webhook(webhook_id: Number, session: SessionDep, principal: Planner) -> Response:
     hook = _own(session, principal, webhook_id)
     hook.active = False
     store.audit(session, principal, "remove webhook", hook.url, webhook=hook.id)
@@ -70,12 +70,12 @@ def remove_webhook(webhook_id: int, session: SessionDep, principal: Planner) -> 
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut], summary="The webhook's delivery log")
 def list_deliveries(
-    webhook_id: int,
+    webhook_id: Number,
     session: SessionDep,
     principal: Planner,
     page: PageDep,
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, description="the id of the last delivery you have")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the id of the last delivery you have")] = 0,
 ) -> list[DeliveryOut]:
     hook = _own(session, principal, webhook_id)
     query = (
@@ -96,7 +96,7 @@ def list_deliveries(
     summary="Send a delivery again",
 )
 def replay_delivery(
-    webhook_id: int, delivery_id: int, session: SessionDep, principal: Planner, response: Response
+    webhook_id: Number, delivery_id: Number, session: SessionDep, principal: Planner, response: Response
 ) -> DeliveryOut:
     hook = _own(session, principal, webhook_id)
     delivery = session.get(Delivery, delivery_id)
