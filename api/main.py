@@ -23,7 +23,7 @@ from .db import make_engine, session_factory, transaction
 from .docs import add_docs
 from .feed import FeedHub
 from .migrate import upgrade
-from .problems import add_problem_handlers, describe_problems, problem_response
+from .problems import CatchUnexpected, add_problem_handlers, describe_problems, problem_response
 from .routes import carer, days, entities, jobs, live, organisation, webhooks
 from .worker import JobWorkers
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.clock = ServiceClock.of(settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchUnexpected)  # outermost of ours: whatever fails inside is answered
     add_problem_handlers(app)
     describe_problems(app)
     add_docs(app)

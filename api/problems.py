@@ -113,6 +113,33 @@ def unexpected_error(error: BaseException, where: str) -> str:
     return f"unexpected error {error_id}: the service's log has the details"
 
 
+class CatchUnexpected:
+    """Answer an error nobody expected with problem details (500, an error id) and keep
+    the connection: Starlette's own last resort answers plain text and then raises again,
+    and the server drops the connection a phone may be reusing."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def sending(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            detail = unexpected_error(error, f"{scope.get('method')} {scope.get('path')}")
+            if started:  # part of an answer is out: nothing sensible can follow it
+                raise
+            await problem_response(500, detail, scope.get("path"))(scope, receive, send)
+
+
 def add_problem_handlers(app: FastAPI) -> None:
     """Turn every error into problem details, once, for every route (Starlette picks the
     most specific class: a missing entity is a 404 although it is an ``InputError`` too)."""
@@ -136,12 +163,8 @@ def add_problem_handlers(app: FastAPI) -> None:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return problem_response(422, f"{first.field}: {first.reason}{more}", request.url.path, first.field, errors)
 
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(500, unexpected_error(error, f"{request.method} {request.url.path}"), request.url.path)
-
     for kind in LIBRARY_ERRORS:
         app.add_exception_handler(kind, library)
-    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(HTTPException, http)
     app.add_exception_handler(RequestValidationError, invalid)
 
