@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request

@@ -234,9 +234,12 @@ def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str
 
 def solves_in_hand(session: Session, org: str) -> int:
     """How many solves the organisation has queued or running."""
-    return session.scalar(
-        select(func.count()).where(Job.org_id == org, Job.kind == "solve", Job.status.in_(["queued", "running"]))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(Job.org_id == org, Job.kind == "solve", Job.status.in_(["queued", "running"]))
+        )
+        or 0
+    )
 
 
 def claim_next_job(session: Session, kinds: Collection[str] | None = None) -> Job | None:

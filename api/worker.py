@@ -29,9 +29,9 @@ from . import alerts, feed, store, webhooks
 from .cache import plan_of, remember
 from .clock import ServiceClock
 from .config import Settings
-from .problems import unexpected_error
 from .db import make_engine, session_factory, transaction
 from .models import Day, EventRow, Job, PlanRow, utcnow
+from .problems import unexpected_error
 
 POLL_SECONDS = 0.2
 """How often an idle worker looks for a queued job."""
