@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default=False,
         description="integration tokens may queue solves that publish (off: publishing a plan is a coordinator's)",
     )
+    day_max: dict[str, int] = Field(
+        default_factory=lambda: {"visits": 20_000, "carers": 2_000, "clients": 20_000, "locations": 25_000},
+        description="the most a day may hold of each (JSON in the environment); more is refused (422)",
+    )
     worker: bool = Field(default=True, description="run jobs in worker processes (off: jobs only queue)")
     replan_workers: int = Field(
         default=1, ge=0, le=16, description="worker processes that run replans only (a sick-call never waits)"

@@ -12,6 +12,8 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from carescheduler import InputError, Problem
+
 from . import store
 from .clock import ServiceClock
 from .config import Settings
@@ -98,6 +100,15 @@ def find_day(session: Session, principal: Principal, date: str) -> Day:
     if day is None:
         raise HTTPException(404, f"no day {date} in organisation {principal.org}")
     return day
+
+
+def check_day_size(problem: Problem, settings: Settings) -> None:
+    """Refuse a day bigger than the service takes (``day_max``): a day of a hundred
+    thousand visits would hold a worker for minutes and the server's memory with it."""
+    for kind, most in settings.day_max.items():
+        held = len(getattr(problem, kind, ()))
+        if held > most:
+            raise InputError(kind, f"{held:,} {kind}: this service takes at most {most:,} in a day")
 
 
 def check_if_match(session: Session, day: Day, if_match: str | None) -> None:

@@ -62,6 +62,9 @@ class Day(Base):
     problem: Mapped[str] = mapped_column(Text, deferred=True)  # read only when not cached: see cache.py
     travel_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The problem's travel matrices, stored apart (``travel_store``); None: inside ``problem``."""
+    sizes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """How many carers, clients, visits and locations the problem holds: lists show them
+    without parsing any problem."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -92,6 +95,7 @@ class PlanRow(Base):
     plan: Mapped[str] = mapped_column(Text, deferred=True)
     problem: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     travel_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sizes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     day_version: Mapped[int] = mapped_column(Integer)
     changes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))

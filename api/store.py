@@ -101,14 +101,23 @@ def hold_current(session: Session, day_id: int) -> Day:
     raise RuntimeError(f"could not hold day {day_id}: it kept changing")
 
 
+def sizes(problem: Problem) -> dict[str, int]:
+    return {
+        "carers": len(problem.carers),
+        "clients": len(problem.clients),
+        "visits": len(problem.visits),
+        "locations": len(problem.locations),
+    }
+
+
 def put_day(session: Session, org: str, date: str, problem: Problem, existing: Day | None) -> Day:
     text, travel_key = travel_store.store(session, problem)
     if existing is None:
-        day = Day(org_id=org, date=date, problem=text, travel_key=travel_key, version=1)
+        day = Day(org_id=org, date=date, problem=text, travel_key=travel_key, sizes=sizes(problem), version=1)
         session.add(day)
     else:
         day = existing
-        day.problem, day.travel_key = text, travel_key
+        day.problem, day.travel_key, day.sizes = text, travel_key, sizes(problem)
         day.version += 1
     session.flush()
     return day
@@ -143,6 +152,7 @@ def add_plan(
         plan=plan.model_dump_json(),
         problem=text,
         travel_key=travel_key,
+        sizes=sizes(problem) if problem is not None else None,
         day_version=day.version if day_version is None else day_version,
         changes=changes,
         created_by=created_by,
@@ -176,6 +186,7 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         session.flush()  # before the new one is published: one published plan per day (an index)
     if row.problem is not None:
         day.problem, day.travel_key = row.problem, row.travel_key
+        day.sizes = row.sizes or day.sizes
         day.version += 1
     row.status = "published"
     day.published_plan_id = row.id

@@ -909,6 +909,7 @@ def test_travel_matrices_are_stored_once_per_content(client, settings, published
     )
     assert answer.status_code == 202, answer.text
     assert run_jobs(client) == 1 and count(client, TravelRow) == 2
+    assert client.get(f"/v1/days/{DATE}", headers=boss).json()["clients"] == len(problem.clients) + 1
     with client.app.state.sessions() as session:
         day = session.scalar(select(Day))
         assert '"travel":[' not in day.problem and day.travel_key is not None
@@ -1194,3 +1195,21 @@ def test_publishing_is_the_coordinators(client, settings, published):
 def test_numbers_beyond_any_id_are_refused_not_looked_up(client, settings, published, url):
     answer = client.get(url, headers=bearer(settings))
     assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json", answer.text
+
+
+def test_lists_of_days_parse_no_problem_and_a_day_too_big_is_refused(client, settings, problem, published, monkeypatch):
+    from api import store as store_module
+
+    boss = bearer(settings)
+    monkeypatch.setattr(store_module, "day_problem", lambda day: pytest.fail("a list of days parsed a problem"))
+    [day] = client.get("/v1/days", headers=boss).json()
+    assert (day["carers"], day["clients"], day["visits"]) == (
+        len(problem.carers),
+        len(problem.clients),
+        len(problem.visits),
+    )
+    monkeypatch.undo()
+    client.app.state.settings = settings.model_copy(update={"day_max": {"visits": len(problem.visits) - 1}})
+    refused = client.put("/v1/days/2030-06-04", json=problem.model_dump(mode="json"), headers=boss)
+    assert refused.status_code == 422 and refused.json()["field"] == "visits"
+    assert client.get("/v1/days/2030-06-04", headers=boss).status_code == 404  # nothing written

@@ -15,6 +15,7 @@ from carescheduler.day.replan import PlanChanges
 from .. import store
 from ..cache import plan_of
 from ..clock import ServiceClock
+from ..config import Settings
 from ..deps import (
     MAX_ID,
     Coordinator,
@@ -23,6 +24,7 @@ from ..deps import (
     Planner,
     SessionDep,
     check_date,
+    check_day_size,
     check_if_match,
     find_day,
     get_clock,
@@ -51,7 +53,7 @@ router = APIRouter(prefix="/v1/days", tags=["days"], responses=error_responses(4
 
 
 def day_out(day, response: Response | None = None) -> DayOut:
-    problem = store.day_problem(day)
+    counts = day.sizes or store.sizes(store.day_problem(day))  # stored since migration 0006
     if response is not None:
         response.headers["ETag"] = store.etag(day)
     return DayOut(
@@ -59,9 +61,9 @@ def day_out(day, response: Response | None = None) -> DayOut:
         version=day.version,
         etag=store.etag(day),
         published_plan=_number_of(day),
-        carers=len(problem.carers),
-        clients=len(problem.clients),
-        visits=len(problem.visits),
+        carers=counts["carers"],
+        clients=counts["clients"],
+        visits=counts["visits"],
     )
 
 
@@ -118,9 +120,11 @@ def put_day(
     principal: Planner,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
+    settings: Settings = Depends(get_settings),
 ) -> DayOut:
     """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
+    check_day_size(problem, settings)
     existing = store.find_day(session, principal.org, check_date(date))
     if existing is not None:
         check_if_match(session, existing, if_match)

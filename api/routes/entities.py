@@ -16,13 +16,14 @@ day; plans already made stay as they were until the next solve or replan.
 
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Response
 
 from carescheduler import InputError
 from carescheduler.day.editing import ENTITIES, ENTITY_NAMES, Entity, Kind, entity, put_entity, remove_entity
 
 from .. import store
-from ..deps import DatePath, Planner, SessionDep, check_if_match, find_day
+from ..config import Settings
+from ..deps import DatePath, Planner, SessionDep, check_day_size, check_if_match, find_day, get_settings
 from ..pagination import PageDep
 from ..problems import error_responses
 
@@ -91,12 +92,14 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         principal: Planner,
         response: Response,
         if_match: IfMatch = None,
+        settings: Settings = Depends(get_settings),
     ):
         if item.id != item_id:
             raise HTTPException(422, f"id: the body's id {item.id!r} is not the path's {item_id!r}")
         day = find_day(session, principal, date)
         check_if_match(session, day, if_match)
         problem, added = put_entity(store.day_problem(day), kind, item)
+        check_day_size(problem, settings)
         store.put_day(session, principal.org, date, problem, day)
         store.audit(
             session,
