@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import typer
@@ -49,6 +50,10 @@ def ensure_secret() -> None:
         handle.write(f"CARESCHEDULER_JWT_SECRET={secrets.token_urlsafe(48)}\n")
     ENV_FILE.chmod(0o600)
     typer.echo(f"wrote a new JWT secret to {ENV_FILE} (keep it private; tokens depend on it)", err=True)
+
+
+DEMO_TOKENS = "demo-tokens.txt"
+"""Where ``serve --demo`` puts its tokens when its output is not a terminal."""
 
 
 @app.command()
@@ -121,8 +126,16 @@ def load_demo(settings: Settings) -> None:
         f"demo day {today} for organisation '{DEMO_ORG}' ({len(problem.visits)} visits); "
         "a 20 s solve job publishes its plan"
     )
-    typer.echo(f"coordinator token: {mint_token(settings, DEMO_ORG, 'coordinator', 'demo-coordinator')}")
-    typer.echo(f"carer token ({carer}): {mint_token(settings, DEMO_ORG, 'carer', carer, carer)}")
+    tokens = (
+        f"coordinator token: {mint_token(settings, DEMO_ORG, 'coordinator', 'demo-coordinator')}\n"
+        f"carer token ({carer}): {mint_token(settings, DEMO_ORG, 'carer', carer, carer)}\n"
+    )
+    if sys.stdout.isatty():
+        typer.echo(tokens, nl=False)
+    else:  # the output goes to a log: bearer tokens must not
+        with os.fdopen(os.open(DEMO_TOKENS, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(tokens)
+        typer.echo(f"demo tokens written to {DEMO_TOKENS} (readable by you only; not shown: output is not a terminal)")
 
 
 def main() -> None:  # pragma: no cover - console entry point (carescheduler-service)
