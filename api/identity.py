@@ -96,7 +96,7 @@ def provider_claims(settings: Settings, token: str) -> dict:
         algorithms=["RS256"],
         issuer=settings.idp_issuer,
         audience=settings.idp_audience,
-        options={"require": ["exp", "sub", "iss"], "verify_aud": settings.idp_audience is not None},
+        options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": settings.idp_audience is not None},
     )
     role = claims.get(settings.idp_role_claim)
     return {

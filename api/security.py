@@ -40,6 +40,8 @@ def mint_token(
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "carer" and not carer:
         raise ValueError("a carer token needs the carer's id")
+    if (hours or settings.token_hours) > settings.token_max_hours:
+        raise ValueError(f"a token may live at most {settings.token_max_hours:g} hours (token_max_hours)")
     now = dt.datetime.now(dt.UTC)
     claims = {
         "jti": secrets.token_hex(8),  # names the token on a revocation list
@@ -69,12 +71,19 @@ def read_token(settings: Settings, token: str) -> Principal:
                 settings.jwt_secret.get_secret_value(),
                 algorithms=["HS256"],
                 issuer=settings.jwt_issuer,
-                options={"require": ["exp", "sub", "iss"]},
+                options={"require": ["exp", "iat", "sub", "iss"]},
             )
     except jwt.ExpiredSignatureError:
         raise TokenError("the token has expired") from None
     except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
         raise TokenError(f"invalid token ({error})") from None
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if not isinstance(issued, int | float) or not isinstance(expires, int | float):
+        raise TokenError("the token does not say when it was issued (iat) and when it expires (exp)")
+    if expires - issued > settings.token_max_hours * 3600:
+        raise TokenError(f"the token claims to live longer than the {settings.token_max_hours:g} hours allowed")
+    if not isinstance(claims.get("carer"), str | None):
+        raise TokenError("the token's carer claim must be a carer's id")
     if revoked_of(settings).refuses(claims):
         raise TokenError("the token has been revoked")
     role, org = claims.get("role"), claims.get("org")

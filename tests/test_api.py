@@ -1213,3 +1213,25 @@ def test_lists_of_days_parse_no_problem_and_a_day_too_big_is_refused(client, set
     refused = client.put("/v1/days/2030-06-04", json=problem.model_dump(mode="json"), headers=boss)
     assert refused.status_code == 422 and refused.json()["field"] == "visits"
     assert client.get("/v1/days/2030-06-04", headers=boss).status_code == 404  # nothing written
+
+
+def test_tokens_live_no_longer_than_the_service_allows(client, settings):
+    """A token claiming to live until the year 9999, one with no issue time, and one whose
+    carer claim is a list are refused (401)."""
+    import jwt
+
+    secret = settings.jwt_secret.get_secret_value()
+    now = dt.datetime.now(dt.UTC)
+    base = {"iss": settings.jwt_issuer, "sub": "amy", "org": "north", "role": "coordinator", "iat": now}
+    forever = jwt.encode({**base, "exp": dt.datetime(9999, 1, 1, tzinfo=dt.UTC)}, secret, algorithm="HS256")
+    undated = jwt.encode(
+        {k: v for k, v in base.items() if k != "iat"} | {"exp": now + dt.timedelta(hours=1)}, secret, algorithm="HS256"
+    )
+    listed = jwt.encode(
+        {**base, "role": "carer", "carer": ["carer001"], "exp": now + dt.timedelta(hours=1)}, secret, algorithm="HS256"
+    )
+    for token in (forever, undated, listed):
+        answer = client.get("/v1/days", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401 and answer.headers["content-type"] == "application/problem+json"
+    with pytest.raises(ValueError, match="at most"):
+        mint_token(settings, "north", "coordinator", "amy", hours=settings.token_max_hours + 1)
