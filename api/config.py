@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     jwt_issuer: str = "carescheduler"
     token_hours: float = Field(default=12.0, gt=0, description="lifetime of minted tokens")
     token_max_hours: float = Field(
-        default=24.0, gt=0, le=24 * 90, description="the longest lifetime (exp - iat) a token may claim, ours or the IdP's"
+        default=24.0,
+        gt=0,
+        le=24 * 90,
+        description="the longest lifetime (exp - iat) a token may claim, ours or the IdP's",
     )
     idp_jwks: str | None = Field(
         default=None,
