@@ -99,6 +99,9 @@ class FeedHub:
     a late commit is still delivered (in the order it became visible)."""
 
     lag = 200
+    queue_size = 10_000
+    """Entries waiting for one slow listener: beyond that its stream is closed (it resumes
+    with ``Last-Event-ID`` and misses nothing), rather than entries dropped unseen."""
 
     def __init__(self, sessions: sessionmaker[Session], poll_seconds: float = 0.5):
         self._sessions = sessions
@@ -108,12 +111,13 @@ class FeedHub:
         self._task: asyncio.Task | None = None
         self._cursor: int | None = None
         self._sent: set[int] = set()
+        self._overflowed: set[int] = set()
 
     async def listen(self, audience: Audience) -> tuple[int, asyncio.Queue]:
         """A queue that receives the audience's entries from now on (and a handle to stop)."""
         if self._cursor is None:
             self._cursor, self._sent = await run_in_threadpool(self._read_recent)
-        queue: asyncio.Queue = asyncio.Queue(maxsize=10_000)
+        queue: asyncio.Queue = asyncio.Queue(maxsize=self.queue_size)
         handle = self._next_listener
         self._next_listener += 1
         self._listeners[handle] = (audience, queue)
@@ -123,6 +127,11 @@ class FeedHub:
 
     def stop_listening(self, handle: int) -> None:
         self._listeners.pop(handle, None)
+        self._overflowed.discard(handle)
+
+    def overflowed(self, handle: int) -> bool:
+        """Whether the listener fell so far behind that its stream must end."""
+        return handle in self._overflowed
 
     async def close(self) -> None:
         if self._task is not None:
@@ -158,8 +167,12 @@ class FeedHub:
                 fresh = []
             for entry in fresh:
                 self._sent.add(entry.id)
-                for audience, queue in list(self._listeners.values()):
-                    if audience.wants(entry) and not queue.full():
+                for handle, (audience, queue) in list(self._listeners.items()):
+                    if not audience.wants(entry) or handle in self._overflowed:
+                        continue
+                    if queue.full():
+                        self._overflowed.add(handle)
+                    else:
                         queue.put_nowait(entry)
             if fresh:
                 self._cursor = max(self._cursor or 0, max(e.id for e in fresh))
@@ -195,6 +208,8 @@ def stream(
                     replayed.add(entry.id)
                     yield as_message(entry)
             while not await is_disconnected():
+                if hub.overflowed(handle) and queue.empty():
+                    return  # it fell behind: the client resumes from its last event
                 try:
                     entry = await asyncio.wait_for(queue.get(), timeout=hub.poll_seconds * 4)
                 except TimeoutError:

@@ -192,6 +192,8 @@ class EventReader:
     def __init__(self, url: str, headers: dict):
         self.events: queue.Queue = queue.Queue()
         self.connected = threading.Event()
+        self.ended = threading.Event()
+        """Set when the server ended the stream (not when the test closed it)."""
         self._client = httpx.Client(timeout=httpx.Timeout(10, read=None))
         self._closed = False
         self._thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
@@ -215,6 +217,8 @@ class EventReader:
         except Exception as error:  # closed by the test, or a failure the test will see
             if not self._closed:
                 self.events.put(error)
+        else:
+            self.ended.set()
         finally:
             self.connected.set()
 

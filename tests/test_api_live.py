@@ -306,3 +306,29 @@ def test_old_feed_entries_are_forgotten_unless_a_delivery_waits(client, settings
     assert gone == total - 1
     with state.sessions() as session:
         assert session.scalars(select(FeedEntry.id)).all() == waiting
+
+
+def test_a_stream_too_far_behind_is_closed_and_resumes_without_a_gap(settings, problem, monkeypatch):
+    """A listener whose queue fills is cut off rather than sent a stream with holes; it
+    reconnects with its last id and gets the rest."""
+    from api.feed import FeedHub
+
+    monkeypatch.setattr(FeedHub, "queue_size", 1)
+    with AppServer(settings.model_copy(update={"stream_poll_seconds": 0.05})) as server:
+        boss = bearer(settings)
+        assert httpx.put(f"{server.url}/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+        httpx.post(f"{server.url}/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=boss)
+        server.run_jobs()
+        carers = [c.id for c in problem.carers[:3]]
+        events = [{"type": "carer_delayed", "carer": c, "minutes": 5} for c in carers]
+        with server.stream("/v1/stream", boss) as stream:
+            posted = httpx.post(  # three entries in one transaction: one poll finds them together
+                f"{server.url}/v1/days/{DATE}/events", json={"events": events, "replan": False}, headers=boss
+            )
+            assert posted.status_code == 202, posted.text
+            got = [stream.until(lambda e: True, timeout=10)[-1]]
+            assert stream.ended.wait(10)  # then the server ends the stream: nothing missed unseen
+            assert stream.events.empty()
+        with server.stream("/v1/stream", {**boss, "Last-Event-ID": got[-1]["id"]}) as resumed:
+            rest = [resumed.until(lambda e: True, timeout=10)[-1] for _ in range(2)]
+        assert [e["data"]["carer"] for e in got + rest] == carers
