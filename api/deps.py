@@ -85,11 +85,17 @@ sent (``scope="function"``; by default FastAPI would run the commit after sendin
 a phone could get a 2xx for a write that then failed to commit)."""
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+"""The days a care service can plan: a date outside is a mistake (0001-01-01, 9999-12-31)."""
+
+
 def check_date(date: str) -> str:
     try:
-        dt.date.fromisoformat(date)
+        day = dt.date.fromisoformat(date)
     except ValueError:
-        raise HTTPException(422, f"date {date!r} is not a calendar date") from None
+        raise InputError("date", f"{date!r} is not a calendar date") from None
+    if not EARLIEST <= day <= LATEST:
+        raise InputError("date", f"{date} is outside the days this service plans ({EARLIEST} to {LATEST})")
     return date
 
 

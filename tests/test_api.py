@@ -1235,3 +1235,20 @@ def test_tokens_live_no_longer_than_the_service_allows(client, settings):
         assert answer.status_code == 401 and answer.headers["content-type"] == "application/problem+json"
     with pytest.raises(ValueError, match="at most"):
         mint_token(settings, "north", "coordinator", "amy", hours=settings.token_max_hours + 1)
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_a_day_outside_any_plausible_date_is_refused(client, settings, problem, date):
+    answer = client.put(f"/v1/days/{date}", json=problem.model_dump(mode="json"), headers=bearer(settings))
+    assert answer.status_code == 422 and answer.json()["field"] == "date"
+    assert client.get("/v1/days", headers=bearer(settings)).json() == []  # nothing written
+
+
+def test_only_a_carer_of_the_day_reports_an_absence_and_reasons_are_bounded(client, settings, published):
+    stranger = {**bearer(settings, "carer", carer="carer999"), "Idempotency-Key": "stranger-absence"}
+    assert client.post(f"/v1/me/days/{DATE}/absence", json={}, headers=stranger).status_code == 404
+    assert run_jobs(client) == 0  # and no replan queued
+    carer = published.routes[0].carer
+    body = {"events": [{"type": "carer_absent", "carer": carer, "reason": "x" * 5_000_000}]}
+    long = client.post(f"/v1/days/{DATE}/events", json=body, headers=bearer(settings))
+    assert long.status_code == 422 and "reason" in long.json()["field"]

@@ -229,6 +229,8 @@ def report_absence(
     """Recorded and absorbed by a replan job at once (published when done), so the
     carers taking over are told."""
     day = find_day(session, principal, date)
+    if principal.carer not in {carer.id for carer in problem_of(day).carers}:
+        raise HTTPException(404, f"carer {principal.carer} does not work on {date}")
     if body.start is not None and body.end is not None and body.end <= body.start:
         raise HTTPException(422, "end must be after start")
     payload = {

@@ -45,7 +45,7 @@ class CarerAbsent(_Event):
     carer: str
     start: Minutes | None = None
     end: Minutes | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _ordered(self) -> CarerAbsent:
@@ -62,7 +62,7 @@ class CarerDelayed(_Event):
     carer: str
     minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     until: Minutes | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _one_of(self) -> CarerDelayed:
@@ -102,7 +102,7 @@ class VisitCancelled(_Event):
 
     type: Literal["visit_cancelled"] = "visit_cancelled"
     visit: str
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class VisitChanged(_Event):
@@ -142,7 +142,7 @@ class VisitNotStarted(_Event):
     type: Literal["visit_not_started"] = "visit_not_started"
     visit: str
     carer: str
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class CheckIn(_Event):
