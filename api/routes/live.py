@@ -20,6 +20,7 @@ from carescheduler import InputError
 from carescheduler.plan import format_minutes
 
 from .. import feed
+from ..alerts import alert_data
 from ..deps import MAX_ID, Coordinator, DatePath, SessionDep, check_date, find_day, role
 from ..models import AlertRow
 from ..pagination import PageDep
@@ -99,19 +100,13 @@ def list_alerts(
 
 
 def _alert_out(row: AlertRow) -> AlertOut:
+    """The alert as its feed entry says it (``alerts.alert_data``), with its times."""
+    due = round(row.due)
     return AlertOut.model_validate(
         {
-            "id": row.id,
-            "kind": row.kind,
-            "status": row.status,
-            "visit": row.visit,
-            "carer": row.carer_id,
-            "client": row.client,
-            "due": round(row.due),
-            "due_hhmm": format_minutes(round(row.due)),
-            "message": row.message,
-            "resolution": row.resolution,
-            "job": row.job_id,
+            **alert_data(row),
+            "due": due,
+            "due_hhmm": format_minutes(due),
             "raised_at": row.raised_at,
             "resolved_at": row.resolved_at,
         }
