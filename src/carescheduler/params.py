@@ -186,6 +186,12 @@ class SearchParams(_Params):
     )
     cpsat_routes: int = Field(3, ge=2, description="routes per CP-SAT repair")
     cpsat_seconds: float = Field(0.5, gt=0, description="time per CP-SAT repair")
+    cpsat_build_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="a CP-SAT repair whose model would take longer than this to build "
+        "(long routes: it grows with the square of a route's visits) is skipped",
+    )
     cpsat_workers: int = Field(1, ge=1, description="CP-SAT threads per repair")
     full_model_max_tasks: int = Field(
         40,

@@ -44,7 +44,8 @@ from ..plan import (
     starts_by_carer,
 )
 from ..search import timing
-from ..search.cpsat_model import solve_subproblem, take_routes
+from ..search.budget import Budget
+from ..search.cpsat_model import build_seconds, solve_subproblem, take_routes
 from ..search.insertion import insert_visits
 from ..search.instance import Instance, compile_problem
 from ..search.lns import StoppedBy, routes_by_closeness
@@ -140,6 +141,7 @@ def replan(
             deadline=started + 0.6 * (deadline - started),
             exact=exact,
             params=params.construction,
+            budget=Budget(stop_at=deadline),
         )
         sol, tries, stopped_by = _improve(sol, day.old, deadline, rng, rule, params)
     else:
@@ -243,6 +245,7 @@ def _improve(
             deadline=deadline,
             exact=set(unassigned) if rng.random() < 0.2 else set(),
             params=params.construction,
+            budget=Budget(stop_at=deadline),
         )
         if trial.feasible and trial.total < best.total - 1e-9:
             best.copy_from(trial)
@@ -282,7 +285,7 @@ def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
     chosen = sorted(sorted(map(int, carers), key=closeness)[:3])
     visits = sorted({v, *(int(inst.task_visit[t]) for k in chosen for t in sol.route(k))})
     seconds = min(0.3, deadline - time.monotonic() - 0.05)
-    if seconds <= 0.05:
+    if seconds <= 0.05 or build_seconds(inst, chosen, visits) > deadline - time.monotonic() - seconds:
         return False
     result = solve_subproblem(inst, sol, chosen, visits, seconds)
     if result is None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..params import ConstructionParams
 from . import pricing
+from .budget import Budget
 from .instance import INF
 from .records import Pending, PriceCache
 from .solution import Solution
@@ -36,6 +37,7 @@ def insert_visits(
     exact=None,
     in_order: bool = False,
     params: ConstructionParams = DEFAULTS,
+    budget: Budget | None = None,
 ) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
@@ -45,11 +47,23 @@ def insert_visits(
     A visit the kernels cannot place gets the slow exact pricing if it is in ``exact``
     (every visit when None), and only before ``deadline`` (a ``time.monotonic()``
     value), so a search keeps its time limit; the quick pricing always runs.
+
+    With a ``budget``, no visit is placed after its ``stop_at``: the rest are left out
+    and added to ``budget.untried``; ``budget.step`` is called after every placement.
     """
     inst = sol.inst
     pending = [int(v) for v in visits]
+    if budget is not None and budget.spent():
+        budget.untried.update(pending)
+        return pending
+    if budget is not None and budget.stop_at is not None:  # the slow pricing stops by then too
+        deadline = budget.stop_at if deadline is None else min(deadline, budget.stop_at)
     if in_order and len(pending) > 1:
-        return [out for v in pending for out in insert_visits(sol, [v], rng, 1, noise, deadline, exact, params=params)]
+        return [
+            out
+            for v in pending
+            for out in insert_visits(sol, [v], rng, 1, noise, deadline, exact, params=params, budget=budget)
+        ]
     if len(pending) > params.batch:
         # A council day has thousands of visits: regret over all of them at once prices
         # every pending visit after every insertion. Batches of visits whose windows
@@ -60,7 +74,7 @@ def insert_visits(
         return [
             out
             for batch in batches
-            for out in insert_visits(sol, batch, rng, regret, noise, deadline, exact, params=params)
+            for out in insert_visits(sol, batch, rng, regret, noise, deadline, exact, params=params, budget=budget)
         ]
     day, costs = inst.arrays(), inst.costs()
     K = inst.n_carers
@@ -87,6 +101,10 @@ def insert_visits(
     cheapest_only = len(pending) == 1 and regret < 2 and inst.visit_tasks[pending[0], 1] < 0
     ruled_out: set[int] = set()
     while pending:
+        if budget is not None and not budget.step():
+            budget.untried.update(pending)
+            left_out.extend(pending)
+            break
         if len(stale):
             pricing.price_pending(day, costs, sol.arrays, work, cache, stale, cur_max, cheapest_only)
         pend = np.array(pending, dtype=np.int64)

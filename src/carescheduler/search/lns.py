@@ -19,9 +19,10 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from ..params import SearchParams, SolveParams
-from .cpsat_model import solve_subproblem, take_routes
+from .budget import Budget
+from .cpsat_model import build_seconds, solve_subproblem, take_routes
 from .insertion import insert_visits
-from .instance import Instance
+from .instance import INF, Instance
 from .solution import Solution
 
 __all__ = ["Progress", "SearchRun", "initial_temperature", "large_neighbourhood_search", "routes_by_closeness"]
@@ -97,6 +98,16 @@ def large_neighbourhood_search(
     next_cpsat = cpsat_every
     since_best = 0
     stopped_by: StoppedBy = "time"
+    # A repair stops at the deadline too, and reports as it goes (a report may cancel):
+    # on a big day one repair can take longer than the whole time limit.
+    budget = Budget(
+        stop_at=deadline,
+        report=None
+        if progress is None
+        else lambda: progress(
+            Progress(time.monotonic() - started, iteration, best.total, len(best.unassigned_visits()), "search")
+        ),
+    )
     while time.monotonic() < deadline:
         if max_iterations is not None and iteration >= max_iterations:
             stopped_by = "iterations"
@@ -116,13 +127,15 @@ def large_neighbourhood_search(
         use_cpsat = cpsat_every > 0 and iteration >= next_cpsat and inst.n_carers > 1
         if use_cpsat and deadline - now > 1.0:  # leave room to build the model
             before = current.total
+            seconds = min(settings.cpsat_seconds, deadline - now - 0.1)
             ok = _cpsat_repair(
                 trial,
                 rng,
                 settings,
-                min(settings.cpsat_seconds, deadline - now - 0.1),
+                seconds,
                 seed + iteration,
                 deterministic=max_iterations is not None,
+                build_limit=min(settings.cpsat_build_seconds, deadline - now - seconds),
             )
             op = -1
             # CP-SAT earns more turns when it improves the plan, fewer when it does not.
@@ -160,6 +173,7 @@ def large_neighbourhood_search(
                 exact=exact,
                 in_order=in_order,
                 params=params.construction,
+                budget=budget,
             )
         if not trial.feasible:
             continue
@@ -325,9 +339,16 @@ def _neighbouring_routes(sol: Solution, count: int, rng) -> list[int]:
 
 
 def _cpsat_repair(
-    sol: Solution, rng, settings: SearchParams, seconds: float, seed: int, deterministic: bool = False
+    sol: Solution,
+    rng,
+    settings: SearchParams,
+    seconds: float,
+    seed: int,
+    deterministic: bool = False,
+    build_limit: float = INF,
 ) -> bool:
-    """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT."""
+    """Re-plan a few neighbouring routes (and the unassigned visits) with CP-SAT; not
+    when its model would take more than ``build_limit`` seconds to build."""
     inst = sol.inst
     used = np.flatnonzero(sol.L > 0)
     if len(used) == 0:
@@ -339,6 +360,8 @@ def _cpsat_repair(
         int(v) for v in sol.unassigned_visits() if any(inst.eligible[inst.visit_tasks[v, 0], k] for k in carers)
     ]
     visits = sorted({int(inst.task_visit[t]) for k in carers for t in sol.route(k)} | set(unassigned[:10]))
+    if build_seconds(inst, carers, visits) > build_limit:
+        return False
     result = solve_subproblem(
         inst, sol, carers, visits, seconds, seed=seed, workers=settings.cpsat_workers, deterministic=deterministic
     )

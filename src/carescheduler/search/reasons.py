@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..domain import Problem, Visit
+from ..domain import Carer, Problem, Visit
 from ..plan import format_minutes
 from .instance import Instance
 
-__all__ = ["carer_obstacle", "structural_reason", "unassigned_reason", "window_text"]
+__all__ = ["Reasons", "carer_obstacle", "structural_reason", "unassigned_reason", "window_text"]
 
 
 def window_text(visit: Visit) -> str:
@@ -18,73 +18,114 @@ def window_text(visit: Visit) -> str:
     return f"between {start} and {format_minutes(visit.window.end + visit.duration)}"
 
 
-def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False) -> str:
+def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False, untried: bool = False) -> str:
     """Name the first rule that rules the visit out, narrowing from skills to time."""
-    problem: Problem = inst.problem
-    visit = problem.visits[v]
-    needed = visit.carers_needed
-    structural = structural_reason(inst, v)
-    if structural is not None:
-        return structural
-    if not visit.mandatory and penalty_beaten:
-        return f"optional visit left out: fitting it in would cost more than its value ({visit.value:g})"
-    if visit.pinned_carers:
-        names = ", ".join(visit.pinned_carers)
-        return f"pinned to {names}, who cannot fit it in {window_text(visit)}"
-    tasks = [int(t) for t in inst.visit_tasks[v] if t >= 0]
-    eligible = np.asarray(inst.eligible[tasks].any(axis=0))
-    listed = [problem.carers[k].id for k in range(inst.n_carers) if eligible[k]]
-    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
-    together = "together " if needed == 2 else ""
-    return (
-        f"every eligible carer ({shown}) is fully booked {window_text(visit)}: no one can {together}fit "
-        "it in without breaking a window, shift, break or working-time limit"
-    )
+    return Reasons(inst).unassigned(v, penalty_beaten, untried)
 
 
 def structural_reason(inst: Instance, v: int) -> str | None:
     """A rule that rules the visit out whatever the rest of the plan looks like."""
-    problem: Problem = inst.problem
-    visit = problem.visits[v]
-    client = problem.client(visit.client)
-    needed = visit.carers_needed
-    for name in visit.pinned_carers:
-        obstacle = carer_obstacle(problem, visit, client, problem.carer(name))
-        if obstacle:
-            return f"pinned to {name}, who {obstacle[1]}"
-    for part in range(needed):
-        skills = visit.part_skills(part)
-        with_skills = [c for c in problem.carers if set(skills) <= set(c.skills)]
-        quoted = [repr(s) for s in skills]
-        label = " and ".join(quoted) if len(quoted) <= 2 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-        if not with_skills:
-            return f"no carer has skill {label}" if len(skills) == 1 else f"no carer has all of the skills {label}"
-        pool = with_skills
-        if client.gender_requirement is not None:
-            pool = [c for c in pool if c.gender == client.gender_requirement]
-            if not pool:
-                return (
-                    f"no {client.gender_requirement.value} carer has the skills {label}"
-                    if skills
-                    else f"no {client.gender_requirement.value} carer is available"
-                )
-        banned = set(client.banned_carers)
-        if pool and all(c.id in banned for c in pool):
-            return f"every carer who could do it is banned by client {client.id}"
-        t = int(inst.visit_tasks[v, part])
-        if not inst.eligible[t].any():
-            what = (
-                (f"with skill {label}" if len(skills) == 1 else f"with skills {label}")
-                if skills
-                else "allowed for this client"
+    return Reasons(inst).structural(v)
+
+
+class Reasons:
+    """The reasons for one day's unassigned visits, with the look-ups they need built
+    once: a day cut short by its time limit can leave tens of thousands unassigned."""
+
+    def __init__(self, inst: Instance, time_limit: float | None = None) -> None:
+        self.inst = inst
+        self.time_limit = time_limit
+        problem: Problem = inst.problem
+        self._clients = {c.id: c for c in problem.clients}
+        self._carers = {c.id: c for c in problem.carers}
+        self._skilled: dict[tuple[str, ...], list[Carer]] = {}
+        self._open: np.ndarray = np.asarray(np.asarray(inst.eligible).any(axis=1), dtype=bool)  # tasks anyone may do
+
+    def unassigned(self, v: int, penalty_beaten: bool = False, untried: bool = False) -> str:
+        """Why visit ``v`` is unassigned. ``untried``: the search ran out of time before
+        it tried to place it."""
+        inst = self.inst
+        problem: Problem = inst.problem
+        visit = problem.visits[v]
+        needed = visit.carers_needed
+        structural = self.structural(v)
+        if structural is not None:
+            return structural
+        if untried:
+            limit = f" ({self.time_limit:g} s)" if self.time_limit is not None else ""
+            return (
+                f"not tried: the time limit{limit} ran out before the solver reached this visit; "
+                "a longer time limit would try it"
             )
-            return f"no carer {what} is on shift {window_text(visit)}"
-    if needed == 2:
-        t0, t1 = inst.visit_tasks[v]
-        either = inst.eligible[t0] | inst.eligible[t1]
-        if either.sum() < 2:
-            return f"needs two carers at once but only one eligible carer is on shift {window_text(visit)}"
-    return None
+        if not visit.mandatory and penalty_beaten:
+            return f"optional visit left out: fitting it in would cost more than its value ({visit.value:g})"
+        if visit.pinned_carers:
+            names = ", ".join(visit.pinned_carers)
+            return f"pinned to {names}, who cannot fit it in {window_text(visit)}"
+        tasks = [int(t) for t in inst.visit_tasks[v] if t >= 0]
+        eligible = np.flatnonzero(np.asarray(inst.eligible[tasks].any(axis=0)))
+        listed = [problem.carers[int(k)].id for k in eligible[:5]]
+        shown = ", ".join(listed) + (f" and {len(eligible) - 5} more" if len(eligible) > 5 else "")
+        together = "together " if needed == 2 else ""
+        return (
+            f"every eligible carer ({shown}) is fully booked {window_text(visit)}: no one can {together}fit "
+            "it in without breaking a window, shift, break or working-time limit"
+        )
+
+    def structural(self, v: int) -> str | None:
+        """A rule that rules the visit out whatever the rest of the plan looks like."""
+        inst = self.inst
+        problem: Problem = inst.problem
+        visit = problem.visits[v]
+        needed = visit.carers_needed
+        tasks = inst.visit_tasks[v, :needed]
+        if not visit.pinned_carers and self._open[tasks].all() and needed == 1:
+            return None  # eligibility already holds skills, gender, bans and shifts
+        client = self._clients[visit.client]
+        for name in visit.pinned_carers:
+            obstacle = carer_obstacle(problem, visit, client, self._carers[name])
+            if obstacle:
+                return f"pinned to {name}, who {obstacle[1]}"
+        for part in range(needed):
+            skills = visit.part_skills(part)
+            with_skills = self._with_skills(skills)
+            quoted = [repr(s) for s in skills]
+            label = " and ".join(quoted) if len(quoted) <= 2 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+            if not with_skills:
+                return f"no carer has skill {label}" if len(skills) == 1 else f"no carer has all of the skills {label}"
+            pool = with_skills
+            if client.gender_requirement is not None:
+                pool = [c for c in pool if c.gender == client.gender_requirement]
+                if not pool:
+                    return (
+                        f"no {client.gender_requirement.value} carer has the skills {label}"
+                        if skills
+                        else f"no {client.gender_requirement.value} carer is available"
+                    )
+            banned = set(client.banned_carers)
+            if banned and pool and all(c.id in banned for c in pool):
+                return f"every carer who could do it is banned by client {client.id}"
+            t = int(inst.visit_tasks[v, part])
+            if not inst.eligible[t].any():
+                what = (
+                    (f"with skill {label}" if len(skills) == 1 else f"with skills {label}")
+                    if skills
+                    else "allowed for this client"
+                )
+                return f"no carer {what} is on shift {window_text(visit)}"
+        if needed == 2:
+            t0, t1 = inst.visit_tasks[v]
+            either = inst.eligible[t0] | inst.eligible[t1]
+            if either.sum() < 2:
+                return f"needs two carers at once but only one eligible carer is on shift {window_text(visit)}"
+        return None
+
+    def _with_skills(self, skills: list[str]) -> list[Carer]:
+        key = tuple(sorted(set(skills)))
+        if key not in self._skilled:
+            need = set(key)
+            self._skilled[key] = [c for c in self.inst.problem.carers if need <= set(c.skills)]
+        return self._skilled[key]
 
 
 def carer_obstacle(problem: Problem, visit: Visit, client, carer) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ always what comes back.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -19,18 +19,23 @@ from ..errors import InputError
 from ..params import SolveParams, StopCriterion, stop_rule
 from ..plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, SolverInfo, UnassignedVisit
 from . import timing
-from .cpsat_model import solve_subproblem
+from .budget import Budget
+from .cpsat_model import build_seconds, solve_subproblem
 from .insertion import insert_visits
 from .instance import Instance, compile_problem
 from .lns import Progress, SearchRun, large_neighbourhood_search
 from .parallel import parallel_search
-from .reasons import unassigned_reason
+from .reasons import Reasons
 from .solution import Solution
 
 __all__ = ["DEFAULT_SECONDS", "Progress", "plan_from_solution", "solve", "warm_up"]
 
 DEFAULT_SECONDS = 10.0
 """The time limit of a solve whose stop criteria give none."""
+
+WRITE_SECONDS_PER_VISIT = 8e-6
+"""Time kept back from the search per visit of the day, to write the plan within the
+limit (measured: 0.8 s for a day of 100,000 visits left unassigned, the worst case)."""
 
 
 def solve(
@@ -63,7 +68,8 @@ def solve(
     if workers < 1:
         raise InputError("workers", f"must be 1 or more, got {workers}")
     params = params or SolveParams()
-    deadline = started + rule.seconds
+    # The search stops a little early: writing the plan takes its turn (at most a fifth).
+    deadline = started + rule.seconds - min(0.2 * rule.seconds, WRITE_SECONDS_PER_VISIT * len(problem.visits))
     inst = compile_problem(problem)
     rng = np.random.default_rng(seed)
     sol = Solution(inst)
@@ -72,14 +78,27 @@ def solve(
     # kernels could not place (each costs hundreds of whole-day re-timings); the search
     # retries them, so a complete first plan comes sooner.
     exact: set[int] | None = set() if inst.n_tasks > params.construction.exact_max_tasks else None
+    # The first plan stops where the time limit is: the visits not reached stay unassigned
+    # and the progress callback (which may cancel) is heard throughout.
+    budget = Budget(stop_at=deadline, report=_reporter(progress, started, sol, "construction"))
     insert_visits(
-        sol, rng.permutation(inst.n_visits), rng, regret=2, deadline=deadline, exact=exact, params=params.construction
+        sol,
+        rng.permutation(inst.n_visits),
+        rng,
+        regret=2,
+        deadline=deadline,
+        exact=exact,
+        params=params.construction,
+        budget=budget,
     )
     if progress is not None:
         progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
     run = SearchRun(sol, 0, "time")
     status = "heuristic"
-    small = inst.n_tasks <= params.search.full_model_max_tasks
+    everyone, every_visit = list(range(inst.n_carers)), list(range(inst.n_visits))
+    small = inst.n_tasks <= params.search.full_model_max_tasks and build_seconds(inst, everyone, every_visit) < 0.5 * (
+        deadline - started
+    )
     lns_deadline = deadline
     if small:
         lns_deadline = started + 0.5 * (deadline - started)
@@ -97,8 +116,8 @@ def solve(
         result = solve_subproblem(
             inst,
             sol,
-            list(range(inst.n_carers)),
-            list(range(inst.n_visits)),
+            everyone,
+            every_visit,
             deadline - time.monotonic(),
             seed=seed,
             workers=workers,
@@ -116,7 +135,8 @@ def solve(
         progress(Progress(seconds, run.iterations, sol.total, len(sol.unassigned_visits()), "done"))
     return plan_from_solution(
         sol,
-        SolverInfo(
+        untried=budget.untried,
+        solver_info=SolverInfo(
             status=status,
             seconds=round(seconds, 3),
             iterations=run.iterations,
@@ -130,6 +150,15 @@ def solve(
     )
 
 
+def _reporter(
+    progress: Callable[[Progress], None] | None, started: float, sol: Solution, phase: str
+) -> Callable[[], None] | None:
+    """A budget's report: the progress of ``sol`` so far, in ``phase``."""
+    if progress is None:
+        return None
+    return lambda: progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), phase))
+
+
 def warm_up() -> None:
     """Compile the numba kernels once (they are cached on disk), so that the first real
     solve on a machine spends its time limit searching rather than compiling."""
@@ -138,8 +167,9 @@ def warm_up() -> None:
     solve(demo_problem(clients=6, carers=3), time_limit=5.0, max_iterations=3)
 
 
-def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None) -> Plan:
-    """Write a solution as the public plan, with breaks, reasons and KPIs."""
+def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None, untried: Collection[int] = ()) -> Plan:
+    """Write a solution as the public plan, with breaks, reasons and KPIs; the visits in
+    ``untried`` are said to have been cut off by the time limit if they are unassigned."""
     inst: Instance = sol.inst
     problem = inst.problem
     routes = []
@@ -182,10 +212,12 @@ def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None) -> 
                     route.breaks.append(PlannedBreak(start=float(b_start), end=float(b_start + inst.break_dur[k])))
         routes.append(route)
     unassigned = []
+    reasons = Reasons(inst, solver_info.time_limit if solver_info is not None else None)
     for v in sol.unassigned_visits():
         v = int(v)
         beaten = not inst.visit_mandatory[v]
-        unassigned.append(UnassignedVisit(visit=problem.visits[v].id, reason=unassigned_reason(inst, v, beaten)))
+        reason = reasons.unassigned(v, beaten, untried=v in untried)
+        unassigned.append(UnassignedVisit(visit=problem.visits[v].id, reason=reason))
     cost = sol.cost
     preferences = _preference_cost(sol)
     breakdown = CostBreakdown(
