@@ -8,17 +8,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from zxcvbn import zxcvbn
+
+SECRET_GUESSES_LOG10 = 30
+"""How hard the token secret must be to guess: about 10^30 guesses (100 bits), as
+zxcvbn estimates them. Anyone who guesses it can mint any token."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CARESCHEDULER_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused secret is never echoed into a log.
+    model_config = SettingsConfigDict(
+        env_prefix="CARESCHEDULER_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./carescheduler.db",
         validation_alias=AliasChoices("DATABASE_URL", "CARESCHEDULER_DATABASE_URL"),
         description="SQLAlchemy URL: sqlite:///file.db (default) or postgresql+psycopg://...",
     )
-    jwt_secret: SecretStr = Field(min_length=32, description="signs and checks bearer tokens (at least 32 chars)")
+    jwt_secret: SecretStr = Field(
+        min_length=32,
+        description="signs and checks bearer tokens: at least 32 characters and hard to guess "
+        f"(at least 10^{SECRET_GUESSES_LOG10} guesses), e.g. secrets.token_urlsafe(48)",
+    )
     jwt_issuer: str = "carescheduler"
     token_hours: float = Field(default=12.0, gt=0, description="lifetime of minted tokens")
     token_max_hours: float = Field(
@@ -124,6 +136,19 @@ class Settings(BaseSettings):
         if self.idp_jwks is not None and self.idp_jwks.startswith("http://"):
             raise ValueError("idp_jwks: fetch the keys over https (or give a file)")
         return self
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _hard_to_guess(cls, value: SecretStr) -> SecretStr:
+        # zxcvbn looks at 72 characters at most: a long random secret is strong in its first 72.
+        guesses = zxcvbn(value.get_secret_value()[:72])["guesses_log10"]
+        if guesses < SECRET_GUESSES_LOG10:
+            raise ValueError(
+                f"too easy to guess (about 10^{guesses:.0f} guesses, at least 10^{SECRET_GUESSES_LOG10} needed: "
+                "no repeats, words or sequences); make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

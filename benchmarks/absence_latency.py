@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import secrets
 import statistics
 import subprocess
 import tempfile
@@ -38,7 +39,7 @@ from .service_load import _free_port, fresh_database, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fixtures" / "scenarios" / "medium.json.gz"
-SECRET = "absence-run-secret-" + "a" * 40
+SECRET = secrets.token_urlsafe(48)
 TARGET_SECONDS = 3.0
 
 

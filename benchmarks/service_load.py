@@ -35,6 +35,7 @@ import csv
 import datetime as dt
 import importlib.util
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -51,7 +52,7 @@ from .runner import RESULTS, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fixtures" / "scenarios" / "medium.json.gz"
-SECRET = "load-run-secret-" + "l" * 40
+SECRET = secrets.token_urlsafe(48)
 ORG = "load"
 
 

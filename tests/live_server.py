@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import queue
+import secrets
 import signal
 import socket
 import subprocess
@@ -40,7 +41,7 @@ DATE = "2030-06-03"
 """The day the tests plan (a Monday)."""
 NOW = f"{DATE}T10:30:00"
 """Where the service's clock stands still (``CARESCHEDULER_FROZEN_CLOCK``, London time)."""
-SECRET = "live-server-secret-" + "l" * 40
+SECRET = secrets.token_urlsafe(48)
 ORG = "north"
 
 T = TypeVar("T")

@@ -9,6 +9,7 @@ decides when a job runs; ``test_api_process.py`` runs the real server and worker
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ from postgres_server import PostgresServer, server_programs
 
 DATE = "2030-06-03"
 NOW = dt.datetime(2030, 6, 3, 9, 0)  # the service's clock (London) stands still at 09:00 on DATE
-SECRET = "test-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # a new one each run
 
 
 @pytest.fixture(scope="session")
@@ -368,6 +369,23 @@ def test_the_time_zone_is_checked():
         Settings(jwt_secret=SECRET, timezone="Europe/Atlantis")
 
 
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "x" * 48,  # long enough, one character
+        "test-secret-" + "x" * 40,
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "Password123!Password123!Password123!",
+        "qwertyuiopasdfghjklzxcvbnm1234567890",  # a keyboard row
+    ],
+)
+def test_a_secret_easy_to_guess_is_refused_without_being_echoed(weak: str):
+    with pytest.raises(ValueError, match="jwt_secret") as refused:
+        Settings(jwt_secret=weak, database_url="sqlite://")
+    assert "too easy to guess" in str(refused.value)
+    assert weak not in str(refused.value)
+
+
 def test_recommendations(client, settings, published, problem):
     boss = bearer(settings)
     visit = {
@@ -403,7 +421,7 @@ def test_object_level_authorisation(client, settings, published):
     forged = {
         "Authorization": "Bearer "
         + mint_token(
-            Settings(jwt_secret="another-secret-" + "y" * 40, database_url="sqlite://"), "north", "coordinator", "x"
+            Settings(jwt_secret=secrets.token_urlsafe(48), database_url="sqlite://"), "north", "coordinator", "x"
         )
     }
     assert client.get(f"/v1/days/{DATE}", headers=forged).status_code == 401

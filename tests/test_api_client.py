@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import secrets
 import shlex
 import subprocess
 import sys
@@ -40,7 +41,9 @@ def generated(tmp_path_factory) -> Iterator[ModuleType]:
     """The client package, generated from the spec into a temporary folder and imported."""
     out = tmp_path_factory.mktemp("client")
     spec = out / "openapi.json"
-    spec.write_text(json.dumps(create_app(Settings(jwt_secret="x" * 40, database_url="sqlite://")).openapi()))
+    spec.write_text(
+        json.dumps(create_app(Settings(jwt_secret=secrets.token_urlsafe(48), database_url="sqlite://")).openapi())
+    )
     python = shlex.quote(sys.executable)  # this environment's ruff, not one looked up (or fetched) elsewhere
     config = out / "config.json"  # the generator reads YAML, which JSON is
     config.write_text(

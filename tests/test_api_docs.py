@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +40,7 @@ class References(HTMLParser):
 @pytest.fixture(scope="module")
 def client():
     """The app without its start-up (no database: the pages and their files need none)."""
-    return TestClient(create_app(Settings(jwt_secret="docs-secret-" + "d" * 40, database_url="sqlite://")))
+    return TestClient(create_app(Settings(jwt_secret=secrets.token_urlsafe(48), database_url="sqlite://")))
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -3,6 +3,8 @@ the user who runs it."""
 
 from __future__ import annotations
 
+import secrets
+
 from api.migrate import upgrade
 
 
@@ -28,7 +30,7 @@ def test_demo_tokens_stay_out_of_a_log(tmp_path, monkeypatch, capsys):
     from api.config import Settings
 
     monkeypatch.chdir(tmp_path)
-    load_demo(Settings(jwt_secret="demo-secret-" + "d" * 40, database_url=f"sqlite:///{tmp_path / 'demo.db'}"))
+    load_demo(Settings(jwt_secret=secrets.token_urlsafe(48), database_url=f"sqlite:///{tmp_path / 'demo.db'}"))
     shown = capsys.readouterr().out
     assert "token:" not in shown and "eyJ" not in shown and DEMO_TOKENS in shown
     written = tmp_path / DEMO_TOKENS

@@ -7,6 +7,7 @@ as a coordinator and as a carer, against a database holding a solved and publish
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from api.worker import run_pending_jobs
 from carescheduler.formats import read_problem
 from conftest import SMALL
 
-SECRET = "schema-secret-" + "s" * 40
+SECRET = secrets.token_urlsafe(48)
 CONFIG = Settings(database_url="sqlite://", jwt_secret=SECRET)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -108,7 +109,9 @@ def test_the_installed_packages_come_from_the_environment_not_the_checkout(insta
 
 def test_the_installed_service_starts_and_answers(installed, tmp_path):
     port = _free_port()
-    env = _outside_env(CARESCHEDULER_JWT_SECRET="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'service.db'}")
+    env = _outside_env(
+        CARESCHEDULER_JWT_SECRET=secrets.token_urlsafe(48), DATABASE_URL=f"sqlite:///{tmp_path / 'service.db'}"
+    )
     service = installed / "bin" / "carescheduler-service"
     server = subprocess.Popen(
         [str(service), "serve", "--port", str(port)],
