@@ -1270,3 +1270,34 @@ def test_only_a_carer_of_the_day_reports_an_absence_and_reasons_are_bounded(clie
     body = {"events": [{"type": "carer_absent", "carer": carer, "reason": "x" * 5_000_000}]}
     long = client.post(f"/v1/days/{DATE}/events", json=body, headers=bearer(settings))
     assert long.status_code == 422 and "reason" in long.json()["field"]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        ("client notes", "n" * 2001, "notes"),
+        ("client name", "N" * 201, "name"),
+        ("visit task", "t" * 201, "tasks"),
+        ("visit id", "v" * 201, "id"),
+    ],
+)
+def test_every_string_of_a_day_is_bounded(client, settings, problem, where, value, field):
+    """A day whose client notes run to megabytes (or a name, a task or an id) is refused
+    naming the field, and nothing is written; one entity put alone is bounded the same."""
+    day = problem.model_dump(mode="json")
+    if where.startswith("client"):
+        day["clients"][0][field] = value
+    elif where == "visit task":
+        day["visits"][0]["tasks"] = [value]
+    else:
+        day["visits"][0]["id"] = value
+    boss = bearer(settings)
+    answer = client.put(f"/v1/days/{DATE}", json=day, headers=boss)
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["field"] and "at most" in answer.json()["detail"]
+    assert client.get("/v1/days", headers=boss).json() == []
+    if where.startswith("client"):
+        tag = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss).headers["ETag"]
+        one = {**problem.clients[0].model_dump(mode="json"), field: value}
+        answer = client.put(f"/v1/days/{DATE}/clients/{one['id']}", json=one, headers={**boss, "If-Match": tag})
+        assert answer.status_code == 422 and field in answer.json()["field"]

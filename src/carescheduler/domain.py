@@ -17,18 +17,30 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapSerializer, WrapValidator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WrapSerializer,
+    WrapValidator,
+    model_validator,
+)
 
 __all__ = [
     "BreakRule",
     "Carer",
     "Client",
     "Gender",
+    "Id",
     "Location",
+    "Note",
     "ObjectiveWeights",
     "Problem",
     "Shift",
     "Synchronisation",
+    "Text",
     "TimeWindow",
     "TravelEstimate",
     "TravelMatrix",
@@ -60,6 +72,16 @@ def parse_minutes(value: object) -> object:
 Minutes = Annotated[float, BeforeValidator(parse_minutes)]
 """A time of day in minutes after midnight (or a duration in minutes)."""
 
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+"""An identifier of a carer, client, visit, place or skill (or a reference to one)."""
+Text = Annotated[str, StringConstraints(max_length=200)]
+"""A name, a phone number, an address or a task: one line."""
+Note = Annotated[str, StringConstraints(max_length=2000)]
+"""Notes for the carer at the door: a paragraph or two.
+
+Every string of a day is bounded, so a careless or hostile upload is refused with the
+field named rather than stored and shown to carers whole."""
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
@@ -82,12 +104,12 @@ class Location(_Model):
     degrees, ``x``/``y`` planar units (benchmark data).
     """
 
-    id: str = Field(min_length=1)
+    id: Id
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     x: float | None = None
     y: float | None = None
-    address: str | None = None
+    address: Text | None = None
 
     def has_coordinates(self) -> bool:
         """Whether travel to and from here can be estimated (lat/lon or x/y)."""
@@ -148,12 +170,12 @@ class Carer(_Model):
     beyond which overtime is penalised.
     """
 
-    id: str = Field(min_length=1)
-    name: str | None = None
+    id: Id
+    name: Text | None = None
     gender: Gender | None = None
-    skills: list[str] = Field(default_factory=list)
-    start_location: str
-    end_location: str | None = None
+    skills: list[Id] = Field(default_factory=list)
+    start_location: Id
+    end_location: Id | None = None
     shifts: list[Shift] = Field(default_factory=list, description="when the carer works; none: not today")
     travel_mode: TravelMode = TravelMode.drive
     max_working_minutes: Minutes | None = Field(default=None, ge=0)
@@ -181,19 +203,19 @@ class Client(_Model):
     carer view shows them); the solver ignores them.
     """
 
-    id: str = Field(min_length=1)
-    name: str | None = None
-    location: str
+    id: Id
+    name: Text | None = None
+    location: Id
     gender_requirement: Gender | None = None
     gender_preference: Gender | None = None
-    preferred_carers: list[str] = Field(default_factory=list)
-    banned_carers: list[str] = Field(default_factory=list)
-    historical_carers: list[str] = Field(default_factory=list)
-    phone: str | None = Field(default=None, description="the number a carer rings when nobody answers the door")
-    access_notes: str | None = Field(
+    preferred_carers: list[Id] = Field(default_factory=list)
+    banned_carers: list[Id] = Field(default_factory=list)
+    historical_carers: list[Id] = Field(default_factory=list)
+    phone: Text | None = Field(default=None, description="the number a carer rings when nobody answers the door")
+    access_notes: Note | None = Field(
         default=None, description="how to get in: key safe and its code, which door, pets, ring and wait"
     )
-    notes: str | None = Field(default=None, description="anything else the carers should know about the client")
+    notes: Note | None = Field(default=None, description="anything else the carers should know about the client")
 
 
 class Synchronisation(_Model):
@@ -219,7 +241,7 @@ class Synchronisation(_Model):
 class VisitPart(_Model):
     """What one of the carers of a visit does, when the parts differ (benchmark services)."""
 
-    skills: list[str] = Field(default_factory=list)
+    skills: list[Id] = Field(default_factory=list)
     duration: Minutes | None = Field(default=None, ge=0)
 
 
@@ -231,20 +253,20 @@ class Visit(_Model):
     ``skills`` plus the skills of their part (``parts[i]``, if given).
     """
 
-    id: str = Field(min_length=1)
-    client: str
+    id: Id
+    client: Id
     duration: Minutes = Field(ge=0)
     window: TimeWindow = Field(default_factory=TimeWindow)
     target: TimeWindow | None = None
-    skills: list[str] = Field(default_factory=list)
+    skills: list[Id] = Field(default_factory=list)
     carers_needed: Literal[1, 2] = 1
     parts: list[VisitPart] | None = None
     synchronisation: Synchronisation | None = None
     mandatory: bool = True
     value: float = Field(default=0.0, ge=0)
-    pinned_carers: list[str] = Field(default_factory=list)
+    pinned_carers: list[Id] = Field(default_factory=list)
     pinned_start: Minutes | None = None
-    tasks: list[str] = Field(default_factory=list)
+    tasks: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _shape(self) -> Visit:
@@ -391,9 +413,9 @@ class ObjectiveWeights(_Model):
 class Problem(_Model):
     """One day of care to plan: who can work, who needs care, and how far apart they are."""
 
-    name: str = "care-day"
+    name: Text = "care-day"
     day: dt.date | None = None
-    skills: list[str] = Field(default_factory=list)
+    skills: list[Id] = Field(default_factory=list)
     locations: list[Location]
     carers: list[Carer]
     clients: list[Client]

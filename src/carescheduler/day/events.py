@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..domain import Carer, Client, Location, Minutes, TimeWindow, Visit
+from ..domain import Carer, Client, Id, Location, Minutes, Text, TimeWindow, Visit
 from ..plan import format_minutes
 
 __all__ = [
@@ -42,7 +42,7 @@ class CarerAbsent(_Event):
     under way is finished first."""
 
     type: Literal["carer_absent"] = "carer_absent"
-    carer: str
+    carer: Id
     start: Minutes | None = None
     end: Minutes | None = None
     reason: str | None = Field(default=None, max_length=500)
@@ -59,7 +59,7 @@ class CarerDelayed(_Event):
     ``minutes`` after its planned start (give one of the two)."""
 
     type: Literal["carer_delayed"] = "carer_delayed"
-    carer: str
+    carer: Id
     minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     until: Minutes | None = None
     reason: str | None = Field(default=None, max_length=500)
@@ -101,7 +101,7 @@ class VisitCancelled(_Event):
     """A visit is no longer wanted (client in hospital, family visiting)."""
 
     type: Literal["visit_cancelled"] = "visit_cancelled"
-    visit: str
+    visit: Id
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -110,13 +110,13 @@ class VisitChanged(_Event):
     Fields left out keep their value; the visit is placed afresh."""
 
     type: Literal["visit_changed"] = "visit_changed"
-    visit: str
+    visit: Id
     window: TimeWindow | None = None
     target: TimeWindow | None = None
     duration: Minutes | None = Field(default=None, ge=0)
-    skills: list[str] | None = None
+    skills: list[Id] | None = None
     carers_needed: Literal[1, 2] | None = None
-    tasks: list[str] | None = None
+    tasks: list[Text] | None = None
     mandatory: bool | None = None
 
     def changes(self) -> dict:
@@ -128,9 +128,9 @@ class VisitOverran(_Event):
     one carer of a double-handed visit."""
 
     type: Literal["visit_overran"] = "visit_overran"
-    visit: str
+    visit: Id
     end: Minutes
-    carer: str | None = None
+    carer: Id | None = None
 
 
 class VisitNotStarted(_Event):
@@ -140,8 +140,8 @@ class VisitNotStarted(_Event):
     still unstarted well after its planned start, so a replan places it again."""
 
     type: Literal["visit_not_started"] = "visit_not_started"
-    visit: str
-    carer: str
+    visit: Id
+    carer: Id
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -149,8 +149,8 @@ class CheckIn(_Event):
     """A carer arrived and started a visit at ``at`` (from the phone)."""
 
     type: Literal["check_in"] = "check_in"
-    visit: str
-    carer: str
+    visit: Id
+    carer: Id
     at: Minutes
 
 
@@ -158,8 +158,8 @@ class CheckOut(_Event):
     """A carer finished a visit at ``at`` (from the phone)."""
 
     type: Literal["check_out"] = "check_out"
-    visit: str
-    carer: str
+    visit: Id
+    carer: Id
     at: Minutes
 
 
