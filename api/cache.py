@@ -13,7 +13,7 @@ import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import object_session
 
@@ -24,15 +24,29 @@ from .models import Day, PlanRow
 
 T = TypeVar("T")
 KEEP = 16
+PROBLEM_BUDGET = 120_000
+"""Parsed days held per process, in entities (visits, clients, carers, places): about
+300 MB (a council day of 5,000 visits is 9,700 entities and 24 MB parsed), so a run of
+the largest days a service takes (``day_max``) cannot fill the server's memory."""
+
+
+def problem_size(problem: Problem) -> int:
+    """What a parsed day weighs in the cache: its entities, which its memory follows."""
+    return len(problem.visits) + len(problem.clients) + len(problem.carers) + len(problem.locations)
 
 
 class Lru:
-    """A small least-recently-used map, safe across request threads."""
+    """A small least-recently-used map, safe across request threads: at most ``keep``
+    entries and, given ``weigh``, at most ``budget`` of their total weight (the newest
+    entry is kept whatever it weighs)."""
 
-    def __init__(self, keep: int = KEEP):
+    def __init__(self, keep: int = KEEP, weigh: Callable[[Any], int] | None = None, budget: int = 0):
         self._items: OrderedDict = OrderedDict()
+        self._weights: dict = {}
         self._lock = threading.Lock()
         self._keep = keep
+        self._weigh = weigh
+        self._budget = budget
 
     def get(self, key, build: Callable[[], T]) -> T:
         with self._lock:
@@ -47,8 +61,18 @@ class Lru:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
-            while len(self._items) > self._keep:
-                self._items.popitem(last=False)
+            if self._weigh is not None:
+                self._weights[key] = self._weigh(value)
+            while len(self._items) > self._keep or (
+                self._weigh is not None and len(self._items) > 1 and sum(self._weights.values()) > self._budget
+            ):
+                old, _ = self._items.popitem(last=False)
+                self._weights.pop(old, None)
+
+    def weight(self) -> int:
+        """The total weight held (0 without ``weigh``)."""
+        with self._lock:
+            return sum(self._weights.values())
 
 
 class LatestPerDay(Lru):
@@ -65,11 +89,12 @@ class LatestPerDay(Lru):
         with self._lock:
             for old in [k for k in self._items if k[:2] == key[:2] and k != key]:
                 del self._items[old]
+                self._weights.pop(old, None)
         super().put(key, value)
         gc.freeze()
 
 
-_problems = LatestPerDay()
+_problems = LatestPerDay(weigh=problem_size, budget=PROBLEM_BUDGET)
 _plans = Lru()
 _views = LatestPerDay()
 _travel = Lru(keep=4)

@@ -73,8 +73,10 @@ class Settings(BaseSettings):
         description="integration tokens may queue solves that publish (off: publishing a plan is a coordinator's)",
     )
     day_max: dict[str, int] = Field(
-        default_factory=lambda: {"visits": 20_000, "carers": 2_000, "clients": 20_000, "locations": 25_000},
-        description="the most a day may hold of each (JSON in the environment); more is refused (422)",
+        default_factory=lambda: {"visits": 20_000, "carers": 2_000, "clients": 8_000, "locations": 10_000},
+        description="the most a day may hold of each (JSON in the environment); more is refused (422). "
+        "Places weigh most: a solve keeps a travel matrix of places x places per travel mode "
+        "(10,000 places: 800 MB each)",
     )
     worker: bool = Field(default=True, description="run jobs in worker processes (off: jobs only queue)")
     replan_workers: int = Field(

@@ -5,11 +5,14 @@ and how a job is shown. Routes import these, never each other."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from carescheduler import InputError, Problem
@@ -108,13 +111,55 @@ def find_day(session: Session, principal: Principal, date: str) -> Day:
     return day
 
 
-def check_day_size(problem: Problem, settings: Settings) -> None:
+def check_day_size(problem: Problem | Mapping, settings: Settings) -> None:
     """Refuse a day bigger than the service takes (``day_max``): a day of a hundred
-    thousand visits would hold a worker for minutes and the server's memory with it."""
+    thousand visits would hold a worker for minutes and the server's memory with it.
+    ``problem`` may still be the decoded JSON, so a day too big is refused before any
+    of its models is built."""
     for kind, most in settings.day_max.items():
-        held = len(getattr(problem, kind, ()))
-        if held > most:
-            raise InputError(kind, f"{held:,} {kind}: this service takes at most {most:,} in a day")
+        held = problem.get(kind) if isinstance(problem, Mapping) else getattr(problem, kind, ())
+        count = len(held) if isinstance(held, list) else 0
+        if count > most:
+            raise InputError(kind, f"{count:,} {kind}: this service takes at most {most:,} in a day")
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request's body as bytes, not decoded: routes that take a whole day decode it
+    themselves (``read_day``), in their worker thread."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+DAY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+"""The OpenAPI request body of a route that reads a whole day with ``read_day``."""
+
+
+def read_day(body: bytes, settings: Settings) -> Problem:
+    """A day's ``Problem`` from a request body. Called from a route's worker thread: a
+    day of 20 MB takes seconds to validate, and FastAPI would do that on the event loop,
+    where every other request waits (``/health`` took 1.2 s). Its size is checked on the
+    decoded JSON first. Errors are 422s like FastAPI's own, fields under ``body``."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": f"not JSON: {error}", "type": "json_invalid"}]
+        ) from None
+    if not isinstance(data, dict):
+        raise RequestValidationError([{"loc": ("body",), "msg": "a day is a JSON object", "type": "model_type"}])
+    check_day_size(data, settings)
+    try:
+        return Problem.model_validate(data)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**item, "loc": ("body", *item["loc"])} for item in error.errors(include_url=False, include_input=False)]
+        ) from None
 
 
 def check_if_match(session: Session, day: Day, if_match: str | None) -> None:

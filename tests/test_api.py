@@ -22,6 +22,7 @@ from api.main import create_app
 from api.models import AuditEntry, EventRow, Job
 from api.security import mint_token
 from api.worker import run_pending_jobs
+from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
 from carescheduler.plan import Plan
 from carescheduler.validator import validate
@@ -1228,8 +1229,11 @@ def test_lists_of_days_parse_no_problem_and_a_day_too_big_is_refused(client, set
     )
     monkeypatch.undo()
     client.app.state.settings = settings.model_copy(update={"day_max": {"visits": len(problem.visits) - 1}})
+    # refused on the decoded JSON, before any of its models is built
+    monkeypatch.setattr(Problem, "model_validate", lambda *a, **k: pytest.fail("a day too big was validated"))
     refused = client.put("/v1/days/2030-06-04", json=problem.model_dump(mode="json"), headers=boss)
     assert refused.status_code == 422 and refused.json()["field"] == "visits"
+    monkeypatch.undo()
     assert client.get("/v1/days/2030-06-04", headers=boss).status_code == 404  # nothing written
 
 

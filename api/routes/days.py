@@ -17,19 +17,21 @@ from ..cache import plan_of
 from ..clock import ServiceClock
 from ..config import Settings
 from ..deps import (
+    DAY_BODY,
     MAX_ID,
     Coordinator,
     DatePath,
     Number,
     Planner,
+    RawBody,
     SessionDep,
     check_date,
-    check_day_size,
     check_if_match,
     find_day,
     get_clock,
     get_settings,
     job_out,
+    read_day,
 )
 from ..event_checks import check_events, on_service_clock
 from ..models import Day, PlanRow
@@ -112,10 +114,11 @@ def list_days(
     response_model=DayOut,
     summary="Create or replace a day's problem",
     responses={201: {"model": DayOut, "description": "the day was created"}, **error_responses(409, 412, 428)},
+    openapi_extra=DAY_BODY,
 )
 def put_day(
     date: DatePath,
-    problem: Annotated[Problem, Body()],
+    body: RawBody,
     session: SessionDep,
     principal: Planner,
     response: Response,
@@ -124,7 +127,7 @@ def put_day(
 ) -> DayOut:
     """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
-    check_day_size(problem, settings)
+    problem = read_day(body, settings)
     existing = store.find_day(session, principal.org, check_date(date))
     if existing is not None:
         check_if_match(session, existing, if_match)
