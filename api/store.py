@@ -9,6 +9,8 @@ import json
 from collections.abc import Collection
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -45,12 +47,19 @@ def audit(session: Session, principal: Principal, action: str, target: str, **de
 
 
 def ensure_org(session: Session, org_id: str, name: str | None = None) -> Organisation:
+    """The organisation, created on its first write. Two first writes at the same moment
+    both go on: the second insert does nothing (``ON CONFLICT DO NOTHING``)."""
     org = session.get(Organisation, org_id)
     if org is None:
-        org = Organisation(id=org_id, name=name or org_id)
-        session.add(org)
-        session.flush()
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        row = {"id": org_id, "name": name or org_id, "created_at": utcnow()}
+        session.execute(insert(Organisation).values(**row).on_conflict_do_nothing(index_elements=["id"]))
+        org = session.get_one(Organisation, org_id)
     return org
+
+
+class DayExists(Exception):
+    """Someone else created the day between our look and our insert."""
 
 
 def find_day(session: Session, org: str, date: str) -> Day | None:
@@ -115,12 +124,15 @@ def put_day(session: Session, org: str, date: str, problem: Problem, existing: D
     if existing is None:
         day = Day(org_id=org, date=date, problem=text, travel_key=travel_key, sizes=sizes(problem), version=1)
         session.add(day)
-    else:
-        day = existing
-        day.problem, day.travel_key, day.sizes = text, travel_key, sizes(problem)
-        day.version += 1
+        try:
+            session.flush()
+        except IntegrityError:
+            raise DayExists(date) from None  # the caller's transaction rolls back whole
+        return day
+    existing.problem, existing.travel_key, existing.sizes = text, travel_key, sizes(problem)
+    existing.version += 1
     session.flush()
-    return day
+    return existing
 
 
 def day_problem(day: Day) -> Problem:

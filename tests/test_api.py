@@ -1305,3 +1305,27 @@ def test_every_string_of_a_day_is_bounded(client, settings, problem, where, valu
         one = {**problem.clients[0].model_dump(mode="json"), field: value}
         answer = client.put(f"/v1/days/{DATE}/clients/{one['id']}", json=one, headers={**boss, "If-Match": tag})
         assert answer.status_code == 422 and field in answer.json()["field"]
+
+
+@pytest.mark.parametrize("now", ["nan", "inf", "-inf", "1e309"])
+def test_a_time_that_is_not_a_number_is_refused(client, settings, published, now):
+    visit = {"id": "extra", "client": published.routes[0].visits[0].client, "duration": 30}
+    answer = client.post(f"/v1/days/{DATE}/recommendations?now={now}", json={"visit": visit}, headers=bearer(settings))
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json", answer.text
+    assert answer.json()["field"] == "query.now"
+
+
+def test_two_callers_creating_the_same_new_day_at_once_get_one_day(client, settings, problem):
+    """Two PUTs of a day that does not exist yet, at the same moment: one creates it
+    (201), the other is told the day now exists and needs its ETag, never a 500."""
+    boss = bearer(settings)
+    body = problem.model_dump(mode="json")
+    for round_ in range(5):
+        date = f"2030-07-{round_ + 1:02d}"
+        answers = _at_once(
+            client.base_url, [lambda http, d=date: http.put(f"/v1/days/{d}", json=body, headers=boss)] * 2
+        )
+        codes = sorted(a.status_code for a in answers)
+        # 412 if it looked before the other's day was there, 428 (send If-Match) if after
+        assert codes in ([201, 412], [201, 428]), [(a.status_code, a.text[:200]) for a in answers]
+        assert client.get(f"/v1/days/{date}", headers=boss).json()["version"] == 1

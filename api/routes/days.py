@@ -132,7 +132,10 @@ def put_day(
     if existing is not None:
         check_if_match(session, existing, if_match)
     store.ensure_org(session, principal.org)
-    day = store.put_day(session, principal.org, date, problem, existing)
+    try:
+        day = store.put_day(session, principal.org, date, problem, existing)
+    except store.DayExists:
+        raise HTTPException(412, f"day {date} was created meanwhile: read it and send its ETag to replace it") from None
     store.audit(session, principal, "replace day" if existing else "create day", date, version=day.version)
     if existing is None:
         response.status_code = 201
