@@ -12,8 +12,15 @@ a progress callback that cancels (raises) at the first report after ``--cancel-a
 seconds, as the service's job worker does, and the runner records how long after that
 moment the call returned.
 
-Writes ``results/time_limits.md`` and ``.csv`` and prints the table. The quick cases are
-the ones ``benchmarks/test_time_limits.py`` runs in CI.
+With ``--service`` the same days go through the service as it is deployed (its own
+process and job workers, SQLite): each day is PUT (the 100,000-visit day is over the
+service's ``day_max`` and must be refused), a solve job with the case's time limit runs,
+and the runner records the job's run time (``finished_at - started_at``) and its overrun;
+then a solve of 300 s is cancelled one second after it started running, and the runner
+records how long after the cancel request the job showed ``cancelled``.
+
+Writes ``results/time_limits.md`` (or ``time_limits_service.md``) and ``.csv`` and prints
+the table. The quick cases are the ones ``benchmarks/test_time_limits.py`` runs in CI.
 """
 
 from __future__ import annotations
@@ -128,10 +135,95 @@ def run_case(case: Case, cancel_after: float) -> dict:
     }
 
 
+def run_service_case(case: Case, base: str, headers: dict[str, str], date: str) -> dict:
+    """One case through the service at ``base``: PUT the day, a solve, a cancelled solve."""
+    import datetime as dt
+
+    import httpx
+
+    problem = crowded_day(case.visits, case.carers, case.clients, case.window_minutes)
+    put = httpx.put(f"{base}/v1/days/{date}", json=problem.model_dump(mode="json"), headers=headers, timeout=300)
+    row: dict = {"case": case.name, "visits": case.visits, "time_limit": case.time_limit, "put": put.status_code}
+    if put.status_code != 201:
+        row["refused"] = put.json().get("detail", "")[:80]
+        return row
+
+    def job(job_id: str) -> dict:
+        return httpx.get(f"{base}/v1/jobs/{job_id}", headers=headers, timeout=30).json()
+
+    def until(job_id: str, states: tuple[str, ...], limit: float = 900) -> dict:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            state = job(job_id)
+            if state["status"] in states:
+                return state
+            time.sleep(0.05)
+        raise TimeoutError(f"{case.name}: job {job_id} not {states} within {limit} s")
+
+    solve_job = httpx.post(f"{base}/v1/days/{date}/solve", json={"time_limit": case.time_limit}, headers=headers)
+    done = until(solve_job.json()["id"], ("done", "failed", "cancelled"))
+    ran = (
+        dt.datetime.fromisoformat(done["finished_at"]) - dt.datetime.fromisoformat(done["started_at"])
+    ).total_seconds()
+    row.update(status=done["status"], job_seconds=round(ran, 3), overrun=round(ran - case.time_limit, 3))
+    long_job = httpx.post(f"{base}/v1/days/{date}/solve", json={"time_limit": 300}, headers=headers).json()
+    until(long_job["id"], ("running",))
+    time.sleep(1.0)  # let it get well into its first plan
+    asked = time.monotonic()
+    httpx.post(f"{base}/v1/jobs/{long_job['id']}/cancel", headers=headers, timeout=30)
+    cancelled = until(long_job["id"], ("cancelled", "done", "failed"))
+    row.update(cancel_status=cancelled["status"], cancel_latency=round(time.monotonic() - asked, 3))
+    return row
+
+
+def service_main(cases: list[Case]) -> list[dict]:
+    """The cases through a service started here (SQLite in a temporary folder)."""
+    import datetime as dt
+    import tempfile
+
+    from api.config import Settings
+    from api.security import mint_token
+
+    from .service_load import SECRET, _free_port, start_server
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        port = _free_port()
+        server = start_server(f"sqlite:///{folder}/service.db", port, 1, {"CARESCHEDULER_WORKER": "true"})
+        try:
+            token = mint_token(Settings(jwt_secret=SECRET, database_url="sqlite://"), "bench", "coordinator", "bench")
+            headers = {"Authorization": f"Bearer {token}"}
+            for i, case in enumerate(cases):
+                date = (dt.date(2030, 6, 3) + dt.timedelta(days=i)).isoformat()
+                rows.append(run_service_case(case, f"http://127.0.0.1:{port}", headers, date))
+                print(rows[-1], flush=True)
+        finally:
+            server.terminate()
+            server.wait(30)
+    return rows
+
+
+def service_table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| day | limit (s) | PUT | job ran (s) | overrun (s) | cancel of a 300 s solve: shown cancelled after (s) |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        if r["put"] != 201:
+            lines.append(f"| {r['case']} | {r['time_limit']:g} | {r['put']}: {r['refused']} | | | |")
+            continue
+        lines.append(
+            f"| {r['case']} | {r['time_limit']:g} | 201 | {r['job_seconds']:.2f} | {r['overrun']:+.2f} "
+            f"| {r['cancel_latency']:.2f} ({r['cancel_status']}) |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", nargs="*", default=["all"], help="all, quick, or case names")
     parser.add_argument("--cancel-after", type=float, default=1.0)
+    parser.add_argument("--service", action="store_true", help="through the service (its process and workers)")
     args = parser.parse_args(argv)
     names = {c.name for c in CASES}
     wanted = set(args.cases)
@@ -142,17 +234,24 @@ def main(argv: list[str] | None = None) -> None:
     unknown = wanted - names
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))} (known: {', '.join(c.name for c in CASES)})")
+    RESULTS.mkdir(exist_ok=True)
+    info = stamp()
+    if args.service:
+        rows = service_main([c for c in CASES if c.name in wanted])
+        head = f"# Time limits and cancel through the service ({info['date']}, commit {info['commit']}, "
+        text = "\n".join([head + f"{info['cpu']}, {info['cores']} cores)", "", *service_table(rows)]) + "\n"
+        (RESULTS / "time_limits_service.md").write_text(text)
+        print(text)
+        return
     rows = []
     for case in CASES:
         if case.name in wanted:
             rows.append(run_case(case, args.cancel_after))
             print(rows[-1], flush=True)
-    RESULTS.mkdir(exist_ok=True)
     with (RESULTS / "time_limits.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    info = stamp()
     lines = [
         f"# Time limits and cancel ({info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores)",
         "",

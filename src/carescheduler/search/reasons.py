@@ -39,6 +39,11 @@ class Reasons:
         self._clients = {c.id: c for c in problem.clients}
         self._carers = {c.id: c for c in problem.carers}
         self._skilled: dict[tuple[str, ...], list[Carer]] = {}
+        limit = f" ({time_limit:g} s)" if time_limit is not None else ""
+        self._untried = (
+            f"not tried: the time limit{limit} ran out before the solver reached this visit; "
+            "a longer time limit would try it"
+        )
         self._open: np.ndarray = np.asarray(np.asarray(inst.eligible).any(axis=1), dtype=bool)  # tasks anyone may do
 
     def unassigned(self, v: int, penalty_beaten: bool = False, untried: bool = False) -> str:
@@ -52,11 +57,7 @@ class Reasons:
         if structural is not None:
             return structural
         if untried:
-            limit = f" ({self.time_limit:g} s)" if self.time_limit is not None else ""
-            return (
-                f"not tried: the time limit{limit} ran out before the solver reached this visit; "
-                "a longer time limit would try it"
-            )
+            return self._untried
         if not visit.mandatory and penalty_beaten:
             return f"optional visit left out: fitting it in would cost more than its value ({visit.value:g})"
         if visit.pinned_carers:

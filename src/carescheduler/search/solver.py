@@ -9,8 +9,10 @@ always what comes back.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -213,11 +215,12 @@ def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None, unt
         routes.append(route)
     unassigned = []
     reasons = Reasons(inst, solver_info.time_limit if solver_info is not None else None)
-    for v in sol.unassigned_visits():
-        v = int(v)
-        beaten = not inst.visit_mandatory[v]
-        reason = reasons.unassigned(v, beaten, untried=v in untried)
-        unassigned.append(UnassignedVisit(visit=problem.visits[v].id, reason=reason))
+    with _no_collections():
+        for v in sol.unassigned_visits():
+            v = int(v)
+            beaten = not inst.visit_mandatory[v]
+            reason = reasons.unassigned(v, beaten, untried=v in untried)
+            unassigned.append(UnassignedVisit(visit=problem.visits[v].id, reason=reason))
     cost = sol.cost
     preferences = _preference_cost(sol)
     breakdown = CostBreakdown(
@@ -239,6 +242,20 @@ def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None, unt
         cost=breakdown,
         solver=solver_info or SolverInfo(),
     )
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """Garbage collection paused: building tens of thousands of small models at once sets
+    off collections that walk them all again and again (0.5 s of 1.3 s when a day of
+    100,000 visits is cut short). They hold no cycles; reference counting frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _pairs(sol: Solution):
