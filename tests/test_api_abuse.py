@@ -9,15 +9,13 @@ published while the flood's solves still run.
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 
 from carescheduler.formats import read_problem
 from conftest import MEDIUM, SMALL
 from live_server import DATE, LiveServer, wait_for
-from test_api import database_url, postgres  # both databases
+from test_api import _at_once, database_url, postgres  # both databases
 
 __all__ = ["database_url", "postgres"]
 
@@ -35,23 +33,6 @@ def _job(base: str, headers: dict, job_id: str) -> dict:
 def _finished(base: str, headers: dict, job_id: str) -> dict | None:
     job = _job(base, headers, job_id)
     return job if job["status"] in ("done", "failed", "cancelled") else None
-
-
-def _at_once(calls: list) -> list:
-    """Each call on its own connection, in threads released together by a barrier."""
-    start, answers = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(i: int) -> None:
-        with httpx.Client(timeout=120) as http:
-            start.wait()
-            answers[i] = calls[i](http)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
 
 
 def test_a_flood_of_long_solves_neither_starves_sick_calls_nor_locks_the_database(server: LiveServer):
@@ -84,7 +65,7 @@ def test_a_flood_of_long_solves_neither_starves_sick_calls_nor_locks_the_databas
         phone = {**server.headers("carer", carer), "Idempotency-Key": f"sick-{carer}"}
         return lambda http: http.post(f"{base}/v1/me/days/{DATE}/absence", json={"reason": "unwell"}, headers=phone)
 
-    answers = _at_once([sick(c) for c in carers])
+    answers = _at_once(base, [sick(c) for c in carers])
     assert [a.status_code for a in answers] == [200] * 20, [(a.status_code, a.text[:200]) for a in answers]
     jobs = {a.json()["job"] for a in answers}
     for job_id in jobs:
@@ -92,7 +73,7 @@ def test_a_flood_of_long_solves_neither_starves_sick_calls_nor_locks_the_databas
         assert done["status"] == "done", done
     published = httpx.get(f"{base}/v1/days/{DATE}/plan", headers=boss).json()
     assert published["source"] == "replan"
-    away = {c for c in carers}
+    away = set(carers)
     assert not any(
         r["carer"] in away and any(v["start"] >= 630 for v in r["visits"]) for r in published["plan"]["routes"]
     )
