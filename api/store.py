@@ -414,7 +414,10 @@ def queue_replan(session: Session, day: Day, principal: Principal, time_limit: f
         "publish": publish,
         "up_to_event": pending[-1].id if pending else None,
     }
-    job = add_job(session, day, "replan", params, actor(principal), URGENT if pending else REPLAN)
+    priority = URGENT if pending else REPLAN
+    job = _join_queued_replan(session, day, params, priority) or add_job(
+        session, day, "replan", params, actor(principal), priority
+    )
     superseded = [
         solve.id
         for solve in session.scalars(
@@ -438,6 +441,37 @@ def queue_replan(session: Session, day: Day, principal: Principal, time_limit: f
             feed.job_changed(session, session.get_one(Job, solve_id, populate_existing=True))
     audit(session, principal, "replan", day.date, job=job.id, events=len(pending), superseded=superseded)
     return job
+
+
+def _join_queued_replan(session: Session, day: Day, params: dict, priority: int) -> Job | None:
+    """A replan of the day already queued (not yet started) with the same settings, now
+    reaching the newest events: a burst of events (twenty sick calls at once, or a
+    client's flood) makes one replan, not one each. The job's row is locked while it is
+    changed (``FOR UPDATE``; SQLite has one writer at a time anyway), so of requests
+    joining at once none undoes another's reach (it only grows), and a worker that
+    claimed the job meanwhile runs it as it was while a new job takes these events."""
+    same = [
+        job.id
+        for job in session.scalars(
+            select(Job).where(Job.day_id == day.id, Job.kind == "replan", Job.status == "queued")
+        )
+        if job.params.get("publish") == params["publish"] and job.params.get("time_limit") == params["time_limit"]
+    ]
+    for job_id in same:
+        job = session.scalar(
+            select(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if job is None:
+            continue
+        reach = [r for r in (job.params.get("up_to_event"), params["up_to_event"]) if r is not None]
+        job.params = {**params, "up_to_event": max(reach, default=None)}
+        job.priority = min(job.priority, priority)
+        session.flush()
+        return job
+    return None
 
 
 def pending_events(session: Session, day: Day, up_to: int | None = None) -> list[EventRow]:

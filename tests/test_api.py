@@ -720,10 +720,14 @@ def test_a_days_replans_run_one_at_a_time(client, settings, published):
     first = client.post(
         f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick[0]}]}, headers=boss
     )
-    client.post(f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick[1]}]}, headers=boss)
     with transaction(client.app.state.sessions) as session:
         running = store.claim_next_job(session)
         assert running is not None and running.id == first.json()["job"]
+    second = client.post(
+        f"/v1/days/{DATE}/events", json={"events": [{"type": "carer_absent", "carer": sick[1]}]}, headers=boss
+    )
+    assert second.json()["job"] != first.json()["job"]  # the first had started: a replan of its own
+    with transaction(client.app.state.sessions) as session:
         assert store.claim_next_job(session) is None  # the day's other replan waits
     with transaction(client.app.state.sessions) as session:
         session.get_one(Job, first.json()["job"]).status = "queued"  # let the worker run both in order
@@ -1329,3 +1333,32 @@ def test_two_callers_creating_the_same_new_day_at_once_get_one_day(client, setti
         # 412 if it looked before the other's day was there, 428 (send If-Match) if after
         assert codes in ([201, 412], [201, 428]), [(a.status_code, a.text[:200]) for a in answers]
         assert client.get(f"/v1/days/{date}", headers=boss).json()["version"] == 1
+
+
+def test_a_burst_of_events_makes_one_replan_not_one_each(client, settings, published):
+    """Ten event posts before any replan starts join one queued replan, which absorbs all
+    of them; a post after it started gets a replan of its own."""
+    boss = bearer(settings)
+    routes = [r for r in published.routes if r.visits]
+    jobs = set()
+    for i, route in enumerate(routes[:5]):
+        for minutes in (5, 10):
+            sent = client.post(
+                f"/v1/days/{DATE}/events",
+                json={"events": [{"type": "carer_delayed", "carer": route.carer, "minutes": minutes + i}]},
+                headers={**boss, "Idempotency-Key": f"burst-{i}-{minutes}"},
+            )
+            assert sent.status_code == 202, sent.text
+            jobs.add(sent.json()["job"])
+    assert len(jobs) == 1
+    assert run_jobs(client) == 1
+    [job] = jobs
+    assert client.get(f"/v1/jobs/{job}", headers=boss).json()["status"] == "done"
+    events = client.get(f"/v1/days/{DATE}/events", headers=boss).json()
+    assert len(events) == 10 and {e["status"] for e in events} == {"applied"}
+    later = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"events": [{"type": "carer_delayed", "carer": routes[0].carer, "minutes": 30}]},
+        headers=boss,
+    )
+    assert later.json()["job"] not in jobs
