@@ -5,7 +5,8 @@
 Starts the service (uvicorn, no job workers, SQLite in a temporary folder) from ``--root``
 (a checkout: this one by default, or another commit's worktree for a before/after), then
 PUTs a day near the service's limits (20,000 visits, 6,000 clients with 1,500 characters of
-notes each: about 17 MB of JSON) while asking ``/health`` every 20 ms, and prints the PUT's
+notes each: about 17 MB of JSON; with ``--oversized`` the probe's 4 MB day of 100,000 visits,
+which the service refuses) while asking ``/health`` every 20 ms, and prints the PUT's
 time and the slowest and median ``/health`` answer while it ran. A day's validation used
 to run on the event loop, where every other request waited for it.
 """
@@ -39,6 +40,13 @@ def big_day() -> bytes:
     day = crowded_day(20_000, 200, 6_000, 120.0).model_dump(mode="json")
     for client in day["clients"]:
         client["notes"] = "n" * 1500
+    return json.dumps(day).encode()
+
+
+def oversized_day() -> bytes:
+    """The probe's day: 100,000 lean visits (about 4 MB), over the service's ``day_max``."""
+    day = crowded_day(1, 20, 500).model_dump(mode="json", exclude_defaults=True)
+    day["visits"] = [{"id": f"v{i}", "client": f"client{i % 500}", "duration": 15} for i in range(100_000)]
     return json.dumps(day).encode()
 
 
@@ -97,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose service runs")
     parser.add_argument("--tries", type=int, default=3)
+    parser.add_argument("--oversized", action="store_true", help="the probe's 100,000-visit day (refused)")
     args = parser.parse_args(argv)
-    body = big_day()
+    body = oversized_day() if args.oversized else big_day()
     print(f"day: {len(body) / 1e6:.1f} MB of JSON; service from {args.root}")
     for _ in range(args.tries):
         print(one_try(args.root, body), flush=True)
