@@ -107,6 +107,54 @@ def test_matrix_equals_networkx_dijkstra_plus_access_legs(drive: RoadNetwork) ->
     assert checked >= 100
 
 
+@pytest.fixture(scope="module")
+def walk_one_ways(drive: RoadNetwork, tmp_path_factory) -> RoadNetwork:
+    """Walking on a drive network saved one way: its one-way streets are walked back along
+    edges added the other way round, with the way's shape the wrong way round."""
+    import osmnx as ox
+
+    graphml = tmp_path_factory.mktemp("roads") / "lauf-drive.graphml"
+    ox.save_graphml(drive.graph, graphml)
+    return RoadNetwork.load(graphml, "walk")
+
+
+@pytest.mark.parametrize("mode", ["drive", "walk", "walk one-ways"])
+def test_a_run_is_drawn_along_the_fastest_roads(
+    drive: RoadNetwork, walk: RoadNetwork, walk_one_ways: RoadNetwork, mode: str
+) -> None:
+    """Each leg's polyline runs from its start through every node of the fastest way
+    (networkx's, on travel time) to its end, each road in its own shape and direction: no
+    step longer than the road it is on, and as long as the roads it follows."""
+    network = {"drive": drive, "walk": walk, "walk one-ways": walk_one_ways}[mode]
+    lat, lon = points_near_nodes(network, 30, seed=3)
+    legs = [((lat[i], lon[i]), (lat[i + 1], lon[i + 1])) for i in range(29)]
+    lines = network.paths(legs)
+    assert len(lines) == 29
+    longest_road_km = max(d["length"] for _, _, d in network.graph.edges(data=True)) / 1000
+    for ((a_lat, a_lon), (b_lat, b_lon)), line in zip(legs, lines, strict=True):
+        assert line[0] == (a_lon, a_lat) and line[-1] == (b_lon, b_lat)
+        first = nearest_by_brute_force(network.graph, a_lat, a_lon)[0]
+        last = nearest_by_brute_force(network.graph, b_lat, b_lon)[0]
+        way = nx.shortest_path(network.graph, first, last, weight="travel_time")
+        at = 0
+        for node in way:  # in order along the polyline
+            point = (network.graph.nodes[node]["x"], network.graph.nodes[node]["y"])
+            at = line.index(point, at)
+        steps = [great_circle_km(y0, x0, y1, x1) for (x0, y0), (x1, y1) in itertools.pairwise(line[1:-1])]
+        assert max(steps, default=0.0) <= longest_road_km + 1e-6
+        along = sum(steps)
+        assert along >= great_circle_km(*node_point(network.graph, first), *node_point(network.graph, last)) - 1e-6
+        roads_km = sum(
+            min(network.graph[u][v].values(), key=lambda d: d["travel_time"])["length"] / 1000
+            for u, v in itertools.pairwise(way)
+        )
+        assert along == pytest.approx(roads_km, rel=0.02, abs=1e-3)  # each road drawn once, the right way round
+
+
+def test_no_legs_no_paths(drive: RoadNetwork) -> None:
+    assert drive.paths([]) == []
+
+
 def test_diagonal_is_zero_and_other_times_positive(drive: RoadNetwork) -> None:
     lat, lon = points_near_nodes(drive, 20, seed=2)
     minutes = drive.times(lat, lon).minutes()

@@ -31,6 +31,7 @@ gather.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,6 +293,50 @@ class RoadNetwork:
         access_kmh = self.speeds.access_kmh(self.mode)
         access = metres / 1000.0 / access_kmh * 3600.0
         return RoadTimes(between, node.astype(np.int64), access, lat, lon, access_kmh)
+
+    def paths(self, legs: list[tuple[tuple[float, float], tuple[float, float]]]) -> list[list[tuple[float, float]]]:
+        """The way along the roads of each leg ``((lat, lon) from, (lat, lon) to)``: a
+        (lon, lat) polyline from the start to its nearest node, along the fastest roads
+        (the ones ``times`` measures; each road's own shape where the file has one) and
+        on to the end. For drawing a carer's run on a map."""
+        if not legs:
+            return []
+        ends = np.array([point for leg in legs for point in leg], dtype=float)
+        index, _ = self.snap(ends[:, 0], ends[:, 1])
+        starts, stops = index[0::2], index[1::2]
+        sources = np.unique(starts)
+        row_of = {int(node): i for i, node in enumerate(sources)}
+        _, previous = dijkstra(self.adjacency, directed=True, indices=sources, return_predecessors=True)
+        lines = []
+        for (a, b), first, last in zip(legs, starts, stops, strict=True):
+            nodes = [int(last)]
+            before = previous[row_of[int(first)]]
+            while nodes[-1] != first and before[nodes[-1]] >= 0:
+                nodes.append(int(before[nodes[-1]]))
+            nodes.reverse()
+            line = [(a[1], a[0])]
+            line.append((float(self.node_lon[nodes[0]]), float(self.node_lat[nodes[0]])))
+            for u, v in itertools.pairwise(nodes):
+                line.extend(self._edge_shape(u, v)[1:])
+            line.append((b[1], b[0]))
+            lines.append(line)
+        return lines
+
+    def _edge_shape(self, u: int, v: int) -> list[tuple[float, float]]:
+        """The fastest edge from node index ``u`` to ``v`` as (lon, lat) points, u first."""
+        start, end = int(self.node_ids[u]), int(self.node_ids[v])
+        data = min(self.graph[start][end].values(), key=lambda d: d.get("travel_time", 0.0))
+        here = (float(self.node_lon[u]), float(self.node_lat[u]))
+        there = (float(self.node_lon[v]), float(self.node_lat[v]))
+        if "geometry" not in data:
+            return [here, there]
+        shape = [(float(x), float(y)) for x, y in data["geometry"].coords]
+        # a walking edge added the other way round keeps its way's shape: turn it to run u -> v
+        if np.hypot(shape[0][0] - here[0], shape[0][1] - here[1]) > np.hypot(
+            shape[-1][0] - here[0], shape[-1][1] - here[1]
+        ):
+            shape.reverse()
+        return [here, *shape[1:-1], there]
 
 
 def _usable(graph, mode: TravelMode, speeds: RoadSpeeds):
