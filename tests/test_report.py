@@ -20,7 +20,7 @@ from carescheduler.domain import Problem
 from carescheduler.errors import InputError
 from carescheduler.formats import read_problem, write_plan, write_problem
 from carescheduler.plan import KPIs, Plan, PlannedVisit, Route, SolverInfo, UnassignedVisit
-from carescheduler.report import carer_colour, render_report, write_report
+from carescheduler.report import carer_colour, render_report, road_runs, write_report
 from carescheduler.scenarios.demo import demo_problem
 from conftest import BENCHMARK_SAMPLES
 from problem_factory import carer, client, location, problem_dict, visit
@@ -303,6 +303,35 @@ def test_roads_are_drawn_and_far_away_roads_left_out():
     far = [(min(lons) + 5, min(lats) + 5), (max(lons) + 5, max(lats) + 5)]
     page = Page(render_report(problem, plan, roads=[inside, far, inside]))
     assert len(page.find("polyline", "road")) == 2
+
+
+def test_runs_follow_the_roads_through_every_stop_in_order(small_day):
+    """``road_runs`` draws each working carer's run along the roads of their mode, from home
+    through each client's door in the planned order and home again; the report draws it so,
+    and a carer without a run (no network for their mode) straight from stop to stop."""
+    from carescheduler.travel.roads import RoadNetwork
+    from conftest import OSM
+
+    plan = solve(small_day, time_limit=5, seed=0, max_iterations=10)
+    drive = RoadNetwork.load(OSM / "liechtenstein-20150727.drive.osm.bz2", "drive")
+    runs = road_runs(small_day, plan, {"drive": drive})
+    places = {loc.id: (loc.lon, loc.lat) for loc in small_day.locations}
+    clients = {c.id: c.location for c in small_day.clients}
+    carers = {c.id: c for c in small_day.carers}
+    driving = [r for r in plan.routes if r.visits and carers[r.carer].travel_mode == "drive"]
+    assert driving and set(runs) == {r.carer for r in driving}
+    for route in driving:
+        run, carer = runs[route.carer], carers[route.carer]
+        stops = [places[carer.start_location], *(places[clients[pv.client]] for pv in route.visits)]
+        at = 0
+        for stop in [*stops, places[carer.home_end]]:
+            at = run.index(stop, at)  # every stop, in order
+        assert run[0] == stops[0] and run[-1] == places[carer.home_end]
+        assert len(run) > len(stops) + 1  # and the roads in between
+    page = Page(render_report(small_day, plan, runs=runs))
+    drawn = sorted(len(r["attrs"]["points"].split()) for r in page.find("polyline", "run"))
+    expected = [len(runs[r.carer]) if r.carer in runs else len(r.visits) + 2 for r in plan.routes if r.visits]
+    assert drawn == sorted(expected)
 
 
 def test_a_plan_of_another_day_is_rejected():

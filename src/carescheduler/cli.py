@@ -471,12 +471,24 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MEDIUM_SCENARIO = FIXTURES / "scenarios" / "medium.json.gz"
 """The demo's day when run from a checkout: ~400 calls on the Liechtenstein roads."""
 MEDIUM_ROADS = FIXTURES / "osm" / "liechtenstein-20150727.drive.osm.bz2"
+MEDIUM_PATHS = FIXTURES / "osm" / "liechtenstein-20150727.walk.osm.bz2"
 
 
-def _road_lines(path: Path):
+def _road_map(problem, plan) -> dict:
+    """The demo report's map on the roads: the streets, and each run along them (drivers
+    on the roads, walkers on the footpaths)."""
+    from .report import road_runs
     from .travel.roads import RoadNetwork
 
-    return RoadNetwork.load(path, "drive").polylines()
+    drive = RoadNetwork.load(MEDIUM_ROADS, "drive")
+    networks = {"drive": drive}
+    if MEDIUM_PATHS.exists() and any(c.travel_mode == "walk" for c in problem.carers):
+        networks["walk"] = RoadNetwork.load(MEDIUM_PATHS, "walk")
+    return {
+        "roads": drive.polylines(),
+        "runs": road_runs(problem, plan, networks),
+        "attribution": "Map data © OpenStreetMap contributors (ODbL)",
+    }
 
 
 @app.command()
@@ -509,13 +521,7 @@ def demo(
         write_problem(problem, out / "demo-problem.json.gz")
         write_plan(plan, out / "demo-plan.json")
         on_roads = source == MEDIUM_SCENARIO and MEDIUM_ROADS.exists()
-        write_report(
-            problem,
-            plan,
-            out / "report.html",
-            roads=_road_lines(MEDIUM_ROADS) if on_roads else None,
-            attribution="Map data © OpenStreetMap contributors (ODbL)" if on_roads else None,
-        )
+        write_report(problem, plan, out / "report.html", **(_road_map(problem, plan) if on_roads else {}))
     if as_json:
         print(_result_line(plan, report, time.monotonic() - started))
     else:

@@ -17,7 +17,7 @@ import datetime as dt
 import html
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -64,12 +64,15 @@ def render_report(
     title: str | None = None,
     roads: Sequence[Polyline] | None = None,
     attribution: str | None = None,
+    runs: Mapping[str, Polyline] | None = None,
 ) -> str:
     """The report as a complete HTML document (inline CSS, SVG and a small script).
 
     ``roads`` are drawn faintly under the runs; ``attribution`` is the map's credit line
-    (e.g. "© OpenStreetMap contributors"). Raises InputError if the plan names carers or
-    visits the problem does not have (a plan of another day).
+    (e.g. "© OpenStreetMap contributors"). ``runs`` are carers' runs along the roads
+    (``road_runs``); a carer without one is drawn straight from stop to stop. Raises
+    InputError if the plan names carers or visits the problem does not have (a plan of
+    another day).
     """
     day = _Day(problem, plan)
     title = title or f"Care plan — {problem.name}"
@@ -82,7 +85,7 @@ def render_report(
             "<main>\n",
             _travel_notice(plan),
             _kpi_cards(day),
-            _map_section(day, roads or (), attribution),
+            _map_section(day, roads or (), attribution, runs or {}),
             _timeline_section(day),
             '<div class="pair-of-cards">',
             _unassigned_section(day),
@@ -103,9 +106,10 @@ def write_report(
     title: str | None = None,
     roads: Sequence[Polyline] | None = None,
     attribution: str | None = None,
+    runs: Mapping[str, Polyline] | None = None,
 ) -> None:
     """Write :func:`render_report` to ``path`` (UTF-8)."""
-    text = render_report(problem, plan, title=title, roads=roads, attribution=attribution)
+    text = render_report(problem, plan, title=title, roads=roads, attribution=attribution, runs=runs)
     Path(path).write_text(text, encoding="utf-8")
 
 
@@ -269,10 +273,10 @@ class _Projection:
         return -_MAP_PAD <= x <= _MAP_WIDTH + _MAP_PAD and -_MAP_PAD <= y <= self.height + _MAP_PAD
 
 
-def _map_section(day: _Day, roads: Sequence[Polyline], attribution: str | None) -> str:
+def _map_section(day: _Day, roads: Sequence[Polyline], attribution: str | None, runs: Mapping[str, Polyline]) -> str:
     projection = _Projection(day.problem.locations)
     if projection.usable:
-        figure = _map_figure(day, projection, roads, attribution)
+        figure = _map_figure(day, projection, roads, attribution, runs)
     else:
         figure = '<figure class="map"><p class="empty">No coordinates in this problem: no map.</p></figure>'
     return (
@@ -281,7 +285,9 @@ def _map_section(day: _Day, roads: Sequence[Polyline], attribution: str | None) 
     )
 
 
-def _map_figure(day: _Day, projection: _Projection, roads: Sequence[Polyline], attribution: str | None) -> str:
+def _map_figure(
+    day: _Day, projection: _Projection, roads: Sequence[Polyline], attribution: str | None, runs: Mapping[str, Polyline]
+) -> str:
     crowded = " crowded" if len(day.routes) > _CROWDED else ""
     view = f"0 0 {_MAP_WIDTH:.0f} {projection.height:.0f}"
     out = [
@@ -297,7 +303,7 @@ def _map_figure(day: _Day, projection: _Projection, roads: Sequence[Polyline], a
             drawn.append(f'<polyline class="road" points="{_points(points)}"/>')
     if drawn:
         out.append(f'<g class="roads">{"".join(drawn)}</g>')
-    out.append(_map_runs(day, projection))
+    out.append(_map_runs(day, projection, runs))
     out.append(_map_clients(day, projection))
     out.append(_map_homes(day, projection))  # last, so no run hides where a carer starts
     if projection.geographic:
@@ -311,12 +317,15 @@ def _map_figure(day: _Day, projection: _Projection, roads: Sequence[Polyline], a
     )
 
 
-def _map_runs(day: _Day, projection: _Projection) -> str:
+def _map_runs(day: _Day, projection: _Projection, runs: Mapping[str, Polyline]) -> str:
     out = ['<g class="runs">']
     for route in day.routes:
         carer = day.carers[route.carer]
-        stops = [carer.start_location, *(day.clients[pv.client].location for pv in route.visits), carer.home_end]
-        points = [p for p in (projection.of(day.locations.get(s)) for s in stops) if p is not None]
+        if route.carer in runs:  # along the roads
+            points = [projection.point(float(a), float(b)) for a, b in runs[route.carer]]
+        else:
+            stops = [carer.start_location, *(day.clients[pv.client].location for pv in route.visits), carer.home_end]
+            points = [p for p in (projection.of(day.locations.get(s)) for s in stops) if p is not None]
         k = day.index[route.carer]
         out.append(
             f'<polyline class="run" data-carer="{k}" data-pick="{k}" stroke="{day.colour[route.carer]}" '

@@ -6,6 +6,7 @@ records       the named arrays the compiled kernels take
 timing        compiled timing of routes: the earliest schedule, breaks, costs (numba)
 pricing       compiled pricing of insertions, pushes through partners included (numba)
 insertion     putting visits where they cost least (first plan, repairs)
+budget        when an insertion must stop (the time limit) and who hears from it (cancel)
 lns           large-neighbourhood search: remove a related group, put it back better
 parallel      several searches on several cores, pooling their best plan
 cpsat_model   the CP-SAT model of a few routes (repairs) or of a whole small day
