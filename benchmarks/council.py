@@ -39,7 +39,7 @@ def load_council(scenario: Path = SCENARIO, roads: Path = ROADS, footpaths: Path
 
 def run(scenario: Path, time_limit: float, marks: list[float], workers: int, seed: int) -> dict:
     from carescheduler.search.instance import compile_problem
-    from carescheduler.search.reasons import structural_reason
+    from carescheduler.search.reasons import Reasons
     from carescheduler.search.solver import solve
     from carescheduler.validator import validate
 
@@ -47,7 +47,8 @@ def run(scenario: Path, time_limit: float, marks: list[float], workers: int, see
     problem = load_council(scenario)
     load_s = time.monotonic() - started
     inst = compile_problem(problem)
-    coverable = [v for v in range(inst.n_visits) if structural_reason(inst, v) is None]
+    reasons = Reasons(inst)
+    coverable = [v for v in range(inst.n_visits) if reasons.structural(v) is None]
     first: dict = {}
     at_mark: dict[float, float] = {}
     pending = sorted(marks)

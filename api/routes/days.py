@@ -127,8 +127,9 @@ def put_day(
 ) -> DayOut:
     """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
     existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
+    check_date(date)  # before the body: a bad date costs no parse
     problem = read_day(body, settings)
-    existing = store.find_day(session, principal.org, check_date(date))
+    existing = store.find_day(session, principal.org, date)
     if existing is not None:
         check_if_match(session, existing, if_match)
     store.ensure_org(session, principal.org)

@@ -8,7 +8,7 @@ from ..domain import Carer, Problem, Visit
 from ..plan import format_minutes
 from .instance import Instance
 
-__all__ = ["Reasons", "carer_obstacle", "structural_reason", "unassigned_reason", "window_text"]
+__all__ = ["Reasons", "carer_obstacle", "window_text"]
 
 
 def window_text(visit: Visit) -> str:
@@ -18,23 +18,12 @@ def window_text(visit: Visit) -> str:
     return f"between {start} and {format_minutes(visit.window.end + visit.duration)}"
 
 
-def unassigned_reason(inst: Instance, v: int, penalty_beaten: bool = False, untried: bool = False) -> str:
-    """Name the first rule that rules the visit out, narrowing from skills to time."""
-    return Reasons(inst).unassigned(v, penalty_beaten, untried)
-
-
-def structural_reason(inst: Instance, v: int) -> str | None:
-    """A rule that rules the visit out whatever the rest of the plan looks like."""
-    return Reasons(inst).structural(v)
-
-
 class Reasons:
     """The reasons for one day's unassigned visits, with the look-ups they need built
     once: a day cut short by its time limit can leave tens of thousands unassigned."""
 
     def __init__(self, inst: Instance, time_limit: float | None = None) -> None:
         self.inst = inst
-        self.time_limit = time_limit
         problem: Problem = inst.problem
         self._clients = {c.id: c for c in problem.clients}
         self._carers = {c.id: c for c in problem.carers}
