@@ -29,8 +29,9 @@ from problem_factory import carer, client, location, problem_dict, visit
 
 
 class Page(HTMLParser):
-    """The elements of a rendered report, each with its attributes, its <title> text and its
-    enclosing timeline row (the ``data-carer`` of the nearest ``g.row``)."""
+    """The elements of a rendered report, each with its attributes, its tooltip (a <title>
+    or a ``data-tip``) and its enclosing timeline row (the ``data-carer`` of the nearest
+    ``.row``)."""
 
     def __init__(self, text: str):
         super().__init__(convert_charrefs=True)
@@ -62,7 +63,7 @@ class Page(HTMLParser):
             (
                 e["attrs"]["data-carer"]
                 for e in reversed(self._stack)
-                if e["tag"] == "g" and "row" in e["attrs"].get("class", "").split()
+                if "row" in e["attrs"].get("class", "").split() and "data-carer" in e["attrs"]
             ),
             None,
         )
@@ -72,13 +73,19 @@ class Page(HTMLParser):
             "classes": set(attributes.get("class", "").split()),
             "row": row,
             "text": "",
-            "title": "",
+            "title": attributes.get("data-tip") or "",
         }
         self.elements.append(element)
         return element
 
-    def find(self, tag: str, cls: str | None = None) -> list[dict]:
-        return [e for e in self.elements if e["tag"] == tag and (cls is None or cls in e["classes"])]
+    def find(self, tag: str | None, cls: str | None = None) -> list[dict]:
+        """Elements by tag (None: any) and class."""
+        return [e for e in self.elements if tag in (None, e["tag"]) and (cls is None or cls in e["classes"])]
+
+
+def block_colour(element: dict) -> str:
+    """A timeline block's carer colour (its ``--c`` style)."""
+    return next(part.split(":", 1)[1] for part in element["attrs"]["style"].split(";") if part.startswith("--c:"))
 
 
 def synthetic_plan(problem: Problem, carers: int | None = None, every_nth_unassigned: int = 40) -> Plan:
@@ -182,16 +189,17 @@ def test_one_run_colour_per_carer_with_visits(solved):
     assert set(run_colour) == set(legend_carers(page).values())
     for home in page.find("rect", "home"):
         assert home["attrs"]["fill"] == run_colour[home["attrs"]["data-carer"]]
-    for block in page.find("rect", "visit"):
-        if block["row"] is not None:
-            assert block["attrs"]["fill"] == run_colour[block["row"]]
+    blocks = [b for b in page.find(None, "visit") if b["row"] is not None]
+    assert blocks
+    for block in blocks:
+        assert block_colour(block) == run_colour[block["row"]]
 
 
 def test_every_planned_visit_is_in_its_carers_timeline_row(solved):
     problem, plan = solved
     page = Page(render_report(problem, plan))
     index = legend_carers(page)
-    blocks = page.find("rect", "visit")
+    blocks = page.find(None, "visit")
     drawn = {(b["row"], b["title"].split(" · ")[0]) for b in blocks if b["row"] is not None}
     expected = {(index[r.carer], pv.visit) for r in plan.routes for pv in r.visits}
     assert drawn == expected
@@ -212,7 +220,7 @@ def test_rows_are_in_order_of_first_start(solved):
     page = Page(render_report(problem, plan))
     index = legend_carers(page)
     first = {index[r.carer]: r.visits[0].start for r in plan.routes if r.visits}
-    rows = [e["attrs"]["data-carer"] for e in page.find("g", "row")]
+    rows = [e["attrs"]["data-carer"] for e in page.find("div", "row") if "data-carer" in e["attrs"]]
     assert [first[k] for k in rows] == sorted(first.values())
 
 
@@ -221,7 +229,7 @@ def test_double_ups_link_their_two_parts(solved):
     assert planned_pairs(plan) > 0, "the demo day should have a double-handed visit planned"
     page = Page(render_report(problem, plan))
     groups = defaultdict(list)
-    for block in page.find("rect", "pair"):
+    for block in page.find(None, "pair"):
         if "data-pair" in block["attrs"]:
             groups[block["attrs"]["data-pair"]].append(block)
     assert sum(1 for g in groups.values() if len(g) == 2) == planned_pairs(plan)
@@ -288,7 +296,7 @@ def test_user_text_is_escaped():
     page = Page(text)
     # the text survives escaping intact: the browser shows exactly what the user typed
     assert page.find("h1")[0]["text"] == f"T {nasty}"
-    assert any(e["title"].startswith(f"v{nasty} · Bea {nasty}") for e in page.find("rect", "visit"))
+    assert any(e["title"].startswith(f"v{nasty} · Bea {nasty}") for e in page.find(None, "visit"))
     assert [e["text"] for e in page.elements if "reason" in e["classes"]] == [plan.unassigned[0].reason]
     assert any(e["text"] == f"© {nasty}" for e in page.elements if "credit" in e["classes"])
     assert any(e["text"] == nasty for e in page.elements if e["tag"] == "dd")
@@ -374,7 +382,9 @@ def test_a_council_day_renders_quickly_and_stays_small():
     assert size / len(problem.visits) < 1200, f"{size / 1e6:.1f} MB for {len(problem.visits)} visits"
     assert seconds < 10, f"{seconds:.1f} s to render"
     page = Page(text)
-    assert len(page.find("g", "row")) == len([r for r in plan.routes if r.visits])
+    assert len([e for e in page.find("div", "row") if "data-carer" in e["attrs"]]) == len(
+        [r for r in plan.routes if r.visits]
+    )
 
 
 # -- command line -------------------------------------------------------------------------------
@@ -434,9 +444,9 @@ def test_demo_writes_its_report(tmp_path):
 HOVER_PROBE = """<script>
 (function () {
   var body = document.body, over = function (el) { el.dispatchEvent(new MouseEvent("mouseover", {bubbles: true})); };
-  var part = document.querySelector("rect.pair[data-pair]"), key = part.getAttribute("data-pair");
+  var part = document.querySelector(".pair[data-pair]"), key = part.getAttribute("data-pair");
   over(part);
-  body.setAttribute("data-probe-linked", document.querySelectorAll('rect.link[data-pair="' + key + '"]').length);
+  body.setAttribute("data-probe-linked", document.querySelectorAll('.link[data-pair="' + key + '"]').length);
   body.setAttribute("data-probe-lines", document.querySelectorAll("#links line").length);
   var tip = document.getElementById("tip");
   body.setAttribute("data-probe-tip", tip.hidden ? "" : tip.textContent);

@@ -7,7 +7,6 @@
   var body = document.body, tip = document.getElementById("tip"), links = document.getElementById("links");
   var pinned = null, groups = {}, linked = 0;
   function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
-  function num(el, name) { return parseFloat(el.getAttribute(name)); }
   function pickOf(el) { return el && el.closest ? el.closest("[data-pick]") : null; }
   function isPair(el) { return el && el.hasAttribute && el.hasAttribute("data-pair"); }
 
@@ -28,13 +27,13 @@
     parts.forEach(function (p) { p.classList.toggle("link", on); });
     while (links && links.firstChild) links.removeChild(links.firstChild);
     if (!links || !on || parts.length !== 2) return;
-    var upper = num(parts[0], "y") <= num(parts[1], "y") ? parts[0] : parts[1];
-    var lower = upper === parts[0] ? parts[1] : parts[0];
+    var box = links.getBoundingClientRect(), a = parts[0].getBoundingClientRect(), b = parts[1].getBoundingClientRect();
+    var upper = a.top <= b.top ? a : b, lower = upper === a ? b : a;
     var line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-    line.setAttribute("x1", num(upper, "x") + num(upper, "width") / 2);
-    line.setAttribute("y1", num(upper, "y") + num(upper, "height"));
-    line.setAttribute("x2", num(lower, "x") + num(lower, "width") / 2);
-    line.setAttribute("y2", num(lower, "y"));
+    line.setAttribute("x1", upper.left + upper.width / 2 - box.left);
+    line.setAttribute("y1", upper.bottom - box.top);
+    line.setAttribute("x2", lower.left + lower.width / 2 - box.left);
+    line.setAttribute("y2", lower.top - box.top);
     links.appendChild(line);
   }
 
