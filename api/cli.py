@@ -94,10 +94,22 @@ def serve(
 
     ensure_secret()
     settings = _settings()
+    if demo and not settings.road_files:
+        settings = settings.model_copy(update={"road_files": demo_road_files()})
     app_ = create_app(settings)
     if demo:
         load_demo(settings)
     uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+def demo_road_files() -> dict[str, str]:
+    """The demo day's roads (Liechtenstein's OpenStreetMap extracts in a checkout): the
+    board draws runs along them."""
+    from carescheduler.cli import MEDIUM_PATHS, MEDIUM_ROADS
+
+    if not DEMO_DAY.exists():
+        return {}
+    return {mode: str(path) for mode, path in (("drive", MEDIUM_ROADS), ("walk", MEDIUM_PATHS)) if path.exists()}
 
 
 def load_demo(settings: Settings) -> None:

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     )
     solve_workers: int = Field(default=1, ge=0, le=16, description="worker processes that run any job, urgent first")
     timezone: str = Field(default="Europe/London", description="the days' time zone, for the service's clock")
+    road_files: dict[str, str] = Field(
+        default_factory=dict,
+        description='OpenStreetMap extracts the board draws runs along, by travel mode, e.g. {"drive": '
+        '"area.drive.osm.bz2", "walk": "area.walk.osm.bz2"} (JSON in the environment); read once, in the '
+        "background, when the service starts; without them runs are drawn straight from stop to stop",
+    )
     frozen_clock: dt.datetime | None = Field(
         default=None,
         description="the service's clock stands still at this instant (tests, training); unset: the real clock",

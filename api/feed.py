@@ -240,6 +240,7 @@ def event_changed(session: Session, event: EventRow, plan: int | None = None) ->
         "id": event.id,
         "type": event.payload.get("type"),
         "carer": event.carer_id,
+        "visit": event.payload.get("visit") if isinstance(event.payload.get("visit"), str) else None,
         "status": event.status,
         "error": event.error,
         "job": event.job_id,

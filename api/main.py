@@ -24,7 +24,8 @@ from .docs import add_docs
 from .feed import FeedHub
 from .migrate import upgrade
 from .problems import CatchUnexpected, add_problem_handlers, describe_problems, problem_response
-from .routes import carer, days, entities, jobs, live, organisation, webhooks
+from .road_maps import RoadMaps
+from .routes import board, carer, days, entities, jobs, live, organisation, webhooks
 from .worker import JobWorkers
 
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(app.state.engine)
         app.state.feed_hub = FeedHub(app.state.sessions, settings.stream_poll_seconds)
+        app.state.road_maps.start()
         with transaction(app.state.sessions) as session:
             store.requeue_interrupted(session)
         worker = (
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.clock = ServiceClock.of(settings)
+    app.state.road_maps = RoadMaps(settings.road_files)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchUnexpected)  # outermost of ours: whatever fails inside is answered
     add_problem_handlers(app)
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.audit_router)
     app.include_router(live.router)
     app.include_router(webhooks.router)
+    app.include_router(board.router)  # the coordinator's pages (not in the API's schema)
     return app
 
 
