@@ -680,8 +680,9 @@ def _unassigned_section(day: _Day) -> str:
             f'<td class="kind">{kind}</td><td class="reason">{_e(item.reason)}</td></tr>'
         )
     return (
-        head + '<div class="scroll"><table><thead><tr><th>visit</th><th>client</th><th>may start</th>'
-        "<th>length</th><th>needs</th><th></th><th>why it is unassigned</th></tr></thead>"
+        head + '<div class="scroll" tabindex="0" role="region" aria-label="unassigned visits"><table><thead><tr>'
+        '<th scope="col">visit</th><th scope="col">client</th><th scope="col">may start</th><th scope="col">length</th>'
+        '<th scope="col">needs</th><th scope="col">kind</th><th scope="col">why it is unassigned</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
