@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test check setup browser postgres clean
+.PHONY: demo serve test check setup browser js postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,28 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/python -m api serve --demo
 
-# The report's browser test needs Debian's chromium: installed here when we may (root with
-# apt-get), otherwise that one test is skipped.
+# The browser tests need Debian's chromium (Playwright drives it; it downloads no browser of
+# its own): installed here when we may (root with apt-get), otherwise those tests are skipped.
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			chromium fonts-dejavu-core; \
-	else echo "no chromium (and not root with apt-get): the report's browser test will be skipped"; fi
+	else echo "no chromium (and not root with apt-get): the browser tests will be skipped"; fi
+
+# axe-core, the accessibility checker the browser tests run in pages, from npm at the version
+# package-lock.json pins (no install scripts run). Debian's npm is installed here when we may
+# (root with apt-get); without npm the accessibility checks are skipped, saying why.
+js:
+	@if [ -f node_modules/axe-core/axe.min.js ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then :; \
+	else \
+		command -v npm >/dev/null 2>&1 || \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; \
+		fi; \
+		if command -v npm >/dev/null 2>&1; then npm ci --ignore-scripts --no-audit --no-fund; \
+		else echo "no npm (and not root with apt-get): no axe-core, the browser tests' accessibility checks will be skipped"; fi; \
+	fi
 
 # The service's tests also run on PostgreSQL: its server programs (Debian's postgresql) are
 # installed here when we may; the tests start a throwaway server on loopback themselves.
@@ -48,7 +62,7 @@ check: $(STAMP)
 	$(VENV)/bin/ruff format --check src api tests benchmarks
 	$(VENV)/bin/mypy
 
-test: $(STAMP) browser postgres check
+test: $(STAMP) browser js postgres check
 	$(VENV)/bin/python -m pytest -q
 
 clean:

@@ -1,5 +1,6 @@
-"""What the tests share: where the data are, the days most tests start from, and the service
-running in its own process (``live_server``).
+"""What the tests share: where the data are, the days most tests start from, the service
+running in its own process (``live_server``), and a real browser (``chromium_browser``,
+``browser_page``, ``screenshots``: see ``browser.py``).
 
 The constants are plain paths (importable as ``from conftest import SCENARIOS``, for
 tests that parametrise over files); the fixtures load each day once per session.
@@ -12,14 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import Phase, settings
 
 from benchmarks.runner import shared_benchmarks
+from browser import launch_chromium, new_page, screenshot_dir
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
 from live_server import LiveServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
@@ -59,3 +65,24 @@ def live_server(request, tmp_path) -> Iterator[LiveServer]:
     settings by indirect parametrisation: a dict of environment variables."""
     with LiveServer(tmp_path, getattr(request, "param", None)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's chromium under Playwright, headless and offline, started once per session
+    (skips when chromium or Playwright is missing)."""
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture()
+def browser_page(chromium_browser: Browser) -> Iterator[Page]:
+    """A fresh page (its own context: no cookies or storage from another test), 1280 x 900."""
+    with new_page(chromium_browser) as page:
+        yield page
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """The folder tests write screenshots to (``$CARESCHEDULER_SCREENSHOTS``, else test-screenshots/)."""
+    return screenshot_dir()

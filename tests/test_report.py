@@ -1,5 +1,6 @@
-"""The coordinator's HTML report: what it shows, that it escapes, that it scales, and that a
-real browser (Debian's chromium, headless) runs its script and paints a map."""
+"""The coordinator's HTML report: what it shows, that it escapes, that it scales, that a
+real browser (Debian's chromium, headless) runs its script and paints a map, and that the page
+passes axe-core's WCAG A/AA checks and works from the keyboard."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from browser import CHROMIUM, NO_CHROMIUM, chromium, png_rgb
+from browser import CHROMIUM, NO_CHROMIUM, axe_findings, chromium, format_findings, png_rgb
 from carescheduler import solve
 from carescheduler.domain import Problem
 from carescheduler.errors import InputError
@@ -494,3 +495,87 @@ def test_in_a_headless_browser_the_script_runs_and_the_map_is_painted(solved, tm
     hues = np.array([colorsys.rgb_to_hsv(*p)[0] for p in vivid[:: max(1, len(vivid) // 5000)]])
     buckets = np.bincount((hues * 12).astype(int) % 12, minlength=12)
     assert (buckets > len(hues) / 200).sum() >= 8, buckets
+
+
+def test_the_report_is_accessible_and_its_legend_works_from_the_keyboard(solved, tmp_path, browser_page, screenshots):
+    """axe-core finds no serious or critical WCAG 2.0-2.2 A/AA problem, neither as the page
+    opens nor with a carer picked out; Tab reaches the legend, whose buttons pick a carer out
+    on focus, pin them with Enter (saying so with aria-pressed) and let go with Escape; late
+    starts carry a mark of their own, not only a colour."""
+    problem, plan = solved
+    path = tmp_path / "report.html"
+    write_report(problem, plan, path, attribution="© OpenStreetMap contributors")
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    page.screenshot(path=screenshots / "report.png", full_page=True)
+
+    # late starts: each late block has its own mark, which stands out from the page (3:1)
+    late = page.locator("rect.visit.is-late")
+    assert late.count() > 0, "the demo plan should have a late start"
+    marks = page.evaluate(
+        """() => [...document.querySelectorAll("rect.visit.is-late")].map(block => {
+            const mark = block.nextElementSibling;
+            return mark && mark.classList.contains("late") ? getComputedStyle(mark).fill : null;
+        })"""
+    )
+    assert None not in marks
+    for fill in set(marks):
+        red, green, blue = (int(x) for x in fill[fill.index("(") + 1 : -1].split(",")[:3])
+        assert _contrast_with_white(red, green, blue) >= 3, fill
+
+    legend = page.locator(".legend button[data-pick]")
+    first = legend.nth(0)
+    assert first.get_attribute("aria-pressed") == "false"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('data-pick')") == "0"
+    assert page.evaluate("document.body.classList.contains('focus')")  # focus picks the carer out
+    assert page.locator(".run.on").get_attribute("data-carer") == "0"
+    page.keyboard.press("Enter")
+    assert first.get_attribute("aria-pressed") == "true"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('data-pick')") == "1"
+    assert legend.nth(1).get_attribute("aria-pressed") == "false"
+    page.screenshot(path=screenshots / "report-carer-picked.png")
+    findings = axe_findings(page)
+    assert not findings, format_findings(findings)
+    page.keyboard.press("Escape")
+    assert first.get_attribute("aria-pressed") == "false"
+    page.evaluate("document.activeElement.blur()")
+    assert not page.evaluate("document.body.classList.contains('focus')")
+
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    findings = axe_findings(page)
+    assert not findings, format_findings(findings)
+    assert not errors, errors
+
+
+def test_a_long_list_of_unassigned_visits_scrolls_from_the_keyboard(tmp_path, browser_page):
+    problem = demo_problem(clients=40, carers=6)
+    plan = synthetic_plan(problem, every_nth_unassigned=2)
+    path = tmp_path / "report.html"
+    write_report(problem, plan, path)
+    page = browser_page
+    page.goto(path.as_uri())
+    region = page.get_by_role("region", name="unassigned visits")
+    assert region.evaluate("el => el.scrollHeight > el.clientHeight"), "the table should scroll"
+    region.focus()
+    page.keyboard.press("End")
+    assert region.evaluate("el => el.scrollTop") > 0
+    findings = axe_findings(page, include="#unassigned")
+    assert not findings, format_findings(findings)
+
+
+def _contrast_with_white(red: int, green: int, blue: int) -> float:
+    """WCAG's contrast ratio of an sRGB colour against white."""
+
+    def channel(c: int) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+    return 1.05 / (luminance + 0.05)

@@ -1,5 +1,7 @@
 /* The coordinator's report, in the browser. The script only adds to a page that is
-   complete without it: instant tooltips from the SVG titles, picking out a carer's run,
+   complete without it: instant tooltips from the SVG titles, picking out a carer's run
+   (hover or focus picks it out for a moment, a click or Enter/Space on the legend pins it,
+   Escape lets go; the legend's buttons say whether they are pinned with aria-pressed),
    and linking the two halves of each double-up. When wired it marks the body with
    data-ready="1" and data-linked-pairs="N", which the tests check. */
 (function () {
@@ -15,6 +17,14 @@
     body.classList.toggle("focus", k !== null);
     if (k !== null) all('[data-carer="' + k + '"]').forEach(function (el) { el.classList.add("on"); });
   }
+  function pin(k) {
+    pinned = k;
+    all(".legend button[data-pick]").forEach(function (el) {
+      el.setAttribute("aria-pressed", String(el.getAttribute("data-pick") === pinned));
+    });
+    focusCarer(pinned);
+  }
+  pin(null);
 
   all("[data-pair]").forEach(function (el) {
     var key = el.getAttribute("data-pair");
@@ -74,8 +84,17 @@
   document.addEventListener("click", function (ev) {
     var pick = pickOf(ev.target);
     if (!pick) return;
-    pinned = pinned === pick.getAttribute("data-pick") ? null : pick.getAttribute("data-pick");
-    focusCarer(pinned);
+    pin(pinned === pick.getAttribute("data-pick") ? null : pick.getAttribute("data-pick"));
+  });
+  document.addEventListener("focusin", function (ev) {
+    var pick = pickOf(ev.target);
+    if (pick) focusCarer(pick.getAttribute("data-pick"));
+  });
+  document.addEventListener("focusout", function (ev) {
+    if (pickOf(ev.target) && !pickOf(ev.relatedTarget)) focusCarer(pinned);
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && pinned !== null) pin(null);
   });
 
   body.setAttribute("data-linked-pairs", String(linked));
