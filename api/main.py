@@ -24,7 +24,7 @@ from .docs import add_docs
 from .feed import FeedHub
 from .migrate import upgrade
 from .problems import CatchUnexpected, add_problem_handlers, describe_problems, problem_response
-from .routes import carer, days, entities, jobs, live, organisation, webhooks
+from .routes import carer, days, entities, jobs, live, organisation, sign_in, webhooks
 from .worker import JobWorkers
 
 
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.audit_router)
     app.include_router(live.router)
     app.include_router(webhooks.router)
+    app.include_router(sign_in.router)  # the browser's sign-in pages (the coordinator's board)
     return app
 
 
