@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 # The service on the embedded default (SQLite in ./carescheduler.db) with today's demo day
 # loaded and solved; OpenAPI docs at http://127.0.0.1:8000/docs. Prints a coordinator and a
-# carer token.
+# carer token, and a one-time link that signs a browser in to the coordinator's board.
 serve: $(STAMP)
 	$(VENV)/bin/python -m api serve --demo
 

@@ -8,7 +8,7 @@ the JSON API with the page's session cookie and CSRF token.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from carescheduler.plan import format_minutes
@@ -146,16 +146,15 @@ def _draft_banner(view: DayView, state: BoardState) -> str:
         )
     moved = changes.get("moved_visits") or []
     warnings = "".join(f"<li>{esc(w)}</li>" for w in changes.get("warnings") or [])
-    summary = (
-        f"{len(carers)} carer{'s' if len(carers) != 1 else ''} change"
-        + (f" · {len(moved)} visits of others moved" if moved else "")
+    summary = f"{len(carers)} carer{'s' if len(carers) != 1 else ''} change" + (
+        f" · {len(moved)} visits of others moved" if moved else ""
     )
     return (
         f'<section class="card preview" id="preview" aria-labelledby="preview-h"><h2 id="preview-h">'
-        f"Preview of draft plan {state.plan_number} <span class=\"n\">{esc(summary)} — not yet sent to "
-        f'anyone</span></h2>{_delta(view, state)}'
+        f'Preview of draft plan {state.plan_number} <span class="n">{esc(summary)} — not yet sent to '
+        f"anyone</span></h2>{_delta(view, state)}"
         f'<ul class="changes">{"".join(items) or "<li>No carer’s day changes.</li>"}</ul>'
-        f'{f"<ul class=warnings>{warnings}</ul>" if warnings else ""}'
+        f"{f'<ul class=warnings>{warnings}</ul>' if warnings else ''}"
         '<div class="actions"><button type="button" id="publish" class="primary">Publish to carers</button>'
         '<button type="button" id="undo">Undo</button>'
         '<button type="button" id="discard">Discard draft</button></div></section>\n'
@@ -171,7 +170,7 @@ def _delta(view: DayView, state: BoardState) -> str:
     return (
         f'<p class="delta" id="delta">coverage {coverage0:.1%} → <strong>{kpis.coverage:.1%}</strong> · '
         f"unassigned {unassigned0:,} → <strong>{len(view.plan.unassigned):,}</strong> · cost {cost0:,.0f} → "
-        f"<strong>{cost:,.0f}</strong> ({'+' if change >= 0 else '−'}{abs(change):,.0f})</p>"
+        f"<strong>{cost:,.0f}</strong> ({change:+,.0f})</p>"
     )
 
 
@@ -220,7 +219,7 @@ def _events_panel(view: DayView) -> str:
             "carer_delayed",
             "Carer delayed",
             field("carer", "Carer", f'<select id="ID" name="carer" required>{carers}</select>')
-            + field("minutes", "Minutes late", '<input id="ID" name="minutes" type="number" min="1" max="600" required>')
+            + field("minutes", "Minutes late", _number("minutes", 1, 600, required=True))
             + field("reason", "Reason", '<input id="ID" name="reason" maxlength="500">'),
         )
         + form(
@@ -235,7 +234,7 @@ def _events_panel(view: DayView) -> str:
             field("visit", "Visit id", '<input id="ID" name="visit" required maxlength="200">')
             + field("window_start", "May start from", '<input id="ID" name="window_start" type="time">')
             + field("window_end", "Must start by", '<input id="ID" name="window_end" type="time">')
-            + field("duration", "Length (minutes)", '<input id="ID" name="duration" type="number" min="1" max="720">'),
+            + field("duration", "Length (minutes)", _number("duration", 1, 720)),
         )
         + form(
             "client_added",
@@ -245,11 +244,19 @@ def _events_panel(view: DayView) -> str:
             + field("location", "Home (a known address)", f'<select id="ID" name="location">{places}</select>')
             + field("window_start", "Visit may start from", '<input id="ID" name="window_start" type="time" required>')
             + field("window_end", "Visit must start by", '<input id="ID" name="window_end" type="time" required>')
-            + field("duration", "Length (minutes)", '<input id="ID" name="duration" type="number" min="5" max="720" required>')
-            + field("count", "Carers needed", '<select id="ID" name="carers_needed"><option>1</option><option>2</option></select>'),
+            + field("duration", "Length (minutes)", _number("duration", 5, 720, required=True))
+            + field(
+                "count",
+                "Carers needed",
+                '<select id="ID" name="carers_needed"><option>1</option><option>2</option></select>',
+            ),
         )
         + "</section>\n"
     )
+
+
+def _number(name: str, least: int, most: int, *, required: bool = False) -> str:
+    return f'<input id="ID" name="{name}" type="number" min="{least}" max="{most}"{" required" if required else ""}>'
 
 
 def _carer_panel() -> str:

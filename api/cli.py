@@ -4,6 +4,7 @@ tokens, migrate the database.
     python -m api serve --demo          # the embedded default (SQLite) with the demo day loaded
     python -m api token --org demo --role coordinator --subject alice
     python -m api token --org demo --role carer --carer carer003 --subject carer003
+    python -m api sign-in-link --org demo --subject alice   # a one-time link to the board
     python -m api migrate
 
 Settings come from the environment (``CARESCHEDULER_JWT_SECRET``, ``DATABASE_URL``, see
@@ -17,16 +18,21 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from .config import Settings
 from .security import ROLES, mint_token
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The carescheduler service.")
 
 ENV_FILE = Path(".env")
 DEMO_ORG = "demo"
+DEMO_COORDINATOR = "demo-coordinator"
 DEMO_DAY = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "medium.json.gz"
 """The demo day in a checkout; an installed service uses the library's built-in town instead."""
 
@@ -53,7 +59,9 @@ def ensure_secret() -> None:
 
 
 DEMO_TOKENS = "demo-tokens.txt"
-"""Where ``serve --demo`` puts its tokens when its output is not a terminal."""
+"""Where ``serve --demo`` puts its tokens and sign-in link when its output is not a terminal."""
+DEFAULT_URL = "http://127.0.0.1:8000"
+"""Where ``serve`` listens unless told otherwise."""
 
 
 @app.command()
@@ -70,6 +78,59 @@ def token(
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+
+
+@app.command("sign-in-link")
+def sign_in_link(
+    org: str = typer.Option(..., help="organisation the browser signs in to"),
+    subject: str = typer.Option(..., help="who signs in (their user name)"),
+    role: str = typer.Option("coordinator", help="coordinator or carer"),
+    carer: str | None = typer.Option(None, help="the carer's id (role carer)"),
+    base_url: str = typer.Option(DEFAULT_URL, help="the service's address, as the browser reaches it"),
+) -> None:
+    """Make a one-time link that signs a browser in (the coordinator's board)."""
+    from .db import make_engine, session_factory
+    from .migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        typer.echo(make_sign_in_link(session_factory(engine), settings, base_url, org, subject, role, carer))
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"(it signs in once, within {settings.sign_in_link_minutes:g} minutes)", err=True)
+
+
+def make_sign_in_link(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    base_url: str,
+    org: str,
+    subject: str,
+    role: str = "coordinator",
+    carer: str | None = None,
+) -> str:
+    """A one-time sign-in link, whole: ``base_url`` and the link's path."""
+    from .browser_sessions import create_link
+    from .db import transaction
+
+    with transaction(sessions) as session:
+        path = create_link(session, settings, org, subject, role, carer)
+    return base_url.rstrip("/") + path
+
+
+def service_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for ``serve --host --port`` (a server
+    listening on every address is reached at 127.0.0.1)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @app.command()
@@ -98,7 +159,7 @@ def serve(
         settings = settings.model_copy(update={"road_files": demo_road_files()})
     app_ = create_app(settings)
     if demo:
-        load_demo(settings)
+        load_demo(settings, service_url(host, port))
     uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
@@ -112,9 +173,10 @@ def demo_road_files() -> dict[str, str]:
     return {mode: str(path) for mode, path in (("drive", MEDIUM_ROADS), ("walk", MEDIUM_PATHS)) if path.exists()}
 
 
-def load_demo(settings: Settings) -> None:
+def load_demo(settings: Settings, base_url: str = DEFAULT_URL) -> None:
     """Today's demo day for organisation ``demo`` with a solve job queued to publish, and
-    tokens for a coordinator and one carer printed."""
+    tokens for a coordinator and one carer and a sign-in link for the coordinator's board
+    (at ``base_url``) printed."""
     from carescheduler.formats import read_problem
     from carescheduler.scenarios import demo_problem
 
@@ -138,16 +200,22 @@ def load_demo(settings: Settings) -> None:
         f"demo day {today} for organisation '{DEMO_ORG}' ({len(problem.visits)} visits); "
         "a 20 s solve job publishes its plan"
     )
+    link = make_sign_in_link(sessions, settings, base_url, DEMO_ORG, DEMO_COORDINATOR)
     tokens = (
-        f"coordinator token: {mint_token(settings, DEMO_ORG, 'coordinator', 'demo-coordinator')}\n"
+        f"coordinator token: {mint_token(settings, DEMO_ORG, 'coordinator', DEMO_COORDINATOR)}\n"
         f"carer token ({carer}): {mint_token(settings, DEMO_ORG, 'carer', carer, carer)}\n"
+        f"the coordinator's board, signed in once within {settings.sign_in_link_minutes:g} minutes "
+        f"(then: python -m api sign-in-link --org {DEMO_ORG} --subject {DEMO_COORDINATOR}): {link}\n"
     )
     if sys.stdout.isatty():
         typer.echo(tokens, nl=False)
-    else:  # the output goes to a log: bearer tokens must not
+    else:  # the output goes to a log: bearer tokens and sign-in links must not
         with os.fdopen(os.open(DEMO_TOKENS, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "w") as handle:
             handle.write(tokens)
-        typer.echo(f"demo tokens written to {DEMO_TOKENS} (readable by you only; not shown: output is not a terminal)")
+        typer.echo(
+            f"demo tokens and sign-in link written to {DEMO_TOKENS} "
+            "(readable by you only; not shown: output is not a terminal)"
+        )
 
 
 def main() -> None:  # pragma: no cover - console entry point (carescheduler-service)

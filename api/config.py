@@ -39,6 +39,18 @@ class Settings(BaseSettings):
         le=24 * 90,
         description="the longest lifetime (exp - iat) a token may claim, ours or the IdP's",
     )
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 30,
+        description="how long a browser stays signed in (the board's session cookie) after signing in",
+    )
+    sign_in_link_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        le=24 * 60,
+        description="how long a one-time sign-in link works (python -m api sign-in-link)",
+    )
     idp_jwks: str | None = Field(
         default=None,
         description="the council's identity provider: its JWKS as a file path or an https URL; "

@@ -1,6 +1,15 @@
 """Dependencies and helpers the routes share: the database session, who is calling, their
 role, the day they ask for (always within their own organisation), the day's ETag check
-and how a job is shown. Routes import these, never each other."""
+and how a job is shown. Routes import these, never each other.
+
+Who is calling: a bearer token (``Authorization: Bearer``), or else a browser's session
+cookie (``browser_sessions.COOKIE``, set by signing in at ``/sign-in``). A request that
+changes something and is let in by the cookie alone must come from one of the service's
+own pages: it carries the session's CSRF token in ``X-CSRF-Token`` (a page gets it from
+``csrf_for``), and its ``Origin`` and ``Sec-Fetch-Site``, when the browser sends them, say
+it came from this service (``check_same_origin``). A bearer token is never sent by a
+browser on its own, so a request carrying one needs none of that. Pages (HTML) take
+``PageUser``: the cookie's principal, or a redirect to the sign-in page."""
 
 from __future__ import annotations
 
@@ -8,18 +17,22 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from carescheduler import InputError, Problem
 
-from . import store
+from . import browser_sessions, store
+from .browser_sessions import COOKIE, SIGN_IN_PATH, SignInRefused
 from .clock import ServiceClock
 from .config import Settings
+from .db import transaction
 from .models import Day, Job, PlanRow
 from .schemas import JobOut
 from .security import Principal, TokenError, read_token
@@ -49,12 +62,144 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 async def get_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    if credentials is None:
-        raise HTTPException(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+    """The caller: by their bearer token if they send one, else by the browser's session
+    cookie (and then, for a change, its CSRF token and origin: ``cookie_principal``)."""
+    if credentials is not None:
+        try:
+            return read_token(request.app.state.settings, credentials.credentials)
+        except TokenError as error:
+            raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+    session_id = request.cookies.get(COOKIE)
+    if session_id:
+        return await cookie_principal(request, session_id)
+    raise HTTPException(
+        401,
+        f"a bearer token is needed (or, in a browser, sign in at {SIGN_IN_PATH})",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: a cookie alone lets them in."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def own_origin(request: Request) -> str:
+    """This service's origin as the request reached it (``scheme://host[:port]``). Behind a
+    proxy that ends TLS, uvicorn takes the scheme from the proxy's ``X-Forwarded-Proto``
+    (``--forwarded-allow-ips``)."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _origin_key(origin: str) -> tuple[str, str, int | None] | None:
     try:
-        return read_token(request.app.state.settings, credentials.credentials)
-    except TokenError as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+        parts = urlsplit(origin)
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return None
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse (403) a request a browser says came from another site: ``Sec-Fetch-Site``,
+    when sent, must be ``same-origin`` (or ``none``: the person's own doing), and ``Origin``,
+    when sent, this service's own. ``Origin: null`` (which browsers send for a form posted
+    from a page with ``Referrer-Policy: no-referrer``, as well as from sandboxed frames) is
+    taken only with ``Sec-Fetch-Site: same-origin``."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise HTTPException(
+            403, f"refused: the browser says this request came from another site (Sec-Fetch-Site: {site})"
+        )
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    if origin.strip() == "null":
+        if site != "same-origin":
+            raise HTTPException(403, "refused: the request's origin is hidden (Origin: null) and not same-origin")
+        return
+    key = _origin_key(origin)
+    if key is None or key != _origin_key(own_origin(request)):
+        raise HTTPException(
+            403, f"refused: the request came from {origin[:200]}, not from this service ({own_origin(request)})"
+        )
+
+
+def check_csrf(request: Request, session_id: str, token: str | None) -> None:
+    """Refuse (403) a change let in by the session cookie without the session's CSRF token."""
+    if not token:
+        raise HTTPException(
+            403,
+            "the X-CSRF-Token header is missing: a change made with the browser's session needs the "
+            'csrf-token the page was given (<meta name="csrf-token">)',
+        )
+    if not browser_sessions.csrf_matches(request.app.state.settings, session_id, token):
+        raise HTTPException(403, "the X-CSRF-Token does not belong to this browser's session: reload the page")
+
+
+def _read_session(sessions: sessionmaker[Session], settings: Settings, session_id: str) -> Principal:
+    with transaction(sessions) as session:
+        return browser_sessions.read_session(session, settings, session_id)
+
+
+async def cookie_principal(request: Request, session_id: str) -> Principal:
+    """Who a browser's session cookie is for (401 if it has ended). A request that changes
+    something must come from this service's page: same origin, with the CSRF token (403)."""
+    if request.method not in SAFE_METHODS:
+        check_same_origin(request)
+        check_csrf(request, session_id, request.headers.get("x-csrf-token"))
+    state = request.app.state
+    try:  # a query: off the event loop (bearer tokens, most requests, need none)
+        return await run_in_threadpool(_read_session, state.sessions, state.settings, session_id)
+    except SignInRefused as refused:
+        raise HTTPException(
+            401, f"{refused}: sign in again at {SIGN_IN_PATH}", headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+
+
+def _to_sign_in(request: Request) -> HTTPException:
+    """A redirect to the sign-in page (303), dropping a cookie that no longer signs in."""
+    headers = {"Location": SIGN_IN_PATH, "Cache-Control": "no-store"}
+    if COOKIE in request.cookies:
+        headers["Set-Cookie"] = f"{COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+    return HTTPException(303, f"sign in first, at {SIGN_IN_PATH}", headers=headers)
+
+
+async def page_user(request: Request) -> Principal:
+    """For a page (HTML): who the browser is signed in as, or a redirect (303) to the
+    sign-in page when it is not (no cookie, or its session has ended). Bearer tokens are
+    not looked at: a browser opening a page sends none."""
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
+        raise _to_sign_in(request)
+    try:
+        return await cookie_principal(request, session_id)
+    except HTTPException as error:
+        if error.status_code == 401:
+            raise _to_sign_in(request) from None
+        raise
+
+
+async def page_coordinator(principal: Annotated[Principal, Depends(page_user)]) -> Principal:
+    if principal.role != "coordinator":
+        raise HTTPException(403, "this page is the coordinators'")
+    return principal
+
+
+PageUser = Annotated[Principal, Depends(page_user)]
+"""A page's signed-in user (coordinator or carer), or a redirect to ``/sign-in``."""
+PageCoordinator = Annotated[Principal, Depends(page_coordinator)]
+"""A page's signed-in coordinator (a carer gets 403), or a redirect to ``/sign-in``."""
+
+
+def csrf_for(request: Request) -> str:
+    """The CSRF token of the browser's session, for a page to embed
+    (``<meta name="csrf-token" content="...">``) and send back as ``X-CSRF-Token`` with each
+    change it makes. Call it after ``PageUser`` (without a session cookie: the redirect)."""
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
+        raise _to_sign_in(request)
+    return browser_sessions.csrf_token(request.app.state.settings, session_id)
 
 
 def role(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:

@@ -1,6 +1,6 @@
 """What the service stores (SQLAlchemy 2): organisations, days, plans, jobs, events,
-carers' notifications, the audit log, alerts, the feed the streams and webhooks send, and
-webhooks with their deliveries.
+carers' notifications, the audit log, alerts, the feed the streams and webhooks send,
+webhooks with their deliveries, and the browser's sign-in links and sessions.
 
 A day's problem and its plans are kept as the library's own JSON (``Problem`` and
 ``Plan``), so carers, clients and visits are read from the day's problem rather than
@@ -255,3 +255,37 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SignInLink(Base):
+    """A one-time link that signs a coordinator (or a carer) in to a browser
+    (``browser_sessions``). Only the SHA-256 of its token is kept: the database never
+    holds a link anyone could use. ``used_at`` is set by the one sign-in it allows."""
+
+    __tablename__ = "sign_in_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    carer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class BrowserSession(Base):
+    """A browser signed in (the board's cookie): by a sign-in link or a bearer token pasted
+    into the sign-in page. Only the SHA-256 of the session id (the cookie's value) is kept.
+    It ends at ``expires_at`` (``session_hours`` after sign-in) or when signed out."""
+
+    __tablename__ = "browser_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    carer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)

@@ -41,16 +41,17 @@ DATE = "2030-06-03"
 ORG = "council"
 TARGET_SECONDS = 2.0
 
+
 def prepare(folder: Path, secret: str, plan_seconds: float) -> tuple[str, dict]:
     """The council day and its plan in a new database; a sign-in link's path for it."""
+    from api import store
     from api.browser_sessions import create_link
     from api.config import Settings
     from api.db import make_engine, session_factory, transaction
     from api.migrate import upgrade
-    from api import store
 
     problem = load_council(SCENARIO)
-    plan, report, cached, seconds = published_plan(problem, SCENARIO, plan_seconds, 0)
+    plan, _, cached, seconds = published_plan(problem, SCENARIO, plan_seconds, 0)
     url = f"sqlite:///{folder}/service.db"
     upgrade(url)
     settings = Settings(jwt_secret=secret, database_url=url)

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from carescheduler import Problem
-from carescheduler.plan import Plan
 from carescheduler.day.status import visit_statuses
+from carescheduler.plan import Plan
 from carescheduler.report import render_run_sheet, render_run_sheets, road_runs
 from carescheduler.report.runs_map import Projection
 from carescheduler.report.view import DayView, esc, points_text
@@ -54,6 +54,8 @@ STATIC_FILES = {
 }
 """The board's style sheets and scripts: the report's own, and the board's additions."""
 
+PlanQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a plan of the day (default: the published)")]
+
 MOST_RUNS = 20
 """Runs one request may ask for (each is a search over the roads)."""
 
@@ -86,7 +88,7 @@ def board_home(
     days = store.list_days(session, user.org)
     if days:
         return RedirectResponse(f"/board/{days[-1].date}", status_code=303)
-    return _page(_message("No days yet", f"Organisation {user.org} has no days to plan: load one with PUT /v1/days/{{date}}."))
+    return _page(_message("No days yet", f"Organisation {user.org} has no days: load one with PUT /v1/days/{{date}}."))
 
 
 @router.get("/board/static/{name}")
@@ -96,7 +98,8 @@ def static(name: str) -> Response:
     package, media_type = STATIC_FILES[name]
     base = files(package) if package != "api" else files("api").joinpath("static")
     text = base.joinpath(name).read_text(encoding="utf-8")
-    return Response(text, media_type=media_type, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return Response(text, media_type=media_type, headers=headers)
 
 
 @router.get("/board/{date}")
@@ -153,7 +156,7 @@ async def runs(
     session: SessionDep,
     user: PageCoordinator,
     carer: Annotated[list[str], Query(max_length=MOST_RUNS)],
-    plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    plan: PlanQuery = None,
 ) -> dict:
     """The runs of ``carer`` (one or more) in the map's coordinates: along the roads when
     the service has the area's network, else straight; with their stops in order."""
@@ -163,7 +166,8 @@ async def runs(
         raise HTTPException(404, f"day {date} has no such plan")
     problem, the_plan = plan_problem(session, day, row), plan_of(row)
     maps = request.app.state.road_maps
-    return await run_in_threadpool(_runs, problem, the_plan, set(carer), maps.networks(), maps.configured and not maps.ready)
+    loading = maps.configured and not maps.ready
+    return await run_in_threadpool(_runs, problem, the_plan, set(carer), maps.networks(), loading)
 
 
 def _runs(problem: Problem, plan: Plan, carers: set[str], networks: dict, loading: bool) -> dict:
@@ -176,15 +180,15 @@ def _runs(problem: Problem, plan: Plan, carers: set[str], networks: dict, loadin
     out = {}
     for route in chosen.routes:
         person = people[route.carer]
-        stops = [projection.of(places.get(clients[pv.client].location)) for pv in route.visits]
+        stops = [(projection.of(places.get(clients[pv.client].location)), pv.visit) for pv in route.visits]
         ends = [projection.of(places.get(person.start_location)), projection.of(places.get(person.home_end))]
         if route.carer in along:
             line = [projection.point(float(a), float(b)) for a, b in along[route.carer]]
         else:
-            line = [p for p in [ends[0], *stops, ends[1]] if p is not None]
+            line = [p for p in [ends[0], *(at for at, _ in stops), ends[1]] if p is not None]
         out[route.carer] = {
             "points": points_text(line),
-            "stops": [[round(p[0], 1), round(p[1], 1), pv.visit] for p, pv in zip(stops, route.visits) if p is not None],
+            "stops": [[round(at[0], 1), round(at[1], 1), visit] for at, visit in stops if at is not None],
             "roads": route.carer in along,
         }
     return {"runs": out, "roads_loading": loading}
@@ -207,9 +211,7 @@ def my_day_page(date: DatePath, session: SessionDep, user: PageUser) -> Response
 
 
 @router.get("/board/{date}/run-sheets")
-def run_sheets(
-    date: DatePath, session: SessionDep, user: PageCoordinator, plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
-) -> Response:
+def run_sheets(date: DatePath, session: SessionDep, user: PageCoordinator, plan: PlanQuery = None) -> Response:
     """Every working carer's day, a printed page each."""
     problem, the_plan = _shown(session, user, date, plan)
     return _page(render_run_sheets(problem, the_plan, date=dt.date.fromisoformat(date)))
@@ -221,7 +223,7 @@ def run_sheet(
     carer: str,
     session: SessionDep,
     user: PageCoordinator,
-    plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    plan: PlanQuery = None,
 ) -> Response:
     problem, the_plan = _shown(session, user, date, plan)
     if carer not in {c.id for c in problem.carers}:
@@ -247,7 +249,9 @@ def plan_problem(session: Session, day: Day, row: PlanRow) -> Problem:
 def _day_events(session: Session, day: Day) -> list[dict]:
     return list(
         session.scalars(
-            select(EventRow.payload).where(EventRow.day_id == day.id, EventRow.status != "rejected").order_by(EventRow.id)
+            select(EventRow.payload)
+            .where(EventRow.day_id == day.id, EventRow.status != "rejected")
+            .order_by(EventRow.id)
         )
     )
 

@@ -58,8 +58,8 @@ def unassigned_section(day: DayView) -> str:
             f'<td class="kind">{kind}</td><td class="reason">{esc(item.reason)}</td></tr>'
         )
     return (
-        head
-        + '<div class="scroll" tabindex="0" role="region" aria-label="unassigned visits"><table><thead><tr><th scope="col">visit</th><th scope="col">client</th>'
+        head + '<div class="scroll" tabindex="0" role="region" aria-label="unassigned visits"><table><thead><tr>'
+        '<th scope="col">visit</th><th scope="col">client</th>'
         '<th scope="col">may start</th><th scope="col">length</th><th scope="col">needs</th><th scope="col">kind</th>'
         '<th scope="col">why it is unassigned</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
