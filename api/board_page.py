@@ -169,7 +169,7 @@ def _delta(view: DayView, state: BoardState) -> str:
     change = cost - cost0
     return (
         f'<p class="delta" id="delta">coverage {coverage0:.1%} → <strong>{kpis.coverage:.1%}</strong> · '
-        f"unassigned {unassigned0:,} → <strong>{len(view.plan.unassigned):,}</strong> · cost {cost0:,.0f} → "
+        f"unassigned {unassigned0:,} → <strong>{len(view.unassigned):,}</strong> · cost {cost0:,.0f} → "
         f"<strong>{cost:,.0f}</strong> ({change:+,.0f})</p>"
     )
 

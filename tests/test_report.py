@@ -559,11 +559,13 @@ def test_a_long_list_of_unassigned_visits_scrolls_from_the_keyboard(tmp_path, br
     write_report(problem, plan, path)
     page = browser_page
     page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready='1']")
     region = page.get_by_role("region", name="unassigned visits")
     assert region.evaluate("el => el.scrollHeight > el.clientHeight"), "the table should scroll"
     region.focus()
     page.keyboard.press("End")
-    assert region.evaluate("el => el.scrollTop") > 0
+    # the browser may scroll smoothly: wait until it has moved (fails after 5 s if it never does)
+    page.wait_for_function("el => el.scrollTop > 0", arg=region.element_handle(), timeout=5000)
     findings = axe_findings(page, include="#unassigned")
     assert not findings, format_findings(findings)
 

@@ -17,7 +17,7 @@ def kpi_cards(day: DayView) -> str:
         (
             "Mandatory unassigned",
             f"{k.mandatory_unassigned:,}",
-            f"{len(day.plan.unassigned):,} visits unassigned in all",
+            f"{len(day.unassigned):,} visits unassigned in all",
             k.mandatory_unassigned > 0,
         ),
         ("Travel", duration_text(k.travel_minutes), f"{k.travel_minutes:,.0f} min{estimated}", False),
@@ -40,7 +40,7 @@ def kpi_cards(day: DayView) -> str:
 
 
 def unassigned_section(day: DayView) -> str:
-    items = sorted(day.plan.unassigned, key=lambda u: (day.visits[u.visit].window.start, u.visit))
+    items = sorted(day.unassigned, key=lambda u: (day.visits[u.visit].window.start, u.visit))
     head = f'<section class="card" id="unassigned"><h2>Unassigned visits <span class="n">{len(items):,}</span></h2>'
     if not items:
         return head + '<p class="empty">Every visit is planned.</p></section>'

@@ -144,7 +144,7 @@ def _map_clients(day: DayView, projection: Projection) -> str:
             visits_at[pv.client].append(f"{format_minutes(pv.start)} {pv.visit} — {day.carer_label(route.carer)}")
             if day.visits[pv.visit].carers_needed == 2:
                 doubles.add(pv.client)
-    for item in day.plan.unassigned:
+    for item in day.unassigned:
         client_id = day.visits[item.visit].client
         missed.add(client_id)
         visits_at[client_id].append(f"{item.visit} — unassigned")

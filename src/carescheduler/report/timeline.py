@@ -46,7 +46,7 @@ def timeline_section(
     """The timeline card. ``now`` (minutes after midnight) draws the "now" line;
     ``statuses`` marks visits; ``interactive`` makes visits and the unassigned lane's
     blocks buttons (the board acts on them; the report only shows them)."""
-    if not day.routes and not day.plan.unassigned:
+    if not day.routes and not day.unassigned:
         return (
             f'<section class="card" id="timeline"><h2>{esc(heading)}</h2>'
             '<p class="empty">No visits planned.</p></section>\n'
@@ -74,7 +74,7 @@ def timeline_section(
     return (
         f'<section class="card" id="timeline" data-t0="{t0:g}" data-t1="{t1:g}"><h2>{esc(heading)} '
         f'<span class="n">{len(day.routes):,} carers · {day.late_visits():,} late · {pairs:,} double-ups · '
-        f"{len(day.plan.unassigned):,} unassigned</span></h2>{_key_line(statuses is not None)}"
+        f"{len(day.unassigned):,} unassigned</span></h2>{_key_line(statuses is not None)}"
         f'<div class="tl"><div class="tl-axis" aria-hidden="true"><div class="track">{hours}</div></div>'
         f'<div class="tl-body"><div class="tl-grid" aria-hidden="true"><div class="track">{grid}</div></div>'
         f"{_unassigned_lane(day, scale, interactive)}"
@@ -108,7 +108,7 @@ def day_span(day: DayView, now: float | None = None) -> tuple[float, float]:
         ends += [s.end for s in shifts] + [route.visits[-1].end]
         starts += [route.leave_home] if route.leave_home is not None else []
         ends += [route.return_home] if route.return_home is not None else []
-    for item in day.plan.unassigned:
+    for item in day.unassigned:
         visit = day.visits[item.visit]
         starts.append(visit.window.start)
         ends.append(visit.window.start + visit.duration)
@@ -260,7 +260,7 @@ def _visit_block(
 
 def _unassigned_lane(day: DayView, scale: _Scale, interactive: bool) -> str:
     """The visits nobody has, at their windows, stacked so none hides another."""
-    items = sorted(day.plan.unassigned, key=lambda u: (day.visits[u.visit].window.start, u.visit))
+    items = sorted(day.unassigned, key=lambda u: (day.visits[u.visit].window.start, u.visit))
     if not items:
         return ""
     lanes: list[float] = []  # where each sub-row is free from

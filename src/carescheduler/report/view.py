@@ -14,7 +14,7 @@ from importlib.resources import files
 
 from ..domain import Problem, Visit
 from ..errors import InputError
-from ..plan import Plan, PlannedVisit
+from ..plan import Plan, PlannedVisit, UnassignedVisit
 
 __all__ = ["LATE_TOLERANCE", "STATUSES", "DayView", "carer_colour", "lateness"]
 
@@ -33,6 +33,8 @@ STATUSES = {
 }
 """A visit's status on the day: the mark drawn on its block (status is never told by
 colour alone) and the words read out."""
+
+NOT_IN_PLAN = "not in this plan: added to the day after the plan was made (replan, or give it to a carer)"
 
 SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 
@@ -71,6 +73,13 @@ class DayView:
         self.routes = sorted((r for r in plan.routes if r.visits), key=lambda r: (r.visits[0].start, r.carer))
         self.index = {r.carer: k for k, r in enumerate(self.routes)}
         self.colour = {r.carer: carer_colour(k) for k, r in enumerate(self.routes)}
+        planned = {pv.visit for r in plan.routes for pv in r.visits} | {u.visit for u in plan.unassigned}
+        self.unassigned = [
+            *plan.unassigned,
+            *(UnassignedVisit(visit=v.id, reason=NOT_IN_PLAN) for v in problem.visits if v.id not in planned),
+        ]
+        """The plan's unassigned visits, and the day's visits the plan does not know (added
+        to the day after it was made): nobody has either."""
 
     def _check_plan_is_for_problem(self) -> None:
         hint = "(is the plan for this problem?)"
