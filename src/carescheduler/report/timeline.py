@@ -250,7 +250,9 @@ def _visit_block(
     )
     style = f'style="{scale.box(pv.start, pv.end)};--c:{colour}"'
     if interactive:
-        label = f"{tip.replace(chr(10), '; ')}; on {day.carer_label(carer)}'s day"
+        # the name starts with the words on the block (voice control users say what they see)
+        shown = f"{format_minutes(pv.start)} {day.client_short(pv.client)}"
+        label = f"{shown}: {tip.replace(chr(10), '; ')}; on {day.carer_label(carer)}'s day"
         return (
             f'<button type="button" class="{" ".join(classes)}" {" ".join(attrs)} {style} draggable="true" '
             f'data-tip="{esc(tip)}" aria-label="{esc(label)}">{inner}</button>'
@@ -292,6 +294,7 @@ def _unassigned_block(day: DayView, item: UnassignedVisit, scale: _Scale, lane: 
         f"{window_end}, {visit.duration:g} min, {kind}\nunassigned: {item.reason}"
     )
     style = f'style="{scale.box(visit.window.start, visit.window.start + visit.duration)};--lane:{lane}"'
+    shown = f"{format_minutes(visit.window.start)} {day.client_short(visit.client)}"
     inner = (
         f'<i class="mark" aria-hidden="true">?</i><b>{format_minutes(visit.window.start)}</b> '
         f"{esc(day.client_short(visit.client))}"
@@ -299,7 +302,7 @@ def _unassigned_block(day: DayView, item: UnassignedVisit, scale: _Scale, lane: 
     if interactive:
         return (
             f'<button type="button" class="visit open {kind}" data-visit="{esc(item.visit)}" {style} draggable="true" '
-            f'data-tip="{esc(tip)}" aria-label="{esc(tip.replace(chr(10), "; "))}">{inner}</button>'
+            f'data-tip="{esc(tip)}" aria-label="{esc(shown + ": " + tip.replace(chr(10), "; "))}">{inner}</button>'
         )
     return (
         f'<span class="visit open {kind}" data-visit="{esc(item.visit)}" {style} data-tip="{esc(tip)}">{inner}</span>'
