@@ -38,7 +38,7 @@ from ..search.solver import plan_from_solution
 from .apply import DayUpdate
 from .live import LiveDay
 from .recommend import BEFORE_THE_DAY, Placement, Recommender, _pair_places, _retimed
-from .replan import PlanChanges, _finalise, _unassigned_reason
+from .replan import PlanChanges, _finalise
 
 __all__ = ["MoveRefused", "MoveResult", "move_visit"]
 
@@ -175,7 +175,12 @@ def _written(rec: Recommender, trial: Solution, visit_id: str, since: Plan | Non
     if not final.feasible:
         return None
     plan = plan_from_solution(final, SolverInfo(status="move", now=rec.now if rec.now > BEFORE_THE_DAY else None))
-    plan.unassigned = [UnassignedVisit(visit=u.visit, reason=_unassigned_reason(update, u)) for u in plan.unassigned]
+    # A move applies no events, so no carer is away: of replan's reasons only a window
+    # passed unstarted applies (asked per visit, as replan's would cost a look through
+    # the whole plan for each of a council day's hundreds of unassigned visits).
+    plan.unassigned = [
+        UnassignedVisit(visit=u.visit, reason=update.missed.get(u.visit, u.reason)) for u in plan.unassigned
+    ]
     changes = _changes(update, plan, since, visit_id, rec._params.replan.tolerance_minutes)
     seconds = time.monotonic() - started
     plan.solver.seconds = round(seconds, 3)
