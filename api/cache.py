@@ -125,6 +125,23 @@ def _load(day: Day) -> Problem:
     return travel_store.load(session, day.problem, key, travel)
 
 
+def plan_problem(day: Day, row: PlanRow) -> Problem:
+    """The day a plan is valid for: a draft's own (a replan's or a move's), else the day's.
+    A draft's is parsed each time (it is asked for once, to build a Recommender); its
+    matrices are the day's, held once."""
+    if row.id == day.published_plan_id:  # publishing made its problem the day's
+        return problem_of(day)
+    if row.problem is None:
+        return problem_of(day)
+    if row.travel_key is None:
+        return Problem.model_validate_json(row.problem)
+    session = object_session(row)
+    assert session is not None, "a plan's problem loads while its session is open"
+    key = row.travel_key
+    travel = _travel.get((_database(row), key), lambda: travel_store.matrices(session, key))
+    return travel_store.load(session, row.problem, key, travel)
+
+
 def plan_of(row: PlanRow) -> Plan:
     return _plans.get((_database(row), row.id, row.created_at), lambda: Plan.model_validate_json(row.plan))
 
@@ -135,6 +152,11 @@ def remember(day: Day, problem: Problem, row: PlanRow, plan: Plan) -> None:
     _problems.put(day_key(day), problem)
     if day.travel_key is not None:
         _travel.put((_database(day), day.travel_key), problem.travel)
+    remember_plan(row, plan)
+
+
+def remember_plan(row: PlanRow, plan: Plan) -> None:
+    """Keep a plan this process has just written (flushed): it need not be parsed back."""
     _plans.put((_database(row), row.id, row.created_at), plan)
 
 

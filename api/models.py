@@ -72,9 +72,10 @@ class Day(Base):
 
 
 class PlanRow(Base):
-    """A plan of a day, numbered per day: a draft, the published one, or superseded.
-    ``problem`` is the day the plan is valid for when it differs from the day's current
-    one (a replan's updated day); publishing the plan makes it the day's."""
+    """A plan of a day, numbered per day: a draft, the published one, superseded, or a
+    draft discarded. ``problem`` is the day the plan is valid for when it differs from the
+    day's current one (a replan's or a move's updated day); publishing the plan makes it
+    the day's."""
 
     __tablename__ = "plans"
     __table_args__ = (

@@ -26,7 +26,7 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_in_utc)]
 
 # Named (a schema of their own in the spec, not an enum written out in each place): the
 # lists filter by them and the results carry them, and a generated client gets one type each.
-PlanStatus = TypeAliasType("PlanStatus", Literal["draft", "published", "superseded"])
+PlanStatus = TypeAliasType("PlanStatus", Literal["draft", "published", "superseded", "discarded"])
 EventStatus = TypeAliasType("EventStatus", Literal["pending", "applied", "rejected"])
 JobKind = TypeAliasType("JobKind", Literal["solve", "replan"])
 JobStatus = TypeAliasType("JobStatus", Literal["queued", "running", "done", "failed", "cancelled"])
@@ -60,6 +60,20 @@ class PlanSummary(BaseModel):
 class PlanOut(PlanSummary):
     plan: Plan
     changes: PlanChanges | None = None
+
+
+class MoveIn(_In):
+    """A visit of the day given to a carer: dragged onto their row on the board, or an
+    option of the recommendations taken."""
+
+    visit: str = Field(min_length=1, max_length=200)
+    carer: str = Field(min_length=1, max_length=200)
+    partner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the second carer of a double-handed visit (none: the cheapest who can join)",
+    )
 
 
 class SolveRequest(_In):

@@ -189,13 +189,20 @@ def published(session: Session, day: Day) -> PlanRow | None:
 
 def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
     """Make ``row`` the day's plan (and its day the day's problem), and tell each carer
-    whose day changed what changed."""
+    whose day changed what changed. The day's other move drafts were edits of the plan
+    this one replaces: they are superseded with it."""
     before = published(session, day)
     old_starts = starts_by_carer(plan_of(before)) if before is not None else {}
     new_starts = starts_by_carer(plan_of(row))
     if before is not None:
         before.status = "superseded"
         session.flush()  # before the new one is published: one published plan per day (an index)
+    session.execute(
+        update(PlanRow)
+        .where(PlanRow.day_id == day.id, PlanRow.status == "draft", PlanRow.source == "move", PlanRow.id != row.id)
+        .values(status="superseded")
+        .execution_options(synchronize_session="fetch")
+    )
     if row.problem is not None:
         day.problem, day.travel_key = row.problem, row.travel_key
         day.sizes = row.sizes or day.sizes
@@ -218,6 +225,18 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         )
     session.flush()
     return notes
+
+
+def discard(session: Session, day: Day, row: PlanRow) -> str:
+    """Set a draft aside: it can no longer be published (or moved from). Returns the
+    plan's status after: ``discarded``, or what it is if it was no draft. Events a replan
+    drafted it from (``publish`` false) stay pending: the next replan absorbs them."""
+    hold_current(session, day.id)  # waits for a publish under way, which then wins
+    session.refresh(row)
+    if row.status == "draft":
+        row.status = "discarded"
+        session.flush()
+    return row.status
 
 
 def _apply_drafted_events(session: Session, row: PlanRow) -> None:

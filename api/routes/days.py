@@ -1,5 +1,5 @@
-"""Coordinators' and integrations' routes: days, plans, jobs to solve and replan, events
-and recommendations."""
+"""Coordinators' and integrations' routes: days, plans, jobs to solve and replan, events,
+recommendations, and moves of visits from carer to carer."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from carescheduler.day.recommend import Recommendation, VisitRequest
 from carescheduler.day.replan import PlanChanges
 
 from .. import store
-from ..cache import plan_of
+from ..cache import plan_of, remember_plan
 from ..clock import ServiceClock
 from ..config import Settings
 from ..deps import (
@@ -45,6 +45,7 @@ from ..schemas import (
     EventsIn,
     EventStatus,
     JobOut,
+    MoveIn,
     PlanOut,
     PlanSummary,
     ReplanRequest,
@@ -225,6 +226,8 @@ def publish_plan(
         raise HTTPException(404, f"day {date} has no plan {number}")
     if row.status == "published":
         raise HTTPException(409, f"plan {number} is already published")
+    if row.status == "discarded":
+        raise HTTPException(409, f"plan {number} was discarded")
     if row.day_version != day.version:  # publishing it would undo what changed the day since
         raise HTTPException(
             409, f"plan {number} was made for version {row.day_version} of the day, which is now version {day.version}"
@@ -232,6 +235,105 @@ def publish_plan(
     notes = store.publish(session, day, row)
     store.audit(session, principal, "publish plan", date, plan=number, carers_told=len(notes))
     return day_out(day, response)
+
+
+@router.post(
+    "/{date}/plans/{number}/discard",
+    response_model=PlanSummary,
+    responses=error_responses(409),
+)
+def discard_plan(date: DatePath, number: Number, session: SessionDep, principal: Coordinator) -> PlanSummary:
+    """Set a draft aside (say, a move undone): it can no longer be published or moved from.
+    Events a replan drafted it from stay pending; the next replan absorbs them. Discarding
+    a discarded draft again changes nothing."""
+    day = find_day(session, principal, date)
+    row = store.plan_number(session, day, number)
+    if row is None:
+        raise HTTPException(404, f"day {date} has no plan {number}")
+    status = store.discard(session, day, row)
+    if status != "discarded":
+        raise HTTPException(409, f"plan {number} is {status}: only a draft can be discarded")
+    store.audit(session, principal, "discard plan", date, plan=number)
+    return plan_summary(row)
+
+
+@router.post(
+    "/{date}/plans/{number}/moves",
+    response_model=PlanOut,
+    status_code=201,
+    summary="Move a visit to another carer: a new draft (no CP-SAT call; milliseconds once the day is loaded)",
+    responses=error_responses(409),
+)
+def move_visit(
+    date: DatePath,
+    number: Number,
+    body: MoveIn,
+    session: SessionDep,
+    principal: Coordinator,
+    response: Response,
+    clock: ServiceClock = Depends(get_clock),
+) -> PlanOut:
+    """The visit goes to ``carer`` (with ``partner``, or the cheapest who can join, for a
+    double-handed visit) at the cheapest place in their day; the rest of plan ``number``
+    stays as it is, at the service's clock. Plan ``number`` is the published plan or a
+    move draft of it, so moves chain (and undoing one is going back to the draft before).
+    The new draft's ``changes`` are against the published plan: what publishing it would
+    change. A carer who cannot take the visit is a 422 naming ``carer`` (or ``partner``)
+    with the reason the recommendations give; nothing is written then."""
+    day = find_day(session, principal, date)
+    row = store.plan_number(session, day, number)
+    if row is None:
+        raise HTTPException(404, f"day {date} has no plan {number}")
+    published = store.published(session, day)
+    stale = _not_movable(day, row, published)
+    if stale is not None:
+        raise HTTPException(409, stale)
+    assert published is not None  # _not_movable says so otherwise
+    recommender = recommender_for(day, row, clock.minutes(day.date))
+    result = recommender.move(body.visit, body.carer, body.partner, since=plan_of(published))  # InputError: 422
+    draft = store.add_plan(
+        session,
+        day,
+        result.plan,
+        "move",
+        store.actor(principal),
+        problem=result.problem,
+        changes=result.changes.model_dump(),
+        day_version=day.version,
+    )
+    remember_plan(draft, result.plan)
+    store.audit(
+        session,
+        principal,
+        "move visit",
+        date,
+        plan=draft.number,
+        base=number,
+        visit=body.visit,
+        carer=body.carer,
+        partner=body.partner,
+    )
+    response.headers["Location"] = f"/v1/days/{date}/plans/{draft.number}"
+    return plan_summary(draft, with_plan=True)
+
+
+def _not_movable(day: Day, row: PlanRow, published: PlanRow | None) -> str | None:
+    """Why visits cannot be moved in plan ``row`` (None: they can)."""
+    if published is None:
+        return f"day {day.date} has no published plan to move visits in"
+    if row.id == published.id:
+        return None
+    start = f"moves start from the published plan ({published.number}) or a move draft of it"
+    if row.status != "draft":
+        return f"plan {row.number} is {row.status}: {start}"
+    if row.source != "move":
+        return f"plan {row.number} is a draft of a {row.source}: {start}"
+    if row.day_version != day.version:  # (a publish since supersedes move drafts; this is a day replaced)
+        return (
+            f"plan {row.number} was made for version {row.day_version} of the day, which is now version "
+            f"{day.version}: {start}"
+        )
+    return None
 
 
 @router.post(

@@ -6,7 +6,8 @@
     assert validate(problem, plan).valid
 
 During the day: ``replan(problem, plan, events, now)`` absorbs events into a published
-plan; ``Recommender(problem, plan, now).recommend(visit)`` offers carers for a visit.
+plan; ``Recommender(problem, plan, now).recommend(visit)`` offers carers for a visit,
+and ``.move(visit, carer)`` gives it to one (``day.moves``).
 ``SolveParams`` holds every setting of the search, ``MaxRuntime``, ``MaxIterations`` and
 ``NoImprovement`` say when it stops.
 

@@ -109,7 +109,7 @@ class SolverInfo(_Model):
     """How a plan was found: what ran, for how long, and what stopped it. Fields that
     do not apply are left out (an imported plan has only ``status`` and ``source``)."""
 
-    status: str = Field(default="", description="heuristic; optimal (CP-SAT proved it); replan; imported")
+    status: str = Field(default="", description="heuristic; optimal (CP-SAT proved it); replan; move; imported")
     seconds: float | None = Field(default=None, description="wall-clock seconds the solve or replan took")
     iterations: int | None = Field(default=None, description="search iterations, over all processes")
     seed: int | None = None

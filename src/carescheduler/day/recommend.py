@@ -9,6 +9,7 @@ offered is then checked by re-timing the day with the visit in it. No CP-SAT cal
 ``Recommender`` keeps one published day ready (compiled at ``now``, the plan loaded,
 spare room for one new visit at one new place), so each question costs milliseconds;
 ``recommend`` is the one-off form. A Recommender answers one question at a time.
+``Recommender.move`` applies a choice (``moves``): the visit given to a carer, as a new plan.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,7 +33,10 @@ from ..search.reasons import carer_obstacle, window_text
 from ..search.records import PairPrices, TaskPrices
 from ..search.solution import Solution
 from ..travel.estimate import estimate_new_places
-from .live import live_day
+from .live import LiveDay, live_day
+
+if TYPE_CHECKING:
+    from .moves import MoveResult
 
 __all__ = ["CarerOption", "CarerUnavailable", "Recommendation", "Recommender", "VisitRequest", "recommend"]
 
@@ -119,12 +123,28 @@ class Recommender:
         self.now = day.update.now
         self._visit_index = {v.id: i for i, v in enumerate(self.problem.visits)}
         self._facts = day.old.facts
+        self._held = _held_by_plan(day, self._params.replan.freeze_minutes)
+        # What a move needs to write a plan on the day's real objective (``moves``). The
+        # real model is kept without its travel, which the spare-room copy holds: a
+        # council day's matrices are tens of megabytes.
+        self._update, self._old, self._relaxed = day.update, day.old, day.relaxed
+        self._base = dataclasses.replace(day.base, travel=np.zeros((day.base.travel.shape[0], 0, 0)))
         self._inst = _with_spare_room(day.model)
         self._sol = Solution(self._inst)
         self._sol.replace_routes({k: day.solution.route(k) for k in range(day.model.n_carers)})
         self._sol.refresh()
 
     # -- the question ---------------------------------------------------------------------
+    def move(self, visit: str, carer: str, partner: str | None = None, *, since: Plan | None = None) -> MoveResult:
+        """Give ``visit`` (an id of the day) to ``carer`` (with ``partner``, or the cheapest
+        one, for a double-handed visit) at the cheapest place in their day: the new plan,
+        the day it is valid for and what changed against ``since`` (by default the plan
+        this Recommender holds). Raises ``moves.MoveRefused`` with the reason a
+        recommendation gives when they cannot take it. This Recommender is not changed."""
+        from .moves import move_on  # moves builds on this module's pricing
+
+        return move_on(self, visit, carer, partner, since)
+
     def recommend(
         self,
         visit: Visit | str | VisitRequest | dict,
@@ -315,6 +335,7 @@ class Recommender:
         client = next(c for c in reversed(problem.clients) if c.id == visit.client)
         may = np.asarray(inst.eligible[tasks].any(axis=0))
         after_now = f" after now ({format_minutes(self.now)})" if self.now > BEFORE_THE_DAY else ""
+        not_earlier = self._not_earlier(visit, tasks)
         passed = visit.window.end is not None and visit.window.end < self.now
         out = []
         for k, carer in enumerate(problem.carers):
@@ -333,8 +354,16 @@ class Recommender:
                 code, words = obstacle
             elif visit.pinned_carers and carer.id not in visit.pinned_carers:
                 code, words = "pinned", f"the visit is pinned to {', '.join(visit.pinned_carers)}"
+            elif visit.id in self._held and carer.id not in self._held[visit.id]:
+                code, words = (
+                    "pinned",
+                    (
+                        f"cannot take it: it starts within {self._params.replan.freeze_minutes:g} minutes of now "
+                        f"({format_minutes(self.now)}), so it stays with {', '.join(self._held[visit.id])}"
+                    ),
+                )
             elif not may[k]:
-                code, words = "shift", f"has no shift time left for it {window_text(visit)}{after_now}"
+                code, words = "shift", f"has no shift time left for it {window_text(visit)}{after_now}{not_earlier}"
             elif carer.id in costlier:
                 code, words = "costlier", f"could take it, at a higher cost (about +{costlier[carer.id]:.1f})"
             else:
@@ -342,11 +371,20 @@ class Recommender:
                     "time",
                     (
                         f"cannot fit it in {window_text(visit)} without breaking a window, shift, "
-                        "break or working-time limit"
+                        f"break or working-time limit{not_earlier}"
                     ),
                 )
             out.append(CarerUnavailable(carer=carer.id, code=code, reason=f"{carer.id} {words}"))
         return out
+
+    def _not_earlier(self, visit: Visit, tasks: list[int]) -> str:
+        """A clause saying a planned visit does not start before its planned start (the live
+        day keeps it so), when that is later than its window opens and now; else ''."""
+        old = self._old
+        planned = [float(old.kept_start[t]) for t in tasks if t < len(old.kept_carer) and old.kept_carer[t] >= 0]
+        if not planned or min(planned) <= max(visit.window.start, self.now) + 1e-6:
+            return ""
+        return f" (not before {format_minutes(min(planned))}, its planned start: a planned visit does not move earlier)"
 
 
 class _Offer:
@@ -395,14 +433,16 @@ class _Offer:
             self.offered.add(carers[0])
 
 
-def _retimed(sol: Solution, placements: Iterable[Placement]) -> list[tuple[float, Placement]]:
+def _retimed(
+    sol: Solution, placements: Iterable[Placement], limit: int = EXACT_TRIALS
+) -> list[tuple[float, Placement]]:
     """Placements of one visit priced by re-timing the whole day (as the compiled pricing
     prices them: what the visit adds), those that break a rule left out. Slower than the
-    compiled pricing, so at most ``EXACT_TRIALS`` of them."""
+    compiled pricing, so at most ``limit`` of them."""
     inst = sol.inst
     trial = sol.copy()
     out: list[tuple[float, Placement]] = []
-    for placement in itertools.islice(placements, EXACT_TRIALS):
+    for placement in itertools.islice(placements, limit):
         base = sol.total - inst.visit_penalty[inst.task_visit[placement[0][0]]]
         trial.copy_from(sol)
         for t, k, p in placement:
@@ -453,6 +493,20 @@ def _positions_near(sol: Solution, t: int, k: int) -> range:
     lo = int(np.searchsorted(starts, inst.task_release[t]))
     hi = int(np.searchsorted(starts, inst.task_latest[t], side="right"))
     return range(max(0, lo - GRANULAR_SLACK), min(len(starts), hi + GRANULAR_SLACK) + 1)
+
+
+def _held_by_plan(day: LiveDay, freeze_minutes: float) -> dict[str, list[str]]:
+    """Visits starting within the freeze of now, which the live day keeps with their
+    carers (``live._disruption_model``): visit id -> those carers."""
+    old, base = day.old, day.base
+    away = day.update.unavailable_carers
+    carers = day.update.problem.carers
+    held: dict[str, list[str]] = {}
+    for t in np.flatnonzero((old.kept_carer >= 0) & (old.kept_start < day.update.now + freeze_minutes)):
+        carer = carers[old.kept_carer[t]].id
+        if carer not in away:
+            held.setdefault(day.update.problem.visits[base.task_visit[t]].id, []).append(carer)
+    return held
 
 
 def _with_spare_room(model: Instance) -> Instance:
