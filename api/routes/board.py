@@ -25,12 +25,12 @@ from carescheduler.report import render_run_sheet, render_run_sheets, road_runs
 from carescheduler.report.runs_map import Projection
 from carescheduler.report.view import DayView, esc, points_text
 
-from .. import store, travel_store
+from .. import store
 from ..board_page import BoardState, board_page
-from ..cache import plan_of, problem_of
+from ..cache import plan_of, plan_problem
 from ..clock import ServiceClock
 from ..deps import DatePath, PageCoordinator, PageUser, SessionDep, csrf_for, find_day, get_clock
-from ..models import Day, EventRow, Organisation, PlanRow
+from ..models import Day, EventRow, Organisation
 
 router = APIRouter(include_in_schema=False)
 
@@ -118,7 +118,7 @@ def board(
     if row is None:
         detail = f"day {date} has no plan {plan}" if plan is not None else f"day {date} has no published plan yet"
         return _page(_message(f"Board — {date}", detail + ": solve it (POST /v1/days/{date}/solve)."), 404)
-    problem = plan_problem(session, day, row)
+    problem = plan_problem(day, row)
     the_plan = plan_of(row)
     view = DayView(problem, the_plan)
     today = clock.now().date().isoformat() == date
@@ -164,7 +164,7 @@ async def runs(
     row = store.plan_number(session, day, plan) if plan is not None else store.published(session, day)
     if row is None:
         raise HTTPException(404, f"day {date} has no such plan")
-    problem, the_plan = plan_problem(session, day, row), plan_of(row)
+    problem, the_plan = plan_problem(day, row), plan_of(row)
     maps = request.app.state.road_maps
     loading = maps.configured and not maps.ready
     return await run_in_threadpool(_runs, problem, the_plan, set(carer), maps.networks(), loading)
@@ -204,7 +204,7 @@ def my_day_page(date: DatePath, session: SessionDep, user: PageUser) -> Response
     row = store.published(session, day)
     if row is None:
         return _page(_message(f"My day — {date}", "No plan has been published for this day yet."), 404)
-    problem, plan = plan_problem(session, day, row), plan_of(row)
+    problem, plan = plan_problem(day, row), plan_of(row)
     if user.carer not in {c.id for c in problem.carers}:
         return _page(_message(f"My day — {date}", f"{user.carer} does not work on {date}."), 404)
     return _page(render_run_sheet(problem, plan, user.carer, date=dt.date.fromisoformat(date)))
@@ -236,14 +236,7 @@ def _shown(session: Session, user, date: str, plan: int | None) -> tuple[Problem
     row = store.plan_number(session, day, plan) if plan is not None else store.published(session, day)
     if row is None:
         raise HTTPException(404, f"day {date} has no such plan")
-    return plan_problem(session, day, row), plan_of(row)
-
-
-def plan_problem(session: Session, day: Day, row: PlanRow) -> Problem:
-    """The problem a plan is for: the day's, or the one its replan made (a draft's)."""
-    if row.problem is None or row.id == day.published_plan_id:
-        return problem_of(day)
-    return travel_store.load(session, row.problem, row.travel_key)
+    return plan_problem(day, row), plan_of(row)
 
 
 def _day_events(session: Session, day: Day) -> list[dict]:
