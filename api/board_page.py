@@ -141,7 +141,7 @@ def _draft_banner(view: DayView, state: BoardState) -> str:
             )
             parts.append(f"{item.get('visit')} retimed{when}")
         items.append(
-            f'<li data-changed-carer="{esc(change["carer"])}"><strong>{esc(change["carer"])}</strong>: '
+            f'<li data-changed-carer="{esc(change["carer"])}"><strong>{esc(_who(view, change["carer"]))}</strong>: '
             f"{esc('; '.join(parts) or 'changed')}</li>"
         )
     moved = changes.get("moved_visits") or []
@@ -153,12 +153,20 @@ def _draft_banner(view: DayView, state: BoardState) -> str:
         f'<section class="card preview" id="preview" aria-labelledby="preview-h"><h2 id="preview-h">'
         f'Preview of draft plan {state.plan_number} <span class="n">{esc(summary)} — not yet sent to '
         f"anyone</span></h2>{_delta(view, state)}"
-        f'<ul class="changes">{"".join(items) or "<li>No carer’s day changes.</li>"}</ul>'
+        f'<ul class="changes" tabindex="0" aria-label="changes by carer">{"".join(items) or NO_CHANGE}</ul>'
         f"{f'<ul class=warnings>{warnings}</ul>' if warnings else ''}"
         '<div class="actions"><button type="button" id="publish" class="primary">Publish to carers</button>'
         '<button type="button" id="undo">Undo</button>'
         '<button type="button" id="discard">Discard draft</button></div></section>\n'
     )
+
+
+def _who(view: DayView, carer: str) -> str:
+    label = view.carer_label(carer)
+    return label if label == carer else f"{label} ({carer})"
+
+
+NO_CHANGE = "<li>No carer’s day changes.</li>"
 
 
 def _delta(view: DayView, state: BoardState) -> str:

@@ -119,8 +119,8 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
         phone.get_by_role("button", name="Sign in").click()
         phone.wait_for_url(f"**/me/{DATE}")
         mine = next(r for r in after.routes if r.carer == gained)
-        text = phone.locator("body").inner_text()
-        assert all(pv.visit in text for pv in mine.visits)
+        shown = phone.locator("tr.stop[data-visit]").evaluate_all("rows => rows.map(r => r.dataset.visit)")
+        assert shown == [pv.visit for pv in mine.visits]  # the new plan's day, in order
         phone.screenshot(path=str(screenshots / "board-5-carer-phone.png"), full_page=True)
         check_accessible(phone, "the carer's day")
 
@@ -130,6 +130,8 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
         tag = api.get(f"/v1/days/{DATE}").headers["ETag"]
         extra = {"id": EXTRA, "client": problem.clients[0].id, "duration": 30, "window": {"start": 840, "end": 960}}
         assert api.put(f"/v1/days/{DATE}/visits/{EXTRA}", json=extra, headers={"If-Match": tag}).status_code == 201
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(sign_in_link(server, "--subject", "ann"))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_selector("body[data-board-ready='1']")
@@ -176,10 +178,14 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
         )
         source = page.locator(f".row[data-carer-id] .visit[data-visit='{visit}']")
         target = page.locator(f".row[data-carer-id='{stranger}'] .label")
-        source.scroll_into_view_if_needed()
+        page.set_viewport_size({"width": 1600, "height": 1900})  # both rows in view: a drag does not scroll
         source.drag_to(target)
         refusal = page.locator("#refusal")
-        refusal.wait_for(state="visible")
+        try:
+            refusal.wait_for(state="visible", timeout=10_000)
+        except Exception:
+            raise AssertionError(f"no refusal shown; the board said: {page.locator('#say').inner_text()!r}; "
+                                 f"errors: {errors}") from None
         assert stranger in refusal.inner_text() and "skill" in refusal.inner_text().lower()
         shot("8-drag-refused")
         check_accessible(page, "the refusal")

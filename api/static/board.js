@@ -84,6 +84,7 @@
     $("visit-facts").textContent = (block.getAttribute("data-tip") || "").replace(/\n/g, " · ") +
       (selected.carer ? " · now with " + selected.carer : "");
     $("recommendations").textContent = "";
+    $("refusal").hidden = true;
     $("cancel-visit").hidden = selected.open;
     $("visit-panel").scrollIntoView({ block: "nearest" });
   }
@@ -162,6 +163,8 @@
       })
       .catch(function (error) {
         announce("Refused: " + error.message, true);
+        var block = document.querySelector('button.visit[data-visit="' + cssEscape(visit) + '"]');
+        if (block && (!selected || selected.visit !== visit)) choose(block);
         var refusal = $("refusal");
         refusal.textContent = "Cannot move " + visit + " to " + carer + ": " + error.message;
         refusal.hidden = false;
