@@ -10,8 +10,9 @@ is written into a fresh SQLite database at 10:30 on the day, the service is star
 one-time link and opens ``/board/{date}`` ``--loads`` times. Each load is timed from the
 navigation to the board's script having wired the page (``data-board-ready``), with the
 browser's own timings beside it (first byte, DOMContentLoaded, load). Then, on the loaded
-page: scrolling the timeline to its last row and back (to the next painted frame), and a
-visit clicked until its panel shows. Target: the board loads in at most 2 s. Writes
+page: scrolled to the end until the last carers' rows, which the page fetches as they
+come near, are drawn; then scrolling to the top and to the middle (to the next painted
+frame); and a visit clicked until its panel shows. Target: the board loads in at most 2 s. Writes
 ``results/board_load.md``.
 """
 
@@ -120,11 +121,20 @@ def measure(base: str, link: str, loads: int) -> dict:
             )
             rows.append({"ready": ready, **timing})
         size = page.evaluate("() => document.documentElement.outerHTML.length")
+        drawn = page.evaluate(
+            "() => new Promise(done => { const box = document.getElementById('timeline');"
+            " const last = () => document.querySelector('.tl-rows > .tl-chunk:last-child .row');"
+            " const t0 = performance.now(); box.scrollTop = box.scrollHeight;"
+            " if (last()) return done(0);"
+            " new MutationObserver((_, watcher) => { if (last()) { watcher.disconnect();"
+            " done(performance.now() - t0); } }).observe(box, {childList: true, subtree: true}); })"
+        )
         scroll = page.evaluate(
             "async () => { const box = document.getElementById('timeline'); const t0 = performance.now();"
-            " box.scrollTop = box.scrollHeight; await new Promise(r => requestAnimationFrame(() =>"
+            " box.scrollTop = 0; await new Promise(r => requestAnimationFrame(() =>"
             " requestAnimationFrame(r))); const down = performance.now() - t0; const t1 = performance.now();"
-            " box.scrollTop = 0; await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));"
+            " box.scrollTop = box.scrollHeight / 2;"
+            " await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));"
             " return [down, performance.now() - t1]; }"
         )
         started = time.perf_counter()
@@ -143,6 +153,7 @@ def measure(base: str, link: str, loads: int) -> dict:
         "page_mb": size / 1e6,
         "scroll_to_end_ms": scroll[0],
         "scroll_back_ms": scroll[1],
+        "last_rows_drawn_ms": drawn,
         "click_to_panel_ms": click * 1000,
     }
 
@@ -181,8 +192,10 @@ def main(argv: list[str] | None = None) -> None:
         f"| first byte (browser, median) | {result['first_byte_ms']:.0f} ms |",
         f"| DOMContentLoaded (median) | {result['dom_content_loaded_ms']:.0f} ms |",
         f"| load event (median) | {result['load_ms']:.0f} ms |",
-        f"| scroll the timeline to its last row, to the next frame | {result['scroll_to_end_ms']:.0f} ms |",
-        f"| scroll back to the top, to the next frame | {result['scroll_back_ms']:.0f} ms |",
+        f"| scroll to the end until its last rows are drawn (fetched as they come near) | "
+        f"{result['last_rows_drawn_ms']:.0f} ms |",
+        f"| then, all rows drawn: scroll to the top, to the next frame | {result['scroll_to_end_ms']:.0f} ms |",
+        f"| then scroll to the middle, to the next frame | {result['scroll_back_ms']:.0f} ms |",
         f"| click a visit until its panel shows | {result['click_to_panel_ms']:.0f} ms |",
         "",
         f"Target: ready in at most {TARGET_SECONDS:g} s: **{verdict}**.",

@@ -179,13 +179,15 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
         source = page.locator(f".row[data-carer-id] .visit[data-visit='{visit}']")
         target = page.locator(f".row[data-carer-id='{stranger}'] .label")
         page.set_viewport_size({"width": 1600, "height": 1900})  # both rows in view: a drag does not scroll
-        source.drag_to(target)
+        # held by its start (a neighbour's block may overlap its middle on a crowded row)
+        source.drag_to(target, source_position={"x": 3, "y": 10})
         refusal = page.locator("#refusal")
         try:
             refusal.wait_for(state="visible", timeout=10_000)
         except Exception:
+            shot("8-no-refusal")
             raise AssertionError(f"no refusal shown; the board said: {page.locator('#say').inner_text()!r}; "
-                                 f"errors: {errors}") from None
+                                 f"errors: {errors}; dragged {visit} onto {stranger}") from None
         assert stranger in refusal.inner_text() and "skill" in refusal.inner_text().lower()
         shot("8-drag-refused")
         check_accessible(page, "the refusal")

@@ -26,6 +26,7 @@ from carescheduler.day.status import visit_statuses
 from carescheduler.plan import Plan
 from carescheduler.report import render_run_sheet, render_run_sheets, road_runs
 from carescheduler.report.runs_map import Projection
+from carescheduler.report.timeline import timeline_chunk
 from carescheduler.report.view import DayView, esc, points_text
 
 from .. import store
@@ -133,9 +134,7 @@ def board(
     problem = plan_problem(day, row)
     the_plan = plan_of(row)
     view = DayView(problem, the_plan)
-    today = clock.now().date().isoformat() == date
-    now = clock.minutes(date) if today else None
-    statuses = visit_statuses(problem, the_plan, _day_events(session, day), now) if now is not None else None
+    now, statuses = _live(session, day, problem, the_plan, clock)
     before = None
     if row.status == "draft" and published is not None:
         shown = plan_of(published)
@@ -159,6 +158,27 @@ def board(
         days=[d.date for d in store.list_days(session, user.org)],
     )
     return _page(board_page(view, state))
+
+
+@router.get("/board/{date}/rows")
+def rows(
+    date: DatePath,
+    session: SessionDep,
+    user: PageCoordinator,
+    clock: ServiceClock = Depends(get_clock),
+    chunk: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    plan: PlanQuery = None,
+) -> Response:
+    """Rows of the board's timeline, a chunk at a time, as the page scrolls to them (with
+    the visits' statuses as they are now)."""
+    day = find_day(session, user, date)
+    row = store.plan_number(session, day, plan) if plan is not None else store.published(session, day)
+    if row is None:
+        raise HTTPException(404, f"day {date} has no such plan")
+    problem, the_plan = plan_problem(day, row), plan_of(row)
+    now, statuses = _live(session, day, problem, the_plan, clock)
+    text = timeline_chunk(DayView(problem, the_plan), chunk, now=now, statuses=statuses, interactive=True)
+    return HTMLResponse(text, headers=PAGE_HEADERS)
 
 
 @router.get("/board/{date}/runs")
@@ -249,6 +269,14 @@ def _shown(session: Session, user, date: str, plan: int | None) -> tuple[Problem
     if row is None:
         raise HTTPException(404, f"day {date} has no such plan")
     return plan_problem(day, row), plan_of(row)
+
+
+def _live(session: Session, day: Day, problem: Problem, plan: Plan, clock: ServiceClock):
+    """Now and each visit's status, on the day that is today (another day has neither)."""
+    if clock.now().date().isoformat() != day.date:
+        return None, None
+    now = clock.minutes(day.date)
+    return now, visit_statuses(problem, plan, _day_events(session, day), now)
 
 
 def _day_events(session: Session, day: Day) -> list[dict]:

@@ -369,6 +369,40 @@
     all('[data-carer="' + index + '"]').forEach(function (el) { el.classList.add("on"); });
   }
 
+  // -- rows drawn as they scroll near ------------------------------------------------------
+  function fill(chunk) {
+    var src = chunk.getAttribute("data-src");
+    chunk.removeAttribute("data-src");
+    fetch(src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error("rows: the service answered " + r.status); return r.text(); })
+      .then(function (html) {
+        chunk.innerHTML = html;
+        chunk.classList.remove("later");
+        chunk.style.height = "";
+        chunk.removeAttribute("aria-busy");
+        if (verdicts) all(".row[data-carer-id]", chunk).forEach(paint);
+        if (selected) {
+          all('.visit[data-visit="' + cssEscape(selected.visit) + '"]', chunk).forEach(function (el) { el.classList.add("chosen"); });
+        }
+      })
+      .catch(function (error) { chunk.setAttribute("data-src", src); announce(error.message, true); });
+  }
+  var later = all(".tl-chunk[data-src]");
+  if (later.length && window.IntersectionObserver) {
+    var box = $("timeline");
+    var watch = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting && entry.target.hasAttribute("data-src")) {
+          watch.unobserve(entry.target);
+          fill(entry.target);
+        }
+      });
+    }, { root: box && getComputedStyle(box).overflowY !== "visible" ? box : null, rootMargin: "800px 0px" });
+    later.forEach(function (chunk) { watch.observe(chunk); });
+  } else {
+    later.forEach(fill);
+  }
+
   // -- live: the stream, and the clock ---------------------------------------------------------
   var STATUS = { check_in: ["st-checked_in", "▶", "checked in"], check_out: ["st-done", "✓", "done"],
     visit_not_started: ["st-missed", "✕", "missed"] };

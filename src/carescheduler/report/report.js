@@ -33,7 +33,8 @@
   Object.keys(groups).forEach(function (key) { if (groups[key].length === 2) linked += 1; });
 
   function linkPair(el, on) {
-    var parts = groups[el.getAttribute("data-pair")] || [];
+    // looked up now, not when the page opened: the board adds rows as they scroll into view
+    var parts = all('[data-pair="' + el.getAttribute("data-pair") + '"]');
     parts.forEach(function (p) { p.classList.toggle("link", on); });
     while (links && links.firstChild) links.removeChild(links.firstChild);
     if (!links || !on || parts.length !== 2) return;

@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from ..errors import InputError
 from ..plan import PlannedVisit, Route, UnassignedVisit, format_minutes
 from .view import LATE_TOLERANCE, STATUSES, DayView, clip, duration_text, esc, key, lateness
 
-__all__ = ["CHUNK_ROWS", "ROW_PX", "Statuses", "day_span", "timeline_section"]
+__all__ = ["CHUNK_ROWS", "ROW_PX", "Statuses", "day_span", "timeline_chunk", "timeline_section"]
 
 CHUNK_ROWS = 25
 """Rows per chunk the browser draws or skips as one."""
@@ -42,10 +43,17 @@ def timeline_section(
     statuses: Statuses | None = None,
     interactive: bool = False,
     heading: str = "Timeline",
+    later: str | None = None,
+    drawn_chunks: int = 2,
 ) -> str:
     """The timeline card. ``now`` (minutes after midnight) draws the "now" line;
     ``statuses`` marks visits; ``interactive`` makes visits and the unassigned lane's
-    blocks buttons (the board acts on them; the report only shows them)."""
+    blocks buttons (the board acts on them; the report only shows them).
+
+    With ``later`` (a URL; the chunk's number is added as ``chunk=N``) only the first
+    ``drawn_chunks`` chunks of rows are in the page; the others are empty placeholders
+    of their height that the page's script fills from ``later`` (``timeline_chunk``)
+    as they scroll near: a council day opens with 50 rows, not 440."""
     if not day.routes and not day.unassigned:
         return (
             f'<section class="card" id="timeline"><h2>{esc(heading)}</h2>'
@@ -58,12 +66,17 @@ def timeline_section(
         for hour in range(int(t0 // 60), int(t1 // 60) + 1)
     )
     grid = "".join(f'<i style="left:{scale(hour * 60):.3f}%"></i>' for hour in range(int(t0 // 60), int(t1 // 60) + 1))
-    rows = [_row(day, route, scale, statuses, interactive) for route in day.routes]
-    chunks = "".join(
-        f'<div class="tl-chunk" style="contain-intrinsic-size:auto {len(rows[i : i + CHUNK_ROWS]) * ROW_PX}px">'
-        f"{''.join(rows[i : i + CHUNK_ROWS])}</div>"
-        for i in range(0, len(rows), CHUNK_ROWS)
-    )
+    chunks = []
+    for k in range((len(day.routes) + CHUNK_ROWS - 1) // CHUNK_ROWS):
+        height = len(day.routes[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS]) * ROW_PX
+        if later is not None and k >= drawn_chunks:
+            chunks.append(
+                f'<div class="tl-chunk later" data-src="{esc(later)}{"&" if "?" in later else "?"}chunk={k}" '
+                f'style="height:{height}px" aria-busy="true"></div>'
+            )
+        else:
+            rows = _chunk_rows(day, k, scale, statuses, interactive)
+            chunks.append(f'<div class="tl-chunk" style="contain-intrinsic-size:auto {height}px">{rows}</div>')
     now_line = ""
     if now is not None:
         now_line = (
@@ -78,9 +91,30 @@ def timeline_section(
         f'<div class="tl"><div class="tl-axis" aria-hidden="true"><div class="track">{hours}</div></div>'
         f'<div class="tl-body"><div class="tl-grid" aria-hidden="true"><div class="track">{grid}</div></div>'
         f"{_unassigned_lane(day, scale, interactive)}"
-        f'<div class="tl-rows" role="list" aria-label="carers\' days">{chunks}</div>'
+        f'<div class="tl-rows" role="list" aria-label="carers\' days">{"".join(chunks)}</div>'
         f'{now_line}<svg class="links" id="links" aria-hidden="true"></svg></div></div></section>\n'
     )
+
+
+def timeline_chunk(
+    day: DayView,
+    chunk: int,
+    *,
+    now: float | None = None,
+    statuses: Statuses | None = None,
+    interactive: bool = False,
+) -> str:
+    """The rows of chunk ``chunk`` (0: the first ``CHUNK_ROWS`` carers), placed on the
+    same scale as ``timeline_section`` with the same day and ``now`` places them.
+    Raises InputError for a chunk the day does not have."""
+    if not 0 <= chunk < max(1, (len(day.routes) + CHUNK_ROWS - 1) // CHUNK_ROWS):
+        raise InputError("chunk", f"the timeline has no chunk {chunk} ({len(day.routes)} rows of carers)")
+    return _chunk_rows(day, chunk, _Scale(*day_span(day, now)), statuses, interactive)
+
+
+def _chunk_rows(day: DayView, chunk: int, scale: _Scale, statuses: Statuses | None, interactive: bool) -> str:
+    routes = day.routes[chunk * CHUNK_ROWS : (chunk + 1) * CHUNK_ROWS]
+    return "".join(_row(day, route, scale, statuses, interactive) for route in routes)
 
 
 class _Scale:
