@@ -38,7 +38,31 @@ def served(tmp_path_factory):
         assert client.put(f"/v1/days/{DATE}", json=read_problem(MEDIUM).model_dump(mode="json")).status_code == 201
         job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 8, "publish": True}).json()["id"]
         wait_for(lambda: client.get(f"/v1/jobs/{job}").json()["status"] == "done" or None, 120, "the first solve")
+        morning_reported(server, client)
         yield server, client
+
+
+def morning_reported(server: LiveServer, client: httpx.Client) -> None:
+    """What the phones said this morning: every carer checked in and out of each visit
+    that began before now, but one whose phone stayed silent (their visits show late or
+    missed)."""
+    plan = published(client)
+    working = [r for r in plan.routes if r.visits]
+    silent = next(r for r in working if r.visits[0].start < NOW - 30)
+    for route in working:
+        if route is silent:
+            continue
+        phone = server.headers("carer", carer=route.carer)
+        for pv in route.visits:
+            if pv.start >= NOW:
+                break
+            for step, at in (("check-in", pv.start), ("check-out", pv.end)):
+                if at < NOW:
+                    url = f"/v1/me/days/{DATE}/visits/{pv.visit}/{step}"
+                    answer = client.post(
+                        url, json={"at": at}, headers={**phone, "Idempotency-Key": f"{pv.visit}-{step}"}
+                    )
+                    assert answer.status_code == 200, answer.text
 
 
 def sign_in_link(server: LiveServer, *extra: str) -> str:
@@ -69,7 +93,7 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
     plan = published(api)
     problem = read_problem(MEDIUM)
     # the absent carer: one with visits still to come
-    absent = next(r.carer for r in plan.routes if sum(pv.start > NOW + 30 for pv in r.visits) >= 3)
+    absent = next(r.carer for r in plan.routes[2:] if sum(pv.start > NOW + 30 for pv in r.visits) >= 3)
 
     with launch_chromium() as browser, new_page(browser, width=1600, height=1000) as page:
         shot = lambda name: page.screenshot(path=str(screenshots / f"board-{name}.png"))  # noqa: E731
@@ -86,6 +110,19 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
         check_accessible(page, "the board")
         assert page.locator(".row[data-carer-id]").count() == len([r for r in plan.routes if r.visits])
         assert page.locator("#now-line").is_visible()
+        assert (
+            page.locator(".visit.st-done").count() > 0 and page.locator(".visit.st-missed, .visit.st-late").count() > 0
+        )
+
+        # a phone checks in while the coordinator watches: the block turns, without a reload
+        route = next(r for r in plan.routes[1:] if any(pv.start > NOW for pv in r.visits))
+        coming = next(pv.visit for pv in route.visits if pv.start > NOW)
+        phone = {**server.headers("carer", carer=route.carer), "Idempotency-Key": "live-check-in"}
+        assert api.post(f"/v1/me/days/{DATE}/visits/{coming}/check-in", json={}, headers=phone).status_code == 200
+        page.wait_for_selector(f".row[data-carer-id='{route.carer}'] .visit[data-visit='{coming}'].st-checked_in")
+        assert "checked in" in page.locator(
+            f".row[data-carer-id='{route.carer}'] .visit[data-visit='{coming}']"
+        ).get_attribute("aria-label")
 
         # 2. report an absence: the replan is a draft, previewed with the carers it changes
         form = page.locator("form[data-type='carer_absent']")
@@ -186,8 +223,10 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
             refusal.wait_for(state="visible", timeout=10_000)
         except Exception:
             shot("8-no-refusal")
-            raise AssertionError(f"no refusal shown; the board said: {page.locator('#say').inner_text()!r}; "
-                                 f"errors: {errors}; dragged {visit} onto {stranger}") from None
+            raise AssertionError(
+                f"no refusal shown; the board said: {page.locator('#say').inner_text()!r}; "
+                f"errors: {errors}; dragged {visit} onto {stranger}"
+            ) from None
         assert stranger in refusal.inner_text() and "skill" in refusal.inner_text().lower()
         shot("8-drag-refused")
         check_accessible(page, "the refusal")
