@@ -20,22 +20,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import secrets
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from .council import SCENARIO, load_council
 from .replan import published_plan
 from .runner import RESULTS, stamp
-from .service_load import _free_port
+from .service_load import SECRET, _free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DATE = "2030-06-03"
@@ -72,28 +66,6 @@ def prepare(folder: Path, secret: str, plan_seconds: float) -> tuple[str, dict]:
         "plan": "cached" if cached else f"solved in {seconds:.0f} s",
     }
     return link, facts
-
-
-def serve(folder: Path, secret: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite:///{folder}/service.db",
-        "CARESCHEDULER_JWT_SECRET": secret,
-        "CARESCHEDULER_WORKER": "false",
-        "CARESCHEDULER_FROZEN_CLOCK": f"{DATE}T10:30:00",
-    }
-    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port), "--log-level", "warning"]
-    server = subprocess.Popen(command, env=env, cwd=folder)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("the service did not start")
 
 
 def measure(base: str, link: str, loads: int) -> dict:
@@ -163,12 +135,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--plan-seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
-    secret = secrets.token_urlsafe(48)
+    secret = SECRET
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         link, facts = prepare(folder, secret, args.plan_seconds)
         port = _free_port()
-        server = serve(folder, secret, port)
+        url = f"sqlite:///{folder}/service.db"
+        server = start_server(url, port, 1, {"CARESCHEDULER_FROZEN_CLOCK": f"{DATE}T10:30:00"})
         try:
             result = measure(f"http://127.0.0.1:{port}", link, args.loads)
         finally:

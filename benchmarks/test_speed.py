@@ -4,10 +4,12 @@
     .venv/bin/python -m pytest benchmarks/test_speed.py --benchmark-autosave   # keep a baseline
     .venv/bin/python -m pytest benchmarks/test_speed.py --benchmark-compare --benchmark-compare-fail=median:25%
 
-Five timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
+Seven timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
 one iteration of the large-neighbourhood search, the independent validator on a plan of
 about 300 visits, and on that day a replan after an absence and a recommendation for a
-new visit (``benchmarks/replan.py`` measures those two at council scale). Each is run a
+new visit (``benchmarks/replan.py`` measures those two at council scale), a visit moved to
+another carer and the coordinator's board rendered (``benchmarks/board_load.py`` times the
+board in a browser on the council day). Each is run a
 few rounds only (``benchmark.pedantic``) so the file takes seconds, and each also checks its
 result, so a fast but wrong kernel fails too.
 
@@ -43,6 +45,8 @@ CEILING = {  # seconds per call (median); about 20x what a 2-core machine takes
     "validator": 0.25,  # ~5 ms
     "replan": 10.0,  # ~0.8 s (it searches until its 1 s limit or it stops finding better)
     "recommend": 0.2,  # ~3 ms
+    "board_page": 0.5,  # ~15 ms
+    "move": 0.3,  # ~8 ms
 }
 
 
@@ -166,3 +170,39 @@ def test_recommend_a_new_visit_300_visits(benchmark, care_day):
     answer = benchmark.pedantic(recommender.recommend, args=(visit,), rounds=20, warmup_rounds=1)
     assert answer.options and len(answer.options) + len(answer.unavailable) >= len(problem.carers) - 1
     assert _median(benchmark) < CEILING["recommend"]
+
+
+def test_board_page_300_visits(benchmark, care_day):
+    """The coordinator's board for the 300-visit day, as the service renders it (its first
+    50 carers' rows drawn, the others left for the page to fetch as they scroll near)."""
+    from api.board_page import BoardState, board_page
+    from carescheduler.day.status import visit_statuses
+    from carescheduler.report.view import DayView
+
+    problem, plan = care_day
+
+    def render() -> str:
+        statuses = visit_statuses(problem, plan, [], 600.0)
+        state = BoardState("2030-06-03", "north", "alice", "token", 1, "published", 1, '"1.1"', 600.0, statuses)
+        return board_page(DayView(problem, plan), state)
+
+    page = benchmark.pedantic(render, rounds=5, warmup_rounds=1)
+    working = [r for r in plan.routes if r.visits]
+    assert page.count('<div class="row" role="listitem"') == min(len(working), 50)
+    assert page.count('class="tl-chunk later"') == max(0, (len(working) - 1) // 25 + 1 - 2)
+    assert _median(benchmark) < CEILING["board_page"]
+
+
+def test_move_a_visit_300_visits(benchmark, care_day):
+    """A visit given to another carer (the board's drag and drop) on a prepared day."""
+    from carescheduler.day.recommend import Recommender
+
+    problem, plan = care_day
+    recommender = Recommender(problem, plan, now="09:00")
+    route = next(r for r in plan.routes if r.visits and r.visits[-1].start > 660 and r.visits[-1].partner is None)
+    visit = route.visits[-1].visit
+    taker = next(o.carer for o in recommender.recommend(visit, top=10).options if o.carer != route.carer)
+    result = benchmark.pedantic(recommender.move, args=(visit, taker), rounds=5, warmup_rounds=1)
+    assert validate(result.problem, result.plan).valid
+    assert any(pv.visit == visit for pv in result.plan.route(taker).visits)
+    assert _median(benchmark) < CEILING["move"]
