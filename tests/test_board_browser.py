@@ -231,3 +231,56 @@ def test_a_coordinator_acts_on_the_day(served, screenshots):
         shot("8-drag-refused")
         check_accessible(page, "the refusal")
         assert all(pv.visit != visit for r in published(api).routes if r.carer == stranger for pv in r.visits)
+
+
+def test_every_event_form_drafts_a_replan(served, screenshots):
+    """Each of the board's event forms sends its event and opens the replan as a draft;
+    discarding it leaves the published plan as it was (its event stays pending: the next
+    form's replan drafts it again with its own)."""
+    server, api = served
+    plan = published(api)
+    problem = read_problem(MEDIUM)
+    carer = next(r.carer for r in plan.routes if sum(pv.start > NOW + 60 for pv in r.visits) >= 2)
+    cancelled, changed = [
+        pv.visit
+        for r in plan.routes
+        for pv in r.visits
+        if pv.start > NOW + 120 and pv.partner is None and r.carer != carer
+    ][:2]
+    place = problem.clients[5].location
+    fills = {
+        "carer_delayed": {"select[name='carer']": carer, "input[name='minutes']": "40"},
+        "visit_cancelled": {"input[name='visit']": cancelled, "input[name='reason']": "in hospital"},
+        "visit_changed": {"input[name='visit']": changed, "input[name='duration']": "45"},
+        "client_added": {
+            "input[name='client']": "new-client",
+            "input[name='name']": "Ada Lovelace",
+            "select[name='location']": place,
+            "input[name='window_start']": "15:00",
+            "input[name='window_end']": "16:30",
+            "input[name='duration']": "30",
+        },
+    }
+    with launch_chromium() as browser, new_page(browser, width=1600, height=1000) as page:
+        page.goto(sign_in_link(server, "--subject", "ann"))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("body[data-board-ready='1']")
+        for kind, fields in fills.items():
+            form = page.locator(f"form[data-type='{kind}']")
+            form.locator("xpath=..").locator("summary").click()  # open its <details>
+            for selector, value in fields.items():
+                control = form.locator(selector)
+                if selector.startswith("select"):
+                    control.select_option(value)
+                else:
+                    control.fill(value)
+            form.get_by_role("button", name="Preview the replan").click()
+            page.wait_for_url("**?plan=*")
+            page.wait_for_selector("body[data-board-ready='1']")
+            assert page.locator("#preview").is_visible(), kind
+            page.screenshot(path=str(screenshots / f"board-form-{kind}.png"))
+            before = published(api).cost
+            page.get_by_role("button", name="Discard draft").click()
+            page.wait_for_url(f"**/board/{DATE}")
+            page.wait_for_selector("body[data-board-ready='1']")
+            assert published(api).cost == before, kind
