@@ -1,6 +1,8 @@
 """Rosters that persist across days and weeks: master data (``model``), the days
 generated from it, week planning with its working-time rules, and management figures."""
 
+from .calendar import bank_holidays, is_bank_holiday
+from .days import apply_changes, day_from_roster, days_from_roster
 from .model import (
     WEEKDAYS,
     Absence,
@@ -23,4 +25,9 @@ __all__ = [
     "RosterCarer",
     "RosterClient",
     "WorkingTimeRules",
+    "apply_changes",
+    "bank_holidays",
+    "day_from_roster",
+    "days_from_roster",
+    "is_bank_holiday",
 ]
