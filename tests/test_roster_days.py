@@ -551,3 +551,45 @@ def test_a_day_with_travel_matrices_refuses_changes_that_need_new_homes():
     with pytest.raises(InputError) as caught:
         apply_changes(change_roster(), with_roads, DayChanges(date=MONDAY, added_visits=[added(client="k3")]))
     assert caught.value.field == "changes" and "k3" in caught.value.reason
+
+
+def test_carer_shifts_override_employment_dates_too():
+    r = roster([carer("ann", employed_from="2026-03-09")])
+    changes = DayChanges(date=MONDAY, carer_shifts={"ann": [{"start": "09:00", "end": "12:00"}]})
+    assert carer_ids(day_from_roster(r, MONDAY)) == []
+    assert carer_ids(day_from_roster(r, MONDAY, changes)) == ["ann"]
+
+
+def test_apply_changes_keeps_the_history_a_week_planner_set_for_working_carers():
+    plain = day_from_roster(change_roster(), MONDAY)
+    plain.client("k1").historical_carers = ["ann", "cat"]
+    changed = apply_changes(change_roster(), plain, DayChanges(date=MONDAY, carer_shifts={"cat": []}))
+    assert changed.client("k1").historical_carers == ["ann"]
+
+
+def test_a_day_shares_nothing_mutable_with_the_roster():
+    r = roster(
+        [carer("ann", skills=["meds"])], [client("k1", call("am", skills=["meds"], tasks=["meds"]))], skills=["meds"]
+    )
+    first = day_from_roster(r, MONDAY)
+    first.visits[0].skills.append("x")
+    first.visits[0].window.start = 0
+    first.carers[0].shifts[0].start = 0
+    first.carers[0].skills.clear()
+    again = day_from_roster(r, MONDAY)
+    assert (again.visits[0].skills, again.visits[0].window.start) == (["meds"], 480)
+    assert (again.carers[0].skills, again.carers[0].shifts[0].start) == (["meds"], 420)
+
+
+def test_break_windows_and_pinned_starts_stay_ordered_on_the_short_day():
+    r = roster(
+        [carer("ann", shifts=(("00:00", "12:00"),), break_rule={"earliest": "01:50", "latest": "02:10"})],
+        [client("k1", call("am"))],
+    )
+    sunday = day(2026, 3, 29)
+    pinned = Visit(id="new", client="k1", duration=5, window={"start": "01:00", "end": "02:20"}, pinned_start="01:50")
+    problem = day_from_roster(r, sunday, DayChanges(date=sunday, added_visits=[pinned]))
+    rule = problem.carers[0].break_rule
+    assert rule is not None and (rule.earliest, rule.latest) == (170, 170)  # 01:50 reads 02:50, past 02:10
+    visit = problem.visit("new")
+    assert (visit.window.start, visit.window.end, visit.pinned_start) == (120, 140, 140)

@@ -30,7 +30,7 @@ EXTRA_HOLIDAY = "local holiday"
 """The name given to a date of ``Roster.extra_holidays`` that is not a region holiday."""
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def region_holidays(region: BankHolidayRegion, year: int) -> Mapping[dt.date, str]:
     """The region's bank holidays in ``year``, by date (read-only; cached per region and year)."""
     try:

@@ -18,16 +18,17 @@ A day (``domain.Problem``) is what the solver plans; the roster is what the offi
 One-off changes (``DayChanges``) are applied after generation (``apply_changes``), so a
 change to a care package reaches every regenerated day while the changes to a single
 date are kept apart: cancelled visits, replaced visits, added visits (of a roster
-client), and a carer's shifts for the date (which override their pattern, absences and
-bank holidays; ``[]``: off). Any reference the day cannot resolve is an ``InputError``
-naming the change's field.
+client), and a carer's shifts for the date (which override their pattern, absences, bank
+holidays and employment dates; ``[]``: off). Any reference the day cannot resolve is an
+``InputError`` naming the change's field.
 
 Times are local wall-clock minutes after midnight (``roster.local_time``). The night
 the clocks go forward a time in the skipped hour does not exist; it is read as the clock
-shows it, an hour later (01:30 becomes 02:30), and a window that starts in the skipped
-hour and ends after it keeps at least its (moved) start. Times that exist keep their
-minutes on every day, so an 08:00 call is 480 before and after the change; the night the
-clocks go back nothing moves (a repeated hour is read at its first occurrence).
+shows it, an hour later (01:30 becomes 02:30), and a window whose start the move carries
+past its end shrinks to that start (01:30-02:30 becomes 02:30-02:30); shifts the move
+makes overlap are merged. Times that exist keep their minutes on every day, so an 08:00
+call is 480 before and after the change; the night the clocks go back nothing moves (a
+repeated hour is read at its first occurrence). One-off changes are read the same way.
 
 Travel: the days carry no matrices, so travel is estimated from the homes' coordinates
 (``Problem.travel_estimate``, from the roster). To plan on roads, attach matrices to each
@@ -37,9 +38,11 @@ day as ``carescheduler solve --roads`` does::
     day = road_travel(day_from_roster(roster, date), {"drive": "area.osm.bz2", "walk": "area.walk.osm.bz2"})
 
 ``road_travel`` caches matrices on disk keyed by the points, and a day holds only the
-homes of its own carers and clients, so each new set of people costs one routing. Apply
-one-off changes before attaching roads: ``apply_changes`` refuses a day with matrices
-when the changes need homes the matrices do not cover.
+homes of its own carers and clients, so each new set of people costs one routing (or
+route every roster home once with ``travel.road_matrix`` and give each day the rows and
+columns of its own locations, as a ``TravelMatrix`` per mode). Apply one-off changes
+before attaching roads: ``apply_changes`` refuses a day with matrices when the changes
+need homes the matrices do not cover.
 """
 
 from __future__ import annotations
@@ -217,7 +220,9 @@ class _WallClock:
         data["window"] = self.window(visit.window)
         data["target"] = None if visit.target is None else self.window(visit.target)
         if visit.pinned_start is not None:
-            data["pinned_start"] = self.time(visit.pinned_start)
+            window = data["window"]
+            pinned = max(window["start"], self.time(visit.pinned_start))
+            data["pinned_start"] = pinned if window["end"] is None else min(pinned, window["end"])
         return Visit.model_validate(data)
 
 
@@ -236,6 +241,10 @@ def _shifts_on(carer: RosterCarer, date: dt.date, holiday: bool) -> list[Shift]:
 
 def _carer_data(index: _RosterIndex, carer: RosterCarer, shifts: list[dict[str, float]], clock: _WallClock) -> dict:
     rule = carer.break_rule
+    earliest = None if rule is None or rule.earliest is None else clock.time(rule.earliest)
+    latest = None if rule is None or rule.latest is None else clock.time(rule.latest)
+    if earliest is not None and latest is not None:
+        latest = max(earliest, latest)
     return {
         "id": carer.id,
         "name": carer.name,
@@ -251,8 +260,8 @@ def _carer_data(index: _RosterIndex, carer: RosterCarer, shifts: list[dict[str, 
         else {
             "after_minutes": rule.after_minutes,
             "duration": rule.duration,
-            "earliest": None if rule.earliest is None else clock.time(rule.earliest),
-            "latest": None if rule.latest is None else clock.time(rule.latest),
+            "earliest": earliest,
+            "latest": latest,
         },
     }
 
