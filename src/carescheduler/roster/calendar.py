@@ -15,8 +15,6 @@ import functools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-import holidays
-
 from .model import BankHolidayRegion, Roster
 
 __all__ = ["EXTRA_HOLIDAY", "REGION_CODES", "bank_holidays", "is_bank_holiday", "region_holidays"]
@@ -32,7 +30,11 @@ EXTRA_HOLIDAY = "local holiday"
 
 @functools.lru_cache(maxsize=256)
 def region_holidays(region: BankHolidayRegion, year: int) -> Mapping[dt.date, str]:
-    """The region's bank holidays in ``year``, by date (read-only; cached per region and year)."""
+    """The region's bank holidays in ``year``, by date (read-only; cached per region and year).
+
+    ``holidays`` is imported here, on first use: importing it costs a twentieth of a second."""
+    import holidays
+
     try:
         code = REGION_CODES[region]
     except KeyError:
