@@ -1,6 +1,7 @@
 """Rosters that persist across days and weeks: master data (``model``), the days
 generated from it, week planning with its working-time rules, and management figures."""
 
+from .history import CareHistory
 from .model import (
     WEEKDAYS,
     Absence,
@@ -12,15 +13,27 @@ from .model import (
     RosterClient,
     WorkingTimeRules,
 )
+from .week import CarerHours, WeekFigures, WeekPlan, plan_week, replan_day
+from .week_rules import CarerWeekHours, WeekReport, WeekViolation, validate_week
 
 __all__ = [
     "WEEKDAYS",
     "Absence",
     "Address",
+    "CareHistory",
     "CarePackageVisit",
+    "CarerHours",
+    "CarerWeekHours",
     "DayChanges",
     "Roster",
     "RosterCarer",
     "RosterClient",
+    "WeekFigures",
+    "WeekPlan",
+    "WeekReport",
+    "WeekViolation",
     "WorkingTimeRules",
+    "plan_week",
+    "replan_day",
+    "validate_week",
 ]
