@@ -213,10 +213,27 @@ def test_the_cap_keeps_a_client_to_the_carers_they_saw_and_is_lifted_only_when_n
     assert week.report.valid, week.report.violations
     assert [who(week.plans[d], f"x-{d.day}") for d in (MON, TUE, WED)] == [["ann"], ["ann"], ["bob"]]
     assert week.problems[TUE].client("x").banned_carers == ["bob"]
-    assert week.problems[WED].client("x").banned_carers == []  # lifted: nobody else works
-    assert week.notes == ["x saw a 2nd carer on 2026-03-25 (bob): no carer they know was free for x-25"]
+    assert week.problems[WED].client("x").banned_carers == []  # not capped: ann does not work
+    assert week.notes == [
+        "x saw a 2nd carer on 2026-03-25 (bob): none of the carers they know works at the time of x-25"
+    ]
     assert week.figures.carers_per_client["x"] == 2
     assert week.figures.clients_over_cap == ["x"]
+
+
+def test_the_cap_is_lifted_when_the_carers_a_client_knows_are_busy() -> None:
+    days = capped_days()
+    # Wednesday ann works too, but is pinned to y at x's time: x's visit could only be left out
+    wednesday = day(WED, {"ann": ALL_DAY, "bob": ALL_DAY}, [("x-25", "x", 600, 30), ("y-25", "y", 600, 30)])
+    wednesday.locations = days[WED].locations
+    wednesday.visits[1].pinned_carers = ["ann"]
+    days[WED] = wednesday
+    week = plan_week(roster(continuity_cap=1), days, time_limit_per_day=SECONDS)
+    assert week.report.valid, week.report.violations
+    assert [who(week.plans[d], f"x-{d.day}") for d in (MON, TUE, WED)] == [["ann"], ["ann"], ["bob"]]
+    assert who(week.plans[WED], "y-25") == ["ann"]
+    assert week.problems[WED].client("x").banned_carers == []  # lifted after the ban left x-25 out
+    assert week.notes == ["x saw a 2nd carer on 2026-03-25 (bob): no carer they know was free for x-25"]
 
 
 # --- replanning one day ------------------------------------------------------------------------

@@ -16,7 +16,8 @@ of its problem by what the days already planned leave:
   the ``CareHistory``) and of this week's earlier days, which the continuity weight then
   prefers; once a client has seen ``rules.continuity_cap`` distinct carers this week the
   others are banned for them, unless that would leave a mandatory visit of theirs
-  undone: then the ban is lifted for that client, the visit placed, and a note says so.
+  undone (too few of their carers work at its time, or those who do are busy): then the
+  ban is lifted for that client, the visit placed, and a note says so.
 
 ``weekly=False`` solves each day alone as given: the baseline the weekly terms are
 measured against. ``replan_day`` replans one date between the others, which stay as they
@@ -35,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..day.recommend import Recommender
-from ..domain import Client, Problem, Shift
+from ..domain import Carer, Client, Problem, Shift, Visit
 from ..errors import InputError
 from ..params import MaxRuntime, SolveParams
 from ..plan import Plan, format_minutes, natural_key
@@ -50,6 +51,10 @@ __all__ = ["CarerHours", "WeekFigures", "WeekPlan", "plan_week", "replan_day"]
 
 DEFAULT_SECONDS_PER_DAY = 10.0
 """The time limit of each day's solve when none is given."""
+
+CAP_MOVES = 5
+"""Visits the cap left undone that are placed one by one, the rest of the plan kept;
+beyond that many the day is solved again with the cap lifted for their clients."""
 
 WEEKLY_CODES = ("rest", "weekly_hours")
 """The rules ``validate_week`` checks across days (the others are a day's own)."""
@@ -292,11 +297,14 @@ def _plan_day(
 ) -> tuple[Problem, Plan, list[str]]:
     """The day bounded by the week, solved; a capped client's mandatory visit left out
     has their cap lifted (and said)."""
-    bounded, notes, capped = _bounded_day(roster, ledger, date, problem, history, to_plan)
+    bounded, notes, capped, uncapped = _bounded_day(roster, ledger, date, problem, history, to_plan)
     plan = _solve(bounded, seconds, params, seed)
+    lifted: dict[str, list[str]] = {}
     if capped:
         bounded, plan, lifted = _lift_caps(bounded, plan, capped, seconds, params, seed)
-        notes.extend(_cap_notes(roster, ledger, date, bounded, plan, lifted))
+    reasons = {c: (visits, "none of the carers they know works at the time of") for c, visits in uncapped.items()}
+    reasons.update({c: (visits, "no carer they know was free for") for c, visits in lifted.items()})
+    notes.extend(_cap_notes(roster, ledger, date, plan, reasons))
     return bounded, plan, notes
 
 
@@ -307,10 +315,11 @@ def _bounded_day(
     problem: Problem,
     history: CareHistory | None,
     to_plan: Mapping[dt.date, Problem],
-) -> tuple[Problem, list[str], dict[str, list[str]]]:
+) -> tuple[Problem, list[str], dict[str, list[str]], dict[str, list[str]]]:
     """A copy of the day with each carer's hours, shifts and contract target bounded by
     the planned days, and each client's known carers and cap. Returns the copy, notes,
-    and the clients banned carers by the cap (with their bans as given)."""
+    the clients banned carers by the cap (with their bans as given) and the clients
+    left uncapped today (``_continuity``)."""
     rules, zone = roster.rules, roster.zone
     rest = 60.0 * rules.min_daily_rest_hours
     notes: list[str] = []
@@ -365,8 +374,8 @@ def _bounded_day(
             still = max(0.0, 60.0 * contract.contracted_hours - worked)
             changes["contracted_minutes"] = still / (1 + _days_left(contract, carer.id, date, ledger, to_plan))
         carers.append(carer.model_copy(update=changes))
-    clients, capped = _continuity(roster, ledger, date, problem, history)
-    return problem.model_copy(update={"carers": carers, "clients": clients}), notes, capped
+    clients, capped, uncapped = _continuity(roster, ledger, date, problem, carers, history)
+    return problem.model_copy(update={"carers": carers, "clients": clients}), notes, capped, uncapped
 
 
 def _days_left(
@@ -398,19 +407,29 @@ def _works_by_pattern(carer: RosterCarer, date: dt.date) -> bool:
 
 
 def _continuity(
-    roster: Roster, ledger: _Ledger, date: dt.date, problem: Problem, history: CareHistory | None
-) -> tuple[list[Client], dict[str, list[str]]]:
+    roster: Roster,
+    ledger: _Ledger,
+    date: dt.date,
+    problem: Problem,
+    carers: list[Carer],
+    history: CareHistory | None,
+) -> tuple[list[Client], dict[str, list[str]], dict[str, list[str]]]:
     """Each client's known carers (recent weeks, then this week's other days) and, for a
-    client who saw the cap's worth this week, every other carer of the day banned."""
+    client who saw the cap's worth this week, every other carer of the day banned.
+
+    Returns the clients, the capped ones (with their bans as given) and the clients the
+    cap is not applied to today because a mandatory visit of theirs has too few of their
+    carers working at its time (with those visits): banning would only leave it undone.
+    """
     rules = roster.rules
-    on_day = [c.id for c in problem.carers]
-    here = set(on_day)
-    pinned: dict[str, set[str]] = {}
+    on_day = [c.id for c in carers]
+    here = {c.id: c for c in carers}
+    visits_of: dict[str, list[Visit]] = {}
     for visit in problem.visits:
-        if visit.pinned_carers:
-            pinned.setdefault(visit.client, set()).update(visit.pinned_carers)
+        visits_of.setdefault(visit.client, []).append(visit)
     clients = []
     capped: dict[str, list[str]] = {}
+    uncapped: dict[str, list[str]] = {}
     for client in problem.clients:
         this_week = ledger.carers_of(client.id, date)
         recent = history.recent_carers(client.id, date, rules.history_weeks) if history is not None else []
@@ -419,13 +438,38 @@ def _continuity(
         if known != client.historical_carers:
             changes["historical_carers"] = known
         if rules.continuity_cap is not None and len(this_week) >= rules.continuity_cap:
-            allowed = set(this_week) | pinned.get(client.id, set()) | set(client.banned_carers)
+            visits = visits_of.get(client.id, [])
+            pinned = {c for v in visits for c in v.pinned_carers}
+            allowed = set(this_week) | pinned | set(client.banned_carers)
             extra = [c for c in on_day if c not in allowed]
-            if extra:
+            mates = [here[c] for c in this_week if c in here and c not in client.banned_carers]
+            short = [v.id for v in visits if v.mandatory and not _enough_carers(v, client, mates)]
+            if short:
+                uncapped[client.id] = short
+            elif extra:
                 changes["banned_carers"] = [*client.banned_carers, *extra]
                 capped[client.id] = list(client.banned_carers)
         clients.append(client.model_copy(update=changes) if changes else client)
-    return clients, capped
+    return clients, capped, uncapped
+
+
+def _enough_carers(visit: Visit, client: Client, carers: list[Carer]) -> bool:
+    """Whether enough of ``carers`` could do ``visit`` at all: its skills, the client's
+    gender requirement, a shift with room for it inside its window (travel aside)."""
+    able = 0
+    for carer in carers:
+        if client.gender_requirement is not None and carer.gender != client.gender_requirement:
+            continue
+        if not set(visit.part_skills(0)) <= set(carer.skills):
+            continue
+        duration = visit.part_duration(0)
+        latest = visit.window.end
+        for shift in carer.shifts:
+            begin = max(shift.start, visit.window.start)
+            if (latest is None or begin <= latest) and begin + duration <= shift.end:
+                able += 1
+                break
+    return able >= visit.carers_needed
 
 
 def _lift_caps(
@@ -437,9 +481,10 @@ def _lift_caps(
     seed: int,
 ) -> tuple[Problem, Plan, dict[str, list[str]]]:
     """Where the cap left a client's mandatory visit undone, lift it for that client and
-    give the visit to the cheapest carer who can take it, everything else kept; what no
-    carer can take that way gets a second solve of the day. Returns the day, the plan and
-    the visits (by client) the cap was lifted for."""
+    give the visit to the cheapest carer who can take it, everything else kept (for the
+    first ``CAP_MOVES`` such visits: each move compiles the day); what is still undone
+    gets a second solve of the day, kept if it leaves fewer mandatory visits undone.
+    Returns the day, the plan and the visits (by client) the cap was lifted for."""
     visits = {v.id: v for v in problem.visits}
     stuck: dict[str, list[str]] = {}
     for item in plan.unassigned:
@@ -450,44 +495,57 @@ def _lift_caps(
         return problem, plan, {}
     clients = [c.model_copy(update={"banned_carers": capped[c.id]}) if c.id in stuck else c for c in problem.clients]
     lifted = problem.model_copy(update={"clients": clients})
-    for visit_id in [v for ids in stuck.values() for v in ids]:
-        recommender = Recommender(lifted, plan, params=params)
-        options = recommender.recommend(visit_id, top=1).options
-        if options:
-            plan = recommender.move(visit_id, options[0].carer, options[0].partner).plan
+    waiting = [v for ids in stuck.values() for v in ids]
+    if len(waiting) <= CAP_MOVES:
+        for visit_id in waiting:
+            recommender = Recommender(lifted, plan, params=params)
+            options = recommender.recommend(visit_id, top=1).options
+            if options:
+                plan = recommender.move(visit_id, options[0].carer, options[0].partner).plan
     if _mandatory_left(lifted, plan, stuck):
         again = _solve(lifted, seconds, params, seed)
-        if len(_mandatory_left(lifted, again, visits_of=None)) < len(_mandatory_left(lifted, plan, visits_of=None)):
+        if len(_mandatory_left(lifted, again)) < len(_mandatory_left(lifted, plan)):
             plan = again
     return lifted, plan, stuck
 
 
-def _mandatory_left(problem: Problem, plan: Plan, visits_of: dict[str, list[str]] | None) -> list[str]:
+def _mandatory_left(problem: Problem, plan: Plan, of_clients: Mapping[str, object] | None = None) -> list[str]:
     """Mandatory visits the plan leaves out (of those clients only, if given)."""
     visits = {v.id: v for v in problem.visits}
     return [
         u.visit
         for u in plan.unassigned
-        if visits[u.visit].mandatory and (visits_of is None or visits[u.visit].client in visits_of)
+        if visits[u.visit].mandatory and (of_clients is None or visits[u.visit].client in of_clients)
     ]
 
 
 def _cap_notes(
-    roster: Roster, ledger: _Ledger, date: dt.date, problem: Problem, plan: Plan, lifted: dict[str, list[str]]
+    roster: Roster,
+    ledger: _Ledger,
+    date: dt.date,
+    plan: Plan,
+    reasons: dict[str, tuple[list[str], str]],
 ) -> list[str]:
-    """A note per client who now sees more carers than the cap, and why."""
+    """A note per client who now sees more carers than the cap, and why (``reasons``:
+    client -> the visits concerned and why the cap was not kept for them)."""
     cap = roster.rules.continuity_cap
+    if cap is None:
+        return []
+    today: dict[str, list[str]] = {}
+    for route in plan.routes:
+        for planned in route.visits:
+            if planned.client in reasons and route.carer not in today.setdefault(planned.client, []):
+                today[planned.client].append(route.carer)
     notes = []
-    for client in sorted(lifted, key=natural_key):
+    for client in sorted(reasons, key=natural_key):
         seen = ledger.carers_of(client, date)
-        today = [r.carer for r in plan.routes if any(pv.client == client for pv in r.visits)]
-        new = [c for c in dict.fromkeys(today) if c not in seen]
-        if cap is None or len(seen) + len(new) <= cap:
+        new = [c for c in today.get(client, []) if c not in seen]
+        if not new or len(seen) + len(new) <= cap:
             continue
-        visits = ", ".join(sorted(lifted[client], key=natural_key))
+        visits, why = reasons[client]
         notes.append(
             f"{client} saw a {_ordinal(len(seen) + len(new))} carer on {date} ({', '.join(new)}): "
-            f"no carer they know was free for {visits}"
+            f"{why} {', '.join(sorted(visits, key=natural_key))}"
         )
     return notes
 
