@@ -31,23 +31,29 @@ class CareHistory:
         self._planned_clients: dict[dt.date, set[str]] = {}
         # client -> date -> [(visit or None, carer)] checked in
         self._checked: dict[str, dict[dt.date, list[tuple[str | None, str]]]] = {}
+        # client -> date -> visits per carer, counted once asked (a week's planning asks
+        # for every client on every day: thousands of times over the same dates)
+        self._counted: dict[str, dict[dt.date, Counter[str]]] = {}
 
     def add_plan(self, date: dt.date, plan: Plan) -> None:
         """The published plan of ``date``: each carer-visit of its routes counts."""
         for client in self._planned_clients.pop(date, set()):
             self._planned[client].pop(date, None)
+            self._counted.get(client, {}).pop(date, None)
         clients: set[str] = set()
         for route in plan.routes:
             for planned in route.visits:
                 by_visit = self._planned.setdefault(planned.client, {}).setdefault(date, {})
                 by_visit.setdefault(planned.visit, set()).add(route.carer)
                 clients.add(planned.client)
+                self._counted.get(planned.client, {}).pop(date, None)
         self._planned_clients[date] = clients
 
     def add_visit(self, date: dt.date, carer: str, client: str, visit: str | None = None) -> None:
         """A check-in: ``carer`` visited ``client`` on ``date`` (for ``visit``, if known,
         which then no longer counts for the carer the plan sent)."""
         self._checked.setdefault(client, {}).setdefault(date, []).append((visit, carer))
+        self._counted.get(client, {}).pop(date, None)
 
     def visits(self, client: str, date: dt.date) -> list[tuple[str | None, str]]:
         """(visit, carer) of each visit to ``client`` on ``date`` that counts."""
@@ -57,7 +63,7 @@ class CareHistory:
         counted = list(checked)
         for visit, carers in planned.items():
             if visit not in done:
-                counted.extend((visit, carer) for carer in sorted(carers, key=natural_key))
+                counted.extend((visit, carer) for carer in sorted(carers))
         return counted
 
     def recent_carers(self, client: str, before: dt.date, weeks: int) -> list[str]:
@@ -67,12 +73,15 @@ class CareHistory:
             return []
         since = before - dt.timedelta(weeks=weeks)
         dates = set(self._planned.get(client, {})) | set(self._checked.get(client, {}))
+        counted = self._counted.setdefault(client, {})
         count: Counter[str] = Counter()
         last: dict[str, dt.date] = {}
         for date in dates:
             if not since <= date < before:
                 continue
-            for _, carer in self.visits(client, date):
-                count[carer] += 1
+            if date not in counted:
+                counted[date] = Counter(carer for _, carer in self.visits(client, date))
+            count.update(counted[date])
+            for carer in counted[date]:
                 last[carer] = max(last.get(carer, date), date)
         return sorted(count, key=lambda carer: (-count[carer], -last[carer].toordinal(), natural_key(carer)))

@@ -142,7 +142,7 @@ def plan_week(
     problems: dict[dt.date, Problem] = {}
     plans: dict[dt.date, Plan] = {}
     notes: dict[dt.date, list[str]] = {}
-    to_plan = dict(days)
+    to_plan = {d: {c.id for c in p.carers if c.shifts} for d, p in days.items()}  # who works the days ahead
     for date in sorted(days):
         del to_plan[date]
         if weekly:
@@ -290,7 +290,7 @@ def _plan_day(
     date: dt.date,
     problem: Problem,
     history: CareHistory | None,
-    to_plan: Mapping[dt.date, Problem],
+    to_plan: Mapping[dt.date, set[str]],
     seconds: float,
     params: SolveParams | None,
     seed: int,
@@ -314,7 +314,7 @@ def _bounded_day(
     date: dt.date,
     problem: Problem,
     history: CareHistory | None,
-    to_plan: Mapping[dt.date, Problem],
+    to_plan: Mapping[dt.date, set[str]],
 ) -> tuple[Problem, list[str], dict[str, list[str]], dict[str, list[str]]]:
     """A copy of the day with each carer's hours, shifts and contract target bounded by
     the planned days, and each client's known carers and cap. Returns the copy, notes,
@@ -379,19 +379,18 @@ def _bounded_day(
 
 
 def _days_left(
-    contract: RosterCarer, carer: str, date: dt.date, ledger: _Ledger, to_plan: Mapping[dt.date, Problem]
+    contract: RosterCarer, carer: str, date: dt.date, ledger: _Ledger, to_plan: Mapping[dt.date, set[str]]
 ) -> int:
     """The carer's working days after ``date`` in its week not planned yet: days still to
-    plan where they have shifts, and days beyond those by their weekly pattern (bank
-    holidays aside)."""
+    plan where they have shifts (``to_plan``: date -> those carers), and days beyond
+    those by their weekly pattern (bank holidays aside)."""
     count = 0
     for offset in range(1, 7 - date.weekday()):
         d = date + dt.timedelta(days=offset)
         if d in ledger.days:
             continue
         if d in to_plan:
-            day_carer = next((c for c in to_plan[d].carers if c.id == carer), None)
-            count += day_carer is not None and bool(day_carer.shifts)
+            count += carer in to_plan[d]
         else:
             count += _works_by_pattern(contract, d)
     return count
