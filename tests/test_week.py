@@ -279,6 +279,21 @@ def test_replanning_a_day_replans_another_when_a_weekly_rule_needs_it_and_says_s
     assert "5 h limit" in note
 
 
+def test_replanning_a_day_replans_another_for_the_rest_and_says_so() -> None:
+    thu = dt.date(2026, 3, 26)
+    days = {thu: day(thu, {"ann": ALL_DAY, "bob": ALL_DAY}, [("z-noon", "z", 720, 30)]), **late_then_early()}
+    week = plan_week(roster(min_daily_rest_hours=7), days, time_limit_per_day=SECONDS)
+    assert who(week.plans[SAT], "y-early") == ["ann"]  # 7 h 45 min of rest was enough
+    friday = week.plans[FRI].model_dump()
+
+    again = replan_day(roster(), week, thu, days[thu], time_limit=SECONDS)  # now 11 hours
+    assert again.report.valid, again.report.violations
+    assert again.plans[FRI].model_dump() == friday
+    assert who(again.plans[SAT], "y-early") == ["bob"]
+    [note] = [n for n in again.notes if "replanned too" in n]
+    assert note.startswith("2026-03-28 replanned too, for the rest between days: carer ann rests 7 h 45 min")
+
+
 def test_replanning_a_date_not_in_the_week_is_refused() -> None:
     days = late_then_early()
     week = plan_week(roster(), {FRI: days[FRI]}, time_limit_per_day=SECONDS)

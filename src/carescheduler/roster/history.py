@@ -81,7 +81,8 @@ class CareHistory:
                 continue
             if date not in counted:
                 counted[date] = Counter(carer for _, carer in self.visits(client, date))
-            count.update(counted[date])
-            for carer in counted[date]:
-                last[carer] = max(last.get(carer, date), date)
+            for carer, visits in counted[date].items():
+                count[carer] += visits
+                if last.get(carer, date) <= date:
+                    last[carer] = date
         return sorted(count, key=lambda carer: (-count[carer], -last[carer].toordinal(), natural_key(carer)))
