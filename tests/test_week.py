@@ -117,6 +117,19 @@ def test_planning_days_alone_breaks_the_rest_and_the_week_keeps_it() -> None:
             assert (route.leave_home, route.return_home, route.working_minutes) == pytest.approx((leave, home, working))
 
 
+def test_the_rest_bound_counts_real_hours_across_the_clocks_going_forward() -> None:
+    sun = dt.date(2026, 3, 29)
+    days = {
+        SAT: day(SAT, {"ann": ALL_DAY}, [("x-late", "x", 1320, 60)]),
+        sun: day(sun, {"ann": ALL_DAY, "bob": ALL_DAY}, [("y-early", "y", 420, 30)]),
+    }
+    week = plan_week(roster(), days, time_limit_per_day=SECONDS)
+    assert week.report.valid, week.report.violations
+    # home 23:10 GMT; 11 real hours later is 10:10 GMT, which the clock shows as 11:10 BST
+    assert week.problems[sun].carer("ann").shifts[0].start == pytest.approx(11 * 60 + 10)
+    assert who(week.plans[sun], "y-early") == ["bob"]
+
+
 def test_a_fixed_day_before_the_range_counts_for_the_rest() -> None:
     days = late_then_early()
     friday = plan_week(roster(), {FRI: days[FRI]}, time_limit_per_day=SECONDS)

@@ -82,7 +82,7 @@ class WeekFigures(_Model):
     hours: list[CarerHours] = Field(description="carers with a contract who work some day of the range, per week")
     spread_std_minutes: float = Field(description="standard deviation of worked less contracted over those carers")
     spread_range_minutes: float = Field(description="largest less smallest worked less contracted")
-    seconds: float = Field(description="wall-clock time to plan the whole week")
+    seconds: float = Field(description="wall-clock seconds planning the week (or replanning its day) took")
 
 
 @dataclass
