@@ -3,6 +3,7 @@ generated from it, week planning with its working-time rules, and management fig
 
 from .calendar import bank_holidays, is_bank_holiday
 from .days import apply_changes, day_from_roster, days_from_roster
+from .history import CareHistory
 from .model import (
     WEEKDAYS,
     Absence,
@@ -14,20 +15,32 @@ from .model import (
     RosterClient,
     WorkingTimeRules,
 )
+from .week import CarerHours, WeekFigures, WeekPlan, plan_week, replan_day
+from .week_rules import CarerWeekHours, WeekReport, WeekViolation, validate_week
 
 __all__ = [
     "WEEKDAYS",
     "Absence",
     "Address",
+    "CareHistory",
     "CarePackageVisit",
+    "CarerHours",
+    "CarerWeekHours",
     "DayChanges",
     "Roster",
     "RosterCarer",
     "RosterClient",
+    "WeekFigures",
+    "WeekPlan",
+    "WeekReport",
+    "WeekViolation",
     "WorkingTimeRules",
     "apply_changes",
     "bank_holidays",
     "day_from_roster",
     "days_from_roster",
     "is_bank_holiday",
+    "plan_week",
+    "replan_day",
+    "validate_week",
 ]
