@@ -400,12 +400,12 @@ def _package(
         for n in covered:
             calls[n].weekdays = [w for w in calls[n].weekdays if w in weekdays]
     if rng.random() < s.bath_share:
-        if rng.random() < s.bath_twice:
-            options = [pair for pair in s.bath_twice_days if not set(pair) & set(centre_days)]
-            days = list(options[int(rng.integers(len(options)))])
+        twice = [pair for pair in s.bath_twice_days if not set(pair) & set(centre_days)]
+        once = [w for w in weekdays if w not in centre_days]
+        if rng.random() < s.bath_twice and twice:
+            days = list(twice[int(rng.integers(len(twice)))])
         else:
-            options_once = [w for w in weekdays if w not in centre_days]
-            days = [options_once[int(rng.integers(len(options_once)))]]
+            days = [once[int(rng.integers(len(once)))]]
         # A bath gives no medicine and needs no catheter care: only dementia care and the hoist.
         bath = _call(d, client, s.bath, [n for n in needs if n == "dementia"], hoist, rng, people)
         calls["bath"] = _package_visit("bath", bath, days)
@@ -446,7 +446,9 @@ def _centre_call(s: RosterSettings, morning: CarePackageVisit, days: list[Weekda
             "id": "centre",
             "weekdays": days,
             "window": TimeWindow(start=opens, end=latest),
-            "target": TimeWindow(start=max(opens, planned - s.day.target_slack), end=min(latest, planned + 15)),
+            "target": TimeWindow(
+                start=max(opens, planned - s.day.target_slack), end=min(latest, planned + s.day.target_slack)
+            ),
             "tasks": [*morning.tasks, "Ready for the day centre transport"],
             "on_bank_holidays": False,
         },
