@@ -4,6 +4,7 @@
     report      a plan as an HTML page         generate    a realistic day on real roads
     replan      absorb the day's events        recommend   carers for a visit
     demo        solve the demo day and write its report
+    generate-roster   a council's roster (care packages, contracts, availability) on real roads
 
 User errors (bad files, bad options) print one line naming the field and the reason and
 exit with status 2; ``validate`` exits 1 for an invalid plan. With ``--json`` the last
@@ -236,6 +237,62 @@ def generate(
         f"clients, {len(problem.carers)} carers ({walkers} walk), "
         f"{len(problem.locations)} locations; travel {'on roads' if travel else 'left out'}"
     )
+
+
+@app.command("generate-roster")
+def generate_roster(
+    osm: Path = typer.Option(..., "--osm", help="road file (.osm, .osm.bz2, .graphml) the roster is placed on"),
+    clients: int | None = typer.Option(
+        None, "--clients", min=1, help="clients (default: a council's, about 5,000 calls a weekday)"
+    ),
+    carers: int | None = typer.Option(
+        None, "--carers", min=1, help="carers employed (default: a council's, about 440 working a weekday)"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    start: str | None = typer.Option(
+        None,
+        "--start",
+        help="the Monday the roster starts (YYYY-MM-DD; default 2027-01-04): leave and changes follow it",
+    ),
+    out: Path = typer.Option(..., "--out", help="where to write the roster (JSON; .gz compresses)"),
+    walk_osm: Path | None = typer.Option(None, "--walk-osm", help="walk road file: walkers live where it is dense"),
+    name: str | None = typer.Option(None, "--name", help="roster name"),
+) -> None:
+    """Make a realistic council roster on real roads (assumptions: carescheduler.scenarios.roster)."""
+    import datetime as dt
+
+    from .formats._io import write_text
+    from .scenarios.roster import COUNCIL_CARERS, COUNCIL_CLIENTS, DEFAULT_START, week_counts
+    from .scenarios.roster import generate_roster as make_roster
+
+    try:
+        first = DEFAULT_START if start is None else dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start: {start!r} is not a date (YYYY-MM-DD)")
+    try:
+        roster = make_roster(
+            osm,
+            clients or COUNCIL_CLIENTS,
+            carers or COUNCIL_CARERS,
+            seed,
+            walk_roads=walk_osm,
+            start=first,
+            name=name,
+        )
+        write_text(out, roster.model_dump_json(indent=1) + "\n")
+    except (InputError, OSError, ValueError) as e:
+        _fail(str(e))
+    calls = sum(len(c.package) for c in roster.clients)
+    walkers = sum(c.travel_mode.value == "walk" for c in roster.carers)
+    print(
+        f"{out}: {len(roster.clients)} clients ({calls} calls in their packages), "
+        f"{len(roster.carers)} carers ({walkers} walk); the week from {first}:"
+    )
+    for day in week_counts(roster, first):
+        print(
+            f"  {day.weekday} {day.date}: {day.calls} calls ({day.carer_calls} carer-calls), {day.carers} carers "
+            f"working, {day.calls / max(1, day.carers):.1f} calls ({day.per_carer:.1f} carer-calls) per carer"
+        )
 
 
 @app.command()

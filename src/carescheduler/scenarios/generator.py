@@ -283,13 +283,21 @@ def _location(id_: str, lonlat: np.ndarray, rng: np.random.Generator, jitter_m: 
 # --- carers ------------------------------------------------------------------------------
 
 
+def in_proportion(shares, count: int) -> np.ndarray:
+    """How many of ``count`` go to each share: in proportion, the remainders to the largest
+    fractions (so every kind with a share gets its due even in a small draw)."""
+    share = np.asarray(shares, dtype=float)
+    exact = share / share.sum() * count
+    quota = np.floor(exact).astype(int)
+    for j in np.argsort(-(exact - quota))[: count - quota.sum()]:
+        quota[j] += 1
+    return quota
+
+
 def _carers(s: DaySettings, count: int, rng, place, density, centre_cut, people: People) -> list[tuple[Carer, int]]:
     patterns = s.shift_patterns
-    shares = np.array([p.share for p in patterns])
     # Deal the patterns out in proportion (not at random), so small days still get each kind.
-    quota = np.floor(shares / shares.sum() * count).astype(int)
-    for j in np.argsort(-(shares / shares.sum() * count - quota))[: count - quota.sum()]:
-        quota[j] += 1
+    quota = in_proportion([p.share for p in patterns], count)
     dealt = [p for p, q in zip(patterns, quota, strict=True) for _ in range(q)]
     rng.shuffle(dealt)
     out = []

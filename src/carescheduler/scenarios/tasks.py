@@ -19,6 +19,7 @@ ROUND_TASKS: dict[str, tuple[str, ...]] = {
     "lunch": ("Heat and serve lunch", "Hot drink; leave a cold drink to hand"),
     "tea": ("Prepare tea", "Leave a snack and a drink for the evening"),
     "bed": ("Help to undress", "Wash and night clothes", "Help into bed"),
+    "bath": ("Bath or shower (bath seat or shower chair)", "Wash hair", "Dry, cream and dress"),
 }
 """What every call of a round involves (a round not listed gets ``OTHER_ROUND``)."""
 OTHER_ROUND = ("Personal care as in the care plan",)
@@ -28,6 +29,7 @@ ROUND_EXTRAS: dict[str, tuple[tuple[str, float], ...]] = {
     "lunch": (("Help to the toilet", 0.40), ("Wash up", 0.30)),
     "tea": (("Help to the toilet", 0.40), ("Close the curtains", 0.30)),
     "bed": (("Supper drink", 0.40), ("Lock up and check the heating", 0.50), ("Empty the commode", 0.20)),
+    "bath": (("Change the bed linen", 0.30), ("Check the skin and report any marks", 0.25)),
 }
 """Household tasks some calls of a round have, each with its probability."""
 
