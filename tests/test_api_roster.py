@@ -11,7 +11,14 @@ from api.models import RosterCarerRow, RosterClientRow
 from carescheduler.roster import Roster
 from carescheduler.roster.csv_import import CARERS, CLIENTS, PACKAGE, read_roster_csv
 from conftest import ROOT
-from test_api import bearer, client, database_url, postgres, settings  # the service's fixtures, on both databases
+from test_api import (
+    _at_once,
+    bearer,
+    client,
+    database_url,
+    postgres,
+    settings,
+)  # the service's fixtures, on both databases
 
 __all__ = ["client", "database_url", "postgres", "settings"]
 
@@ -255,3 +262,50 @@ def test_an_export_imports_back_as_the_same_roster(client, settings, replace):
     back = client.post("/v1/roster/import", params={"replace": replace}, json={"files": files}, headers=north)
     assert back.json()["carers"]["unchanged"] == len(original["carers"])
     assert back.json()["clients"]["unchanged"] == len(original["clients"])
+
+
+def test_of_two_writers_with_the_same_etag_exactly_one_wins(client, settings):
+    boss = bearer(settings)
+    tag = client.put("/v1/roster/carers/amina", json=carer("amina"), headers=boss).headers["ETag"]
+    for round_ in range(5):
+        tagged = {**boss, "If-Match": tag}
+
+        def change(hours: float, headers: dict = tagged):
+            return lambda http: http.put(
+                "/v1/roster/carers/amina", json=carer("amina", contracted_hours=hours), headers=headers
+            )
+
+        answers = _at_once(client.base_url, [change(10 + round_), change(20 + round_)])
+        assert sorted(a.status_code for a in answers) == [200, 412]
+        winner = next(a for a in answers if a.status_code == 200)
+        now = client.get("/v1/roster/carers/amina", headers=boss)
+        assert now.json()["contracted_hours"] == winner.json()["contracted_hours"]
+        tag = now.headers["ETag"]
+        assert tag == winner.headers["ETag"]
+
+
+def test_a_carer_removed_while_a_client_comes_to_prefer_them_leaves_the_roster_valid(client, settings):
+    """The removal and the client's change take turns: either the client is refused (the
+    carer is gone) or the removal is (the client names them); never both made."""
+    boss = bearer(settings)
+    put = client.put(
+        "/v1/roster/settings", json={"skills": ["medication"]}, headers={**boss, "If-Match": '"settings.0"'}
+    )
+    assert put.status_code == 200
+    for round_ in range(5):
+        name = f"carer-{round_}"
+        tag = client.put(f"/v1/roster/carers/{name}", json=carer(name), headers=boss).headers["ETag"]
+        fan = client_with_package(f"client-{round_}", [name], [])
+        answers = _at_once(
+            client.base_url,
+            [
+                lambda http, name=name, tag=tag: http.delete(
+                    f"/v1/roster/carers/{name}", headers={**boss, "If-Match": tag}
+                ),
+                lambda http, fan=fan: http.put(f"/v1/roster/clients/{fan['id']}", json=fan, headers=boss),
+            ],
+        )
+        removed, added = (a.status_code for a in answers)
+        assert (removed, added) in {(204, 422), (409, 201)}
+        whole = client.get("/v1/roster", headers=boss)
+        Roster.model_validate(whole.json())  # the roster as stored is valid

@@ -66,7 +66,7 @@ def read_roster(session: SessionDep, principal: Planner) -> Response:
 
 
 @router.get("/settings", response_model=RosterSettings, summary="The roster's settings")
-def read_settings(session: SessionDep, principal: Planner, response: Response) -> RosterSettings:
+def read_roster_settings(session: SessionDep, principal: Planner, response: Response) -> RosterSettings:
     """The defaults until some are put; the ETag is needed to replace them."""
     settings, tag = roster_store.read_settings(session, principal.org)
     response.headers["ETag"] = tag
@@ -74,7 +74,7 @@ def read_settings(session: SessionDep, principal: Planner, response: Response) -
 
 
 @router.put("/settings", response_model=RosterSettings, summary="Replace the roster's settings", responses=CHANGES)
-def put_settings(
+def put_roster_settings(
     settings: RosterSettings, session: SessionDep, principal: Coordinator, response: Response, if_match: IfMatch = None
 ) -> RosterSettings:
     """Refused (422) while a skill taken out is still held by a carer or needed by a call."""
