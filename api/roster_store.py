@@ -17,12 +17,12 @@ carer reads only the clients whose JSON names them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -303,7 +303,7 @@ def _entities_naming(session: Session, org: str, kind: Kind, names: set[str]) ->
     in SQL, the caller checks the fields that matter."""
     row = ROWS[kind]
     for name in names:
-        text = json.dumps(name)
+        text = to_json(name).decode()  # written as the stored JSON writes it (non-ASCII as it is)
         query = select(row.data).where(row.org_id == org, row.data.contains(text, autoescape=True)).order_by(row.id)
         for data in session.scalars(query):
             yield MODELS[kind].model_validate_json(data)

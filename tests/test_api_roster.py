@@ -309,3 +309,12 @@ def test_a_carer_removed_while_a_client_comes_to_prefer_them_leaves_the_roster_v
         assert (removed, added) in {(204, 422), (409, 201)}
         whole = client.get("/v1/roster", headers=boss)
         Roster.model_validate(whole.json())  # the roster as stored is valid
+
+
+def test_a_carer_with_an_id_beyond_ascii_is_not_removed_while_a_client_names_them(client, settings):
+    boss = bearer(settings)
+    tag = client.put("/v1/roster/carers/zoë", json=carer("zoë"), headers=boss).headers["ETag"]
+    fan = client_with_package("ødegård", [], ["zoë"]) | {"package": []}
+    assert client.put("/v1/roster/clients/ødegård", json=fan, headers=boss).status_code == 201
+    in_use = client.delete("/v1/roster/carers/zoë", headers={**boss, "If-Match": tag})
+    assert in_use.status_code == 409 and "ødegård" in in_use.json()["detail"]
