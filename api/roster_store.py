@@ -342,7 +342,9 @@ def _datas(session: Session, org: str, kind: Kind) -> list[str]:
     return list(session.scalars(select(row.data).where(row.org_id == org)))
 
 
-class Counts(BaseModel):
+class RosterCounts(BaseModel):
+    """How many carers (or clients) an import added, replaced, removed or left as they were."""
+
     added: int = 0
     replaced: int = 0
     removed: int = 0
@@ -352,8 +354,8 @@ class Counts(BaseModel):
 class RosterChanges(BaseModel):
     """What an import changed."""
 
-    carers: Counts = Field(default_factory=Counts)
-    clients: Counts = Field(default_factory=Counts)
+    carers: RosterCounts = Field(default_factory=RosterCounts)
+    clients: RosterCounts = Field(default_factory=RosterCounts)
     settings_changed: bool = False
     version: int = Field(description="the roster's version after the import")
 
@@ -390,7 +392,7 @@ def import_files(
         for kind, diff in diffs.items():
             _write(session, org, kind, diff, getattr(roster, kind), version)
     counts = {
-        kind: Counts(added=len(d.added), replaced=len(d.replaced), removed=len(d.removed), unchanged=d.unchanged)
+        kind: RosterCounts(added=len(d.added), replaced=len(d.replaced), removed=len(d.removed), unchanged=d.unchanged)
         for kind, d in diffs.items()
     }
     changes = RosterChanges(

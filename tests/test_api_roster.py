@@ -127,6 +127,8 @@ def test_the_roster_lifecycle(client, settings):
     # the whole roster, valid as the library defines it, with its ETag
     whole = client.get("/v1/roster", headers=boss)
     assert whole.status_code == 200 and whole.headers["ETag"].startswith('"roster.')
+    unchanged = client.get("/v1/roster", headers={**boss, "If-None-Match": whole.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.headers["ETag"] == whole.headers["ETag"]
     roster = Roster.model_validate(whole.json())
     assert roster.name == "North team" and [c.id for c in roster.carers] == ["amina", "ben"]
     assert [c.id for c in roster.clients] == ["doris"] and roster.client("doris").banned_carers == ["ben"]

@@ -1,6 +1,6 @@
 """The organisation's roster: the carers and clients kept across days, and its settings.
 
-    GET    /v1/roster                      the whole roster (ETag: the roster's)
+    GET    /v1/roster                      the whole roster (ETag: the roster's; If-None-Match: 304)
     GET    /v1/roster/settings             settings (ETag); PUT replaces them (If-Match)
     GET    /v1/roster/carers               carers in the order of their ids, in pages
     GET    /v1/roster/carers/{id}          one carer (ETag: the carer's)
@@ -57,10 +57,21 @@ def preconditions() -> Iterator[None]:
         raise HTTPException(412, str(error)) from None
 
 
-@router.get("", response_model=Roster, summary="The whole roster: settings, carers and clients")
-def read_roster(session: SessionDep, principal: Planner) -> Response:
-    roster = roster_store.load_roster(session, principal.org)
+@router.get(
+    "",
+    response_model=Roster,
+    summary="The whole roster: settings, carers and clients",
+    responses={304: {"description": "If-None-Match is the roster's ETag: unchanged since"}},
+)
+def read_roster(
+    session: SessionDep,
+    principal: Planner,
+    if_none_match: Annotated[str | None, Header(description="the roster's ETag you hold")] = None,
+) -> Response:
     tag = roster_store.roster_etag(session, principal.org)
+    if if_none_match is not None and tag in [part.strip() for part in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    roster = roster_store.load_roster(session, principal.org)
     # answered as it is: FastAPI would check the roster's thousands of models a second time
     return Response(roster.model_dump_json(), media_type="application/json", headers={"ETag": tag})
 
