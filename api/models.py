@@ -1,6 +1,7 @@
 """What the service stores (SQLAlchemy 2): organisations, days, plans, jobs, events,
 carers' notifications, the audit log, alerts, the feed the streams and webhooks send,
-webhooks with their deliveries, and the browser's sign-in links and sessions.
+webhooks with their deliveries, the browser's sign-in links and sessions, and each
+organisation's roster (its carers and clients, a row each, and its settings).
 
 A day's problem and its plans are kept as the library's own JSON (``Problem`` and
 ``Plan``), so carers, clients and visits are read from the day's problem rather than
@@ -290,3 +291,42 @@ class BrowserSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class RosterState(Base):
+    """An organisation's roster as a whole: its settings (``RosterSettings`` JSON; None: the
+    defaults) and its version. ``version`` counts changes to the roster (its settings, a
+    carer, a client, an import): the whole roster's ETag, and the order writers take (a
+    change holds this row first). Each part records the version it last changed at, so
+    an ETag is never reused, even for a carer removed and added again."""
+
+    __tablename__ = "roster_state"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    settings: Mapped[str | None] = mapped_column(Text, nullable=True)
+    settings_version: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RosterCarerRow(Base):
+    """One carer of an organisation's roster (``RosterCarer`` JSON), changed at ``version``
+    of the roster (its ETag)."""
+
+    __tablename__ = "roster_carers"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RosterClientRow(Base):
+    """One client of an organisation's roster with their care package (``RosterClient``
+    JSON), changed at ``version`` of the roster (its ETag)."""
+
+    __tablename__ = "roster_clients"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

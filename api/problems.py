@@ -146,7 +146,9 @@ def add_problem_handlers(app: FastAPI) -> None:
     async def library(request: Request, error: Exception) -> JSONResponse:
         status = next(LIBRARY_ERRORS[kind] for kind in type(error).__mro__ if kind in LIBRARY_ERRORS)
         field = getattr(error, "field", None)
-        return problem_response(status, str(error), request.url.path, field)
+        # an error holding several problems (a roster's CSV files) names each in ``errors``
+        errors = [FieldError(field=p.field, reason=p.reason) for p in getattr(error, "problems", ())]
+        return problem_response(status, str(error), request.url.path, field, errors)
 
     async def http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
