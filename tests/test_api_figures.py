@@ -11,6 +11,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from api.board_page import PAGE_HEADERS
 from api.clock import ServiceClock
 from api.models import Day, FigureRow
 from carescheduler.plan import Plan
@@ -26,6 +27,7 @@ from test_api import (
     run_jobs,
     settings,
 )
+from test_board import Elements, signed_in
 
 __all__ = ["client", "database_url", "postgres", "problem", "published", "settings"]
 
@@ -162,3 +164,32 @@ def test_after_the_day_missed_visits_come_from_the_check_ins(client, settings, p
     assert rows[0].events_up_to is not None
     again = client.get("/v1/figures/days", params=RANGE, headers=boss).json()["days"]
     assert again == [day] and [r.id for r in stored(client)] == [r.id for r in rows]  # read, not computed again
+
+
+def test_the_figures_page_needs_a_signed_in_coordinator_and_shows_charts_and_tables(client, settings, published):
+    assert client.get("/board/figures").headers["location"] == "/sign-in"
+    signed_in(client, settings)
+    answer = client.get("/board/figures")  # the week up to the service's today
+    assert answer.status_code == 200
+    assert answer.headers["content-security-policy"] == PAGE_HEADERS["Content-Security-Policy"]
+    page = Elements(answer.text)
+    assert not [attrs for tag, attrs in page.found if tag == "script"]  # nothing to run: a plain page
+    charts = [attrs for tag, attrs in page.found if tag == "svg" and attrs.get("role") == "img"]
+    assert len(charts) == 3 and all(attrs["aria-labelledby"].endswith("-desc") for attrs in charts)
+    links = {attrs["href"] for tag, attrs in page.found if tag == "a" and "csv" in (attrs.get("class") or "")}
+    week = (NOW.date() - dt.timedelta(days=6)).isoformat()
+    assert links == {f"/v1/figures/{s}?from={week}&to={DATE}&format=csv" for s in ("days", "carers", "clients")}
+    for link in links:  # the browser's cookie opens them
+        assert client.get(link).headers["content-type"].startswith("text/csv")
+    rows = [attrs for tag, attrs in page.found if tag == "tr"]
+    assert len(rows) >= 3  # header rows at least; the tables' contents are the library's
+    assert 'href="/board/figures"' in client.get(f"/board/{DATE}").text  # linked from the board
+
+
+def test_a_bad_range_on_the_page_says_why(client, settings, published):
+    signed_in(client, settings)
+    answer = client.get("/board/figures", params={"from": "2030-06-09", "to": "2030-06-01"})
+    assert answer.status_code == 422 and "from: 2030-06-09 is after to (2030-06-01)" in answer.text
+    carer = next(r.carer for r in published.routes if r.visits)
+    signed_in(client, settings, role="carer", carer=carer, subject=carer)
+    assert client.get("/board/figures").status_code == 403

@@ -9,14 +9,17 @@ import csv
 import datetime as dt
 import io
 import math
+from html.parser import HTMLParser
 
 import pytest
 
 from carescheduler.domain import Problem
 from carescheduler.plan import Plan
+from carescheduler.report.charts import continuity_chart, coverage_chart, hours_chart
 from carescheduler.roster.figures import (
     CarerFigures,
     ClientFigures,
+    ClientTotals,
     csv_text,
     plan_figures,
     start_lateness,
@@ -190,3 +193,77 @@ def test_csv_has_a_header_and_a_row_per_subject(day):
     assert rows[0]["carers"] == "a b" and rows[0]["visits_missed"] == "" and rows[1]["continuity"] == ""
     empty = csv_text([], CarerFigures).splitlines()
     assert empty == [",".join(CarerFigures.model_fields)]
+
+
+# -- charts (carescheduler.report.charts) ----------------------------------------------------------
+
+
+class Shapes(HTMLParser):
+    """Each element's tag and attributes, and the text of <title>, <desc> and table cells."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.found: list[tuple[str, dict]] = []
+        self.texts: dict[str, list[str]] = {}
+        self._open: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+        self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data):
+        if self._open:
+            self.texts.setdefault(self._open[-1], []).append(data)
+
+    def rects(self, kind: str) -> list[dict]:
+        return [a for t, a in self.found if t == "rect" and a.get("class") == kind]
+
+
+def test_the_coverage_chart_draws_each_day_and_tables_the_numbers(day):
+    first = plan_figures(day, Plan.model_validate(FIRST)).day
+    second = plan_figures(day, Plan.model_validate(SECOND), date=dt.date(2030, 6, 4)).day
+    chart = Shapes(coverage_chart([second, first]))
+    covered = chart.rects("bar")
+    assert [float(r["height"]) for r in covered] == pytest.approx([110 * 3 / 4, 110 * 3 / 4])  # both 3 of 4
+    late = chart.rects("bar late")
+    assert [float(r["height"]) for r in late] == pytest.approx([110 * 2 / 2, 0])  # 2 then 0 late; axis top 2
+    assert chart.texts["title"][0] == "Coverage and late starts per day"
+    assert "Coverage was lowest on 2030-06-03 at 75.0%" in chart.texts["desc"][0]
+    assert chart.texts["th"][-2:] == ["2030-06-03 (Mon 3)", "2030-06-04 (Tue 4)"]  # in date order
+    svg = next(a for t, a in chart.found if t == "svg")
+    assert svg["role"] == "img" and svg["aria-labelledby"] == "coverage-title coverage-desc"
+
+
+def test_the_hours_chart_marks_the_contract_and_the_overtime(day):
+    first = plan_figures(day, Plan.model_validate(FIRST))
+    carers = summarise([first.day], first.carers).carers  # Ann 2.5 h of 2, Ben 1.8 h (none), Cat 0 of 1
+    chart = Shapes(hours_chart(carers))
+    scale = (720 - 170 - 16 - 40) / 5  # drawing units per hour: the axis runs to 5 h
+    bars = chart.rects("bar")
+    assert [float(b["width"]) for b in bars] == pytest.approx([2 * scale, 110 / 60 * scale, 0], abs=0.05)  # 0.1 drawn
+    [over] = chart.rects("bar over")
+    assert float(over["width"]) == pytest.approx(0.5 * scale, abs=0.05)
+    assert float(over["x"]) == pytest.approx(170 + 2 * scale, abs=0.05)
+    contracts = [float(a["x1"]) for t, a in chart.found if t == "line" and a.get("class") == "contract"]
+    assert contracts == pytest.approx([170 + 2 * scale, 170 + 1 * scale], abs=0.05)  # Ben has no contract: no mark
+
+
+def test_the_continuity_chart_counts_clients_by_different_carers():
+    clients = [ClientTotals(client=f"c{i}", distinct_carers=n) for i, n in enumerate([1, 2, 2, 11, 0])]
+    chart = Shapes(continuity_chart(clients))
+    heights = [float(r["height"]) for r in chart.rects("bar")]
+    assert len(heights) == 10  # 1 to 9, then 10 or more
+    assert heights[0] == pytest.approx(160 / 2) and heights[1] == pytest.approx(160)  # axis top: 2 clients
+    assert heights[9] == pytest.approx(160 / 2) and not any(heights[2:9])
+    assert "4 clients; on average each saw 4.0 different carers" in chart.texts["desc"][0]
+
+
+def test_charts_with_nothing_to_draw_say_so():
+    assert "No published plans" in coverage_chart([])
+    assert "No carers" in hours_chart([])
+    assert "No client" in continuity_chart([ClientTotals(client="c")])
