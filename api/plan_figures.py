@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carescheduler import Plan, Problem
+from carescheduler import InputError, Plan, Problem
 from carescheduler.day.status import visit_statuses
 from carescheduler.roster.figures import CarerFigures, ClientFigures, DayFigures, PlanFigures, plan_figures
 
@@ -30,10 +30,13 @@ from .cache import plan_of, plan_problem
 from .clock import ServiceClock
 from .models import Day, EventRow, FigureRow, PlanRow
 
-__all__ = ["MOST_DAYS", "RangeFigures", "figures_in_range", "store"]
+__all__ = ["DEFAULT_DAYS", "MOST_DAYS", "RangeFigures", "date_range", "figures_in_range", "store"]
 
 MOST_DAYS = 92
 """The longest range one request reads (a quarter): a council day is 2,000 rows."""
+
+DEFAULT_DAYS = 7
+"""Without ``from``: the week up to ``to`` (default: the service's today)."""
 
 TRACKING = frozenset({"check_in", "check_out", "visit_not_started"})
 """Events that say what happened at a door: a day with none was not tracked by phones."""
@@ -47,6 +50,31 @@ class RangeFigures:
     carers: list[CarerFigures] = field(default_factory=list)
     clients: list[ClientFigures] = field(default_factory=list)
     plans: dict[str, int] = field(default_factory=dict)
+
+
+def date_range(start: str | None, end: str | None, clock: ServiceClock) -> tuple[dt.date, dt.date]:
+    """The range asked for: ``to`` defaults to today, ``from`` to the week up to ``to``.
+    Errors name the parameter: not a date, outside the days served, from after to, or
+    longer than ``MOST_DAYS``."""
+    last = _date("to", end) if end else clock.now().date()
+    first = _date("from", start) if start else last - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise InputError("from", f"{first} is after to ({last})")
+    if (last - first).days + 1 > MOST_DAYS:
+        raise InputError("to", f"the range {first} to {last} is {(last - first).days + 1} days; at most {MOST_DAYS}")
+    return first, last
+
+
+def _date(name: str, text: str) -> dt.date:
+    from .deps import EARLIEST, LATEST  # here: deps imports store, which imports this module
+
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if len(text) != 10 or not EARLIEST <= day <= LATEST:
+        raise InputError(name, f"{text!r} is not a date from {EARLIEST} to {LATEST} (YYYY-MM-DD)")
+    return day
 
 
 def store(

@@ -10,7 +10,9 @@ import io
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from api import cli
 from api.board_page import PAGE_HEADERS
 from api.clock import ServiceClock
 from api.models import Day, FigureRow
@@ -193,3 +195,18 @@ def test_a_bad_range_on_the_page_says_why(client, settings, published):
     carer = next(r.carer for r in published.routes if r.visits)
     signed_in(client, settings, role="carer", carer=carer, subject=carer)
     assert client.get("/board/figures").status_code == 403
+
+
+def test_the_command_line_prints_the_weeks_summary(client, settings, problem, published, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout's
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CARESCHEDULER_JWT_SECRET", settings.jwt_secret.get_secret_value())
+    monkeypatch.setenv("CARESCHEDULER_FROZEN_CLOCK", NOW.isoformat())
+    result = CliRunner().invoke(cli.app, ["figures", "--org", "north"])
+    assert result.exit_code == 0, result.output
+    week = NOW.date() - dt.timedelta(days=6)
+    assert result.output.startswith(f"Figures {week} to {DATE}: 1 day with a published plan")
+    covered = published.kpis.visits_assigned
+    assert f"{len(problem.visits)} planned, {covered} covered" in result.output
+    bad = CliRunner().invoke(cli.app, ["figures", "--org", "north", "--from", "2030-06-09", "--to", DATE])
+    assert bad.exit_code == 2 and "--from: 2030-06-09 is after to" in bad.output

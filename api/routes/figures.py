@@ -19,17 +19,14 @@ from carescheduler.roster.figures import CarerFigures, ClientFigures, DayFigures
 
 from ..board_page import PAGE_HEADERS
 from ..clock import ServiceClock
-from ..deps import EARLIEST, LATEST, Coordinator, PageCoordinator, SessionDep, csrf_for, get_clock
+from ..deps import Coordinator, PageCoordinator, SessionDep, csrf_for, get_clock
 from ..figures_page import figures_page
-from ..plan_figures import MOST_DAYS, RangeFigures, figures_in_range
+from ..plan_figures import DEFAULT_DAYS, RangeFigures, date_range, figures_in_range
 from ..problems import error_responses
 
 router = APIRouter(prefix="/v1/figures", tags=["figures"], responses=error_responses(401, 403, 422))
 pages = APIRouter(include_in_schema=False)
 """The figures page: registered before the board's pages (``/board/{date}`` would take it)."""
-
-DEFAULT_DAYS = 7
-"""Without ``from``: the week up to ``to`` (default: the service's today)."""
 
 DateQuery = Annotated[str | None, Query(max_length=10, description="a day, YYYY-MM-DD", examples=["2026-11-23"])]
 FormatQuery = Annotated[
@@ -61,29 +58,6 @@ class CarersOut(_Out):
 
 class ClientsOut(_Out):
     clients: list[ClientFigures] = Field(description="a row per client per day")
-
-
-def date_range(start: str | None, end: str | None, clock: ServiceClock) -> tuple[dt.date, dt.date]:
-    """The range asked for: ``to`` defaults to today, ``from`` to the week up to ``to``.
-    Errors name the parameter: not a date, outside the days served, from after to, or
-    longer than ``MOST_DAYS``."""
-    last = _date("to", end) if end else clock.now().date()
-    first = _date("from", start) if start else last - dt.timedelta(days=DEFAULT_DAYS - 1)
-    if first > last:
-        raise InputError("from", f"{first} is after to ({last})")
-    if (last - first).days + 1 > MOST_DAYS:
-        raise InputError("to", f"the range {first} to {last} is {(last - first).days + 1} days; at most {MOST_DAYS}")
-    return first, last
-
-
-def _date(name: str, text: str) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
-    if len(text) != 10 or not EARLIEST <= day <= LATEST:
-        raise InputError(name, f"{text!r} is not a date from {EARLIEST} to {LATEST} (YYYY-MM-DD)")
-    return day
 
 
 def _wants_csv(request: Request, format: str | None) -> bool:
