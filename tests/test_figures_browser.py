@@ -6,14 +6,13 @@ nothing serious, and a screenshot (``test-screenshots/figures.png``) to look at.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import httpx
 import pytest
 
 from browser import axe_findings, format_findings
 from carescheduler.formats import read_problem
-from conftest import ROOT, SMALL
+from conftest import SMALL
 from live_server import DATE, LiveServer, wait_for
 from test_board_browser import sign_in_link
 
@@ -23,15 +22,14 @@ WEEK = [(dt.date.fromisoformat(DATE) - dt.timedelta(days=k)).isoformat() for k i
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The server (this checkout's library first on its path) with the small day published
-    on each day of the week, solved with different time limits: the days differ."""
-    path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
-    with LiveServer(tmp_path_factory.mktemp("figures"), {"PYTHONPATH": path}) as server:
+    """The server with the small day published on each day of the week, solved with
+    different time limits: the days differ."""
+    with LiveServer(tmp_path_factory.mktemp("figures")) as server:
         client = httpx.Client(base_url=server.url, headers=server.headers(), timeout=60)
         day = read_problem(SMALL).model_dump(mode="json")
         for k, date in enumerate(WEEK):  # one at a time: the service takes few solves in hand
             assert client.put(f"/v1/days/{date}", json=day).status_code == 201
-            solve = client.post(f"/v1/days/{date}/solve", json={"time_limit": 0.5 + (k % 3), "publish": True})
+            solve = client.post(f"/v1/days/{date}/solve", json={"time_limit": 1 + (k % 3), "publish": True})
             assert solve.status_code == 202, solve.text
             job = solve.json()["id"]
             wait_for(lambda job=job: client.get(f"/v1/jobs/{job}").json()["status"] == "done" or None, 300, "a solve")

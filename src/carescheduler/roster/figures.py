@@ -31,6 +31,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO
 
 import numpy as np
@@ -147,6 +148,29 @@ def start_lateness(visit: Visit, start: float) -> float:
     return late if late > LATE_TOLERANCE else 0.0
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What one carer's or one client's rows add up while the routes are read: plain
+    attributes, not the models' (a council day is 5,000 visits, on every publish)."""
+
+    visits: int = 0
+    missed: int = 0
+    late_starts: int = 0
+    late_total: float = 0.0
+    late_max: float = 0.0
+    kept: int = 0
+    travel: float = 0.0
+    working: float = 0.0
+    km: float = 0.0
+    people: dict[str, None] = field(default_factory=dict)  # carers (of a client) or clients (of a carer), in order
+
+    def late(self, minutes: float) -> None:
+        if minutes > 0:
+            self.late_starts += 1
+            self.late_total += minutes
+            self.late_max = max(self.late_max, minutes)
+
+
 def plan_figures(
     problem: Problem,
     plan: Plan,
@@ -160,127 +184,130 @@ def plan_figures(
     given, the missed visits are counted; without it they are None (not yet known).
     One pass over the routes: cheap enough to run on every publish of a council day."""
     visits = {v.id: v for v in problem.visits}
-    clients = {c.id: c for c in problem.clients}
     history = {c.id: set(c.historical_carers) for c in problem.clients}
     date = date or problem.day
     km = _route_distances(problem, plan)
+    tracked = statuses is not None
 
     parts: dict[str, int] = {}  # visit -> carer-parts planned
     missed_visits: set[str] = set()
-    client_rows: dict[str, ClientFigures] = {}
-    client_kept: dict[str, int] = {}
+    by_carer = {c.id: _Tally() for c in problem.carers}
+    by_client: dict[str, _Tally] = {}
     for visit in problem.visits:  # clients in the day's order, each with a visit
-        if visit.client not in client_rows:
-            name = clients[visit.client].name
-            client_rows[visit.client] = ClientFigures(date=date, client=visit.client, name=name)
-            client_kept[visit.client] = 0
-        client_rows[visit.client].visits_total += 1
-
-    carer_rows: dict[str, CarerFigures] = {}
-    for carer in problem.carers:
-        shift = sum(s.end - s.start for s in carer.shifts)
-        carer_rows[carer.id] = CarerFigures(
-            date=date,
-            carer=carer.id,
-            name=carer.name,
-            contracted_minutes=carer.contracted_minutes,
-            shift_minutes=shift,
-            distance_km=0.0 if km is not None else None,
-        )
+        by_client.setdefault(visit.client, _Tally())
     for route in plan.routes:
-        row = carer_rows.get(route.carer)
-        if row is None:
+        carer = by_carer.get(route.carer)
+        if carer is None:
             continue  # a route of a carer the day no longer has: not this day's figures
-        seen_clients: set[str] = set()
+        carer.travel += route.travel_minutes
+        carer.working += route.working_minutes
+        carer.km += km.get(route.carer, 0.0) if km is not None else 0.0
         for pv in route.visits:
-            found = visits.get(pv.visit)
-            if found is None:
+            planned = visits.get(pv.visit)
+            if planned is None:
                 continue
-            visit = found
-            parts[visit.id] = parts.get(visit.id, 0) + 1
-            client = client_rows[visit.client]
-            row.visits += 1
-            seen_clients.add(visit.client)
-            late = start_lateness(visit, pv.start)
-            for target in (row, client):
-                if late > 0:
-                    target.late_starts += 1
-                    target.late_minutes_total += late
-                    target.late_minutes_max = max(target.late_minutes_max, late)
-            if route.carer not in client.carers:
-                client.carers.append(route.carer)
-            if route.carer in history[visit.client]:
-                client_kept[visit.client] += 1
-            if statuses is not None and statuses.get((visit.id, route.carer)) == "missed":
-                row.visits_missed = (row.visits_missed or 0) + 1
-                missed_visits.add(visit.id)
-        row.clients = len(seen_clients)
-        row.travel_minutes = route.travel_minutes
-        row.working_minutes += route.working_minutes
-        if km is not None:
-            row.distance_km = (row.distance_km or 0.0) + km.get(route.carer, 0.0)
+            parts[pv.visit] = parts.get(pv.visit, 0) + 1
+            client = by_client[planned.client]
+            carer.visits += 1
+            client.visits += 1
+            carer.people[planned.client] = None
+            client.people[route.carer] = None
+            late = start_lateness(planned, pv.start)
+            carer.late(late)
+            client.late(late)
+            if route.carer in history[planned.client]:
+                client.kept += 1
+            if statuses is not None and statuses.get((pv.visit, route.carer)) == "missed":
+                carer.missed += 1
+                missed_visits.add(pv.visit)
 
-    for row in carer_rows.values():
-        if statuses is not None and row.visits_missed is None:
-            row.visits_missed = 0
-        row.utilisation = row.working_minutes / row.shift_minutes if row.shift_minutes > 0 else None
-        if row.contracted_minutes is not None:
-            row.overtime_minutes = max(0.0, row.working_minutes - row.contracted_minutes)
+    carers = []
+    for person in problem.carers:
+        t = by_carer[person.id]
+        shift = sum(s.end - s.start for s in person.shifts)
+        if not t.visits and shift <= 0:
+            continue
+        contracted = person.contracted_minutes
+        carers.append(
+            CarerFigures(
+                date=date,
+                carer=person.id,
+                name=person.name,
+                visits=t.visits,
+                visits_missed=t.missed if tracked else None,
+                clients=len(t.people),
+                late_starts=t.late_starts,
+                late_minutes_total=t.late_total,
+                late_minutes_max=t.late_max,
+                travel_minutes=t.travel,
+                distance_km=t.km if km is not None else None,
+                working_minutes=t.working,
+                contracted_minutes=contracted,
+                shift_minutes=shift,
+                utilisation=t.working / shift if shift > 0 else None,
+                overtime_minutes=max(0.0, t.working - contracted) if contracted is not None else 0.0,
+            )
+        )
+    carers.sort(key=lambda r: natural_key(r.carer))
 
+    totals: dict[str, list[int]] = {c: [0, 0, 0] for c in by_client}  # visits, covered, missed
     for visit in problem.visits:
-        client = client_rows[visit.client]
-        if parts.get(visit.id, 0) >= visit.carers_needed:
-            client.visits_covered += 1
-        else:
-            client.visits_unassigned += 1
-        if statuses is not None:
-            client.visits_missed = (client.visits_missed or 0) + (visit.id in missed_visits)
-    carer_visits = {c: 0 for c in client_rows}
-    for route in plan.routes:
-        for pv in route.visits:
-            if pv.visit in visits and route.carer in carer_rows:
-                carer_visits[visits[pv.visit].client] += 1
-    for client_id, client in client_rows.items():
-        client.carer_visits = carer_visits[client_id]
-        client.distinct_carers = len(client.carers)
-        if history[client_id] and carer_visits[client_id]:
-            client.continuity = client_kept[client_id] / carer_visits[client_id]
+        counts = totals[visit.client]
+        counts[0] += 1
+        counts[1] += parts.get(visit.id, 0) >= visit.carers_needed
+        counts[2] += visit.id in missed_visits
+    names = {c.id: c.name for c in problem.clients}
+    clients = []
+    for client_id, t in by_client.items():
+        total, covered, missed = totals[client_id]
+        clients.append(
+            ClientFigures(
+                date=date,
+                client=client_id,
+                name=names.get(client_id),
+                visits_total=total,
+                visits_covered=covered,
+                visits_unassigned=total - covered,
+                visits_missed=missed if tracked else None,
+                late_starts=t.late_starts,
+                late_minutes_total=t.late_total,
+                late_minutes_max=t.late_max,
+                carer_visits=t.visits,
+                distinct_carers=len(t.people),
+                carers=list(t.people),
+                continuity=t.kept / t.visits if history[client_id] and t.visits else None,
+            )
+        )
 
-    people = [r for r in carer_rows.values() if r.visits or r.shift_minutes > 0]
-    people.sort(key=lambda r: natural_key(r.carer))
-    with_history = [c for c in client_rows if history[c] and carer_visits[c]]
-    seen = [c for c in client_rows.values() if c.distinct_carers]
-    covered = sum(c.visits_covered for c in client_rows.values())
+    with_history = [by_client[c] for c in by_client if history[c] and by_client[c].visits]
+    seen = [c for c in clients if c.distinct_carers]
+    covered = sum(c.visits_covered for c in clients)
     total = len(problem.visits)
-    shift_minutes = sum(r.shift_minutes for r in people)
-    working = sum(r.working_minutes for r in people)
+    shift_minutes = sum(r.shift_minutes for r in carers)
+    working = sum(r.working_minutes for r in carers)
     day = DayFigures(
         date=date,
         visits_total=total,
         visits_covered=covered,
         visits_unassigned=total - covered,
-        visits_missed=len(missed_visits) if statuses is not None else None,
+        visits_missed=len(missed_visits) if tracked else None,
         coverage=covered / total if total else 1.0,
-        late_starts=sum(r.late_starts for r in people),
-        late_minutes_total=sum(r.late_minutes_total for r in people),
-        late_minutes_max=max((r.late_minutes_max for r in people), default=0.0),
-        travel_minutes=sum(r.travel_minutes for r in people),
+        late_starts=sum(r.late_starts for r in carers),
+        late_minutes_total=sum(r.late_minutes_total for r in carers),
+        late_minutes_max=max((r.late_minutes_max for r in carers), default=0.0),
+        travel_minutes=sum(r.travel_minutes for r in carers),
         travel_estimated=plan.kpis.travel_estimated,
-        distance_km=sum(r.distance_km or 0.0 for r in people) if km is not None else None,
-        carers_working=sum(1 for r in people if r.visits),
+        distance_km=sum(r.distance_km or 0.0 for r in carers) if km is not None else None,
+        carers_working=sum(1 for r in carers if r.visits),
         mean_carers_per_client=sum(c.distinct_carers for c in seen) / len(seen) if seen else 0.0,
-        continuity=(
-            sum(client_kept[c] for c in with_history) / sum(carer_visits[c] for c in with_history)
-            if with_history
-            else None
-        ),
+        continuity=(sum(t.kept for t in with_history) / sum(t.visits for t in with_history) if with_history else None),
         working_minutes=working,
-        contracted_minutes=sum(r.contracted_minutes or 0.0 for r in people),
+        contracted_minutes=sum(r.contracted_minutes or 0.0 for r in carers),
         shift_minutes=shift_minutes,
         utilisation=working / shift_minutes if shift_minutes > 0 else None,
-        overtime_minutes=sum(r.overtime_minutes for r in people),
+        overtime_minutes=sum(r.overtime_minutes for r in carers),
     )
-    return PlanFigures(day=day, carers=people, clients=list(client_rows.values()))
+    return PlanFigures(day=day, carers=carers, clients=clients)
 
 
 def _route_distances(problem: Problem, plan: Plan) -> dict[str, float] | None:
