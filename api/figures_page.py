@@ -108,7 +108,7 @@ def _cards(summary: RangeSummary) -> str:
         (
             "Continuity",
             f"{t.mean_carers_per_client:.1f}",
-            f"carers per client a day · {_share(t.continuity)} by a known carer",
+            f"different carers per client over the range · {_share(t.continuity)} by a known carer",
             False,
         ),
     ]

@@ -173,6 +173,7 @@ def test_a_range_adds_days_up_and_counts_carers_per_client_over_it(day):
     assert (cat.working_minutes, cat.contracted_minutes, cat.days_worked, cat.days) == (0, 120, 0, 2)
     x, y = summary.clients
     assert (x.distinct_carers, y.distinct_carers) == (2, 2)  # y: Ben on day one, Ann on day two
+    assert t.mean_carers_per_client == 2  # over the range, where each day alone has (2 + 1) / 2
     assert (x.visits_total, y.visits_covered) == (4, 2)
 
 

@@ -383,7 +383,10 @@ class RangeSummary(_Model):
     start: dt.date | None = None
     end: dt.date | None = None
     days: int = Field(default=0, description="days with a published plan")
-    totals: DayFigures = Field(default_factory=DayFigures, description="summed (maxima: the largest; ratios pooled)")
+    totals: DayFigures = Field(
+        default_factory=DayFigures,
+        description="summed (maxima: the largest; ratios pooled; carers per client: distinct over the range)",
+    )
     per_day: dict[str, float] = Field(default_factory=dict, description="means per day of the counts and minutes")
     carers: list[CarerTotals] = Field(default_factory=list)
     clients: list[ClientTotals] = Field(default_factory=list)
@@ -538,7 +541,7 @@ def week_summary_text(summary: RangeSummary, *, carers: int = 10) -> str:
         f"Travel        {_hours(t.travel_minutes)}{' (estimated)' if t.travel_estimated else ''}, {km}",
         f"Hours         {_hours(t.working_minutes)} worked of {_hours(t.contracted_minutes)} contracted, "
         f"overtime {_hours(t.overtime_minutes)}, utilisation {_share(t.utilisation)}",
-        f"Continuity    {t.mean_carers_per_client:.1f} carers per client a day, "
+        f"Continuity    {t.mean_carers_per_client:.1f} different carers per client over the range, "
         f"{_share(t.continuity)} of visits by a known carer",
     ]
     if summary.days:
