@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from api import cli
 from api.board_page import PAGE_HEADERS
 from api.clock import ServiceClock
-from api.models import Day, FigureRow
+from api.models import Day, EventRow, FigureRow
 from carescheduler.plan import Plan
 from test_api import (
     DATE,
@@ -135,7 +135,7 @@ def test_only_coordinators_read_figures(client, settings, published):
     assert other["days"] == [] and other["plans"] == {}  # another organisation's days do not exist for it
 
 
-def test_after_the_day_missed_visits_come_from_the_check_ins(client, settings, published):
+def test_after_the_day_missed_visits_come_from_the_check_ins(client, settings, problem, published):
     """One carer's phone reports each of their visits that ended by 09:00; nobody else's
     phone says anything. Once the day has passed, every other carer-visit is missed."""
     route = next(r for r in published.routes if r.visits and r.visits[0].end <= 9 * 60)
@@ -166,6 +166,16 @@ def test_after_the_day_missed_visits_come_from_the_check_ins(client, settings, p
     assert rows[0].events_up_to is not None
     again = client.get("/v1/figures/days", params=RANGE, headers=boss).json()["days"]
     assert again == [day] and [r.id for r in stored(client)] == [r.id for r in rows]  # read, not computed again
+
+    # a check-out entered late (the office typing in a paper sheet): the day is computed again
+    late = next((visit, carer) for visit, carer in sorted(parts - reported) if problem.visit(visit).carers_needed == 1)
+    with client.app.state.sessions() as session, session.begin():
+        day_id = session.scalar(select(Day.id))
+        payload = {"type": "check_out", "visit": late[0], "carer": late[1], "at": 23 * 60}
+        session.add(EventRow(org_id="north", day_id=day_id, payload=payload, now=23 * 60, created_by="office"))
+    [after] = client.get("/v1/figures/days", params=RANGE, headers=boss).json()["days"]
+    assert after["visits_missed"] == len(missed) - 1
+    assert {r.events_up_to for r in stored(client)} == {rows[0].events_up_to + 1}
 
 
 def test_the_figures_page_needs_a_signed_in_coordinator_and_shows_charts_and_tables(client, settings, published):
