@@ -18,7 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,7 +108,9 @@ def store(
         {**common, "scope": "client", "subject": c.client, "figures": c.model_dump(mode="json")}
         for c in figures.clients
     ]
-    session.execute(insert(FigureRow.__table__), rows)  # Core: no ORM bookkeeping for 2,000 rows
+    table = FigureRow.__table__
+    assert isinstance(table, Table)
+    session.execute(insert(table), rows)  # Core: no ORM bookkeeping for 2,000 rows
     return figures
 
 
