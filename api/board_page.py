@@ -17,6 +17,18 @@ from carescheduler.report.runs_map import map_section
 from carescheduler.report.timeline import Statuses, timeline_section
 from carescheduler.report.view import DayView, Polyline, esc
 
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+"""Every board page: its own scripts only, nothing from elsewhere, never in a frame."""
+
 STATIC = "/board/static"
 """Where the page's style sheets and scripts are served (same origin: no CDN)."""
 
@@ -121,7 +133,7 @@ def _top_bar(view: DayView, state: BoardState, title: str) -> str:
         f'{len(problem.carers):,} carers<span id="clock">{esc(now)}</span> · '
         f'<span id="live" class="live">live updates: connecting</span></p></div>'
         f'<nav class="tools" aria-label="board tools">{picker}'
-        f'<a href="/board/{esc(state.date)}/run-sheets">Run sheets</a>'
+        f'<a href="/board/{esc(state.date)}/run-sheets">Run sheets</a><a href="/board/figures">Figures</a>'
         f'<form method="post" action="/sign-out" class="sign-out"><input type="hidden" name="csrf" '
         f'value="{esc(state.csrf)}"><button type="submit">Sign out {esc(state.user)}</button></form></nav></header>\n'
     )

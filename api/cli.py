@@ -6,6 +6,7 @@ tokens, migrate the database.
     python -m api token --org demo --role carer --carer carer003 --subject carer003
     python -m api sign-in-link --org demo --subject alice   # a one-time link to the board
     python -m api migrate
+    python -m api figures --org demo                        # the week's management figures
 
 Settings come from the environment (``CARESCHEDULER_JWT_SECRET``, ``DATABASE_URL``, see
 ``api/config.py``). ``serve`` writes a random secret to ``.env`` (not in git) when none is
@@ -131,6 +132,39 @@ def service_url(host: str, port: int) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+@app.command()
+def figures(
+    org: str = typer.Option(..., help="the organisation"),
+    start: str | None = typer.Option(None, "--from", help="the first day, YYYY-MM-DD (default: a week before --to)"),
+    end: str | None = typer.Option(None, "--to", help="the last day, YYYY-MM-DD (default: the service's today)"),
+) -> None:
+    """Print the management figures of the published plans of a week (or any range)."""
+    from carescheduler import InputError
+    from carescheduler.roster.figures import summarise, week_summary_text
+
+    from .clock import ServiceClock
+    from .db import make_engine, session_factory, transaction
+    from .migrate import upgrade
+    from .plan_figures import date_range, figures_in_range
+
+    settings = _settings()
+    clock = ServiceClock.of(settings)
+    try:
+        first, last = date_range(start, end, clock)
+    except InputError as error:
+        typer.echo(f"error: --{error.field}: {error.reason}", err=True)
+        raise typer.Exit(2) from None
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            found = figures_in_range(session, org, first, last, clock)
+            summary = summarise(found.days, found.carers, found.clients, start=first, end=last)
+    finally:
+        engine.dispose()
+    typer.echo(week_summary_text(summary), nl=False)
 
 
 @app.command()

@@ -25,7 +25,7 @@ from .feed import FeedHub
 from .migrate import upgrade
 from .problems import CatchUnexpected, add_problem_handlers, describe_problems, problem_response
 from .road_maps import RoadMaps
-from .routes import board, carer, days, entities, jobs, live, organisation, roster, sign_in, webhooks
+from .routes import board, carer, days, entities, figures, jobs, live, organisation, roster, sign_in, webhooks
 from .worker import JobWorkers
 
 
@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.audit_router)
     app.include_router(live.router)
     app.include_router(webhooks.router)
+    app.include_router(figures.router)
     app.include_router(sign_in.router)  # the browser's sign-in pages (the coordinator's board)
+    app.include_router(figures.pages)  # before the board's: /board/{date} would take /board/figures
     app.include_router(board.router)  # the coordinator's pages (not in the API's schema)
     return app
 

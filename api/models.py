@@ -1,7 +1,8 @@
 """What the service stores (SQLAlchemy 2): organisations, days, plans, jobs, events,
 carers' notifications, the audit log, alerts, the feed the streams and webhooks send,
-webhooks with their deliveries, the browser's sign-in links and sessions, and each
-organisation's roster (its carers and clients, a row each, and its settings).
+webhooks with their deliveries, the browser's sign-in links and sessions, each
+organisation's roster (its carers and clients, a row each, and its settings), and the
+management figures of published plans.
 
 A day's problem and its plans are kept as the library's own JSON (``Problem`` and
 ``Plan``), so carers, clients and visits are read from the day's problem rather than
@@ -330,3 +331,30 @@ class RosterClientRow(Base):
     data: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FigureRow(Base):
+    """Management figures of a day's published plan (``carescheduler.roster.figures``): one
+    row for the day (``scope`` "day", ``subject`` empty), one per carer and one per client,
+    their figures as JSON. Written when a plan is published (``plan_figures.store``),
+    replacing the day's earlier rows. Missed visits need the phones' check-ins, which come
+    after: once the day has passed the rows are computed again with the visits' statuses
+    (``after_day``), and again whenever a newer event of the day is stored
+    (``events_up_to``: the last event they include)."""
+
+    __tablename__ = "plan_figures"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "scope", "subject"),
+        Index("ix_plan_figures_org_id_date", "org_id", "date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    date: Mapped[str] = mapped_column(String(10))
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    scope: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(200))
+    figures: Mapped[dict] = mapped_column(JSON)
+    after_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    events_up_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

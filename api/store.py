@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, aliased
 from carescheduler import InputError, Plan, Problem
 from carescheduler.plan import carer_changes, starts_by_carer
 
-from . import feed, travel_store
-from .cache import plan_of, problem_of
+from . import feed, plan_figures, travel_store
+from .cache import plan_of, plan_problem, problem_of, remember
 from .models import AuditEntry, Day, EventRow, Job, Notification, Organisation, PlanRow, utcnow
 from .security import Principal
 
@@ -187,10 +187,14 @@ def published(session: Session, day: Day) -> PlanRow | None:
     return session.get(PlanRow, day.published_plan_id) if day.published_plan_id else None
 
 
-def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
-    """Make ``row`` the day's plan (and its day the day's problem), and tell each carer
-    whose day changed what changed. The day's other move drafts were edits of the plan
-    this one replaces: they are superseded with it."""
+def publish(session: Session, day: Day, row: PlanRow, problem: Problem | None = None) -> list[Notification]:
+    """Make ``row`` the day's plan (and its day the day's problem), tell each carer whose
+    day changed what changed, and store the plan's management figures
+    (``plan_figures``). The day's other move drafts were edits of the plan this one
+    replaces: they are superseded with it. ``problem`` is the day the plan is for, when
+    the caller has it parsed (a replan's); else it is read (and kept in the cache)."""
+    parsed = problem is None and row.problem is not None
+    problem = problem if problem is not None else plan_problem(day, row)
     before = published(session, day)
     old_starts = starts_by_carer(plan_of(before)) if before is not None else {}
     new_starts = starts_by_carer(plan_of(row))
@@ -223,7 +227,10 @@ def publish(session: Session, day: Day, row: PlanRow) -> list[Notification]:
         feed.post(
             session, day.org_id, "day_changed", {"plan": row.number, "changes": note.changes}, day.date, change.carer
         )
+    plan_figures.store(session, day, row, problem, plan)
     session.flush()
+    if parsed:
+        remember(day, problem, row, plan)  # the board and the phones read this day next
     return notes
 
 

@@ -150,7 +150,7 @@ def _solve(sessions, job_id: str, params: dict) -> None:
             # day as it was would undo them. Kept as a draft.
             message += f" kept as a draft: the day changed while it ran (version {version} -> {day.version})"
         elif params.get("publish"):
-            store.publish(session, day, row)
+            store.publish(session, day, row, problem)
         plan_id = row.id
     _finish(sessions, job_id, "done", message=message, plan_id=plan_id)
 
@@ -204,7 +204,7 @@ def _replan_once(sessions, job_id: str, params: dict, clock: ServiceClock) -> bo
                 event.status = "applied"
                 feed.event_changed(session, event, row.number)
         if publish:
-            store.publish(session, day, row)
+            store.publish(session, day, row, result.problem)
             session.flush()
             remember(day, result.problem, row, result.plan)  # the day's next replan starts here
         plan_id, number = row.id, row.number

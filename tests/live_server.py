@@ -86,7 +86,8 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> LiveServer:
-        environment = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
+        # this checkout's library first: a worktree's, not the one the environment installed
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), **self.env}
         with self.log.open("ab") as log:  # the server's own output, for when it fails
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "api", "serve", "--port", str(self.port)],

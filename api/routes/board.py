@@ -30,25 +30,13 @@ from carescheduler.report.timeline import timeline_chunk
 from carescheduler.report.view import DayView, esc, points_text
 
 from .. import store
-from ..board_page import BoardState, board_page
+from ..board_page import PAGE_HEADERS, BoardState, board_page
 from ..cache import plan_of, plan_problem
 from ..clock import ServiceClock
 from ..deps import DatePath, PageCoordinator, PageUser, SessionDep, csrf_for, find_day, get_clock
 from ..models import Day, EventRow, Organisation
 
 router = APIRouter(include_in_schema=False)
-
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-"""Every board page: its own scripts only, nothing from elsewhere, never in a frame."""
 
 STATIC_FILES = {
     "report.css": ("carescheduler.report", "text/css"),
