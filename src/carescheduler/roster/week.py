@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..day.recommend import Recommender
 from ..domain import Carer, Client, Problem, Shift, Visit
 from ..errors import InputError
-from ..params import MaxRuntime, SolveParams
+from ..params import SolveParams, StopCriterion
 from ..plan import Plan, format_minutes, natural_key
 from ..search.solver import solve
 from .history import CareHistory
@@ -55,6 +55,9 @@ DEFAULT_SECONDS_PER_DAY = 10.0
 CAP_MOVES = 5
 """Visits the cap left undone that are placed one by one, the rest of the plan kept;
 beyond that many the day is solved again with the cap lifted for their clients."""
+
+DayStop = float | StopCriterion | Sequence[StopCriterion]
+"""When a day's solve stops: seconds, or the solver's stop criteria."""
 
 WEEKLY_CODES = ("rest", "weekly_hours")
 """The rules ``validate_week`` checks across days (the others are a day's own)."""
@@ -120,12 +123,15 @@ def plan_week(
     *,
     worked_before: Mapping[tuple[str, dt.date], float] | None = None,
     seed: int = 0,
+    stop: StopCriterion | Sequence[StopCriterion] | None = None,
 ) -> WeekPlan:
     """Plan ``days`` (any range of dates) in date order, each bounded by the days planned
     before it and by ``fixed`` days (planned earlier, e.g. before the range), and by
     ``worked_before`` (working minutes of days not given, by carer and week's Monday).
 
-    Each day is solved for ``time_limit_per_day`` seconds on one core. Raises
+    Each day is solved for ``time_limit_per_day`` seconds on one core, or until ``stop``
+    (the solver's criteria) when given: ``[MaxRuntime(60), MaxIterations(0)]`` keeps
+    each day's first plan, the quickest valid week. Raises
     ``InputError`` when a date is both to plan and fixed, or a day's carer is not in
     the roster.
     """
@@ -135,6 +141,7 @@ def plan_week(
     if both:
         raise InputError("fixed", f"{both[0]} is both a day to plan and a fixed day")
     _check_carers(roster, days)
+    day_stop: DayStop = time_limit_per_day if stop is None else stop
     worked = dict(worked_before or {})
     ledger = _Ledger(worked)
     for date in sorted(fixed):
@@ -147,11 +154,11 @@ def plan_week(
         del to_plan[date]
         if weekly:
             problems[date], plans[date], notes[date] = _plan_day(
-                roster, ledger, date, days[date], history, to_plan, time_limit_per_day, params, seed
+                roster, ledger, date, days[date], history, to_plan, day_stop, params, seed
             )
         else:
             problems[date], notes[date] = days[date], []
-            plans[date] = _solve(days[date], time_limit_per_day, params, seed)
+            plans[date] = _solve(days[date], day_stop, params, seed)
         ledger.add(date, problems[date], plans[date])
     return _week_plan(roster, dict(days), problems, plans, fixed, worked, notes, weekly, started)
 
@@ -291,17 +298,17 @@ def _plan_day(
     problem: Problem,
     history: CareHistory | None,
     to_plan: Mapping[dt.date, set[str]],
-    seconds: float,
+    stop: DayStop,
     params: SolveParams | None,
     seed: int,
 ) -> tuple[Problem, Plan, list[str]]:
     """The day bounded by the week, solved; a capped client's mandatory visit left out
     has their cap lifted (and said)."""
     bounded, notes, capped, uncapped = _bounded_day(roster, ledger, date, problem, history, to_plan)
-    plan = _solve(bounded, seconds, params, seed)
+    plan = _solve(bounded, stop, params, seed)
     lifted: dict[str, list[str]] = {}
     if capped:
-        bounded, plan, lifted = _lift_caps(bounded, plan, capped, seconds, params, seed)
+        bounded, plan, lifted = _lift_caps(bounded, plan, capped, stop, params, seed)
     reasons = {c: (visits, "none of the carers they know works at the time of") for c, visits in uncapped.items()}
     reasons.update({c: (visits, "no carer they know was free for") for c, visits in lifted.items()})
     notes.extend(_cap_notes(roster, ledger, date, plan, reasons))
@@ -475,7 +482,7 @@ def _lift_caps(
     problem: Problem,
     plan: Plan,
     capped: dict[str, list[str]],
-    seconds: float,
+    stop: DayStop,
     params: SolveParams | None,
     seed: int,
 ) -> tuple[Problem, Plan, dict[str, list[str]]]:
@@ -502,7 +509,7 @@ def _lift_caps(
             if options:
                 plan = recommender.move(visit_id, options[0].carer, options[0].partner).plan
     if _mandatory_left(lifted, plan, stuck):
-        again = _solve(lifted, seconds, params, seed)
+        again = _solve(lifted, stop, params, seed)
         if len(_mandatory_left(lifted, again)) < len(_mandatory_left(lifted, plan)):
             plan = again
     return lifted, plan, stuck
@@ -580,8 +587,8 @@ def _wall_minutes(zone, moment: dt.datetime, date: dt.date) -> float:
 # --- the answer ----------------------------------------------------------------------------
 
 
-def _solve(problem: Problem, seconds: float, params: SolveParams | None, seed: int) -> Plan:
-    return solve(problem, MaxRuntime(seconds), params=params, seed=seed)
+def _solve(problem: Problem, stop: DayStop, params: SolveParams | None, seed: int) -> Plan:
+    return solve(problem, stop, params=params, seed=seed)
 
 
 def _check_carers(roster: Roster, days: Mapping[dt.date, Problem]) -> None:
