@@ -5,6 +5,7 @@
     replan      absorb the day's events        recommend   carers for a visit
     demo        solve the demo day and write its report
     generate-roster   a council's roster (care packages, contracts, availability) on real roads
+    week        plan a week (any range of days) from a roster and print its figures
 
 User errors (bad files, bad options) print one line naming the field and the reason and
 exit with status 2; ``validate`` exits 1 for an invalid plan. With ``--json`` the last
@@ -586,6 +587,121 @@ def demo(
         if out is not None:
             print(f"report: {out / 'report.html'}")
     raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+def week(
+    roster_path: Path = typer.Argument(
+        ..., metavar="ROSTER", help="the roster: JSON (.gz too) or a folder of CSV files (docs/roster-template)"
+    ),
+    start: str = typer.Option(..., "--from", help="the first date to plan (YYYY-MM-DD)"),
+    days: int = typer.Option(7, "--days", min=1, max=31, help="how many days from --from"),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.0, help="seconds of search per day"),
+    roads: Path | None = typer.Option(None, "--roads", help="road file: drivers' travel times on real roads"),
+    walk_roads: Path | None = typer.Option(None, "--walk-roads", help="footpath file for walkers (default: --roads)"),
+    one_by_one: bool = typer.Option(
+        False, "--one-by-one", help="plan each day alone, without the weekly terms (the baseline)"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path | None = typer.Option(None, "--out", help="also write each day's problem and plan here (a folder)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Plan a week from a roster: days from the care packages, solved in order with the
+    48-hour week, the rest between days, fair hours and continuity; prints the figures."""
+    import datetime as dt
+
+    from .formats import write_plan, write_problem
+    from .roster import days_from_roster, plan_week
+    from .roster.figures import plan_figures, summarise, week_summary_text
+
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--from: {start!r} is not a date (YYYY-MM-DD)")
+    try:
+        roster = _read_roster(roster_path)
+        problems = days_from_roster(roster, first, first + dt.timedelta(days=days - 1))
+        if roads is not None or walk_roads is not None:
+            problems = {d: _with_roads(p, roads, walk_roads) for d, p in problems.items()}
+        planned = plan_week(roster, problems, time_limit_per_day=time_limit, weekly=not one_by_one, seed=seed)
+    except (InputError, OSError) as e:
+        _fail(str(e))
+    found = [plan_figures(planned.days[d], planned.plans[d], date=d) for d in sorted(planned.plans)]
+    summary = summarise(
+        [f.day for f in found],
+        [c for f in found for c in f.carers],
+        [c for f in found for c in f.clients],
+        start=first,
+        end=max(planned.plans),
+    )
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for date, plan in planned.plans.items():
+            write_problem(planned.problems[date], out / f"{date}-problem.json.gz")
+            write_plan(plan, out / f"{date}-plan.json")
+    report, figures = planned.report, planned.figures
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "valid": report.valid,
+                    "days_valid": {str(d): r.valid for d, r in report.days.items()},
+                    "week_violations": [v.message for v in report.violations if v.code in ("rest", "weekly_hours")],
+                    "notes": planned.notes,
+                    "clients_over_cap": len(figures.clients_over_cap),
+                    "spread_std_minutes": figures.spread_std_minutes,
+                    "spread_range_minutes": figures.spread_range_minutes,
+                    "seconds": figures.seconds,
+                    "summary": summary.model_dump(mode="json"),
+                }
+            )
+        )
+    else:
+        print(week_summary_text(summary, plans="a plan"), end="")
+        print(_week_lines(planned))
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def _read_roster(path: Path):
+    """A roster from its JSON (or .json.gz) file, or from a folder of the CSV template's files."""
+    from .formats._io import read_text
+    from .roster import Roster
+    from .roster.csv_import import read_roster_csv
+
+    if path.is_dir():
+        files = {f.name: f.read_text(encoding="utf-8") for f in sorted(path.iterdir()) if f.suffix in (".csv", ".json")}
+        return read_roster_csv(files)
+    try:
+        return Roster.model_validate_json(read_text(path))
+    except ValidationError as e:
+        raise InputError(str(path), describe_validation_error(e)) from None
+
+
+def _week_lines(planned) -> str:
+    """The week's own verdict: validity, the weekly rules, continuity, fairness, notes."""
+    from .roster.week_rules import hours_text
+
+    report, figures = planned.report, planned.figures
+    weekly = [v for v in report.violations if v.code in ("rest", "weekly_hours")]
+    invalid = [str(d) for d, r in report.days.items() if not r.valid]
+    counts = list(figures.carers_per_client.values())
+    lines = [
+        "",
+        f"Week          {'valid' if report.valid else 'NOT valid'}: "
+        f"{len(report.days) - len(invalid)} of {len(report.days)} days valid"
+        + (f" (not: {', '.join(invalid)})" if invalid else "")
+        + f"; 48 h and 11 h rest {'kept' if not weekly else f'broken {len(weekly)} times'}",
+        f"Continuity    {sum(counts) / max(1, len(counts)):.2f} distinct carers per client on average, "
+        f"{len(figures.clients_over_cap)} clients above the cap",
+        f"Fair hours    worked less contracted: std {hours_text(figures.spread_std_minutes)}, "
+        f"range {hours_text(figures.spread_range_minutes)} over {len(figures.hours)} carers",
+        f"Planned in    {figures.seconds:.1f} s" + ("" if planned.weekly else " (days one by one)"),
+    ]
+    lines += [f"  {v.message}" for v in weekly[:10]]
+    if planned.notes:
+        lines.append(f"Notes         {len(planned.notes)}" + (", the first 10:" if len(planned.notes) > 10 else ":"))
+        lines += [f"  {note}" for note in planned.notes[:10]]
+    return "\n".join(lines)
 
 
 def main() -> None:  # pragma: no cover - console entry point

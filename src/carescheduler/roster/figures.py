@@ -524,15 +524,16 @@ def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def week_summary_text(summary: RangeSummary, *, carers: int = 10) -> str:
+def week_summary_text(summary: RangeSummary, *, carers: int = 10, plans: str = "a published plan") -> str:
     """A week's (or any range's) summary as plain text for a terminal or an e-mail: the
-    totals, the means per day, and the ``carers`` most over and under their contracts."""
+    totals, the means per day, and the ``carers`` most over and under their contracts.
+    ``plans`` says what the days' plans are (the service's are published ones)."""
     t = summary.totals
     span = f"{summary.start} to {summary.end}" if summary.start else "no days"
     km = "n/a (no coordinates)" if t.distance_km is None else f"{t.distance_km:,.0f} km (estimated)"
     missed = "not known (no check-ins)" if t.visits_missed is None else f"{t.visits_missed:,}"
     lines = [
-        f"Figures {span}: {summary.days} day{'s' if summary.days != 1 else ''} with a published plan",
+        f"Figures {span}: {summary.days} day{'s' if summary.days != 1 else ''} with {plans}",
         "",
         f"Visits        {t.visits_total:,} planned, {t.visits_covered:,} covered ({_share(t.coverage)}), "
         f"{t.visits_unassigned:,} unassigned, missed {missed}",
