@@ -82,6 +82,10 @@ def figures_of(week, cap: int | None) -> dict:
         "spread_range_hours": round(week.figures.spread_range_minutes / 60.0, 1),
         "mean_abs_difference_hours": round(float(np.abs(differences).mean()) / 60.0, 2) if len(differences) else 0.0,
         "notes": len(week.notes),
+        "uncovered_by_day": {str(d): r.kpis.visits_total - r.kpis.visits_assigned for d, r in report.days.items()},
+        "week_violations_by_code": {
+            code: sum(v.code == code for v in report.violations) for code in ("rest", "weekly_hours")
+        },
     }
 
 
@@ -113,7 +117,7 @@ def run(roster_path: Path, monday: dt.date, days: int, time_limit: float, seed: 
 ROWS = [
     ("seconds to plan the week", "seconds"),
     ("days valid", "days_valid"),
-    ("48 h and 11 h kept (violations)", "week_violations"),
+    ("11 h rest / 48 h broken", None),
     ("calls / not covered", None),
     ("travel hours", "travel_hours"),
     ("late minutes", "late_minutes"),
@@ -130,6 +134,9 @@ ROWS = [
 def _cell(row: dict, key: str | None, label: str) -> str:
     if label.startswith("calls"):
         return f"{row['calls']:,} / {row['uncovered']} ({row['mandatory_uncovered']} mandatory)"
+    if label.startswith("11 h"):
+        broken = row["week_violations_by_code"]
+        return f"{broken['rest']} / {broken['weekly_hours']}"
     if label.startswith("90th"):
         return f"{row['carers_per_client_p90']:g} / {row['carers_per_client_max']}"
     if key == "days_valid":
@@ -159,6 +166,11 @@ def write(result: dict, args) -> None:
     ]
     for label, key in ROWS:
         lines.append(f"| {label} | " + " | ".join(_cell(result["runs"][n], key, label) for n in names) + " |")
+    lines += ["", "Calls not covered, by day:", "", "| | " + " | ".join(result["sizes"]) + " |"]
+    lines.append("|---|" + "---|" * len(result["sizes"]))
+    for name in names:
+        by_day = result["runs"][name]["uncovered_by_day"]
+        lines.append(f"| {name} | " + " | ".join(str(by_day.get(d, "")) for d in result["sizes"]) + " |")
     out = RESULTS / "week.md"
     out.write_text("\n".join(lines) + "\n")
     (RESULTS / "week.json").write_text(json.dumps({**info, **result}, indent=1, default=str) + "\n")
