@@ -18,7 +18,7 @@ so its version (and ETag) stays while the roster's changes do not touch it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from carescheduler import InputError, Problem
 from carescheduler.day.editing import MissingEntity
-from carescheduler.roster import DayChanges, Roster, apply_changes, day_from_roster
+from carescheduler.roster import WEEKDAYS, DayChanges, Roster, RosterCarer, RosterClient, apply_changes, day_from_roster
+from carescheduler.roster.model import Weekday
 
 from . import roster_store, store, travel_store
 from .models import Day, DayChangesRow, utcnow
-from .roster_store import check_preconditions, etag
+from .roster_store import Kind, check_preconditions, etag
 from .security import Principal
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "put_changes",
     "read_changes",
     "regenerate_future",
+    "weekdays_of",
+    "weekdays_touched",
 ]
 
 MAX_RANGE_DAYS = 62
@@ -97,13 +100,19 @@ def generate_days(session: Session, org: str, first: dt.date, last: dt.date, pri
     return outcomes
 
 
-def regenerate_future(session: Session, org: str, today: dt.date, principal: Principal) -> list[DayOutcome]:
+def regenerate_future(
+    session: Session, org: str, today: dt.date, principal: Principal, weekdays: Collection[str] | None = None
+) -> list[DayOutcome]:
     """Regenerate the days dated ``today`` or later that still follow the roster (generated
     from it, unpublished, not edited by hand): called after every roster write, in its
     transaction, so a change to a care package reaches them. Days whose problem does not
     change keep their version. Audited when a day changed. A date's stored changes that
     the changed roster no longer fits (a cancelled call taken out of the package) are an
-    ``InputError`` naming them: the roster write is refused until they are changed."""
+    ``InputError`` naming them: the roster write is refused until they are changed.
+
+    ``weekdays``: only the days of these weekdays (and dates with changes) can have
+    changed (``weekdays_touched``): a council day takes half a second to generate, and
+    one carer's edit need not remake two months of days."""
     following = list(
         session.scalars(
             select(Day)
@@ -119,8 +128,12 @@ def regenerate_future(session: Session, org: str, today: dt.date, principal: Pri
     if not following:
         return []  # most roster writes: no roster read at all
     roster_store.hold(session, org)
-    roster = roster_store.load_roster(session, org)
     changes = _changes_between(session, org, following[0].date, following[-1].date)
+    if weekdays is not None:
+        following = [day for day in following if day.date in changes or _weekday(day.date) in weekdays]
+        if not following:
+            return []
+    roster = roster_store.load_roster(session, org)
     outcomes = [
         _generate(session, org, roster, dt.date.fromisoformat(day.date), changes.get(day.date), day)
         for day in following
@@ -131,10 +144,34 @@ def regenerate_future(session: Session, org: str, today: dt.date, principal: Pri
     return outcomes
 
 
+def weekdays_touched(session: Session, org: str, kind: Kind, item_id: str) -> set[Weekday]:
+    """The weekdays on which carer (or client) ``item_id`` as stored now can be on a day:
+    a carer's working weekdays, a client's calls' weekdays. Read before a write and again
+    after it, they hold every day the write can change (the days of a carer's clients
+    that prefer them are days the carer works). The roster is held first, so no other
+    write comes between this read and the caller's write."""
+    roster_store.hold(session, org)
+    try:
+        item, _ = roster_store.read_entity(session, org, kind, item_id)
+    except MissingEntity:
+        return set()
+    return weekdays_of(item)
+
+
+def weekdays_of(item: RosterCarer | RosterClient) -> set[Weekday]:
+    if isinstance(item, RosterCarer):
+        return {weekday for weekday, shifts in item.availability.items() if shifts}
+    return {weekday for call in item.package for weekday in call.weekdays}
+
+
+def _weekday(date: str) -> Weekday:
+    return WEEKDAYS[dt.date.fromisoformat(date).weekday()]
+
+
 def _summary(outcomes: list[DayOutcome]) -> dict[str, list[str]]:
     kinds: dict[str, list[str]] = {}
     for o in outcomes:
-        kinds.setdefault(o.outcome if o.reason is None else f"skipped {o.reason}", []).append(o.date)
+        kinds.setdefault(o.outcome if o.reason is None else f"skipped_{o.reason}".replace(" ", "_"), []).append(o.date)
     return kinds
 
 

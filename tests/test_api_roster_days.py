@@ -314,3 +314,29 @@ def test_carers_may_not_generate_days_or_change_a_date(client, settings):
     assert generate(client, integration, WEEK[0], WEEK[-1]).status_code == 403  # reads only
     assert client.put(url, json={"date": WEDNESDAY}, headers=boss).status_code == 201
     assert client.get(url, headers=integration).status_code == 200
+
+
+def test_a_change_of_weekdays_reaches_the_days_it_leaves_and_the_days_it_joins(client, settings):
+    """A carer's or client's write regenerates only the weekdays they are on, as they
+    were and as they are: both sides must be remade."""
+    boss = bearer(settings)
+    make_roster(client, boss)
+    saturday = WEEK[5]
+    generate(client, boss, WEEK[0], WEEK[-1])
+    weekends = edith()
+    weekends["package"][0]["weekdays"] = ["sat"]
+    assert (
+        client.put("/v1/roster/clients/edith", json=weekends, headers=client_tag(client, boss, "edith")).status_code
+        == 200
+    )
+    assert "edith:lunch" not in visit_ids(client, boss, WEDNESDAY)
+    assert "edith:lunch" in visit_ids(client, boss, saturday)
+
+    amina = carer("amina", 53.48) | {"availability": {"sat": [{"start": "07:00", "end": "22:00"}]}}
+    tag = {**boss, "If-Match": client.get("/v1/roster/carers/amina", headers=boss).headers["ETag"]}
+    assert client.put("/v1/roster/carers/amina", json=amina, headers=tag).status_code == 200
+    assert [c.id for c in problem(client, boss, WEDNESDAY).carers] == ["ben"]
+    assert {c.id for c in problem(client, boss, saturday).carers} == {"amina", "ben"}
+    tag = {**boss, "If-Match": client.get("/v1/roster/carers/amina", headers=boss).headers["ETag"]}
+    assert client.delete("/v1/roster/carers/amina", headers=tag).status_code == 204
+    assert [c.id for c in problem(client, boss, saturday).carers] == ["ben"]

@@ -190,9 +190,11 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
     ):
         if item.id != item_id:
             raise InputError("id", f"the body's id {item.id!r} is not the path's {item_id!r}")
+        touched = roster_days.weekdays_touched(session, principal.org, kind, item_id)  # as it was
         with preconditions():
             tag, added = roster_store.put_entity(session, principal.org, kind, item, if_match, if_none_match)
-        roster_days.regenerate_future(session, principal.org, today(clock), principal)
+        touched |= roster_days.weekdays_of(item)
+        roster_days.regenerate_future(session, principal.org, today(clock), principal, touched)
         action = f"{'add' if added else 'replace'} roster {one}"
         store.audit(session, principal, action, f"roster/{kind}/{item_id}", etag=tag)
         response.headers["ETag"] = tag
@@ -209,9 +211,10 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
     def remove(
         item_id: str, session: SessionDep, principal: Coordinator, clock: Clock, if_match: IfMatch = None
     ) -> Response:
+        touched = roster_days.weekdays_touched(session, principal.org, kind, item_id)
         with preconditions():  # MissingEntity 404, EntityInUse 409
             roster_store.delete_entity(session, principal.org, kind, item_id, if_match)
-        roster_days.regenerate_future(session, principal.org, today(clock), principal)
+        roster_days.regenerate_future(session, principal.org, today(clock), principal, touched)
         store.audit(session, principal, f"remove roster {one}", f"roster/{kind}/{item_id}")
         return Response(status_code=204)
 
