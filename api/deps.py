@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, Header, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
@@ -28,12 +29,13 @@ from starlette.concurrency import run_in_threadpool
 
 from carescheduler import InputError, Problem
 
-from . import browser_sessions, store
+from . import browser_sessions, roster_store, store
 from .browser_sessions import COOKIE, SIGN_IN_PATH, SignInRefused
 from .clock import ServiceClock
 from .config import Settings
 from .db import transaction
 from .models import Day, Job, PlanRow
+from .problems import error_responses
 from .schemas import JobOut
 from .security import Principal, TokenError, read_token
 
@@ -337,3 +339,27 @@ def job_out(session: Session, job: Job) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
     )
+
+
+# --- ETags of the roster's parts (roster_store): its settings, carers, clients, a date's changes
+
+
+IfMatch = Annotated[str | None, Header(description="the ETag last read (needed to replace or remove)")]
+IfNoneMatch = Annotated[str | None, Header(description="`*`: only create, never replace")]
+CHANGES: dict[int | str, dict[str, Any]] = {
+    **error_responses(412, 428),
+    412: {"description": "If-Match (or If-None-Match) does not hold"},
+    428: {"description": "If-Match missing"},
+}
+"""The answers of a write checked against an ETag."""
+
+
+@contextmanager
+def preconditions() -> Iterator[None]:
+    """The store's precondition errors as HTTP's 412 and 428."""
+    try:
+        yield
+    except roster_store.PreconditionRequired as error:
+        raise HTTPException(428, str(error)) from None
+    except roster_store.PreconditionFailed as error:
+        raise HTTPException(412, str(error)) from None

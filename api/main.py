@@ -25,7 +25,20 @@ from .feed import FeedHub
 from .migrate import upgrade
 from .problems import CatchUnexpected, add_problem_handlers, describe_problems, problem_response
 from .road_maps import RoadMaps
-from .routes import board, carer, days, entities, figures, jobs, live, organisation, roster, sign_in, webhooks
+from .routes import (
+    board,
+    carer,
+    days,
+    entities,
+    figures,
+    jobs,
+    live,
+    organisation,
+    roster,
+    roster_days,
+    sign_in,
+    webhooks,
+)
 from .worker import JobWorkers
 
 
@@ -86,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(days.router)
     app.include_router(entities.router)
     app.include_router(roster.router)  # master data: carers and clients kept across days
+    app.include_router(roster_days.router)  # the days generated from it, each date's one-off changes
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
     app.include_router(live.router)

@@ -2,7 +2,8 @@
 carers' notifications, the audit log, alerts, the feed the streams and webhooks send,
 webhooks with their deliveries, the browser's sign-in links and sessions, each
 organisation's roster (its carers and clients, a row each, and its settings), and the
-management figures of published plans.
+management figures of published plans, and the one-off changes to single dates of the
+days generated from the roster.
 
 A day's problem and its plans are kept as the library's own JSON (``Problem`` and
 ``Plan``), so carers, clients and visits are read from the day's problem rather than
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -69,6 +71,9 @@ class Day(Base):
     without parsing any problem."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     published_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    from_roster: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Generated from the roster (``roster_days``) and never edited by hand since: a change
+    to the roster regenerates it while it is unpublished. A hand edit detaches it."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -358,3 +363,20 @@ class FigureRow(Base):
     after_day: Mapped[bool] = mapped_column(Boolean, default=False)
     events_up_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DayChangesRow(Base):
+    """The one-off changes to one date of the days generated from the roster
+    (``DayChanges`` JSON), kept apart from the roster so that a change to a care package
+    still reaches the day. ``version`` counts writes of the date's changes (the ETag);
+    removing them keeps the row with ``changes`` None, so an ETag is never given twice."""
+
+    __tablename__ = "day_changes"
+    __table_args__ = (UniqueConstraint("org_id", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    date: Mapped[str] = mapped_column(String(10))
+    changes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))

@@ -44,6 +44,11 @@ class DayOut(BaseModel):
     carers: int
     clients: int
     visits: int
+    from_roster: bool = Field(
+        default=False,
+        description="generated from the roster and not edited by hand since: roster changes regenerate it "
+        "while it is unpublished (a hand edit detaches it)",
+    )
 
 
 class PlanSummary(BaseModel):

@@ -119,10 +119,22 @@ def sizes(problem: Problem) -> dict[str, int]:
     }
 
 
-def put_day(session: Session, org: str, date: str, problem: Problem, existing: Day | None) -> Day:
+def put_day(
+    session: Session, org: str, date: str, problem: Problem, existing: Day | None, from_roster: bool = False
+) -> Day:
+    """Create or replace the day's problem. Written by hand (``from_roster`` False) a day
+    generated from the roster is detached from it: the roster no longer regenerates it."""
     text, travel_key = travel_store.store(session, problem)
     if existing is None:
-        day = Day(org_id=org, date=date, problem=text, travel_key=travel_key, sizes=sizes(problem), version=1)
+        day = Day(
+            org_id=org,
+            date=date,
+            problem=text,
+            travel_key=travel_key,
+            sizes=sizes(problem),
+            version=1,
+            from_roster=from_roster,
+        )
         session.add(day)
         try:
             session.flush()
@@ -131,6 +143,7 @@ def put_day(session: Session, org: str, date: str, problem: Problem, existing: D
         return day
     existing.problem, existing.travel_key, existing.sizes = text, travel_key, sizes(problem)
     existing.version += 1
+    existing.from_roster = from_roster
     session.flush()
     return existing
 

@@ -67,6 +67,7 @@ def day_out(day, response: Response | None = None) -> DayOut:
         carers=counts["carers"],
         clients=counts["clients"],
         visits=counts["visits"],
+        from_roster=day.from_roster,
     )
 
 
@@ -127,18 +128,21 @@ def put_day(
     settings: Settings = Depends(get_settings),
 ) -> DayOut:
     """The day's carers, clients, visits and travel, as a ``Problem``. Replacing an
-    existing day needs ``If-Match`` with its ETag (someone else may have changed it)."""
+    existing day needs ``If-Match`` with its ETag (someone else may have changed it). A
+    day generated from the roster is detached from it: the roster no longer regenerates it."""
     check_date(date)  # before the body: a bad date costs no parse
     problem = read_day(body, settings)
     existing = store.find_day(session, principal.org, date)
     if existing is not None:
         check_if_match(session, existing, if_match)
     store.ensure_org(session, principal.org)
+    detached = existing is not None and existing.from_roster
     try:
-        day = store.put_day(session, principal.org, date, problem, existing)
+        day = store.put_day(session, principal.org, date, problem, existing)  # by hand: detached from the roster
     except store.DayExists:
         raise HTTPException(412, f"day {date} was created meanwhile: read it and send its ETag to replace it") from None
-    store.audit(session, principal, "replace day" if existing else "create day", date, version=day.version)
+    detail = {"detached_from_roster": True} if detached else {}
+    store.audit(session, principal, "replace day" if existing else "create day", date, version=day.version, **detail)
     if existing is None:
         response.status_code = 201
     return day_out(day, response)

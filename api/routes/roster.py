@@ -9,7 +9,10 @@
     POST   /v1/roster/import               the CSV files (docs/roster-template), all or nothing
     GET    /v1/roster/export               the CSV files
 
-and the same for ``clients``. Coordinators change the roster (each change audited);
+and the same for ``clients``. Every change regenerates the days from today on that still
+follow the roster (``roster_days``; a date's one-off changes the change no longer fits are
+a 422 naming them; the days and the changes have routes of their own,
+``routes/roster_days.py``). Coordinators change the roster (each change audited);
 coordinators and integrations read it; carers get 403. The checks live in the library
 (``carescheduler.roster``) and the store (``api/roster_store.py``).
 """
@@ -17,11 +20,10 @@ coordinators and integrations read it; carers get 403. The checks live in the li
 # No ``from __future__ import annotations``: the routes are made in a loop, and FastAPI
 # must see each one's body type itself rather than a name it would look up later.
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from carescheduler import InputError
@@ -29,32 +31,20 @@ from carescheduler.roster import Roster, RosterCarer, RosterClient
 from carescheduler.roster.csv_import import ROSTER_FILES
 from carescheduler.roster.settings import RosterSettings
 
-from .. import roster_store, store
-from ..deps import Coordinator, Planner, SessionDep
+from .. import roster_days, roster_store, store
+from ..clock import ServiceClock
+from ..deps import CHANGES, Coordinator, IfMatch, IfNoneMatch, Planner, SessionDep, get_clock, preconditions
 from ..pagination import PageDep
 from ..problems import error_responses
 from ..roster_store import Kind, RosterChanges
 
 router = APIRouter(prefix="/v1/roster", tags=["roster"], responses=error_responses(401, 403, 422))
-
-IfMatch = Annotated[str | None, Header(description="the ETag last read (needed to replace or remove)")]
-IfNoneMatch = Annotated[str | None, Header(description="`*`: only create, never replace")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    **error_responses(412, 428),
-    412: {"description": "If-Match (or If-None-Match) does not hold"},
-    428: {"description": "If-Match missing"},
-}
+Clock = Annotated[ServiceClock, Depends(get_clock)]
 
 
-@contextmanager
-def preconditions() -> Iterator[None]:
-    """The store's precondition errors as HTTP's 412 and 428."""
-    try:
-        yield
-    except roster_store.PreconditionRequired as error:
-        raise HTTPException(428, str(error)) from None
-    except roster_store.PreconditionFailed as error:
-        raise HTTPException(412, str(error)) from None
+def today(clock: ServiceClock) -> dt.date:
+    """Today on the service's clock: the first day a roster change regenerates."""
+    return clock.now().date()
 
 
 @router.get(
@@ -86,11 +76,18 @@ def read_roster_settings(session: SessionDep, principal: Planner, response: Resp
 
 @router.put("/settings", response_model=RosterSettings, summary="Replace the roster's settings", responses=CHANGES)
 def put_roster_settings(
-    settings: RosterSettings, session: SessionDep, principal: Coordinator, response: Response, if_match: IfMatch = None
+    settings: RosterSettings,
+    session: SessionDep,
+    principal: Coordinator,
+    response: Response,
+    clock: Clock,
+    if_match: IfMatch = None,
 ) -> RosterSettings:
-    """Refused (422) while a skill taken out is still held by a carer or needed by a call."""
+    """Refused (422) while a skill taken out is still held by a carer or needed by a call.
+    The days from today that follow the roster are regenerated."""
     with preconditions():
         tag = roster_store.put_settings(session, principal.org, settings, if_match)
+    roster_days.regenerate_future(session, principal.org, today(clock), principal)
     store.audit(session, principal, "replace roster settings", "roster/settings", etag=tag)
     response.headers["ETag"] = tag
     return settings
@@ -117,6 +114,7 @@ def import_roster(
     session: SessionDep,
     principal: Coordinator,
     response: Response,
+    clock: Clock,
     replace: Annotated[
         bool, Query(description="true: carers and clients not in the files are removed; false: added and updated")
     ] = False,
@@ -126,6 +124,7 @@ def import_roster(
     column (``errors``), and nothing is written."""
     with preconditions():
         changes, tag = roster_store.import_files(session, principal.org, body.files, replace, if_match)
+    roster_days.regenerate_future(session, principal.org, today(clock), principal)
     store.audit(
         session, principal, "import roster", "roster", replace=replace, **changes.model_dump(exclude={"version"})
     )
@@ -185,13 +184,17 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         session: SessionDep,
         principal: Coordinator,
         response: Response,
+        clock: Clock,
         if_match: IfMatch = None,
         if_none_match: IfNoneMatch = None,
     ):
         if item.id != item_id:
             raise InputError("id", f"the body's id {item.id!r} is not the path's {item_id!r}")
+        touched = roster_days.weekdays_touched(session, principal.org, kind, item_id)  # as it was
         with preconditions():
             tag, added = roster_store.put_entity(session, principal.org, kind, item, if_match, if_none_match)
+        touched |= roster_days.weekdays_of(item)
+        roster_days.regenerate_future(session, principal.org, today(clock), principal, touched)
         action = f"{'add' if added else 'replace'} roster {one}"
         store.audit(session, principal, action, f"roster/{kind}/{item_id}", etag=tag)
         response.headers["ETag"] = tag
@@ -205,9 +208,13 @@ def _add_routes(kind: Kind, model: type, one: str) -> None:
         summary=f"Remove a {one} from the roster",
         responses={**CHANGES, **error_responses(404, 409)},
     )
-    def remove(item_id: str, session: SessionDep, principal: Coordinator, if_match: IfMatch = None) -> Response:
+    def remove(
+        item_id: str, session: SessionDep, principal: Coordinator, clock: Clock, if_match: IfMatch = None
+    ) -> Response:
+        touched = roster_days.weekdays_touched(session, principal.org, kind, item_id)
         with preconditions():  # MissingEntity 404, EntityInUse 409
             roster_store.delete_entity(session, principal.org, kind, item_id, if_match)
+        roster_days.regenerate_future(session, principal.org, today(clock), principal, touched)
         store.audit(session, principal, f"remove roster {one}", f"roster/{kind}/{item_id}")
         return Response(status_code=204)
 
