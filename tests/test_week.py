@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 
 from carescheduler import warm_up
-from carescheduler.domain import Problem
+from carescheduler.domain import Carer, Location, Problem, Shift
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan
 from carescheduler.roster import CareHistory, Roster, WeekPlan, plan_week, replan_day, validate_week
@@ -39,7 +39,7 @@ def roster(carers: dict[str, dict] | None = None, **rules: object) -> Roster:
     home = {"lat": 51.5, "lon": -0.1}
     return Roster.model_validate(
         {
-            "carers": [{"id": c, "home": home, **(carers or {}).get(c, {})} for c in HOMES],
+            "carers": [{"id": c, "home": home, **(carers or {}).get(c, {})} for c in {**HOMES, **(carers or {})}],
             "clients": [{"id": c, "home": home} for c in ("x", "y", "z")],
             "rules": rules,
         }
@@ -219,10 +219,14 @@ def capped_days() -> dict[dt.date, Problem]:
 
 def test_the_cap_keeps_a_client_to_the_carers_they_saw_and_is_lifted_only_when_needed() -> None:
     days = capped_days()
-    free = plan_week(roster(continuity_cap=None), {MON: days[MON], TUE: days[TUE]}, time_limit_per_day=SECONDS)
-    assert who(free.plans[TUE], "x-24") == ["bob"]  # nearer by 98 minutes: worth more than continuity
+    two = {MON: days[MON], TUE: days[TUE]}
+    free = plan_week(roster(continuity_cap=None, continuity_weight=10), two, time_limit_per_day=SECONDS)
+    assert who(free.plans[TUE], "x-24") == ["bob"]  # nearer by 98 minutes: worth more than continuity at 10
+    weighed = plan_week(roster(continuity_cap=None), two, time_limit_per_day=SECONDS)
+    assert weighed.problems[TUE].weights.continuity == 100  # the week's weight, not the day's 10
+    assert who(weighed.plans[TUE], "x-24") == ["ann"]  # a new carer costs more than 98 minutes of travel
 
-    week = plan_week(roster(continuity_cap=1), days, time_limit_per_day=SECONDS)
+    week = plan_week(roster(continuity_cap=1, hard_cap=True), days, time_limit_per_day=SECONDS)
     assert week.report.valid, week.report.violations
     assert [who(week.plans[d], f"x-{d.day}") for d in (MON, TUE, WED)] == [["ann"], ["ann"], ["bob"]]
     assert week.problems[TUE].client("x").banned_carers == ["bob"]
@@ -241,12 +245,36 @@ def test_the_cap_is_lifted_when_the_carers_a_client_knows_are_busy() -> None:
     wednesday.locations = days[WED].locations
     wednesday.visits[1].pinned_carers = ["ann"]
     days[WED] = wednesday
-    week = plan_week(roster(continuity_cap=1), days, time_limit_per_day=SECONDS)
+    week = plan_week(roster(continuity_cap=1, hard_cap=True), days, time_limit_per_day=SECONDS)
     assert week.report.valid, week.report.violations
     assert [who(week.plans[d], f"x-{d.day}") for d in (MON, TUE, WED)] == [["ann"], ["ann"], ["bob"]]
     assert who(week.plans[WED], "y-25") == ["ann"]
     assert week.problems[WED].client("x").banned_carers == []  # lifted after the ban left x-25 out
     assert week.notes == ["x saw a 2nd carer on 2026-03-25 (bob): no carer they know was free for x-25"]
+
+
+def test_at_the_cap_only_the_week_s_carers_are_free_and_passing_it_is_said() -> None:
+    """cal did x's visit last week and lives a minute from x; ann (50 minutes away) did
+    Monday's. Below the cap cal is known, so the nearer; at the cap of one, cal would be
+    a second carer this week and costs the continuity weight, so ann goes again."""
+    days = capped_days()
+    for d in (MON, TUE):
+        days[d].locations.append(Location(id="home-cal", x=50.0, y=-1.0))
+        shifts = [] if d == MON else [Shift(start=0, end=1440)]
+        days[d].carers.append(Carer(id="cal", start_location="home-cal", shifts=shifts))
+    days = {MON: days[MON], TUE: days[TUE], WED: days[WED]}
+    history = CareHistory()
+    history.add_visit(MON - dt.timedelta(days=7), "cal", "x")
+    carers = {"cal": {}}
+    uncapped = plan_week(roster(carers, continuity_cap=2), days, history=history, time_limit_per_day=SECONDS)
+    assert who(uncapped.plans[TUE], "x-24") == ["cal"]
+    capped = plan_week(roster(carers, continuity_cap=1), days, history=history, time_limit_per_day=SECONDS)
+    assert capped.report.valid, capped.report.violations
+    assert capped.problems[TUE].client("x").historical_carers == ["ann"]
+    assert capped.problems[TUE].client("x").banned_carers == []  # soft: nobody banned
+    assert [who(capped.plans[d], f"x-{d.day}") for d in (MON, TUE, WED)] == [["ann"], ["ann"], ["bob"]]
+    assert capped.notes == ["x saw a 2nd carer on 2026-03-25 (bob): above the cap of 1, for x-25"]
+    assert capped.figures.clients_over_cap == ["x"]
 
 
 # --- replanning one day ------------------------------------------------------------------------

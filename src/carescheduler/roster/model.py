@@ -205,7 +205,18 @@ class WorkingTimeRules(_Model):
     continuity_cap: int | None = Field(
         default=3, ge=1, description="distinct carers a client should see in a week (None: no cap)"
     )
+    hard_cap: bool = Field(
+        default=False,
+        description="at the cap, ban every other carer (lifted, with a second solve, when a mandatory visit would "
+        "go undone); False: only the week's carers are free, others cost the continuity weight",
+    )
     history_weeks: int = Field(default=4, ge=0, le=52, description="weeks of past plans continuity looks back on")
+    continuity_weight: float = Field(
+        default=100.0,
+        ge=0,
+        description="cost, when a week is planned, of each visit by a carer the client has not seen in the "
+        "history weeks or earlier that week (the day's own continuity weight if higher)",
+    )
 
 
 class Roster(_Model):

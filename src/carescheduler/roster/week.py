@@ -13,11 +13,16 @@ of its problem by what the days already planned leave:
   the carer's remaining working days of the week, so the overtime weight leans the day
   towards carers who are short of their contract;
 - continuity: each client's ``historical_carers`` are the carers of recent weeks (from
-  the ``CareHistory``) and of this week's earlier days, which the continuity weight then
-  prefers; once a client has seen ``rules.continuity_cap`` distinct carers this week the
-  others are banned for them, unless that would leave a mandatory visit of theirs
-  undone (too few of their carers work at its time, or those who do are busy): then the
-  ban is lifted for that client, the visit placed, and a note says so.
+  the ``CareHistory``) and of this week's earlier days, which the week's continuity
+  weight (``rules.continuity_weight``, 100 by default: a new carer costs as much as 100
+  minutes of travel) then prefers. Once a client has seen ``rules.continuity_cap``
+  distinct carers this week, only those are free; any other costs the weight, and a
+  note names each client the plan takes past the cap. With ``rules.hard_cap`` the
+  others are banned instead, unless that would leave a mandatory visit of theirs undone
+  (too few of their carers work at its time, or those who do are busy): then the ban is
+  lifted for that client, the visit placed, and a note says so. On a council week
+  (``benchmarks/week.py``) bans left far more calls undone than the weight for little
+  gain in continuity, hence the default.
 
 ``weekly=False`` solves each day alone as given: the baseline the weekly terms are
 measured against. ``replan_day`` replans one date between the others, which stay as they
@@ -311,8 +316,32 @@ def _plan_day(
         bounded, plan, lifted = _lift_caps(bounded, plan, capped, stop, params, seed)
     reasons = {c: (visits, "none of the carers they know works at the time of") for c, visits in uncapped.items()}
     reasons.update({c: (visits, "no carer they know was free for") for c, visits in lifted.items()})
+    if not roster.rules.hard_cap:
+        reasons = _past_the_cap(roster, ledger, date, bounded, plan)
     notes.extend(_cap_notes(roster, ledger, date, plan, reasons))
     return bounded, plan, notes
+
+
+def _past_the_cap(
+    roster: Roster, ledger: _Ledger, date: dt.date, problem: Problem, plan: Plan
+) -> dict[str, tuple[list[str], str]]:
+    """Without bans: each client the day's plan gives a carer beyond the cap, with the
+    visits those new carers make, for ``_cap_notes``."""
+    cap = roster.rules.continuity_cap
+    if cap is None:
+        return {}
+    today: dict[str, dict[str, list[str]]] = {}
+    for route in plan.routes:
+        for planned in route.visits:
+            today.setdefault(planned.client, {}).setdefault(route.carer, []).append(planned.visit)
+    reasons: dict[str, tuple[list[str], str]] = {}
+    for client, visits_by in today.items():
+        seen = ledger.carers_of(client, date)
+        new = [c for c in visits_by if c not in seen]
+        if new and len(seen) + len(new) > cap:
+            visits = sorted({v for c in new for v in visits_by[c]}, key=natural_key)
+            reasons[client] = (visits, f"above the cap of {cap}, for")
+    return reasons
 
 
 def _bounded_day(
@@ -382,7 +411,11 @@ def _bounded_day(
             changes["contracted_minutes"] = still / (1 + _days_left(contract, carer.id, date, ledger, to_plan))
         carers.append(carer.model_copy(update=changes))
     clients, capped, uncapped = _continuity(roster, ledger, date, problem, carers, history)
-    return problem.model_copy(update={"carers": carers, "clients": clients}), notes, capped, uncapped
+    weights = problem.weights
+    if rules.continuity_weight > weights.continuity:
+        weights = weights.model_copy(update={"continuity": rules.continuity_weight})
+    bounded = problem.model_copy(update={"carers": carers, "clients": clients, "weights": weights})
+    return bounded, notes, capped, uncapped
 
 
 def _days_left(
@@ -420,8 +453,9 @@ def _continuity(
     carers: list[Carer],
     history: CareHistory | None,
 ) -> tuple[list[Client], dict[str, list[str]], dict[str, list[str]]]:
-    """Each client's known carers (recent weeks, then this week's other days) and, for a
-    client who saw the cap's worth this week, every other carer of the day banned.
+    """Each client's known carers (recent weeks, then this week's other days); for a
+    client who saw the cap's worth this week, only this week's carers (or, with a hard
+    cap, every other carer of the day banned).
 
     Returns the clients, the capped ones (with their bans as given) and the clients the
     cap is not applied to today because a mandatory visit of theirs has too few of their
@@ -443,7 +477,11 @@ def _continuity(
         changes: dict[str, object] = {}
         if known != client.historical_carers:
             changes["historical_carers"] = known
-        if rules.continuity_cap is not None and len(this_week) >= rules.continuity_cap:
+        if rules.continuity_cap is not None and len(this_week) >= rules.continuity_cap and not rules.hard_cap:
+            free = [c for c in this_week if c in here]  # earlier weeks' carers would now be one more
+            if free != known:
+                changes["historical_carers"] = free
+        elif rules.continuity_cap is not None and len(this_week) >= rules.continuity_cap:
             visits = visits_of.get(client.id, [])
             pinned = {c for v in visits for c in v.pinned_carers}
             allowed = set(this_week) | pinned | set(client.banned_carers)
