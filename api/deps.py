@@ -34,7 +34,7 @@ from .clock import ServiceClock
 from .config import Settings
 from .db import transaction
 from .models import Day, Job, PlanRow
-from .schemas import JobOut
+from .schemas import JobOut, WeekResult
 from .security import Principal, TokenError, read_token
 
 bearer = HTTPBearer(auto_error=False, description="a token from `python -m api token`")
@@ -332,6 +332,7 @@ def job_out(session: Session, job: Job) -> JobOut:
         message=job.message,
         error=job.error,
         result_plan=number,
+        result=WeekResult.model_validate(job.result) if job.result is not None else None,
         attempts=job.attempts,
         created_at=job.created_at,
         started_at=job.started_at,

@@ -25,7 +25,7 @@ from .feed import FeedHub
 from .migrate import upgrade
 from .problems import CatchUnexpected, add_problem_handlers, describe_problems, problem_response
 from .road_maps import RoadMaps
-from .routes import board, carer, days, entities, figures, jobs, live, organisation, roster, sign_in, webhooks
+from .routes import board, carer, days, entities, figures, jobs, live, organisation, roster, sign_in, webhooks, weeks
 from .worker import JobWorkers
 
 
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(days.router)
     app.include_router(entities.router)
     app.include_router(roster.router)  # master data: carers and clients kept across days
+    app.include_router(weeks.router)  # days planned together from the roster and history
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
     app.include_router(live.router)

@@ -1,4 +1,4 @@
-"""Solve and replan jobs, run in a worker process apart from the web server.
+"""Solve, replan and week jobs, run in a worker process apart from the web server.
 
 The web process only queues jobs (rows in the ``jobs`` table); a worker claims the most
 urgent queued one (a replan absorbing events, then a coordinator's replan, then a solve;
@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from carescheduler import InputError, replan, solve
 from carescheduler.day.apply import refused_event
+from carescheduler.roster import plan_week
 
-from . import alerts, feed, store, webhooks
+from . import alerts, feed, store, webhooks, week_jobs
 from .cache import plan_of, remember
 from .clock import ServiceClock
 from .config import Settings
@@ -80,6 +81,8 @@ def run_job(sessions: sessionmaker[Session], job_id: str, clock: ServiceClock) -
             _solve(sessions, job_id, params)
         elif kind == "replan":
             _replan(sessions, job_id, params, clock)
+        elif kind == "week":
+            _week(sessions, job_id, params)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
     except Cancelled:
@@ -152,6 +155,42 @@ def _solve(sessions, job_id: str, params: dict) -> None:
         elif params.get("publish"):
             store.publish(session, day, row, problem)
         plan_id = row.id
+    _finish(sessions, job_id, "done", message=message, plan_id=plan_id)
+
+
+def _week(sessions, job_id: str, params: dict) -> None:
+    """A range of days planned together (``week_jobs``): progress is the days done, and a
+    cancel stops the job after the day being solved."""
+    first, last = dt.date.fromisoformat(params["first"]), dt.date.fromisoformat(params["last"])
+    with transaction(sessions) as session:
+        job = session.get_one(Job, job_id)
+        org, created_by = job.org_id, job.created_by
+        inputs = week_jobs.load_week(session, org, first, last)
+
+    def day_planned(date: dt.date, done: int, total: int) -> None:
+        with transaction(sessions) as session:
+            job = session.get_one(Job, job_id)
+            if job.cancel_requested:
+                raise Cancelled()
+            job.progress = min(0.99, done / total)
+            job.message = f"{done} of {total} days planned (last {date})"
+
+    week = plan_week(
+        inputs.roster,
+        inputs.days,
+        inputs.history,
+        time_limit_per_day=float(params["time_limit_per_day"]),
+        weekly=bool(params.get("weekly", True)),
+        fixed=inputs.fixed,
+        seed=int(params.get("seed", 0)),
+        on_day_planned=day_planned,
+    )
+    with transaction(sessions) as session:
+        job = session.get_one(Job, job_id)
+        if job.cancel_requested:
+            raise Cancelled()
+        result, plan_id, message = week_jobs.store_week(session, inputs, week, created_by, bool(params.get("publish")))
+        job.result = result.model_dump(mode="json")
     _finish(sessions, job_id, "done", message=message, plan_id=plan_id)
 
 

@@ -143,6 +143,22 @@ def test_a_fixed_day_before_the_range_counts_for_the_rest() -> None:
         plan_week(roster(), days, fixed={FRI: (friday.problems[FRI], friday.plans[FRI])})
 
 
+def test_each_day_planned_is_reported_in_date_order_and_a_report_may_stop_the_week() -> None:
+    days = late_then_early()
+    reported: list[tuple[dt.date, int, int]] = []
+    plan_week(roster(), days, time_limit_per_day=SECONDS, on_day_planned=lambda *day: reported.append(day))
+    assert reported == [(FRI, 1, 2), (SAT, 2, 2)]
+
+    class Stop(Exception):
+        pass
+
+    def stop(date: dt.date, done: int, total: int) -> None:
+        raise Stop(date)
+
+    with pytest.raises(Stop, match=str(FRI)):
+        plan_week(roster(), days, time_limit_per_day=SECONDS, on_day_planned=stop)
+
+
 # --- hours in the week ----------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,14 +120,16 @@ def plan_week(
     *,
     worked_before: Mapping[tuple[str, dt.date], float] | None = None,
     seed: int = 0,
+    on_day_planned: Callable[[dt.date, int, int], None] | None = None,
 ) -> WeekPlan:
     """Plan ``days`` (any range of dates) in date order, each bounded by the days planned
     before it and by ``fixed`` days (planned earlier, e.g. before the range), and by
     ``worked_before`` (working minutes of days not given, by carer and week's Monday).
 
-    Each day is solved for ``time_limit_per_day`` seconds on one core. Raises
-    ``InputError`` when a date is both to plan and fixed, or a day's carer is not in
-    the roster.
+    Each day is solved for ``time_limit_per_day`` seconds on one core. After each,
+    ``on_day_planned(date, days done, days in all)`` is called, if given: a service
+    reports progress there, and stops the week by raising. Raises ``InputError`` when a
+    date is both to plan and fixed, or a day's carer is not in the roster.
     """
     started = time.monotonic()
     fixed = dict(fixed or {})
@@ -153,6 +155,8 @@ def plan_week(
             problems[date], notes[date] = days[date], []
             plans[date] = _solve(days[date], time_limit_per_day, params, seed)
         ledger.add(date, problems[date], plans[date])
+        if on_day_planned is not None:
+            on_day_planned(date, len(plans), len(days))
     return _week_plan(roster, dict(days), problems, plans, fixed, worked, notes, weekly, started)
 
 
