@@ -28,7 +28,7 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_in_utc)]
 # lists filter by them and the results carry them, and a generated client gets one type each.
 PlanStatus = TypeAliasType("PlanStatus", Literal["draft", "published", "superseded", "discarded"])
 EventStatus = TypeAliasType("EventStatus", Literal["pending", "applied", "rejected"])
-JobKind = TypeAliasType("JobKind", Literal["solve", "replan", "week"])
+JobKind = TypeAliasType("JobKind", Literal["solve", "replan", "week", "week_replan"])
 JobStatus = TypeAliasType("JobStatus", Literal["queued", "running", "done", "failed", "cancelled"])
 
 
@@ -94,6 +94,14 @@ class WeekRequest(_In):
     publish: bool = Field(default=False, description="publish each day's plan when the job is done")
 
 
+class WeekReplanRequest(_In):
+    """How to replan one day of a published week (``POST /v1/weeks/replan``)."""
+
+    time_limit: float = Field(default=10.0, gt=0, le=300, description="seconds each day replanned is solved for")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    publish: bool = Field(default=False, description="publish each plan made when the job is done")
+
+
 class WeekDayResult(BaseModel):
     date: str
     plan: int = Field(description="number of the day's plan the job made")
@@ -116,8 +124,8 @@ class WeekFiguresOut(BaseModel):
 
 
 class WeekResult(BaseModel):
-    """What a week job made: a plan per date and the week's report over them (with the
-    organisation's published days of the same weeks)."""
+    """What a week job made: a plan per date (a replan's: per date it changed) and the
+    week's report over all its days (with the published days of the same weeks)."""
 
     first: str
     last: str

@@ -286,7 +286,7 @@ def solves_in_hand(session: Session, org: str) -> int:
     return (
         session.scalar(
             select(func.count()).where(
-                Job.org_id == org, Job.kind.in_(["solve", "week"]), Job.status.in_(["queued", "running"])
+                Job.org_id == org, Job.kind.in_(["solve", "week", "week_replan"]), Job.status.in_(["queued", "running"])
             )
         )
         or 0

@@ -1,4 +1,5 @@
-"""A week job: a range of stored days planned together by the library's ``plan_week``.
+"""Week jobs: a range of stored days planned together by the library's ``plan_week``, or
+one day of a published week replanned between the others (``replan_day``).
 
 The days of a range share carers' rest and weekly hours, and clients want the carers
 they know; the library plans them in date order, each bounded by the ones before and by
@@ -6,7 +7,8 @@ the range's weeks' days already published (``care_history.fixed_days``), preferr
 carers the organisation's history shows (``care_history.care_history``). This module
 reads what the library needs from the store and writes back what it made: a draft plan
 per date (made for that date's bounded problem, published if asked) and the job's
-``result`` (``schemas.WeekResult``). The worker runs it (``worker._week``).
+``result`` (``schemas.WeekResult``). The worker runs them (``worker._week``,
+``worker._week_replan``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carescheduler import InputError, Plan, Problem
-from carescheduler.roster import CareHistory, Roster, WeekPlan
+from carescheduler.roster import CareHistory, Roster, WeekPlan, planned_week
+from carescheduler.roster.week_rules import monday_of
 
 from . import roster_store, store
+from .cache import plan_of, stored_problem
 from .care_history import care_history, fixed_days
-from .models import Day
+from .models import Day, PlanRow
 from .schemas import WeekDayResult, WeekFiguresOut, WeekResult, WeekViolationOut
 
 MAX_DAYS = 31
@@ -55,12 +59,17 @@ class WeekInputs:
     fixed: dict[dt.date, tuple[Problem, Plan]]
 
 
-def load_week(session: Session, org: str, first: dt.date, last: dt.date) -> WeekInputs:
-    """The roster, the range's days, the history of the roster's ``history_weeks`` weeks
-    before the range and the published days around it in its weeks."""
+def _roster(session: Session, org: str) -> Roster:
     roster = roster_store.load_roster(session, org)
     if not roster.carers:
         raise InputError("roster", f"organisation {org} has no roster (no carers): put its carers and clients first")
+    return roster
+
+
+def load_week(session: Session, org: str, first: dt.date, last: dt.date) -> WeekInputs:
+    """The roster, the range's days, the history of the roster's ``history_weeks`` weeks
+    before the range and the published days around it in its weeks."""
+    roster = _roster(session, org)
     days: dict[dt.date, Problem] = {}
     versions: dict[dt.date, tuple[int, int]] = {}
     for date in dates_between(first, last):
@@ -77,17 +86,65 @@ def load_week(session: Session, org: str, first: dt.date, last: dt.date) -> Week
     )
 
 
+@dataclass
+class PublishedWeek:
+    """A date's Monday-Sunday week as published, read back to replan the date in."""
+
+    roster: Roster
+    week: WeekPlan
+    versions: dict[dt.date, tuple[int, int]]
+    history: CareHistory
+
+
+def published_days(session: Session, org: str, date: dt.date) -> dict[dt.date, tuple[Day, PlanRow]]:
+    """The days of ``date``'s Monday-Sunday week with a published plan, and the plan."""
+    monday = monday_of(date)
+    rows = session.execute(
+        select(Day, PlanRow)
+        .join(PlanRow, PlanRow.id == Day.published_plan_id)
+        .where(
+            Day.org_id == org,
+            Day.date >= monday.isoformat(),
+            Day.date <= (monday + dt.timedelta(days=6)).isoformat(),
+        )
+    )
+    return {dt.date.fromisoformat(day.date): (day, row) for day, row in rows}
+
+
+def load_published_week(session: Session, org: str, date: dt.date) -> PublishedWeek:
+    """``date``'s week as published (each date's plan with the problem it was made for;
+    each day as it is now), the roster and the history before the week."""
+    roster = _roster(session, org)
+    published = published_days(session, org, date)
+    if date not in published:
+        raise InputError("date", f"{date} has no published plan to replan: plan it first")
+    days = {d: store.day_problem(day) for d, (day, _) in published.items()}
+    plans = {d: (stored_problem(day, row), plan_of(row)) for d, (day, row) in published.items()}
+    return PublishedWeek(
+        roster=roster,
+        week=planned_week(roster, days, plans),
+        versions={d: (day.id, day.version) for d, (day, _) in published.items()},
+        history=care_history(session, org, min(published), roster.rules.history_weeks),
+    )
+
+
 def store_week(
-    session: Session, inputs: WeekInputs, week: WeekPlan, created_by: str, publish: bool
+    session: Session,
+    versions: dict[dt.date, tuple[int, int]],
+    week: WeekPlan,
+    created_by: str,
+    publish: bool,
+    dates: list[dt.date] | None = None,
 ) -> tuple[WeekResult, int, str]:
-    """A draft plan per date of ``week`` (published, if ``publish`` and its day is still
-    as read: a day changed meanwhile keeps its plan as a draft, as a solve's). Returns the
-    job's result, the first date's plan row id and the job's message."""
+    """A draft plan per date of ``week`` (of ``dates`` only, if given: a replan's changed
+    days), published if ``publish`` and its day is still as read (a day changed meanwhile
+    keeps its plan as a draft, as a solve's). Returns the job's result, the first date's
+    plan row id and the job's message."""
     results: list[WeekDayResult] = []
     first_plan: int | None = None
     changed: list[str] = []
-    for date in sorted(week.plans):
-        day_id, version = inputs.versions[date]
+    for date in sorted(week.plans if dates is None else dates):
+        day_id, version = versions[date]
         day = store.hold_current(session, day_id)
         row = store.add_plan(
             session, day, week.plans[date], "week", created_by, problem=week.problems[date], day_version=version
@@ -104,7 +161,8 @@ def store_week(
     if first_plan is None:
         raise InputError("days", "the range has no days")
     result = week_result(week, results)
-    message = f"{len(results)} days planned, week {'valid' if result.valid else 'with rules broken'}"
+    planned = ", ".join(d.date for d in results) if dates is not None else f"{len(results)} days"
+    message = f"{planned} planned, week {'valid' if result.valid else 'with rules broken'}"
     if changed:
         message += f"; kept as drafts (the day changed while the job ran): {', '.join(changed)}"
     return result, first_plan, message

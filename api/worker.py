@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from carescheduler import InputError, replan, solve
 from carescheduler.day.apply import refused_event
-from carescheduler.roster import plan_week
+from carescheduler.roster import plan_week, replan_day
 
 from . import alerts, feed, store, webhooks, week_jobs
 from .cache import plan_of, remember
@@ -83,6 +83,8 @@ def run_job(sessions: sessionmaker[Session], job_id: str, clock: ServiceClock) -
             _replan(sessions, job_id, params, clock)
         elif kind == "week":
             _week(sessions, job_id, params)
+        elif kind == "week_replan":
+            _week_replan(sessions, job_id, params)
         else:
             raise ValueError(f"unknown job kind {kind!r}")
     except Cancelled:
@@ -189,7 +191,39 @@ def _week(sessions, job_id: str, params: dict) -> None:
         job = session.get_one(Job, job_id)
         if job.cancel_requested:
             raise Cancelled()
-        result, plan_id, message = week_jobs.store_week(session, inputs, week, created_by, bool(params.get("publish")))
+        result, plan_id, message = week_jobs.store_week(
+            session, inputs.versions, week, created_by, bool(params.get("publish"))
+        )
+        job.result = result.model_dump(mode="json")
+    _finish(sessions, job_id, "done", message=message, plan_id=plan_id)
+
+
+def _week_replan(sessions, job_id: str, params: dict) -> None:
+    """One day of a published week replanned between the others (``replan_day``): a draft
+    of it, and of each other day a weekly rule made replan too (said in the notes)."""
+    date = dt.date.fromisoformat(params["date"])
+    with transaction(sessions) as session:
+        job = session.get_one(Job, job_id)
+        created_by = job.created_by
+        published = week_jobs.load_published_week(session, job.org_id, date)
+    before = published.week
+    week = replan_day(
+        published.roster,
+        before,
+        date,
+        before.days[date],
+        published.history,
+        time_limit=float(params["time_limit"]),
+        seed=int(params.get("seed", 0)),
+    )
+    changed = [d for d in sorted(week.plans) if week.plans[d] is not before.plans[d]]
+    with transaction(sessions) as session:
+        job = session.get_one(Job, job_id)
+        if job.cancel_requested:
+            raise Cancelled()
+        result, plan_id, message = week_jobs.store_week(
+            session, published.versions, week, created_by, bool(params.get("publish")), dates=changed
+        )
         job.result = result.model_dump(mode="json")
     _finish(sessions, job_id, "done", message=message, plan_id=plan_id)
 

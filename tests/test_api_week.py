@@ -22,6 +22,7 @@ from api.cache import plan_of, stored_problem
 from api.db import transaction
 from api.models import PlanRow
 from carescheduler import warm_up
+from carescheduler.plan import Plan
 from carescheduler.roster import Roster, day_from_roster
 from carescheduler.validator import validate
 from test_api import bearer, client, database_url, postgres, run_jobs, settings  # the service's fixtures
@@ -244,3 +245,46 @@ def test_week_jobs_are_refused_for_bad_ranges_missing_days_no_roster_and_carers(
     put_day(client, settings, organisation, FIRST, org="south")
     no_roster = client.post(url.format(FIRST, FIRST), json={}, headers=bearer(settings, org="south"))
     assert no_roster.status_code == 409 and "no roster" in no_roster.json()["detail"]
+
+
+def test_replanning_a_day_of_a_published_week_keeps_the_other_days(client, settings, organisation):
+    boss = bearer(settings)
+    body = {"time_limit_per_day": SECONDS, "publish": True}
+    assert client.post(f"/v1/weeks/plan?from={FIRST}&to={LAST}", json=body, headers=boss).status_code == 202
+    assert run_jobs(client) == 1
+    middle = RANGE[1]
+    # the middle day changes: y's evening call is off
+    changed = day_from_roster(organisation, middle)
+    changed = changed.model_copy(update={"visits": [v for v in changed.visits if v.id != "y:evening"]})
+    tag = client.get(f"/v1/days/{middle}", headers=boss).headers["ETag"]
+    put = client.put(f"/v1/days/{middle}", json=changed.model_dump(mode="json"), headers={**boss, "If-Match": tag})
+    assert put.status_code == 200, put.text
+    queued = client.post(f"/v1/weeks/replan?date={middle}", json={"time_limit": SECONDS, "publish": True}, headers=boss)
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["kind"] == "week_replan" and queued.json()["date"] == str(middle)
+    assert run_jobs(client) == 1
+    job = client.get(f"/v1/jobs/{queued.json()['id']}", headers=boss).json()
+    assert job["status"] == "done", job
+    result = job["result"]
+    assert [(d["date"], d["plan"], d["published"]) for d in result["days"]] == [(str(middle), 2, True)]
+    assert (result["first"], result["last"]) == (str(MONDAY), str(LAST))  # the week's published days
+    assert not any("replanned too" in note for note in result["notes"])
+    assert result["valid"] == (result["violations"] == [])
+    for date in (MONDAY, FIRST, LAST):  # kept as they were
+        assert client.get(f"/v1/days/{date}", headers=boss).json()["published_plan"] == 1
+    plan = Plan.model_validate(client.get(f"/v1/days/{middle}/plan", headers=boss).json()["plan"])
+    visits = {pv.visit for route in plan.routes for pv in route.visits}
+    assert visits == {"x:morning", "x:evening", "y:morning"}
+    with client.app.state.sessions() as session:
+        day = store.find_day(session, "north", str(middle))
+        row = store.published(session, day)
+        assert row is not None and row.source == "week"
+        assert validate(stored_problem(day, row), plan_of(row)).valid
+
+    # refused: a day not stored (404), a day without a published plan (409), a carer (403)
+    assert client.post(f"/v1/weeks/replan?date={SUNDAY}", json={}, headers=boss).status_code == 404
+    put_day(client, settings, organisation, SUNDAY)
+    unpublished = client.post(f"/v1/weeks/replan?date={SUNDAY}", json={}, headers=boss)
+    assert unpublished.status_code == 409 and "no published plan" in unpublished.json()["detail"]
+    carer = bearer(settings, "carer", carer="ann")
+    assert client.post(f"/v1/weeks/replan?date={middle}", json={}, headers=carer).status_code == 403

@@ -20,9 +20,10 @@ of its problem by what the days already planned leave:
   ban is lifted for that client, the visit placed, and a note says so.
 
 ``weekly=False`` solves each day alone as given: the baseline the weekly terms are
-measured against. ``replan_day`` replans one date between the others, which stay as they
-were unless a weekly rule forces a change on one of them, which is then replanned too
-and said. Every week's answer carries ``validate_week``'s report.
+measured against. ``replan_day`` replans one date between the others (of a week just
+planned, or of one kept and read back with ``planned_week``), which stay as they were
+unless a weekly rule forces a change on one of them, which is then replanned too and
+said. Every week's answer carries ``validate_week``'s report.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .model import WEEKDAYS, Roster, RosterCarer
 from .week_rules import WeekReport, WeekViolation, hours_text, monday_of, route_times, validate_week
 from .week_rules import weekly_limit_minutes as limit_of
 
-__all__ = ["CarerHours", "WeekFigures", "WeekPlan", "plan_week", "replan_day"]
+__all__ = ["CarerHours", "WeekFigures", "WeekPlan", "plan_week", "planned_week", "replan_day"]
 
 DEFAULT_SECONDS_PER_DAY = 10.0
 """The time limit of each day's solve when none is given."""
@@ -158,6 +159,34 @@ def plan_week(
         if on_day_planned is not None:
             on_day_planned(date, len(plans), len(days))
     return _week_plan(roster, dict(days), problems, plans, fixed, worked, notes, weekly, started)
+
+
+def planned_week(
+    roster: Roster,
+    days: Mapping[dt.date, Problem],
+    plans: Mapping[dt.date, tuple[Problem, Plan]],
+    fixed: Mapping[dt.date, tuple[Problem, Plan]] | None = None,
+    *,
+    worked_before: Mapping[tuple[str, dt.date], float] | None = None,
+) -> WeekPlan:
+    """A week planned before (its plans kept somewhere, as a service keeps published
+    ones), with its report and figures, for ``replan_day``: ``days`` are the days as they
+    are now, ``plans`` each date's plan with the problem it was made for."""
+    missing = sorted(set(plans) - set(days))
+    if missing:
+        raise InputError("days", f"{missing[0]} has a plan but no day")
+    _check_carers(roster, days)
+    return _week_plan(
+        roster,
+        {d: days[d] for d in plans},
+        {d: problem for d, (problem, _) in plans.items()},
+        {d: plan for d, (_, plan) in plans.items()},
+        dict(fixed or {}),
+        dict(worked_before or {}),
+        {},
+        True,
+        time.monotonic(),
+    )
 
 
 def replan_day(
