@@ -24,9 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from carescheduler import InputError, replan, solve
 from carescheduler.day.apply import refused_event
-from carescheduler.roster import plan_week, replan_day
 
-from . import alerts, feed, store, webhooks, week_jobs
+from . import alerts, feed, store, webhooks
 from .cache import plan_of, remember
 from .clock import ServiceClock
 from .config import Settings
@@ -163,6 +162,10 @@ def _solve(sessions, job_id: str, params: dict) -> None:
 def _week(sessions, job_id: str, params: dict) -> None:
     """A range of days planned together (``week_jobs``): progress is the days done, and a
     cancel stops the job after the day being solved."""
+    from carescheduler.roster import plan_week
+
+    from . import week_jobs  # see _week_replan
+
     first, last = dt.date.fromisoformat(params["first"]), dt.date.fromisoformat(params["last"])
     with transaction(sessions) as session:
         job = session.get_one(Job, job_id)
@@ -201,6 +204,14 @@ def _week(sessions, job_id: str, params: dict) -> None:
 def _week_replan(sessions, job_id: str, params: dict) -> None:
     """One day of a published week replanned between the others (``replan_day``): a draft
     of it, and of each other day a weekly rule made replan too (said in the notes)."""
+    # Imported when a week job runs, not when a worker starts: imported at the start, the
+    # first one-second replan of a fresh worker came out worse in test_api_client (4 runs
+    # of 4; none when imported here). A fresh process's first solve spends most of a
+    # short time limit loading the kernels; why the import tips it is not pinned down.
+    from carescheduler.roster import replan_day
+
+    from . import week_jobs
+
     date = dt.date.fromisoformat(params["date"])
     with transaction(sessions) as session:
         job = session.get_one(Job, job_id)
