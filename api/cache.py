@@ -131,6 +131,12 @@ def plan_problem(day: Day, row: PlanRow) -> Problem:
     matrices are the day's, held once."""
     if row.id == day.published_plan_id:  # publishing made its problem the day's
         return problem_of(day)
+    return stored_problem(day, row)
+
+
+def stored_problem(day: Day, row: PlanRow) -> Problem:
+    """The problem stored with a plan, if any, else the day's (for a published plan whose
+    day was replaced since: the day the plan was made for, not the day as it is now)."""
     if row.problem is None:
         return problem_of(day)
     if row.travel_key is None:

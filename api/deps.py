@@ -36,7 +36,7 @@ from .config import Settings
 from .db import transaction
 from .models import Day, Job, PlanRow
 from .problems import error_responses
-from .schemas import JobOut
+from .schemas import JobOut, WeekResult
 from .security import Principal, TokenError, read_token
 
 bearer = HTTPBearer(auto_error=False, description="a token from `python -m api token`")
@@ -334,6 +334,7 @@ def job_out(session: Session, job: Job) -> JobOut:
         message=job.message,
         error=job.error,
         result_plan=number,
+        result=WeekResult.model_validate(job.result) if job.result is not None else None,
         attempts=job.attempts,
         created_at=job.created_at,
         started_at=job.started_at,

@@ -38,6 +38,7 @@ from .routes import (
     roster_days,
     sign_in,
     webhooks,
+    weeks,
 )
 from .worker import JobWorkers
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities.router)
     app.include_router(roster.router)  # master data: carers and clients kept across days
     app.include_router(roster_days.router)  # the days generated from it, each date's one-off changes
+    app.include_router(weeks.router)  # days planned together from the roster and history
     app.include_router(jobs.router)
     app.include_router(jobs.audit_router)
     app.include_router(live.router)

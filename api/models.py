@@ -120,8 +120,8 @@ class TravelRow(Base):
 
 
 class Job(Base):
-    """A solve or replan run in the worker process. A job interrupted by a restart is
-    queued again (``attempts`` counts tries) and fails for good after a few."""
+    """A solve, replan or week's planning run in the worker process. A job interrupted by
+    a restart is queued again (``attempts`` counts tries) and fails for good after a few."""
 
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -135,6 +135,9 @@ class Job(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(String(400), default="")
     result_plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """What a job made beyond one plan: a week's plans by date, its report and figures
+    (``schemas.WeekResult``); None for a solve or replan."""
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)

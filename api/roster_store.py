@@ -46,6 +46,7 @@ __all__ = [
     "delete_entity",
     "entities",
     "export_files",
+    "has_roster",
     "import_files",
     "load_roster",
     "put_entity",
@@ -329,6 +330,11 @@ def load_roster(session: Session, org: str) -> Roster:
     carers.sort(key=lambda carer: carer.id)  # the same order whatever the database's collation
     clients.sort(key=lambda client: client.id)
     return roster_with(_settings_of(_state(session, org)), carers, clients)
+
+
+def has_roster(session: Session, org: str) -> bool:
+    """Whether the organisation's roster has any carer (a week cannot be planned without)."""
+    return session.scalar(select(RosterCarerRow.id).where(RosterCarerRow.org_id == org).limit(1)) is not None
 
 
 def _parse(kind: Kind, data: str) -> RosterCarer | RosterClient:

@@ -28,7 +28,7 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_in_utc)]
 # lists filter by them and the results carry them, and a generated client gets one type each.
 PlanStatus = TypeAliasType("PlanStatus", Literal["draft", "published", "superseded", "discarded"])
 EventStatus = TypeAliasType("EventStatus", Literal["pending", "applied", "rejected"])
-JobKind = TypeAliasType("JobKind", Literal["solve", "replan"])
+JobKind = TypeAliasType("JobKind", Literal["solve", "replan", "week", "week_replan"])
 JobStatus = TypeAliasType("JobStatus", Literal["queued", "running", "done", "failed", "cancelled"])
 
 
@@ -87,6 +87,60 @@ class SolveRequest(_In):
     publish: bool = Field(default=False, description="publish the plan when the job is done")
 
 
+class WeekRequest(_In):
+    """How to plan a range of days (``POST /v1/weeks/plan``)."""
+
+    time_limit_per_day: float = Field(default=10.0, gt=0, le=300, description="seconds each day is solved for")
+    weekly: bool = Field(
+        default=True,
+        description="bound each day by the others (rest, weekly hours, continuity); false: each day alone",
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    publish: bool = Field(default=False, description="publish each day's plan when the job is done")
+
+
+class WeekReplanRequest(_In):
+    """How to replan one day of a published week (``POST /v1/weeks/replan``)."""
+
+    time_limit: float = Field(default=10.0, gt=0, le=300, description="seconds each day replanned is solved for")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    publish: bool = Field(default=False, description="publish each plan made when the job is done")
+
+
+class WeekDayResult(BaseModel):
+    date: str
+    plan: int = Field(description="number of the day's plan the job made")
+    published: bool
+    notes: list[str] = Field(description="what planning the week changed on this day, or could not keep")
+
+
+class WeekViolationOut(BaseModel):
+    code: str = Field(description="rest, weekly_hours, or a day's own rule (the validator's code)")
+    carer: str | None
+    dates: list[str]
+    message: str
+
+
+class WeekFiguresOut(BaseModel):
+    spread_std_minutes: float = Field(description="standard deviation of hours worked less contracted, in minutes")
+    spread_range_minutes: float = Field(description="largest less smallest hours worked less contracted, in minutes")
+    clients_over_cap: int = Field(description="clients who see more carers than the continuity cap")
+    mean_carers_per_client: float = Field(description="distinct carers a client sees over the days, on average")
+
+
+class WeekResult(BaseModel):
+    """What a week job made: a plan per date (a replan's: per date it changed) and the
+    week's report over all its days (with the published days of the same weeks)."""
+
+    first: str
+    last: str
+    valid: bool = Field(description="every rule of each day and of the week is kept")
+    days: list[WeekDayResult]
+    violations: list[WeekViolationOut]
+    notes: list[str]
+    figures: WeekFiguresOut
+
+
 class ReplanRequest(_In):
     """A replan runs at the service's clock when it starts (there is no other now)."""
 
@@ -131,7 +185,8 @@ class JobOut(BaseModel):
     progress: float
     message: str
     error: str | None
-    result_plan: int | None = Field(description="number of the plan the job made")
+    result_plan: int | None = Field(description="number of the plan the job made (a week's: of its first day)")
+    result: WeekResult | None = Field(default=None, description="a week job's plans by date, report and figures")
     attempts: int
     created_at: Timestamp
     started_at: Timestamp | None

@@ -295,10 +295,12 @@ def add_job(session: Session, day: Day, kind: str, params: dict, created_by: str
 
 
 def solves_in_hand(session: Session, org: str) -> int:
-    """How many solves the organisation has queued or running."""
+    """How many solves (a day's or a week's) the organisation has queued or running."""
     return (
         session.scalar(
-            select(func.count()).where(Job.org_id == org, Job.kind == "solve", Job.status.in_(["queued", "running"]))
+            select(func.count()).where(
+                Job.org_id == org, Job.kind.in_(["solve", "week", "week_replan"]), Job.status.in_(["queued", "running"])
+            )
         )
         or 0
     )

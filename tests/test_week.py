@@ -17,7 +17,7 @@ from carescheduler import warm_up
 from carescheduler.domain import Carer, Location, Problem, Shift
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan
-from carescheduler.roster import CareHistory, Roster, WeekPlan, plan_week, replan_day, validate_week
+from carescheduler.roster import CareHistory, Roster, WeekPlan, plan_week, planned_week, replan_day, validate_week
 from carescheduler.roster.week_rules import route_times
 
 SECONDS = 1.0
@@ -141,6 +141,22 @@ def test_a_fixed_day_before_the_range_counts_for_the_rest() -> None:
     assert set(week.report.days) == {FRI, SAT}
     with pytest.raises(InputError, match="both a day to plan and a fixed day"):
         plan_week(roster(), days, fixed={FRI: (friday.problems[FRI], friday.plans[FRI])})
+
+
+def test_each_day_planned_is_reported_in_date_order_and_a_report_may_stop_the_week() -> None:
+    days = late_then_early()
+    reported: list[tuple[dt.date, int, int]] = []
+    plan_week(roster(), days, time_limit_per_day=SECONDS, on_day_planned=lambda *day: reported.append(day))
+    assert reported == [(FRI, 1, 2), (SAT, 2, 2)]
+
+    class Stop(Exception):
+        pass
+
+    def stop(date: dt.date, done: int, total: int) -> None:
+        raise Stop(date)
+
+    with pytest.raises(Stop, match=str(FRI)):
+        plan_week(roster(), days, time_limit_per_day=SECONDS, on_day_planned=stop)
 
 
 # --- hours in the week ----------------------------------------------------------------------
@@ -301,6 +317,22 @@ def test_replanning_a_day_keeps_the_others_and_keeps_the_rest_before_the_next_da
     # replanned alone, without the week, Friday's late visit would go to ann
     alone = plan_week(roster(), {FRI: friday}, time_limit_per_day=SECONDS)
     assert who(alone.plans[FRI], "x-late") == ["ann"]
+
+
+def test_a_week_read_back_from_its_plans_replans_a_day_as_the_week_just_planned_does() -> None:
+    days = {
+        FRI: day(FRI, {"ann": ALL_DAY, "bob": ALL_DAY}, [("x-noon", "x", 720, 30)]),
+        SAT: day(SAT, {"ann": ALL_DAY, "bob": ALL_DAY}, [("y-early", "y", 420, 30)]),
+    }
+    week = plan_week(roster(), days, time_limit_per_day=SECONDS)
+    kept = planned_week(roster(), days, {d: (week.problems[d], week.plans[d]) for d in week.plans})
+    assert kept.report == week.report and kept.plans == week.plans and kept.notes == []
+    friday = day(FRI, {"ann": ALL_DAY, "bob": ALL_DAY}, [("x-noon", "x", 720, 30), ("x-late", "x", 1260, 60)])
+    again = replan_day(roster(), kept, FRI, friday, time_limit=SECONDS)
+    assert again.report.valid and who(again.plans[FRI], "x-late") == ["bob"]
+    assert again.plans[SAT] is kept.plans[SAT]
+    with pytest.raises(InputError, match="has a plan but no day"):
+        planned_week(roster(), {FRI: days[FRI]}, {d: (week.problems[d], week.plans[d]) for d in week.plans})
 
 
 def test_replanning_a_day_replans_another_when_a_weekly_rule_needs_it_and_says_so() -> None:

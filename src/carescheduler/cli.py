@@ -674,7 +674,7 @@ def _read_roster(path: Path):
     try:
         return Roster.model_validate_json(read_text(path))
     except ValidationError as e:
-        raise InputError(str(path), describe_validation_error(e)) from None
+        raise describe_validation_error(e, str(path)) from None
 
 
 def _week_lines(planned) -> str:

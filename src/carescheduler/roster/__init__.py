@@ -15,7 +15,7 @@ from .model import (
     RosterClient,
     WorkingTimeRules,
 )
-from .week import CarerHours, WeekFigures, WeekPlan, plan_week, replan_day
+from .week import CarerHours, WeekFigures, WeekPlan, plan_week, planned_week, replan_day
 from .week_rules import CarerWeekHours, WeekReport, WeekViolation, validate_week
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "days_from_roster",
     "is_bank_holiday",
     "plan_week",
+    "planned_week",
     "replan_day",
     "validate_week",
 ]

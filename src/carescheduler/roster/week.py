@@ -25,16 +25,17 @@ of its problem by what the days already planned leave:
   gain in continuity, hence the default.
 
 ``weekly=False`` solves each day alone as given: the baseline the weekly terms are
-measured against. ``replan_day`` replans one date between the others, which stay as they
-were unless a weekly rule forces a change on one of them, which is then replanned too
-and said. Every week's answer carries ``validate_week``'s report.
+measured against. ``replan_day`` replans one date between the others (of a week just
+planned, or of one kept and read back with ``planned_week``), which stay as they were
+unless a weekly rule forces a change on one of them, which is then replanned too and
+said. Every week's answer carries ``validate_week``'s report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,7 @@ from .model import WEEKDAYS, Roster, RosterCarer
 from .week_rules import WeekReport, WeekViolation, hours_text, monday_of, route_times, validate_week
 from .week_rules import weekly_limit_minutes as limit_of
 
-__all__ = ["CarerHours", "WeekFigures", "WeekPlan", "plan_week", "replan_day"]
+__all__ = ["CarerHours", "WeekFigures", "WeekPlan", "plan_week", "planned_week", "replan_day"]
 
 DEFAULT_SECONDS_PER_DAY = 10.0
 """The time limit of each day's solve when none is given."""
@@ -129,6 +130,7 @@ def plan_week(
     worked_before: Mapping[tuple[str, dt.date], float] | None = None,
     seed: int = 0,
     stop: StopCriterion | Sequence[StopCriterion] | None = None,
+    on_day_planned: Callable[[dt.date, int, int], None] | None = None,
 ) -> WeekPlan:
     """Plan ``days`` (any range of dates) in date order, each bounded by the days planned
     before it and by ``fixed`` days (planned earlier, e.g. before the range), and by
@@ -136,9 +138,10 @@ def plan_week(
 
     Each day is solved for ``time_limit_per_day`` seconds on one core, or until ``stop``
     (the solver's criteria) when given: ``[MaxRuntime(60), MaxIterations(0)]`` keeps
-    each day's first plan, the quickest valid week. Raises
-    ``InputError`` when a date is both to plan and fixed, or a day's carer is not in
-    the roster.
+    each day's first plan, the quickest valid week. After each day,
+    ``on_day_planned(date, days done, days in all)`` is called, if given: a service
+    reports progress there, and stops the week by raising. Raises ``InputError`` when a
+    date is both to plan and fixed, or a day's carer is not in the roster.
     """
     started = time.monotonic()
     fixed = dict(fixed or {})
@@ -165,7 +168,37 @@ def plan_week(
             problems[date], notes[date] = days[date], []
             plans[date] = _solve(days[date], day_stop, params, seed)
         ledger.add(date, problems[date], plans[date])
+        if on_day_planned is not None:
+            on_day_planned(date, len(plans), len(days))
     return _week_plan(roster, dict(days), problems, plans, fixed, worked, notes, weekly, started)
+
+
+def planned_week(
+    roster: Roster,
+    days: Mapping[dt.date, Problem],
+    plans: Mapping[dt.date, tuple[Problem, Plan]],
+    fixed: Mapping[dt.date, tuple[Problem, Plan]] | None = None,
+    *,
+    worked_before: Mapping[tuple[str, dt.date], float] | None = None,
+) -> WeekPlan:
+    """A week planned before (its plans kept somewhere, as a service keeps published
+    ones), with its report and figures, for ``replan_day``: ``days`` are the days as they
+    are now, ``plans`` each date's plan with the problem it was made for."""
+    missing = sorted(set(plans) - set(days))
+    if missing:
+        raise InputError("days", f"{missing[0]} has a plan but no day")
+    _check_carers(roster, days)
+    return _week_plan(
+        roster,
+        {d: days[d] for d in plans},
+        {d: problem for d, (problem, _) in plans.items()},
+        {d: plan for d, (_, plan) in plans.items()},
+        dict(fixed or {}),
+        dict(worked_before or {}),
+        {},
+        True,
+        time.monotonic(),
+    )
 
 
 def replan_day(
