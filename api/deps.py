@@ -13,7 +13,6 @@ browser on its own, so a request carrying one needs none of that. Pages (HTML) t
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from . import browser_sessions, roster_store, store
 from .browser_sessions import COOKIE, SIGN_IN_PATH, SignInRefused
 from .clock import ServiceClock
 from .config import Settings
+from .dates import parse_date
 from .db import transaction
 from .models import Day, Job, PlanRow
 from .problems import error_responses
@@ -235,17 +235,9 @@ sent (``scope="function"``; by default FastAPI would run the commit after sendin
 a phone could get a 2xx for a write that then failed to commit)."""
 
 
-EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
-"""The days a care service can plan: a date outside is a mistake (0001-01-01, 9999-12-31)."""
-
-
 def check_date(date: str) -> str:
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        raise InputError("date", f"{date!r} is not a calendar date") from None
-    if not EARLIEST <= day <= LATEST:
-        raise InputError("date", f"{date} is outside the days this service plans ({EARLIEST} to {LATEST})")
+    """A path's date, checked (``dates.parse_date``), as given."""
+    parse_date(date, "date")
     return date
 
 

@@ -28,6 +28,7 @@ from carescheduler.roster.figures import CarerFigures, ClientFigures, DayFigures
 
 from .cache import plan_of, plan_problem
 from .clock import ServiceClock
+from .dates import parse_date
 from .models import Day, EventRow, FigureRow, PlanRow
 
 __all__ = ["DEFAULT_DAYS", "MOST_DAYS", "RangeFigures", "date_range", "figures_in_range", "store"]
@@ -66,15 +67,7 @@ def date_range(start: str | None, end: str | None, clock: ServiceClock) -> tuple
 
 
 def _date(name: str, text: str) -> dt.date:
-    from .deps import EARLIEST, LATEST  # here: deps imports store, which imports this module
-
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
-    if len(text) != 10 or not EARLIEST <= day <= LATEST:
-        raise InputError(name, f"{text!r} is not a date from {EARLIEST} to {LATEST} (YYYY-MM-DD)")
-    return day
+    return parse_date(text, name)
 
 
 def store(

@@ -18,14 +18,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from carescheduler import InputError
 from carescheduler.roster import DayChanges
 
 from .. import roster_days, store
+from ..dates import parse_date
 from ..deps import (
     CHANGES,
-    EARLIEST,
-    LATEST,
     Coordinator,
     DatePath,
     IfMatch,
@@ -55,13 +53,7 @@ class ChangesWritten(BaseModel):
 
 
 def _date(name: str, text: str) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
-    if len(text) != 10 or not EARLIEST <= day <= LATEST:
-        raise InputError(name, f"{text!r} is not a date from {EARLIEST} to {LATEST} (YYYY-MM-DD)")
-    return day
+    return parse_date(text, name)
 
 
 @router.post(

@@ -19,7 +19,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from carescheduler import InputError
 
 from .. import roster_store, store
-from ..deps import EARLIEST, LATEST, Coordinator, SessionDep, get_settings, job_out
+from ..dates import parse_date
+from ..deps import Coordinator, SessionDep, get_settings, job_out
 from ..problems import error_responses
 from ..schemas import JobOut, WeekReplanRequest, WeekRequest
 from ..security import Principal
@@ -47,13 +48,7 @@ def _check_roster_and_load(session, principal: Principal, settings) -> None:
 
 
 def _date(value: str, name: str) -> dt.date:
-    try:
-        date = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"query.{name}", f"{value!r} is not a calendar date") from None
-    if not EARLIEST <= date <= LATEST:
-        raise InputError(f"query.{name}", f"{date} is outside the days this service plans ({EARLIEST} to {LATEST})")
-    return date
+    return parse_date(value, f"query.{name}")
 
 
 @router.post(
