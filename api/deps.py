@@ -235,6 +235,19 @@ sent (``scope="function"``; by default FastAPI would run the commit after sendin
 a phone could get a 2xx for a write that then failed to commit)."""
 
 
+def check_solves_in_hand(session: Session, org: str, settings: Settings) -> None:
+    """429 when the organisation already has as many solves (and weeks) queued or running
+    as it may: one organisation's backlog never starves the others."""
+    busy = store.solves_in_hand(session, org)
+    if busy >= settings.solves_per_organisation:
+        raise HTTPException(
+            429,
+            f"organisation {org} has {busy} solves queued or running (at most "
+            f"{settings.solves_per_organisation}): wait for one to finish, or cancel one",
+            headers={"Retry-After": "30"},
+        )
+
+
 def check_date(date: str) -> str:
     """A path's date, checked (``dates.parse_date``), as given."""
     parse_date(date, "date")

@@ -27,6 +27,7 @@ from ..deps import (
     SessionDep,
     check_date,
     check_if_match,
+    check_solves_in_hand,
     find_day,
     get_clock,
     get_settings,
@@ -360,14 +361,7 @@ def solve_day(
         raise HTTPException(403, "publishing a plan is a coordinator's: queue the solve without publish")
     if request.time_limit is not None and request.time_limit > settings.solve_seconds_max:
         raise InputError("time_limit", f"at most {settings.solve_seconds_max:g} seconds on this service")
-    busy = store.solves_in_hand(session, principal.org)
-    if busy >= settings.solves_per_organisation:
-        raise HTTPException(
-            429,
-            f"organisation {principal.org} has {busy} solves queued or running (at most "
-            f"{settings.solves_per_organisation}): wait for one to finish, or cancel one",
-            headers={"Retry-After": "30"},
-        )
+    check_solves_in_hand(session, principal.org, settings)
     params = {
         "time_limit": min(request.time_limit or settings.solve_seconds, settings.solve_seconds_max),
         "seed": request.seed,

@@ -20,7 +20,7 @@ from carescheduler import InputError
 
 from .. import roster_store, store
 from ..dates import parse_date
-from ..deps import Coordinator, SessionDep, get_settings, job_out
+from ..deps import Coordinator, SessionDep, check_solves_in_hand, get_settings, job_out
 from ..problems import error_responses
 from ..schemas import JobOut, WeekReplanRequest, WeekRequest
 from ..security import Principal
@@ -37,14 +37,7 @@ def _check_roster_and_load(session, principal: Principal, settings) -> None:
         raise HTTPException(
             409, f"organisation {principal.org} has no roster (no carers): put it under /v1/roster first"
         )
-    busy = store.solves_in_hand(session, principal.org)
-    if busy >= settings.solves_per_organisation:
-        raise HTTPException(
-            429,
-            f"organisation {principal.org} has {busy} solves queued or running (at most "
-            f"{settings.solves_per_organisation}): wait for one to finish, or cancel one",
-            headers={"Retry-After": "30"},
-        )
+    check_solves_in_hand(session, principal.org, settings)
 
 
 def _date(value: str, name: str) -> dt.date:

@@ -340,16 +340,17 @@ def _plan_day(
     params: SolveParams | None,
     seed: int,
 ) -> tuple[Problem, Plan, list[str]]:
-    """The day bounded by the week, solved; a capped client's mandatory visit left out
-    has their cap lifted (and said)."""
+    """The day bounded by the week, solved, with a note per client taken past the cap
+    (with a hard cap: whose cap was not applied or was lifted for a mandatory visit)."""
     bounded, notes, capped, uncapped = _bounded_day(roster, ledger, date, problem, history, to_plan)
     plan = _solve(bounded, stop, params, seed)
-    lifted: dict[str, list[str]] = {}
-    if capped:
-        bounded, plan, lifted = _lift_caps(bounded, plan, capped, stop, params, seed)
-    reasons = {c: (visits, "none of the carers they know works at the time of") for c, visits in uncapped.items()}
-    reasons.update({c: (visits, "no carer they know was free for") for c, visits in lifted.items()})
-    if not roster.rules.hard_cap:
+    if roster.rules.hard_cap:
+        lifted: dict[str, list[str]] = {}
+        if capped:
+            bounded, plan, lifted = _lift_caps(bounded, plan, capped, stop, params, seed)
+        reasons = {c: (v, "none of the carers they know works at the time of") for c, v in uncapped.items()}
+        reasons.update({c: (v, "no carer they know was free for") for c, v in lifted.items()})
+    else:  # nobody banned, nothing to lift: say who went past the cap
         reasons = _past_the_cap(roster, ledger, date, bounded, plan)
     notes.extend(_cap_notes(roster, ledger, date, plan, reasons))
     return bounded, plan, notes
