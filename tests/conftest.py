@@ -1,5 +1,6 @@
 """What the tests share: where the data are, the days most tests start from, the service
-running in its own process (``live_server``), and a real browser (``chromium_browser``,
+running in its own process (``live_server``), a Ray cluster of two nodes on loopback
+(``ray_cluster``: see ``ray_cluster.py``), and a real browser (``chromium_browser``,
 ``browser_page``, ``screenshots``: see ``browser.py``).
 
 The constants are plain paths (importable as ``from conftest import SCENARIOS``, for
@@ -23,6 +24,7 @@ from browser import launch_chromium, new_page, screenshot_dir
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
 from live_server import LiveServer
+from ray_cluster import RayCluster
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -65,6 +67,14 @@ def live_server(request, tmp_path) -> Iterator[LiveServer]:
     settings by indirect parametrisation: a dict of environment variables."""
     with LiveServer(tmp_path, getattr(request, "param", None)) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A Ray cluster of a head and a second node on loopback, joined by this process, once
+    per test module (a test that kills a node adds one back)."""
+    with RayCluster(nodes=2) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

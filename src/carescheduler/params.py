@@ -208,12 +208,24 @@ class SearchParams(_Params):
 
 
 class ParallelParams(_Params):
-    """Searches on several cores (``workers`` > 1), pooling their best plan every round."""
+    """Searches on several cores (``workers`` > 1), pooling their best plan every round,
+    on this machine or on a Ray cluster."""
 
     shortest_round: float = Field(1.5, gt=0, description="seconds; within the bounds a run has about six rounds")
     longest_round: float = Field(15.0, gt=0, description="seconds")
     grace_seconds: float = Field(
         2.0, ge=0, description="how long past a round's end a search process may take to answer before it is given up"
+    )
+    ray_address: str | None = Field(
+        None,
+        description=(
+            "where the other searches (and a fan-out's solves) run: unset, forked processes on this machine;"
+            " a Ray cluster's address ('host:port', 'auto', or 'local' for a Ray started here), Ray actors"
+            " and tasks on it (needs the [ray] extra)"
+        ),
+    )
+    task_retries: int = Field(
+        2, ge=0, le=10, description="how many times a solve sent to a Ray cluster is run again when its node is lost"
     )
 
     @model_validator(mode="after")

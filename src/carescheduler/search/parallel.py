@@ -7,7 +7,10 @@ round every process improves the pooled best plan with its own random stream, on
 annealing schedule for the whole run, and the best plan of the round is where all of
 them go on from. The calling process is one of the searchers. Worker processes are
 forked, so they start in milliseconds with the compiled problem and kernels in memory;
-where fork is not available the search runs in this process alone.
+where fork is not available the search runs in this process alone. With a Ray address
+(``ParallelParams.ray_address``) the other searches are Ray actors on that cluster
+instead (``cluster.searchers``), with the same rounds and pooling; a searcher that is
+lost or late is dropped and the rest carry on, here or there.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from .instance import Instance
 from .lns import Progress, SearchRun, StoppedBy, initial_temperature, large_neighbourhood_search
 from .solution import Solution
 
-__all__ = ["parallel_search", "rounds_for"]
+__all__ = ["RoundAnswer", "parallel_search", "rounds_for", "search_round"]
+
+RoundAnswer = tuple[np.ndarray, np.ndarray, int, StoppedBy]
+"""A searcher's answer to a round: its best routes (R, L), iterations made, what stopped it."""
 
 
 def rounds_for(seconds: float | None, max_iterations: int | None, params: ParallelParams | None = None) -> int:
@@ -66,6 +72,9 @@ def parallel_search(
     total_iterations = 0
     stopped_by: StoppedBy = "time"
     try:
+        if max_iterations is not None:
+            # a repeatable run needs every searcher in every round: wait for slow starters
+            helpers = [helper for helper in helpers if helper.wait_ready(deadline)]
         now = time.monotonic()
         n_rounds = rounds_for(deadline - now, max_iterations, params.parallel)
         begun = now
@@ -77,7 +86,9 @@ def parallel_search(
             round_end = deadline if r == n_rounds - 1 else begun + span * (r + 1) / n_rounds
             cooling = (r / n_rounds, (r + 1) / n_rounds)
             per_round = None if max_iterations is None else max(1, max_iterations // n_rounds)
-            for i, helper in enumerate(helpers, start=1):
+            # a searcher still starting (a Ray actor loading the day) joins a later round
+            taking_part = [(i, helper) for i, helper in enumerate(helpers, start=1) if helper.ready()]
+            for i, helper in taking_part:
                 helper.send(
                     (best.R, best.L, round_end, _seed(seed, r, i), temperature, cooling, per_round, no_improvement)
                 )
@@ -104,7 +115,7 @@ def parallel_search(
             total_iterations += mine.iterations
             candidates = [mine.best]
             reasons = {mine.stopped_by}
-            for helper in list(helpers):
+            for _, helper in taking_part:
                 answer = helper.receive(round_end + params.parallel.grace_seconds)
                 if answer is None:  # lost or too slow: the others carry on without it
                     helper.stop()
@@ -154,6 +165,12 @@ class _Helper:
         self.process.start()
         child.close()
 
+    def ready(self) -> bool:
+        return True  # forked with the day in memory
+
+    def wait_ready(self, until: float) -> bool:
+        return True
+
     def send(self, message) -> None:
         self.conn.send(message)
 
@@ -179,7 +196,11 @@ class _Helper:
         self.conn.close()
 
 
-def _start_helpers(inst: Instance, params: SolveParams, count: int) -> list[_Helper]:
+def _start_helpers(inst: Instance, params: SolveParams, count: int) -> list:
+    if params.parallel.ray_address is not None:
+        from ..cluster.searchers import ray_searchers
+
+        return ray_searchers(params.parallel.ray_address, inst, params, count)
     if "fork" not in multiprocessing.get_all_start_methods():
         return []
     ctx = multiprocessing.get_context("fork")
@@ -194,23 +215,39 @@ def _helper_loop(conn, inst: Instance, params: SolveParams) -> None:
             return
         if message is None:
             return
-        R, L, round_end, seed, temperature, cooling, max_iterations, no_improvement = message
         try:
-            sol = Solution(inst)
-            sol.load_routes(R, L)
-            run = large_neighbourhood_search(
-                sol,
-                round_end,
-                np.random.default_rng(seed),
-                params,
-                None,
-                None,
-                seed,
-                max_iterations,
-                no_improvement,
-                temperature,
-                cooling,
-            )
-            conn.send((run.best.R, run.best.L, run.iterations, run.stopped_by))
+            conn.send(search_round(inst, params, *message))
         except Exception:  # report it to the caller rather than die silently
             conn.send(traceback.format_exc())
+
+
+def search_round(
+    inst: Instance,
+    params: SolveParams,
+    R: np.ndarray,
+    L: np.ndarray,
+    round_end: float,
+    seed: int,
+    temperature: float,
+    cooling: tuple[float, float],
+    max_iterations: int | None,
+    no_improvement: int | None,
+) -> RoundAnswer:
+    """One searcher's round: from the pooled plan (R, L) until ``round_end`` (this
+    process's monotonic clock) or its iteration share, on its own random stream."""
+    sol = Solution(inst)
+    sol.load_routes(R, L)
+    run = large_neighbourhood_search(
+        sol,
+        round_end,
+        np.random.default_rng(seed),
+        params,
+        None,
+        None,
+        seed,
+        max_iterations,
+        no_improvement,
+        temperature,
+        cooling,
+    )
+    return run.best.R, run.best.L, run.iterations, run.stopped_by

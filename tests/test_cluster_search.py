@@ -1,0 +1,72 @@
+"""The pooled search on a real Ray cluster (two nodes on loopback, ``ray_cluster.py``).
+
+The searches that a forked run pools run here as Ray actors, one per node: with the same
+seeds and a fixed iteration budget the plan must be the forked run's plan exactly (same
+rounds, same pooling), the actors on both nodes must have answered, and a node killed in
+the middle of a search must still leave a valid plan from the actors left.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carescheduler.cluster import searchers
+from carescheduler.errors import InputError
+from carescheduler.params import ParallelParams, SolveParams
+from carescheduler.scenarios.demo import demo_problem
+from carescheduler.search.solver import solve
+from problem_factory import assert_valid
+
+
+def _routes(plan):
+    return [[(v.visit, v.part) for v in r.visits] for r in plan.routes]
+
+
+def _on(address: str) -> SolveParams:
+    return SolveParams(parallel=ParallelParams(ray_address=address))
+
+
+@pytest.fixture(scope="module")
+def day():
+    # more than the whole-day CP-SAT threshold, so the plan is the pooled search's
+    return demo_problem(clients=30, carers=10, seed=3)
+
+
+def test_actors_on_both_nodes_give_the_forked_runs_plan_for_the_same_seeds(ray_cluster, day) -> None:
+    # three searches: this process and an actor on each node (one core each), started
+    # first so that their start does not load the machine while the two runs are timed
+    searchers.warm_searchers(ray_cluster.address, 2)
+    on_ray = solve(day, time_limit=120, seed=5, workers=3, max_iterations=90, params=_on(ray_cluster.address))
+    forked = solve(day, time_limit=120, seed=5, workers=3, max_iterations=90)
+    assert_valid(day, on_ray)
+    assert _routes(on_ray) == _routes(forked)
+    assert on_ray.cost.total == forked.cost.total
+    assert on_ray.solver.iterations == forked.solver.iterations
+    assert searchers.nodes_that_answered() >= ray_cluster.node_ids()
+
+
+def test_a_node_killed_mid_search_still_gives_a_valid_plan(ray_cluster, day) -> None:
+    doomed = ray_cluster.workers[0]
+    # one actor on each node (spread), so the kill takes one of the two
+    assert doomed.node_id in searchers.warm_searchers(ray_cluster.address, 2)
+    killed_after: list[int] = []
+
+    def progress(p) -> None:
+        # after the first pooled round, kill the second node: its actor is lost mid-search
+        if p.phase == "search" and p.iterations > 0 and not killed_after:
+            killed_after.append(p.iterations)
+            ray_cluster.kill_node(doomed)
+
+    try:
+        plan = solve(day, time_limit=12, seed=2, workers=3, params=_on(ray_cluster.address), progress=progress)
+    finally:
+        ray_cluster.add_node()
+    assert killed_after, "the search never reported a round, so no node was killed"
+    assert_valid(day, plan)
+    assert plan.solver.iterations > killed_after[0]  # the search went on after the loss
+    assert doomed.node_id not in ray_cluster.node_ids()
+
+
+def test_an_empty_address_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="ray_address: is empty"):
+        solve(demo_problem(clients=30, carers=10), time_limit=5, workers=2, params=_on("  "))
