@@ -3,7 +3,8 @@
 The searches that a forked run pools run here as Ray actors, one per node: with the same
 seeds and a fixed iteration budget the plan must be the forked run's plan exactly (same
 rounds, same pooling), the actors on both nodes must have answered, and a node killed in
-the middle of a search must still leave a valid plan from the actors left.
+the middle of a search must still leave a valid plan from the actors left. The command
+line's ``--ray`` is the same switch.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from carescheduler.params import ParallelParams, SolveParams
 from carescheduler.scenarios.demo import demo_problem
 from carescheduler.search.solver import solve
 from problem_factory import assert_valid
+from test_cli import last_json, run
 
 
 def _routes(plan):
@@ -70,3 +72,23 @@ def test_a_node_killed_mid_search_still_gives_a_valid_plan(ray_cluster, day) -> 
 def test_an_empty_address_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="ray_address: is empty"):
         solve(demo_problem(clients=30, carers=10), time_limit=5, workers=2, params=_on("  "))
+
+
+def test_the_command_line_searches_on_the_cluster_with_the_forked_runs_result(ray_cluster, tmp_path) -> None:
+    day = tmp_path / "day.json"
+    day.write_text(demo_problem(clients=30, carers=10, seed=3).model_dump_json())
+    common = ["solve", str(day), "--workers", "3", "--iterations", "90", "--time-limit", "120", "--seed", "4"]
+    on_ray = run(*common, "--ray", ray_cluster.address, "--json")
+    forked = run(*common, "--json")
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert forked.returncode == 0, forked.stderr
+    assert last_json(on_ray.stdout)["feasible"] is True
+    assert last_json(on_ray.stdout)["cost"] == last_json(forked.stdout)["cost"]
+
+
+def test_the_command_line_names_an_empty_ray_address(tmp_path) -> None:
+    day = tmp_path / "day.json"
+    day.write_text(demo_problem(clients=4, carers=2).model_dump_json())
+    result = run("solve", str(day), "--workers", "2", "--ray", " ")
+    assert result.returncode != 0
+    assert "ray_address: is empty" in result.stderr

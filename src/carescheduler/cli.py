@@ -156,6 +156,12 @@ def solve(
     params_file: Path | None = typer.Option(
         None, "--params", help="solver parameters (TOML: [construction], [search], [parallel], [replan])"
     ),
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        help="run the other --workers searches as actors on this Ray cluster ('host:port', 'auto', or 'local'); needs"
+        " the [ray] extra",
+    ),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
     iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
     roads: Path | None = typer.Option(None, "--roads", help="road file (.osm, .osm.bz2, .graphml) for travel times"),
@@ -172,6 +178,12 @@ def solve(
         if roads is not None or walk_roads is not None:
             problem = _with_roads(problem, roads, walk_roads)
         params = _params(params_file)
+        if ray is not None:
+            params = params.on_ray(ray)
+            if workers > 1:
+                from .cluster import connect
+
+                connect(ray)  # a wrong address is said now, not after the first plan
     except (InputError, OSError) as e:
         _fail(str(e))
     plan = _solve_with_progress(problem, time_limit, seed, workers, quiet=as_json, iterations=iterations, params=params)

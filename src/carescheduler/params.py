@@ -265,6 +265,10 @@ class SolveParams(_Params):
     parallel: ParallelParams = Field(default_factory=ParallelParams)
     replan: ReplanSettings = Field(default_factory=ReplanSettings)
 
+    def on_ray(self, address: str | None) -> SolveParams:
+        """These settings with the searches on the Ray cluster at ``address`` (None: here)."""
+        return self.model_copy(update={"parallel": self.parallel.model_copy(update={"ray_address": address})})
+
     @classmethod
     def load(cls, path: str | Path) -> SolveParams:
         """Read parameters from a TOML file (sections ``[construction]``, ``[search]``,
