@@ -27,7 +27,8 @@ __all__ = ["RaySearcher", "SearchActor", "nodes_that_answered", "ray_searchers",
 
 _lock = threading.Lock()
 _idle: dict[str, list[Any]] = {}
-"""Actors of this process between searches, warm (kernels loaded), by cluster."""
+"""Actors of this process between searches, warm (kernels loaded), by Ray job: a job's
+actors end with it, so a process that leaves a cluster and joins again starts afresh."""
 _answered_from: set[str] = set()
 """Nodes whose searchers have answered a round in this process (what tests and logs ask)."""
 
@@ -164,7 +165,7 @@ def warm_searchers(address: str, count: int) -> list[str]:
 
 
 def _cluster(ray: ModuleType) -> str:
-    return ray.get_runtime_context().gcs_address
+    return ray.get_runtime_context().get_job_id()
 
 
 def nodes_that_answered() -> set[str]:
