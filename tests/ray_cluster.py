@@ -67,5 +67,8 @@ class RayCluster:
     def __exit__(self, *exc: object) -> None:
         import ray
 
+        from carescheduler.cluster.searchers import release_idle
+
+        release_idle()
         ray.shutdown()
         self.cluster.shutdown()

@@ -74,7 +74,30 @@ def test_an_empty_address_is_a_clear_error() -> None:
         solve(demo_problem(clients=30, carers=10), time_limit=5, workers=2, params=_on("  "))
 
 
+def test_a_searcher_the_cluster_has_no_core_for_is_left_out(ray_cluster, day) -> None:
+    # three actors asked of two one-core nodes: one cannot start, and a repeatable run
+    # (which waits for its searchers) goes on without it once the start time is up
+    params = SolveParams(
+        parallel=ParallelParams(ray_address=ray_cluster.address, searcher_start_seconds=5.0),
+    )
+    plan = solve(day, time_limit=120, seed=6, workers=4, max_iterations=60, params=params)
+    three = solve(day, time_limit=120, seed=6, workers=3, max_iterations=60)
+    assert_valid(day, plan)
+    assert plan.solver.iterations == three.solver.iterations  # three searches' shares, not four
+
+
+def test_warm_searchers_free_their_cores_when_released(ray_cluster, day) -> None:
+    searchers.release_idle()
+    solve(day, time_limit=120, seed=1, workers=3, max_iterations=30, params=_on(ray_cluster.address))
+    assert searchers.release_idle() == 2  # both kept warm after the search, now stopped
+    assert searchers.release_idle() == 0
+    cold = SolveParams(parallel=ParallelParams(ray_address=ray_cluster.address, keep_warm_seconds=0))
+    solve(day, time_limit=120, seed=1, workers=3, max_iterations=30, params=cold)
+    assert searchers.release_idle() == 0  # none kept
+
+
 def test_the_command_line_searches_on_the_cluster_with_the_forked_runs_result(ray_cluster, tmp_path) -> None:
+    searchers.release_idle()  # the cores this process's warm searchers hold go to the command's
     day = tmp_path / "day.json"
     day.write_text(demo_problem(clients=30, carers=10, seed=3).model_dump_json())
     common = ["solve", str(day), "--workers", "3", "--iterations", "90", "--time-limit", "120", "--seed", "4"]

@@ -224,6 +224,22 @@ class ParallelParams(_Params):
             " and tasks on it (needs the [ray] extra)"
         ),
     )
+    searcher_start_seconds: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "how long a repeatable run (MaxIterations) waits for a Ray searcher to start (a cluster may have no core"
+            " free) before going on without it; other runs never wait, a late starter joins a later round"
+        ),
+    )
+    keep_warm_seconds: float = Field(
+        60.0,
+        ge=0,
+        description=(
+            "how long a Ray searcher stays up after a search, holding its core, so that the next search skips its"
+            " start (seconds of loading); 0 stops it at once"
+        ),
+    )
     task_retries: int = Field(
         2, ge=0, le=10, description="how many times a solve sent to a Ray cluster is run again when its node is lost"
     )

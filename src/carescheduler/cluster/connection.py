@@ -40,8 +40,8 @@ def connect(address: str) -> ModuleType:
             return ray
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
-            if address == "local":
-                ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+            if address == "local":  # a new Ray on this machine, even if another is running
+                ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
             else:
                 ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         except (ConnectionError, ValueError, RuntimeError) as error:

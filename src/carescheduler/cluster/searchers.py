@@ -4,7 +4,8 @@
 ``receive``, ``stop``), the same for a forked process and for a Ray actor here. An actor
 takes a node's core for as long as this process keeps it: the first search on a cluster
 pays for starting actors and loading the kernels (seconds), and the actors are then kept
-warm for the next search, which only ships them the day. Deadlines cross machines as
+warm for ``keep_warm_seconds`` (then stopped, freeing the cores for others), so that a
+next search only ships them the day. Deadlines cross machines as
 seconds left, since each machine has its own clock. An actor that is lost with its node,
 fails to start, or answers late is dropped (killed, if it is still there), and the search
 goes on with the others.
@@ -23,12 +24,13 @@ from ..search.instance import Instance
 from ..search.parallel import RoundAnswer, search_round
 from .connection import connect
 
-__all__ = ["RaySearcher", "SearchActor", "nodes_that_answered", "ray_searchers", "warm_searchers"]
+__all__ = ["RaySearcher", "SearchActor", "nodes_that_answered", "ray_searchers", "release_idle", "warm_searchers"]
 
 _lock = threading.Lock()
-_idle: dict[str, list[Any]] = {}
-"""Actors of this process between searches, warm (kernels loaded), by Ray job: a job's
-actors end with it, so a process that leaves a cluster and joins again starts afresh."""
+_idle: dict[str, list[tuple[Any, float]]] = {}
+"""Actors of this process between searches, warm (kernels loaded), with when each became
+idle, by Ray job: a job's actors end with it, so a process that leaves a cluster and joins
+again starts afresh."""
 _answered_from: set[str] = set()
 """Nodes whose searchers have answered a round in this process (what tests and logs ask)."""
 
@@ -74,8 +76,8 @@ def _remote_class(ray: ModuleType) -> Any:
 class RaySearcher:
     """``parallel_search``'s view of one actor: a round sent, its answer awaited."""
 
-    def __init__(self, ray: ModuleType, actor: Any, loaded: Any):
-        self.ray, self.actor, self.loaded = ray, actor, loaded
+    def __init__(self, ray: ModuleType, actor: Any, loaded: Any, keep_warm: float):
+        self.ray, self.actor, self.loaded, self.keep_warm = ray, actor, loaded, keep_warm
         self.pending: Any = None
         self.lost = False
         self.node: str | None = None
@@ -127,13 +129,16 @@ class RaySearcher:
         return answer
 
     def stop(self) -> None:
-        """Back to the warm pool if it is well and idle; otherwise killed."""
-        if self.lost or self.pending is not None or self.loaded is not None:
+        """Back to the warm pool if it is well and idle (for ``keep_warm`` seconds); otherwise killed."""
+        if self.lost or self.pending is not None or self.loaded is not None or self.keep_warm <= 0:
             with contextlib.suppress(self.ray.exceptions.RayError):
                 self.ray.kill(self.actor)
             return
         with _lock:
-            _idle.setdefault(_cluster(self.ray), []).append(self.actor)
+            _idle.setdefault(_job(self.ray), []).append((self.actor, time.monotonic()))
+        timer = threading.Timer(self.keep_warm + 0.1, release_idle, kwargs={"idle_for": self.keep_warm})
+        timer.daemon = True
+        timer.start()
 
 
 def ray_searchers(address: str, inst: Instance, params: SolveParams, count: int) -> list[RaySearcher]:
@@ -141,22 +146,41 @@ def ray_searchers(address: str, inst: Instance, params: SolveParams, count: int)
     through the object store); warm actors of this process are used first."""
     ray = connect(address)
     with _lock:
-        idle = _idle.setdefault(_cluster(ray), [])
-        actors = [idle.pop() for _ in range(min(count, len(idle)))]
+        idle = _idle.setdefault(_job(ray), [])
+        actors = [idle.pop()[0] for _ in range(min(count, len(idle)))]
     actor_class = _remote_class(ray)
     actors += [actor_class.remote() for _ in range(count - len(actors))]
     day = ray.put(inst)
-    return [RaySearcher(ray, actor, actor.load.remote(day, params)) for actor in actors]
+    keep_warm = params.parallel.keep_warm_seconds
+    return [RaySearcher(ray, actor, actor.load.remote(day, params), keep_warm) for actor in actors]
 
 
-def warm_searchers(address: str, count: int) -> list[str]:
+def release_idle(idle_for: float = 0.0) -> int:
+    """Stop this process's warm actors idle for ``idle_for`` seconds or more, freeing their
+    cores; returns how many."""
+    now = time.monotonic()
+    with _lock:
+        going = [actor for pool in _idle.values() for actor, since in pool if now - since >= idle_for]
+        for job, pool in _idle.items():
+            _idle[job] = [(actor, since) for actor, since in pool if now - since < idle_for]
+    if going:
+        import ray
+
+        for actor in going:
+            with contextlib.suppress(Exception):  # its cluster may be gone already
+                ray.kill(actor)
+    return len(going)
+
+
+def warm_searchers(address: str, count: int, params: SolveParams | None = None) -> list[str]:
     """Start ``count`` searchers on the cluster now and wait until each has loaded the
-    kernels, so the next search's first round has them all (a service does this when it
-    starts; a benchmark, before it times). Returns their nodes."""
+    kernels, so the next search's first round has them all (a benchmark does this before
+    it times). They stay up for ``params.parallel.keep_warm_seconds``. Returns their nodes."""
     from ..scenarios.demo import demo_problem
     from ..search.instance import compile_problem
 
-    searchers = ray_searchers(address, compile_problem(demo_problem(clients=4, carers=2)), SolveParams(), count)
+    day = compile_problem(demo_problem(clients=4, carers=2))
+    searchers = ray_searchers(address, day, params or SolveParams(), count)
     forever = time.monotonic() + 3600.0
     nodes = [s.node for s in searchers if s.wait_ready(forever) and s.node is not None]
     for searcher in searchers:
@@ -164,7 +188,7 @@ def warm_searchers(address: str, count: int) -> list[str]:
     return nodes
 
 
-def _cluster(ray: ModuleType) -> str:
+def _job(ray: ModuleType) -> str:
     return ray.get_runtime_context().get_job_id()
 
 

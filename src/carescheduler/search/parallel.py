@@ -74,7 +74,10 @@ def parallel_search(
     try:
         if max_iterations is not None:
             # a repeatable run needs every searcher in every round: wait for slow starters
-            helpers = [helper for helper in helpers if helper.wait_ready(deadline)]
+            until = min(deadline, time.monotonic() + params.parallel.searcher_start_seconds)
+            for helper in [helper for helper in helpers if not helper.wait_ready(until)]:
+                helper.stop()
+                helpers.remove(helper)
         now = time.monotonic()
         n_rounds = rounds_for(deadline - now, max_iterations, params.parallel)
         begun = now
