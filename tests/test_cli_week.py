@@ -84,3 +84,31 @@ def test_a_roster_that_does_not_parse_is_named(tmp_path):
     result = _week(str(bad), "--from", str(MONDAY))
     assert result.exit_code == 2
     assert "roster.json" in result.output
+
+
+def test_ray_without_one_by_one_is_refused_naming_both_options():
+    result = _week(str(SCENARIOS / "small-roster.json.gz"), "--from", str(MONDAY), "--ray", "auto")
+    assert result.exit_code == 2
+    assert "--ray" in result.output and "--one-by-one" in result.output
+    assert "sequential" in result.output
+
+
+def test_an_empty_ray_address_is_named_as_the_option():
+    result = _week(str(SCENARIOS / "small-roster.json.gz"), "--from", str(MONDAY), "--one-by-one", "--ray", " ")
+    assert result.exit_code == 2
+    assert "--ray: is empty" in result.output
+
+
+def test_one_by_one_on_a_ray_cluster_plans_the_days_there(tmp_path, ray_cluster):
+    out = tmp_path / "week"
+    result = _week(
+        str(SCENARIOS / "small-roster.json.gz"), "--from", str(MONDAY), "--days", "3", "--time-limit", "0.5",
+        "--one-by-one", "--ray", ray_cluster.address, "--out", str(out), "--json",
+    )  # fmt: skip
+    answer = json.loads(result.output.strip().splitlines()[-1])
+    assert result.exit_code == (0 if answer["valid"] else 1)
+    assert sorted(answer["days_valid"]) == [str(MONDAY + dt.timedelta(days=n)) for n in range(3)]
+    for date, valid in answer["days_valid"].items():
+        problem = read_problem(out / f"{date}-problem.json.gz")
+        assert validate(problem, read_plan(problem, out / f"{date}-plan.json")).valid
+        assert valid

@@ -614,6 +614,16 @@ def week(
     one_by_one: bool = typer.Option(
         False, "--one-by-one", help="plan each day alone, without the weekly terms (the baseline)"
     ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS",
+        help=(
+            "with --one-by-one, plan the days at once as tasks on this Ray cluster ('host:port', 'auto', or"
+            " 'local' for a Ray started here; needs the [ray] extra). Refused without --one-by-one: weekly"
+            " planning is sequential, each day bounded by the days before it"
+        ),
+    ),
     seed: int = typer.Option(0, "--seed"),
     out: Path | None = typer.Option(None, "--out", help="also write each day's problem and plan here (a folder)"),
     as_json: bool = typer.Option(False, "--json"),
@@ -623,9 +633,16 @@ def week(
     import datetime as dt
 
     from .formats import write_plan, write_problem
+    from .params import ParallelParams, SolveParams
     from .roster import days_from_roster, plan_week
     from .roster.figures import plan_figures, summarise, week_summary_text
 
+    if ray_address is not None and not one_by_one:
+        _fail(
+            "--ray: weekly planning is sequential (each day is bounded by the days before it), so a cluster"
+            " cannot speed it up; add --one-by-one to plan the days alone, at once on the cluster"
+        )
+    params = None if ray_address is None else SolveParams(parallel=ParallelParams(ray_address=ray_address))
     try:
         first = dt.date.fromisoformat(start)
     except ValueError:
@@ -635,9 +652,17 @@ def week(
         problems = days_from_roster(roster, first, first + dt.timedelta(days=days - 1))
         if roads is not None or walk_roads is not None:
             problems = {d: _with_roads(p, roads, walk_roads) for d, p in problems.items()}
-        planned = plan_week(roster, problems, time_limit_per_day=time_limit, weekly=not one_by_one, seed=seed)
-    except (InputError, OSError) as e:
+        planned = plan_week(
+            roster, problems, time_limit_per_day=time_limit, weekly=not one_by_one, params=params, seed=seed
+        )
+    except InputError as e:
+        _fail(f"--ray: {e.reason}" if e.field == "ray_address" else str(e))
+    except OSError as e:
         _fail(str(e))
+    except RuntimeError as e:  # a day the cluster lost more often than it may retry, or a plan found invalid
+        if ray_address is None:
+            raise
+        _fail(f"--ray: {e}", 1)
     found = [plan_figures(planned.days[d], planned.plans[d], date=d) for d in sorted(planned.plans)]
     summary = summarise(
         [f.day for f in found],

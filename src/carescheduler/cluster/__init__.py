@@ -10,6 +10,7 @@ this machine as before and Ray need not be installed.
 """
 
 from .connection import connect, connected_address
+from .fan_out import InvalidPlanError, SolveOutcome, solve_many
 from .remote import RemoteCall, submit
 
-__all__ = ["RemoteCall", "connect", "connected_address", "submit"]
+__all__ = ["InvalidPlanError", "RemoteCall", "SolveOutcome", "connect", "connected_address", "solve_many", "submit"]

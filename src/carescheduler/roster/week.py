@@ -25,10 +25,11 @@ of its problem by what the days already planned leave:
   gain in continuity, hence the default.
 
 ``weekly=False`` solves each day alone as given: the baseline the weekly terms are
-measured against. ``replan_day`` replans one date between the others (of a week just
-planned, or of one kept and read back with ``planned_week``), which stay as they were
-unless a weekly rule forces a change on one of them, which is then replanned too and
-said. Every week's answer carries ``validate_week``'s report.
+measured against (the days at once, as tasks on a Ray cluster, when ``params`` name
+one). ``replan_day`` replans one date between the others (of a week just planned, or of
+one kept and read back with ``planned_week``), which stay as they were unless a weekly
+rule forces a change on one of them, which is then replanned too and said. Every week's
+answer carries ``validate_week``'s report.
 """
 
 from __future__ import annotations
@@ -142,6 +143,10 @@ def plan_week(
     ``on_day_planned(date, days done, days in all)`` is called, if given: a service
     reports progress there, and stops the week by raising. Raises ``InputError`` when a
     date is both to plan and fixed, or a day's carer is not in the roster.
+
+    With ``weekly=False`` and ``params.parallel.ray_address`` set, the days (independent
+    then) are solved at once as tasks on that Ray cluster, ``on_day_planned`` called in
+    the order they finish; the weekly mode stays in order, each day needing the last.
     """
     started = time.monotonic()
     fixed = dict(fixed or {})
@@ -157,6 +162,11 @@ def plan_week(
     problems: dict[dt.date, Problem] = {}
     plans: dict[dt.date, Plan] = {}
     notes: dict[dt.date, list[str]] = {}
+    if not weekly and params is not None and params.parallel.ray_address is not None:
+        for date in sorted(days):
+            problems[date] = days[date]
+        plans = _fan_out(problems, day_stop, params, seed, on_day_planned)
+        return _week_plan(roster, dict(days), problems, plans, fixed, worked, notes, weekly, started)
     to_plan = {d: {c.id for c in p.carers if c.shifts} for d, p in days.items()}  # who works the days ahead
     for date in sorted(days):
         del to_plan[date]
@@ -661,6 +671,30 @@ def _wall_minutes(zone, moment: dt.datetime, date: dt.date) -> float:
 
 def _solve(problem: Problem, stop: DayStop, params: SolveParams | None, seed: int) -> Plan:
     return solve(problem, stop, params=params, seed=seed)
+
+
+def _fan_out(
+    days: dict[dt.date, Problem],
+    stop: DayStop,
+    params: SolveParams,
+    seed: int,
+    on_day_planned: Callable[[dt.date, int, int], None] | None,
+) -> dict[dt.date, Plan]:
+    """Days alone are independent: solved at once on the Ray cluster the params name,
+    each plan validated as it comes back (``cluster.solve_many``)."""
+    from ..cluster import solve_many  # Ray is an optional extra
+
+    address = params.parallel.ray_address or ""
+    outcomes = solve_many(
+        days,
+        stop,
+        address=address,
+        seed=seed,
+        params=params,
+        retries=params.parallel.task_retries,
+        on_solved=on_day_planned,
+    )
+    return {date: outcome.plan for date, outcome in outcomes.items()}
 
 
 def _check_carers(roster: Roster, days: Mapping[dt.date, Problem]) -> None:
