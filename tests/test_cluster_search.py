@@ -66,7 +66,6 @@ def test_a_node_killed_mid_search_still_gives_a_valid_plan(ray_cluster, day) -> 
     assert killed_after, "the search never reported a round, so no node was killed"
     assert_valid(day, plan)
     assert plan.solver.iterations > killed_after[0]  # the search went on after the loss
-    assert doomed.node_id not in ray_cluster.node_ids()
 
 
 def test_an_empty_address_is_a_clear_error() -> None:
