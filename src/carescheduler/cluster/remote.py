@@ -14,12 +14,17 @@ from typing import Any, Generic, TypeVar
 
 from .connection import connect
 
-__all__ = ["RemoteCall", "submit"]
+__all__ = ["RemoteCall", "TaskLost", "submit"]
 
 T = TypeVar("T")
 
 _tasks: dict[tuple[Callable[..., Any], int, float], Any] = {}
 """Functions made Ray tasks in this process (each is sent to the cluster once)."""
+
+
+class TaskLost(RuntimeError):
+    """The cluster lost a call more times than it may retry (its node or worker died each
+    time): told apart from an error the call raised, which comes back as itself."""
 
 
 class RemoteCall(Generic[T]):
@@ -39,8 +44,8 @@ class RemoteCall(Generic[T]):
 
     def result(self, timeout: float | None = None) -> T:
         """The call's return value. Raises what the call raised (an ``InputError`` stays one),
-        ``TimeoutError`` if not done within ``timeout``, and ``RuntimeError`` when the
-        cluster lost it more times than it may retry."""
+        ``TimeoutError`` if not done within ``timeout``, and ``TaskLost`` (a
+        ``RuntimeError``) when the cluster lost it more times than it may retry."""
         if timeout is not None and not self.wait(timeout):
             raise TimeoutError(f"{self.what} did not finish within {timeout:g} s")
         ray = self._ray
@@ -52,7 +57,7 @@ class RemoteCall(Generic[T]):
         except ray.exceptions.TaskCancelledError:
             raise RuntimeError(f"{self.what} was cancelled") from None
         except ray.exceptions.RayError as error:
-            raise RuntimeError(f"the cluster lost {self.what}: {error}") from None
+            raise TaskLost(f"the cluster lost {self.what}: {error}") from None
 
     def cancel(self) -> None:
         """Stop the call (its worker process is killed if it is running)."""

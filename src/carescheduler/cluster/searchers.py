@@ -12,6 +12,7 @@ goes on with the others.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from types import ModuleType
@@ -127,10 +128,8 @@ class RaySearcher:
     def stop(self) -> None:
         """Back to the warm pool if it is well and idle; otherwise killed."""
         if self.lost or self.pending is not None or self.loaded is not None:
-            try:
+            with contextlib.suppress(self.ray.exceptions.RayError):  # already gone with its node
                 self.ray.kill(self.actor)
-            except self.ray.exceptions.RayError:
-                pass
             return
         with _lock:
             _idle.setdefault(_cluster(self.ray), []).append(self.actor)
