@@ -1,0 +1,245 @@
+"""The service's jobs computed on a real Ray cluster (two nodes on loopback, ``ray_cluster.py``).
+
+The worker's loop is called directly with the cluster's address (``run_pending_jobs(...,
+ray_address=...)``), as ``test_api.py`` calls it without one: claiming, storing and
+publishing stay in the worker, only the solve or replan runs on the cluster. A node killed
+under a running solve must still leave one plan published once (Ray runs the task again);
+a cancel must kill the task and store nothing; and a sick call still goes first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import httpx
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import select
+
+import api.worker
+from api.config import Settings
+from api.models import FeedEntry, PlanRow
+from api.security import mint_token
+from api.worker import run_pending_jobs
+from carescheduler.domain import Problem
+from carescheduler.formats import read_problem
+from carescheduler.plan import Plan
+from carescheduler.validator import validate
+from conftest import SMALL
+from live_server import AppServer
+
+DATE = "2030-06-03"
+NOW = dt.datetime(2030, 6, 3, 9, 0)  # the service's clock (London) stands still at 09:00 on DATE
+SECRET = secrets.token_urlsafe(48)
+
+
+@pytest.fixture()
+def settings(tmp_path, ray_cluster) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'service.db'}",
+        jwt_secret=SECRET,
+        worker=False,
+        solve_seconds=2.0,
+        replan_seconds=1.0,
+        frozen_clock=NOW,
+        ray_address=ray_cluster.address,
+    )
+
+
+@pytest.fixture()
+def client(settings):
+    with AppServer(settings) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+        http.app = server.app  # type: ignore[attr-defined]
+        yield http
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    return read_problem(SMALL)
+
+
+def bearer(role: str = "coordinator", org: str = "north", carer: str | None = None) -> dict:
+    settings = Settings(jwt_secret=SECRET, database_url="sqlite://")
+    return {"Authorization": f"Bearer {mint_token(settings, org, role, carer or role, carer)}"}
+
+
+def on_cluster(client, settings, **kwargs) -> int:
+    """The worker's loop, computing on the cluster."""
+    state = client.app.state
+    return run_pending_jobs(state.sessions, clock=state.clock, ray_address=settings.ray_address, **kwargs)
+
+
+def here(client) -> int:
+    """The worker's loop, computing in this process (to set a day up quickly)."""
+    return run_pending_jobs(client.app.state.sessions, clock=client.app.state.clock)
+
+
+def load_day(client, problem: Problem, org: str = "north") -> None:
+    put = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=bearer(org=org))
+    assert put.status_code == 201
+
+
+def queue_solve(client, time_limit: float, publish: bool = True) -> str:
+    job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": time_limit, "publish": publish}, headers=bearer())
+    assert job.status_code == 202
+    return job.json()["id"]
+
+
+def job_of(client, job_id: str, org: str = "north") -> dict:
+    return client.get(f"/v1/jobs/{job_id}", headers=bearer(org=org)).json()
+
+
+def plan_rows(client) -> list[tuple[int, str, str]]:
+    with client.app.state.sessions() as session:
+        return [(r.number, r.source, r.status) for r in session.scalars(select(PlanRow).order_by(PlanRow.number))]
+
+
+def publishes(client, number: int) -> int:
+    """How many times plan ``number`` was announced as published (one feed entry each)."""
+    with client.app.state.sessions() as session:
+        entries = session.scalars(select(FeedEntry).where(FeedEntry.kind == "plan"))
+        return sum(1 for e in entries if e.data.get("number") == number and e.data.get("status") == "published")
+
+
+def assert_published_plan_valid(client, number: int) -> None:
+    now_plan = client.get(f"/v1/days/{DATE}/plan", headers=bearer()).json()
+    assert now_plan["number"] == number
+    day = Problem.model_validate(client.get(f"/v1/days/{DATE}/problem", headers=bearer()).json())
+    report = validate(day, Plan.model_validate(now_plan["plan"]))
+    assert report.valid, report
+
+
+@pytest.fixture()
+def published(client, problem) -> Plan:
+    """The small day loaded, solved here and published (plan 1)."""
+    load_day(client, problem)
+    job = queue_solve(client, 2)
+    assert here(client) == 1
+    assert job_of(client, job)["status"] == "done"
+    return Plan.model_validate(client.get(f"/v1/days/{DATE}/plan", headers=bearer()).json()["plan"])
+
+
+def test_a_solve_on_the_cluster_is_stored_and_published_once(client, settings, problem) -> None:
+    load_day(client, problem)
+    job = queue_solve(client, 2)
+    assert on_cluster(client, settings) == 1
+    done = job_of(client, job)
+    assert done["status"] == "done" and done["result_plan"] == 1, done
+    assert plan_rows(client) == [(1, "solve", "published")]
+    assert publishes(client, 1) == 1
+    assert_published_plan_valid(client, 1)
+
+
+def test_an_absence_replanned_on_the_cluster_is_applied_and_published_once(client, settings, published) -> None:
+    sick = max(published.routes, key=lambda r: len(r.visits)).carer
+    reported = client.post(
+        f"/v1/me/days/{DATE}/absence",
+        json={"start": 600, "reason": "unwell"},
+        headers={**bearer("carer", carer=sick), "Idempotency-Key": "absence-cluster-1"},
+    )
+    assert reported.status_code == 200
+    assert on_cluster(client, settings) == 1
+    done = job_of(client, reported.json()["job"])
+    assert done["status"] == "done" and done["result_plan"] == 2, done
+    assert plan_rows(client) == [(1, "solve", "superseded"), (2, "replan", "published")]
+    assert publishes(client, 2) == 1
+    events = client.get(f"/v1/days/{DATE}/events", headers=bearer()).json()
+    assert [(e["type"], e["status"], e["plan"]) for e in events] == [("carer_absent", "applied", 2)]
+    plan = Plan.model_validate(client.get(f"/v1/days/{DATE}/plan", headers=bearer()).json()["plan"])
+    assert all(pv.end <= 600 + 1e-6 or pv.start < 600 for pv in plan.route(sick).visits)  # off from 10:00
+    assert_published_plan_valid(client, 2)
+
+
+def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
+    client, settings, problem, ray_cluster, monkeypatch
+) -> None:
+    """The task is run again elsewhere by Ray; the worker stores and publishes its result
+    once. The second node is killed once the task holds its core: the head's core is held,
+    so the cluster has no core free only while the task runs on the second node."""
+    import ray
+
+    held = ray_cluster.hold_core(ray_cluster.head_id())
+    doomed = ray_cluster.workers[0]
+    killed: list[float] = []
+    real_watch = api.worker._watch
+
+    def watch(run, call, elapsed, seconds) -> None:
+        real_watch(run, call, elapsed, seconds)
+        if not killed and ray.available_resources().get("CPU", 0) == 0:
+            killed.append(elapsed)
+            ray_cluster.kill_node(doomed)
+            ray_cluster.add_node()  # where the task runs again (and the next test's second node)
+
+    monkeypatch.setattr(api.worker, "_watch", watch)
+    try:
+        load_day(client, problem)
+        job = queue_solve(client, 2)
+        assert on_cluster(client, settings) == 1
+    finally:
+        ray.kill(held)
+    assert killed, "the task was never seen running on the second node"
+    assert doomed.node_id not in ray_cluster.node_ids()
+    done = job_of(client, job)
+    assert done["status"] == "done" and done["result_plan"] == 1, done
+    assert plan_rows(client) == [(1, "solve", "published")]
+    assert publishes(client, 1) == 1
+    assert_published_plan_valid(client, 1)
+
+
+def test_a_job_cancelled_on_the_cluster_kills_its_task_and_stores_nothing(
+    client, settings, problem, monkeypatch
+) -> None:
+    load_day(client, problem)
+    job = queue_solve(client, 60)
+    calls: list = []
+    real_watch = api.worker._watch
+
+    def watch(run, call, elapsed, seconds) -> None:
+        if not calls:  # the first look while the task runs: a coordinator cancels
+            calls.append(call)
+            assert client.post(f"/v1/jobs/{job}/cancel", headers=bearer()).status_code == 200
+        real_watch(run, call, elapsed, seconds)
+
+    monkeypatch.setattr(api.worker, "_watch", watch)
+    assert on_cluster(client, settings) == 1
+    assert job_of(client, job)["status"] == "cancelled"
+    assert plan_rows(client) == []
+    with pytest.raises(RuntimeError, match="cancelled"):
+        calls[0].result(timeout=120)  # the task was killed, not left to run its 60 s
+
+
+def test_a_sick_call_still_goes_before_a_solve(client, settings, problem, published) -> None:
+    """The claiming is the worker's, whatever computes: an absence queued after another
+    organisation's solve is run first, and the replan lane leaves the solve."""
+    load_day(client, problem, org="south")
+    solve = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1}, headers=bearer(org="south")).json()
+    sick = published.routes[0].carer
+    absence = client.post(
+        f"/v1/me/days/{DATE}/absence",
+        json={"reason": "unwell"},
+        headers={**bearer("carer", carer=sick), "Idempotency-Key": "sick-call-cluster"},
+    ).json()
+    assert on_cluster(client, settings, limit=1) == 1
+    assert job_of(client, absence["job"])["status"] == "done"
+    assert job_of(client, solve["id"], org="south")["status"] == "queued"
+    assert on_cluster(client, settings, kinds=("replan",)) == 0
+    assert on_cluster(client, settings) == 1
+    assert job_of(client, solve["id"], org="south")["status"] == "done"
+
+
+def test_an_empty_ray_address_is_refused_naming_the_setting(monkeypatch) -> None:
+    monkeypatch.setenv("CARESCHEDULER_RAY_ADDRESS", "")
+    with pytest.raises(ValidationError, match="ray_address") as refused:
+        Settings(jwt_secret=SECRET, database_url="sqlite://")
+    assert "is empty" in str(refused.value)
+
+
+def test_without_an_address_the_worker_never_imports_ray() -> None:
+    """Ray is an optional extra: the service's worker must not need it."""
+    import subprocess
+    import sys
+
+    code = "import sys, api.worker, api.main; print('ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
