@@ -188,9 +188,9 @@ def _compute(
         return call.result()
     except TaskLost as lost:
         log.warning("job %s: %s", run.job_id, lost)
+        runs = "the one time it ran" if TASK_RETRIES == 0 else f"all {TASK_RETRIES + 1} times it ran"
         raise JobFailed(
-            f"the Ray cluster lost this job's {call.what} {TASK_RETRIES + 1} times (the node or worker running it "
-            "died each time); queue it again"
+            f"the Ray cluster lost this job's {call.what} {runs} (its node or worker died); queue the job again"
         ) from None
 
 

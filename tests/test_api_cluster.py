@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 import api.worker
 from api.config import Settings
-from api.models import FeedEntry, PlanRow
+from api.db import transaction
+from api.models import FeedEntry, Job, PlanRow
 from api.security import mint_token
 from api.worker import run_pending_jobs
 from carescheduler.domain import Problem
@@ -151,40 +152,77 @@ def test_an_absence_replanned_on_the_cluster_is_applied_and_published_once(clien
     assert_published_plan_valid(client, 2)
 
 
-def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
-    client, settings, problem, ray_cluster, monkeypatch
-) -> None:
-    """The task is run again elsewhere by Ray; the worker stores and publishes its result
-    once. The second node is killed once the task holds its core: the head's core is held,
-    so the cluster has no core free only while the task runs on the second node."""
+def kill_the_second_node_under_the_task(ray_cluster, monkeypatch, seen: list | None = None) -> list[bool]:
+    """Kill the second node once the job's task holds its core, and add another. The head's
+    core is held (until the returned list's owner kills ``held``), so the cluster has no
+    core free only while the task runs on the second node. Returns, once killed, whether
+    the task had finished by then ([False]: it was running); ``seen`` gets the job's
+    progress at each look."""
     import ray
 
-    held = ray_cluster.hold_core(ray_cluster.head_id())
     doomed = ray_cluster.workers[0]
-    killed: list[float] = []
+    killed: list[bool] = []
     real_watch = api.worker._watch
 
     def watch(run, call, elapsed, seconds) -> None:
         real_watch(run, call, elapsed, seconds)
+        if seen is not None:
+            with transaction(run.sessions) as session:
+                job = session.get_one(Job, run.job_id)
+                seen.append((job.progress, job.message))
         if not killed and ray.available_resources().get("CPU", 0) == 0:
-            killed.append(elapsed)
+            killed.append(call.done())
             ray_cluster.kill_node(doomed)
-            ray_cluster.add_node()  # where the task runs again (and the next test's second node)
+            ray_cluster.add_node()  # where the task may run again (and the next test's second node)
 
     monkeypatch.setattr(api.worker, "_watch", watch)
+    return killed
+
+
+def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
+    client, settings, problem, ray_cluster, monkeypatch
+) -> None:
+    """Ray runs the task again on another node; the worker stores and publishes its result
+    once."""
+    import ray
+
+    load_day(client, problem)
+    job = queue_solve(client, 2)
+    seen: list[tuple[float, str]] = []
+    killed = kill_the_second_node_under_the_task(ray_cluster, monkeypatch, seen)
+    held = ray_cluster.hold_core(ray_cluster.head_id())
     try:
-        load_day(client, problem)
-        job = queue_solve(client, 2)
         assert on_cluster(client, settings) == 1
     finally:
         ray.kill(held)
-    assert killed, "the task was never seen running on the second node"
-    assert doomed.node_id not in ray_cluster.node_ids()
+    assert killed == [False], "the task was never seen running on the second node"
+    # while it ran the job said so: progress by the time spent, short of done
+    assert all(0 < progress < 1 and "on the cluster" in message for progress, message in seen)
     done = job_of(client, job)
     assert done["status"] == "done" and done["result_plan"] == 1, done
     assert plan_rows(client) == [(1, "solve", "published")]
     assert publishes(client, 1) == 1
     assert_published_plan_valid(client, 1)
+
+
+def test_a_solve_lost_more_often_than_retried_fails_saying_so(
+    client, settings, problem, ray_cluster, monkeypatch
+) -> None:
+    import ray
+
+    monkeypatch.setattr(api.worker, "TASK_RETRIES", 0)
+    load_day(client, problem)
+    job = queue_solve(client, 2)
+    killed = kill_the_second_node_under_the_task(ray_cluster, monkeypatch)
+    held = ray_cluster.hold_core(ray_cluster.head_id())
+    try:
+        assert on_cluster(client, settings) == 1
+    finally:
+        ray.kill(held)
+    assert killed == [False], "the task was never seen running on the second node"
+    failed = job_of(client, job)
+    assert failed["status"] == "failed" and plan_rows(client) == []
+    assert "the Ray cluster lost this job's solve the one time it ran" in failed["error"], failed
 
 
 def test_a_job_cancelled_on_the_cluster_kills_its_task_and_stores_nothing(
@@ -207,6 +245,71 @@ def test_a_job_cancelled_on_the_cluster_kills_its_task_and_stores_nothing(
     assert plan_rows(client) == []
     with pytest.raises(RuntimeError, match="cancelled"):
         calls[0].result(timeout=120)  # the task was killed, not left to run its 60 s
+
+
+def claimed_again(client, job_id: str) -> None:
+    """What a restarted service instance does to a job it finds running: queue it again
+    (``requeue_interrupted``), and its worker claims it (attempt 2)."""
+    from api import store
+    from api.db import transaction
+
+    with transaction(client.app.state.sessions) as session:
+        store.requeue_interrupted(session)
+        claimed = store.claim_next_job(session)
+        assert claimed is not None and claimed.id == job_id and claimed.attempts == 2
+
+
+def test_a_run_whose_job_was_claimed_again_drops_its_task_and_the_new_run_publishes_once(
+    client, settings, problem, monkeypatch
+) -> None:
+    """Two runs of one job (the first thought lost by a restart): the first stops its task
+    at its next look and writes nothing; the second stores and publishes the one plan."""
+    load_day(client, problem)
+    job = queue_solve(client, 60)
+    calls: list = []
+    real_watch = api.worker._watch
+
+    def watch(run, call, elapsed, seconds) -> None:
+        if not calls:
+            calls.append(call)
+            claimed_again(client, job)
+        real_watch(run, call, elapsed, seconds)
+
+    monkeypatch.setattr(api.worker, "_watch", watch)
+    assert on_cluster(client, settings) == 1
+    left = job_of(client, job)
+    assert left["status"] == "running" and plan_rows(client) == []  # the second claim's, untouched
+    with pytest.raises(RuntimeError, match="cancelled"):
+        calls[0].result(timeout=120)
+    monkeypatch.setattr(api.worker, "_watch", real_watch)
+    with client.app.state.sessions() as session:  # the job's shorter time limit, for the second run
+        row = session.get_one(Job, job)
+        row.params = {**row.params, "time_limit": 1}
+        session.commit()
+    api.worker.run_job(client.app.state.sessions, job, client.app.state.clock, settings.ray_address)
+    assert job_of(client, job)["status"] == "done"
+    assert plan_rows(client) == [(1, "solve", "published")]
+    assert publishes(client, 1) == 1
+
+
+def test_a_result_that_comes_back_after_its_job_was_claimed_again_is_dropped(
+    client, settings, problem, monkeypatch
+) -> None:
+    """The same, with the result already computed when the job is claimed again (here, in
+    this process): it is not stored, so the job's plan can only be the second run's."""
+    load_day(client, problem)
+    job = queue_solve(client, 1)
+    real_solve = api.worker.solve
+
+    def solve_then_lose_the_claim(*args, **kwargs):
+        plan = real_solve(*args, **kwargs)
+        claimed_again(client, job)
+        return plan
+
+    monkeypatch.setattr(api.worker, "solve", solve_then_lose_the_claim)
+    assert here(client) == 1
+    assert job_of(client, job)["status"] == "running" and plan_rows(client) == []
+    assert publishes(client, 1) == 0
 
 
 def test_a_sick_call_still_goes_before_a_solve(client, settings, problem, published) -> None:
