@@ -2,7 +2,7 @@
 
 The worker's loop is called directly with the cluster's address (``run_pending_jobs(...,
 ray_address=...)``), as ``test_api.py`` calls it without one: claiming, storing and
-publishing stay in the worker, only the solve or replan runs on the cluster. A node killed
+publishing stay in the worker, only the solve, replan or week runs on the cluster. A node killed
 under a running solve must still leave one plan published once (Ray runs the task again);
 a cancel must kill the task and store nothing; and a sick call still goes first.
 """
@@ -329,6 +329,36 @@ def test_a_sick_call_still_goes_before_a_solve(client, settings, problem, publis
     assert on_cluster(client, settings, kinds=("replan",)) == 0
     assert on_cluster(client, settings) == 1
     assert job_of(client, solve["id"], org="south")["status"] == "done"
+
+
+def test_a_week_and_a_day_of_it_replanned_on_the_cluster(client, settings) -> None:
+    """Week jobs compute there too; a week replan's days left alone come back as copies,
+    and only the day replanned is stored."""
+    from carescheduler.roster import day_from_roster
+    from test_api_week import FIRST, LAST, RANGE, put_day, put_roster
+
+    roster = put_roster(client, settings)
+    for date in RANGE:
+        put_day(client, settings, roster, date)
+    body = {"time_limit_per_day": 1.0, "publish": True}
+    week = client.post(f"/v1/weeks/plan?from={FIRST}&to={LAST}", json=body, headers=bearer())
+    assert week.status_code == 202 and on_cluster(client, settings) == 1
+    done = job_of(client, week.json()["id"])
+    assert done["status"] == "done", done
+    assert [(d["plan"], d["published"]) for d in done["result"]["days"]] == [(1, True)] * 3
+    middle = RANGE[1]
+    changed = day_from_roster(roster, middle)
+    changed = changed.model_copy(update={"visits": [v for v in changed.visits if v.id != "y:evening"]})
+    tag = client.get(f"/v1/days/{middle}", headers=bearer()).headers["ETag"]
+    put = client.put(f"/v1/days/{middle}", json=changed.model_dump(mode="json"), headers={**bearer(), "If-Match": tag})
+    assert put.status_code == 200, put.text
+    queued = client.post(f"/v1/weeks/replan?date={middle}", json={"time_limit": 1.0, "publish": True}, headers=bearer())
+    assert queued.status_code == 202 and on_cluster(client, settings) == 1
+    replanned = job_of(client, queued.json()["id"])
+    assert replanned["status"] == "done", replanned
+    assert [(d["date"], d["plan"], d["published"]) for d in replanned["result"]["days"]] == [(str(middle), 2, True)]
+    for date in (FIRST, LAST):  # kept as they were
+        assert client.get(f"/v1/days/{date}", headers=bearer()).json()["published_plan"] == 1
 
 
 def test_an_empty_ray_address_is_refused_naming_the_setting(monkeypatch) -> None:
