@@ -2,9 +2,10 @@
 
 The worker's loop is called directly with the cluster's address (``run_pending_jobs(...,
 ray_address=...)``), as ``test_api.py`` calls it without one: claiming, storing and
-publishing stay in the worker, only the solve, replan or week runs on the cluster. A node killed
-under a running solve must still leave one plan published once (Ray runs the task again);
-a cancel must kill the task and store nothing; and a sick call still goes first.
+publishing stay in the worker; only the solve, replan or week runs on the cluster. A node
+killed under a running solve must still leave one plan published once (Ray runs the task
+again); a run whose job was claimed again must store nothing; a cancel must kill the task;
+a sick call still goes first. One test starts the real server process with the address.
 """
 
 from __future__ import annotations
@@ -359,6 +360,39 @@ def test_a_week_and_a_day_of_it_replanned_on_the_cluster(client, settings) -> No
     assert [(d["date"], d["plan"], d["published"]) for d in replanned["result"]["days"]] == [(str(middle), 2, True)]
     for date in (FIRST, LAST):  # kept as they were
         assert client.get(f"/v1/days/{date}", headers=bearer()).json()["published_plan"] == 1
+
+
+def test_the_service_started_with_an_address_computes_its_jobs_there(tmp_path, ray_cluster, problem) -> None:
+    """The real server process and its workers, told the address by the environment: with
+    every core of the cluster held, a solve waits there, its job saying so; freed, it ends."""
+    import ray
+
+    from live_server import DATE as LIVE_DATE
+    from live_server import LiveServer, wait_for
+
+    holders = [ray_cluster.hold_core(node) for node in (ray_cluster.head_id(), ray_cluster.workers[0].node_id)]
+    try:
+        with LiveServer(tmp_path, {"CARESCHEDULER_RAY_ADDRESS": ray_cluster.address}) as server:
+            base, boss = server.url, server.headers()
+            day = problem.model_dump(mode="json")
+            assert httpx.put(f"{base}/v1/days/{LIVE_DATE}", json=day, headers=boss, timeout=30).status_code == 201
+            body = {"time_limit": 1, "publish": True}
+            job = httpx.post(f"{base}/v1/days/{LIVE_DATE}/solve", json=body, headers=boss, timeout=30).json()
+
+            def state(until) -> dict | None:
+                now = httpx.get(f"{base}/v1/jobs/{job['id']}", headers=boss, timeout=30).json()
+                return now if until(now) else None
+
+            waiting = wait_for(lambda: state(lambda j: "on the cluster" in (j["message"] or "")), 120, "the task")
+            assert waiting["status"] == "running" and waiting["progress"] < 1
+            for holder in holders:
+                ray.kill(holder)
+            holders = []
+            done = wait_for(lambda: state(lambda j: j["status"] != "running"), 120, "the solve")
+            assert done["status"] == "done" and done["result_plan"] == 1, (done, server.output())
+    finally:
+        for holder in holders:
+            ray.kill(holder)
 
 
 def test_an_empty_ray_address_is_refused_naming_the_setting(monkeypatch) -> None:
