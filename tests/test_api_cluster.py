@@ -153,6 +153,38 @@ def test_an_absence_replanned_on_the_cluster_is_applied_and_published_once(clien
     assert_published_plan_valid(client, 2)
 
 
+def test_an_event_refused_on_the_cluster_is_rejected_and_the_others_applied(client, settings, published) -> None:
+    """The day's refusal (an ``InputError`` naming the event) comes back from the cluster
+    as itself: the worker rejects that event with the reason and replans the others."""
+    from api.clock import ServiceClock
+
+    client.app.state.clock = ServiceClock("Europe/London", NOW)  # 09:00
+    starts = [(pv.start, pv.visit) for r in published.routes for pv in r.visits if 9 * 60 + 5 < pv.start < 570]
+    _, visit = min(starts)
+    first = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"events": [{"type": "visit_cancelled", "visit": visit}], "replan": False},
+        headers=bearer(),
+    )
+    assert first.status_code == 202
+    client.app.state.clock = ServiceClock("Europe/London", NOW.replace(minute=45))  # the visit has started
+    other = published.routes[-1].carer
+    second = client.post(
+        f"/v1/days/{DATE}/events",
+        json={"events": [{"type": "carer_delayed", "carer": other, "until": "11:00"}]},
+        headers=bearer(),
+    )
+    assert second.status_code == 202, second.text
+    assert on_cluster(client, settings) == 1
+    job = job_of(client, second.json()["job"])
+    assert job["status"] == "done", job
+    events = {e["id"]: e for e in client.get(f"/v1/days/{DATE}/events", headers=bearer()).json()}
+    cancelled, delayed = events[first.json()["events"][0]], events[second.json()["events"][0]]
+    assert cancelled["status"] == "rejected" and "can no longer be cancelled" in cancelled["error"]
+    assert delayed["status"] == "applied" and delayed["plan"] == job["result_plan"] == 2
+    assert publishes(client, 2) == 1
+
+
 def kill_the_second_node_under_the_task(ray_cluster, monkeypatch, seen: list | None = None) -> list[bool]:
     """Kill the second node once the job's task holds its core, and add another. The head's
     core is held (until the returned list's owner kills ``held``), so the cluster has no
