@@ -44,8 +44,9 @@ class RemoteCall(Generic[T]):
 
     def result(self, timeout: float | None = None) -> T:
         """The call's return value. Raises what the call raised (an ``InputError`` stays one),
-        ``TimeoutError`` if not done within ``timeout``, and ``TaskLost`` (a
-        ``RuntimeError``) when the cluster lost it more times than it may retry."""
+        ``TimeoutError`` if not done within ``timeout``, ``TaskLost`` (a ``RuntimeError``)
+        when the cluster lost it more times than it may retry (its worker or node died), and
+        ``RuntimeError`` when it was cancelled or its answer cannot be read here."""
         if timeout is not None and not self.wait(timeout):
             raise TimeoutError(f"{self.what} did not finish within {timeout:g} s")
         ray = self._ray
@@ -56,8 +57,14 @@ class RemoteCall(Generic[T]):
             raise (cause.cause if getattr(cause, "cause", None) is not None else cause) from None
         except ray.exceptions.TaskCancelledError:
             raise RuntimeError(f"{self.what} was cancelled") from None
-        except ray.exceptions.RayError as error:
+        except (
+            ray.exceptions.WorkerCrashedError,
+            ray.exceptions.NodeDiedError,
+            ray.exceptions.ObjectLostError,
+        ) as error:
             raise TaskLost(f"the cluster lost {self.what}: {error}") from None
+        except ray.exceptions.RayError as error:  # e.g. an error it raised that cannot be unpickled here
+            raise RuntimeError(f"the cluster could not return {self.what}: {error}") from None
 
     def cancel(self) -> None:
         """Stop the call (its worker process is killed if it is running)."""
