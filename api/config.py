@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     ray_address: str | None = Field(
         default=None,
         description="a Ray cluster ('host:port', or 'auto') the workers send solves and replans to, to compute "
-        "there (claiming, storing and publishing stay here; needs the [ray] extra); unset: they run in the workers",
+        "there (claiming, storing and publishing stay here; needs Ray installed); unset: they run in the workers",
     )
     timezone: str = Field(default="Europe/London", description="the days' time zone, for the service's clock")
     road_files: dict[str, str] = Field(
