@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         default=1, ge=0, le=16, description="worker processes that run replans only (a sick-call never waits)"
     )
     solve_workers: int = Field(default=1, ge=0, le=16, description="worker processes that run any job, urgent first")
+    ray_address: str | None = Field(
+        default=None,
+        description="a Ray cluster ('host:port', or 'auto') the workers send solves and replans to, to compute "
+        "there (claiming, storing and publishing stay here; needs Ray installed); unset: they run in the workers",
+    )
     timezone: str = Field(default="Europe/London", description="the days' time zone, for the service's clock")
     road_files: dict[str, str] = Field(
         default_factory=dict,
@@ -168,6 +173,14 @@ class Settings(BaseSettings):
                 "no repeats, words or sequences); make one with "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        return value
+
+    @field_validator("ray_address")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        # an empty variable is a mistake (a template left unfilled), not "no cluster": say so
+        if value is not None and not value.strip():
+            raise ValueError("is empty: give the Ray cluster's 'host:port' (or 'auto'), or leave it unset")
         return value
 
     @field_validator("timezone")

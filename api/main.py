@@ -57,7 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store.requeue_interrupted(session)
         worker = (
             JobWorkers(
-                settings.database_url, app.state.clock, settings.replan_workers, settings.solve_workers, settings
+                settings.database_url,
+                app.state.clock,
+                settings.replan_workers,
+                settings.solve_workers,
+                settings,
+                ray_address=settings.ray_address,
             )
             if settings.worker
             else None

@@ -64,6 +64,19 @@ class RayCluster:
     def head_id(self) -> str:
         return self.cluster.head_node.node_id
 
+    def hold_core(self, node_id: str) -> Any:
+        """An actor holding the core of node ``node_id`` (started; ``ray.kill`` it to free
+        the core), so that what else runs must run on another node."""
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        holder = ray.remote(num_cpus=NODE_CPUS)(CoreHolder).options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)
+        )
+        actor = holder.remote()
+        ray.get(actor.node.remote())
+        return actor
+
     def __exit__(self, *exc: object) -> None:
         import ray
 
@@ -72,3 +85,12 @@ class RayCluster:
         release_idle()
         ray.shutdown()
         self.cluster.shutdown()
+
+
+class CoreHolder:
+    """Holds a core for as long as it lives (here, importable on the nodes, not in a test)."""
+
+    def node(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()

@@ -17,6 +17,18 @@ class InputError(ValueError):
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{field}: {reason}" if field else f"{where}{reason}")
 
+    def __reduce__(self):
+        # Pickled as it is, not re-made from its message (which ``__init__`` cannot take):
+        # raised in another process, a Ray task's, it comes back as itself, field and all.
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[InputError], args: tuple, state: dict) -> InputError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 def describe_validation_error(error: ValidationError, source: str | None = None) -> InputError:
     """Turn pydantic's report into one readable InputError (first problem first; its

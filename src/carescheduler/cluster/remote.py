@@ -14,12 +14,17 @@ from typing import Any, Generic, TypeVar
 
 from .connection import connect
 
-__all__ = ["RemoteCall", "submit"]
+__all__ = ["RemoteCall", "TaskLost", "submit"]
 
 T = TypeVar("T")
 
 _tasks: dict[tuple[Callable[..., Any], int, float], Any] = {}
 """Functions made Ray tasks in this process (each is sent to the cluster once)."""
+
+
+class TaskLost(RuntimeError):
+    """The cluster lost a call more times than it may retry (its node or worker died each
+    time): told apart from an error the call raised, which comes back as itself."""
 
 
 class RemoteCall(Generic[T]):
@@ -39,8 +44,9 @@ class RemoteCall(Generic[T]):
 
     def result(self, timeout: float | None = None) -> T:
         """The call's return value. Raises what the call raised (an ``InputError`` stays one),
-        ``TimeoutError`` if not done within ``timeout``, and ``RuntimeError`` when the
-        cluster lost it more times than it may retry."""
+        ``TimeoutError`` if not done within ``timeout``, ``TaskLost`` (a ``RuntimeError``)
+        when the cluster lost it more times than it may retry (its worker or node died), and
+        ``RuntimeError`` when it was cancelled or its answer cannot be read here."""
         if timeout is not None and not self.wait(timeout):
             raise TimeoutError(f"{self.what} did not finish within {timeout:g} s")
         ray = self._ray
@@ -51,8 +57,14 @@ class RemoteCall(Generic[T]):
             raise (cause.cause if getattr(cause, "cause", None) is not None else cause) from None
         except ray.exceptions.TaskCancelledError:
             raise RuntimeError(f"{self.what} was cancelled") from None
-        except ray.exceptions.RayError as error:
-            raise RuntimeError(f"the cluster lost {self.what}: {error}") from None
+        except (
+            ray.exceptions.WorkerCrashedError,
+            ray.exceptions.NodeDiedError,
+            ray.exceptions.ObjectLostError,
+        ) as error:
+            raise TaskLost(f"the cluster lost {self.what}: {error}") from None
+        except ray.exceptions.RayError as error:  # e.g. an error it raised that cannot be unpickled here
+            raise RuntimeError(f"the cluster could not return {self.what}: {error}") from None
 
     def cancel(self) -> None:
         """Stop the call (its worker process is killed if it is running)."""
