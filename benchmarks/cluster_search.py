@@ -2,7 +2,7 @@
 
     python -m benchmarks.cluster_search [--days medium branch council] [--seeds 0 1]
                                         [--seconds medium=20 branch=30 council=60]
-                                        [--curve-seconds 120]
+                                        [--curve-seconds 120] [--name cluster_search]
 
 On this machine, two searches pool their best plan every round (``workers=2``): once
 as today (this process and a forked one), once with the second search a Ray actor on a
@@ -17,7 +17,7 @@ calls and 88 carers on the Liechtenstein roads: a branch of a national provider)
 ``council`` (5,000 calls, 440 carers). For the capacity note, the ``branch`` day is also
 solved once on one core for ``--curve-seconds``, recording when the first plan is
 complete and the best cost at marks. Every plan is checked by the independent
-validator. Writes ``results/cluster_search.md`` and ``.json``.
+validator. Writes ``results/cluster_search.md`` and ``.json`` (``--name`` for another name).
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def one_run(problem, seconds: float, seed: int, address: str | None) -> dict:
     first_plan: list[float] = []
 
     def progress(p) -> None:
-        if p.phase != "construction" and not first_plan:
-            first_plan.append(p.seconds)
+        if p.phase == "construction":  # the last such report is the first plan's end
+            first_plan[:] = [p.seconds]
 
     started = time.monotonic()
     plan = solve(
@@ -92,8 +92,8 @@ def curve(problem, seconds: float) -> dict:
     best: dict[float, float] = {}
 
     def progress(p) -> None:
-        if p.phase != "construction" and not first:
-            first.append(p.seconds)
+        if p.phase == "construction":  # the last such report is the first plan's end
+            first[:] = [p.seconds]
         for mark in MARKS:
             if p.seconds <= mark and p.phase != "construction":
                 best[mark] = p.best_cost
@@ -150,7 +150,9 @@ def write(result: dict, args) -> None:
         "",
         f"Run {info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores.",
         f"`python -m benchmarks.cluster_search --days {' '.join(args.days)} --seeds {' '.join(map(str, args.seeds))}"
-        f" --seconds {seconds} --curve-seconds {args.curve_seconds:g}`",
+        f" --seconds {seconds} --curve-seconds {args.curve_seconds:g}"
+        + ("" if args.name == "cluster_search" else f" --name {args.name}")
+        + "`",
         "",
         "| day | calls | seconds | seed | how | iterations | cost | unassigned | valid |",
         "|---|---:|---:|---:|---|---:|---:|---:|---|",
@@ -178,9 +180,9 @@ def write(result: dict, args) -> None:
             "",
             f"Final cost {c['final_cost']:,.1f}, {c['unassigned']} unassigned, valid {c['valid']}.",
         ]
-    out = RESULTS / "cluster_search.md"
+    out = RESULTS / f"{args.name}.md"
     out.write_text("\n".join(lines) + "\n")
-    (RESULTS / "cluster_search.json").write_text(json.dumps({**info, **result}, indent=1) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps({**info, **result}, indent=1) + "\n")
     print("\n".join(lines))
     print(f"wrote {out}")
 
@@ -199,6 +201,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--seconds", nargs="*", default=[], help="per day: NAME=SECONDS")
     parser.add_argument("--curve-seconds", type=float, default=120.0, help="the branch day's one-core run (0: none)")
+    parser.add_argument("--name", default="cluster_search", help="results file name (results/NAME.md and .json)")
     args = parser.parse_args()
     args.seconds = _seconds(args.seconds)
     write(run(args.days, args.seeds, args.seconds, args.curve_seconds), args)
