@@ -145,6 +145,15 @@ def _cell(row: dict, key: str | None, label: str) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
+def size_lines(sizes: dict) -> list[str]:
+    """A table of each date's calls and carers working (the weeks' benchmarks share it)."""
+    return [
+        "| " + " | ".join(sizes) + " |",
+        "|" + "---|" * len(sizes),
+        "| " + " | ".join(f"{s['calls']:,} / {s['carers']}" for s in sizes.values()) + " |",
+    ]
+
+
 def write(result: dict, args) -> None:
     info = stamp()
     names = list(result["runs"])
@@ -157,9 +166,7 @@ def write(result: dict, args) -> None:
         "",
         f"Days and road times loaded in {result['load_seconds']} s. Calls / carers working:",
         "",
-        "| " + " | ".join(result["sizes"]) + " |",
-        "|" + "---|" * len(result["sizes"]),
-        "| " + " | ".join(f"{s['calls']:,} / {s['carers']}" for s in result["sizes"].values()) + " |",
+        *size_lines(result["sizes"]),
         "",
         "| | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),

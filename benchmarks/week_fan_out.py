@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from .runner import RESULTS, stamp
-from .week import MONDAY, ROOT, ROSTER, week_days
+from .week import MONDAY, ROOT, ROSTER, size_lines, week_days
 
 SMALL_ROSTER = ROOT / "fixtures" / "scenarios" / "small-roster.json.gz"
 
@@ -160,9 +160,7 @@ def write(result: dict, args) -> None:
         f" (its workers warmed first, in {result['warm_seconds']} s, not counted below). Days loaded in"
         f" {result['load_seconds']} s. Calls / carers working:",
         "",
-        "| " + " | ".join(result["sizes"]) + " |",
-        "|" + "---|" * len(result["sizes"]),
-        "| " + " | ".join(f"{s['calls']:,} / {s['carers']}" for s in result["sizes"].values()) + " |",
+        *size_lines(result["sizes"]),
         "",
         "| | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),

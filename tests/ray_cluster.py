@@ -12,7 +12,10 @@ machine would be.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+
+TESTS = Path(__file__).resolve().parent
 
 NODE_CPUS = 1
 """Each node offers one core, so two searchers need both nodes."""
@@ -29,6 +32,10 @@ class RayCluster:
     def __enter__(self) -> RayCluster:
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
         os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+        # Ray's workers import what they run by module (test helpers from tests/ too); they
+        # inherit the raylets' environment, not pytest's sys.path
+        paths = [str(TESTS), str(TESTS.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         import ray
         from ray.cluster_utils import Cluster
 

@@ -212,16 +212,13 @@ def kill_the_second_node_under_the_task(ray_cluster, monkeypatch, seen: list | N
     return killed
 
 
-def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
-    client, settings, problem, ray_cluster, monkeypatch
-) -> None:
-    """Ray runs the task again on another node; the worker stores and publishes its result
-    once."""
+def solve_with_the_second_node_killed(client, settings, problem, ray_cluster, monkeypatch, seen=None) -> str:
+    """Queue a solve and run it on the cluster with the head's core held, so its task runs
+    on the second node, which is killed under it; returns the job's id."""
     import ray
 
     load_day(client, problem)
     job = queue_solve(client, 2)
-    seen: list[tuple[float, str]] = []
     killed = kill_the_second_node_under_the_task(ray_cluster, monkeypatch, seen)
     held = ray_cluster.hold_core(ray_cluster.head_id())
     try:
@@ -229,6 +226,16 @@ def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
     finally:
         ray.kill(held)
     assert killed == [False], "the task was never seen running on the second node"
+    return job
+
+
+def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
+    client, settings, problem, ray_cluster, monkeypatch
+) -> None:
+    """Ray runs the task again on another node; the worker stores and publishes its result
+    once."""
+    seen: list[tuple[float, str]] = []
+    job = solve_with_the_second_node_killed(client, settings, problem, ray_cluster, monkeypatch, seen)
     # while it ran the job said so: progress by the time spent, short of done
     assert all(0 < progress < 1 and "on the cluster" in message for progress, message in seen)
     done = job_of(client, job)
@@ -241,18 +248,8 @@ def test_a_node_lost_under_a_running_solve_still_publishes_one_plan_once(
 def test_a_solve_lost_more_often_than_retried_fails_saying_so(
     client, settings, problem, ray_cluster, monkeypatch
 ) -> None:
-    import ray
-
     monkeypatch.setattr(api.worker, "TASK_RETRIES", 0)
-    load_day(client, problem)
-    job = queue_solve(client, 2)
-    killed = kill_the_second_node_under_the_task(ray_cluster, monkeypatch)
-    held = ray_cluster.hold_core(ray_cluster.head_id())
-    try:
-        assert on_cluster(client, settings) == 1
-    finally:
-        ray.kill(held)
-    assert killed == [False], "the task was never seen running on the second node"
+    job = solve_with_the_second_node_killed(client, settings, problem, ray_cluster, monkeypatch)
     failed = job_of(client, job)
     assert failed["status"] == "failed" and plan_rows(client) == []
     assert "the Ray cluster lost this job's solve the one time it ran" in failed["error"], failed
