@@ -118,8 +118,11 @@ def parallel_search(
             total_iterations += mine.iterations
             candidates = [mine.best]
             reasons = {mine.stopped_by}
+            # a repeatable run is defined by its iterations, not the clock: a slow searcher
+            # (a Ray actor still loading kernels, a loaded node) is waited for up to the deadline
+            answer_by = (deadline if max_iterations is not None else round_end) + params.parallel.grace_seconds
             for _, helper in taking_part:
-                answer = helper.receive(round_end + params.parallel.grace_seconds)
+                answer = helper.receive(answer_by)
                 if answer is None:  # lost or too slow: the others carry on without it
                     helper.stop()
                     helpers.remove(helper)
