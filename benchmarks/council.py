@@ -54,7 +54,7 @@ def run(scenario: Path, time_limit: float, marks: list[float], workers: int, see
     pending = sorted(marks)
 
     def progress(p) -> None:
-        if p.phase == "construction" and not first:
+        if p.phase == "construction":  # reported now and then while it runs; the last is the first plan's end
             first.update(seconds=p.seconds, cost=p.best_cost, unassigned=p.unassigned)
         while pending and p.seconds >= pending[0]:
             at_mark[pending.pop(0)] = p.best_cost

@@ -3,7 +3,12 @@
 (a) Pricing a single visit with ``cheapest_only`` (carers that cannot beat the best so far
     are cut short) finds exactly the cheapest cost the full per-carer pricing finds.
 (b) Inserting visits in a given order, each at its cheapest place, gives a plan the
-    independent validator accepts.
+    independent validator accepts, as the kernels timed it.
+(c) Re-timing only the routes an insertion moves reaches the same earliest schedule and
+    cost as timing the whole day (without break rules, where breaks cannot be placed
+    another way); with them, the plan it gives is valid.
+(d) When timing a day afresh after visits were taken out fails, the day is timed with
+    its breaks kept where they were.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 
-from carescheduler.search import pricing
+from carescheduler.domain import Problem
+from carescheduler.search import pricing, solution
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import INF, compile_problem
 from carescheduler.search.records import TaskPrices
@@ -71,6 +77,67 @@ def test_cheapest_only_pricing_finds_the_same_cheapest_cost(problem) -> None:
 def test_inserting_in_order_gives_a_valid_plan(problem) -> None:
     sol, out = _half_built(problem, seed=5)
     left = insert_visits(sol, out, np.random.default_rng(0), regret=1, in_order=True)
-    assert sol.refresh()
+    assert sol.feasible
     assert sorted(left) == sorted(int(v) for v in sol.unassigned_visits())
     assert_valid(problem, plan_from_solution(sol))
+
+
+def _without_breaks(problem: Problem) -> Problem:
+    return problem.model_copy(update={"carers": [c.model_copy(update={"break_rule": None}) for c in problem.carers]})
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_timing_only_the_moved_routes_gives_the_whole_days_schedule(problem) -> None:
+    inst = compile_problem(_without_breaks(problem))
+    sol = Solution(inst)
+    sol.refresh()
+    rng = np.random.default_rng(7)
+    for v in rng.permutation(inst.n_visits):
+        insert_visits(sol, [int(v)], rng, regret=1)  # timed by re-timing the moved routes
+        whole = sol.copy()
+        assert whole.refresh() == sol.feasible
+        routed = sol.route_of >= 0
+        assert np.allclose(sol.start[routed], whole.start[routed])
+        assert np.isclose(sol.total, whole.total)
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_a_plan_timed_route_by_route_with_breaks_is_valid(problem) -> None:
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    sol.refresh()
+    rng = np.random.default_rng(11)
+    for v in rng.permutation(inst.n_visits):
+        insert_visits(sol, [int(v)], rng, regret=1)
+        assert sol.feasible
+        assert_valid(problem, plan_from_solution(sol))
+
+
+@settings(max_examples=40, **PROPERTY_SETTINGS)
+@given(problems())
+def test_taking_visits_out_keeps_the_breaks_when_timing_afresh_fails(problem) -> None:
+    sol, _ = _half_built(problem, seed=13)
+    assigned = [int(v) for v in sol.assigned_visits()]
+    if not assigned:
+        return
+    sol.remove_visit(assigned[0])
+    kept = sol.copy()  # breaks where they were, each still after the same visit
+    kept_ok = kept.refresh_kept()
+    real = solution.timing.evaluate
+    solution.timing.evaluate = _never_feasible
+    try:
+        ok = sol.refresh_removed()
+    finally:
+        solution.timing.evaluate = real
+    assert ok == kept_ok
+    assert np.array_equal(sol.brk, kept.brk)
+    if ok:
+        assert np.allclose(sol.start[sol.route_of >= 0], kept.start[kept.route_of >= 0])
+        assert_valid(problem, plan_from_solution(sol))
+
+
+def _never_feasible(day, costs, routes, figures):
+    """``timing.evaluate`` failing, as placing breaks afresh can."""
+    return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0

@@ -25,12 +25,15 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from carescheduler.domain import Problem
+from carescheduler.params import ConstructionParams, SolveParams
 from carescheduler.plan import Plan, PlannedBreak, PlannedVisit, Route, UnassignedVisit
-from carescheduler.search.solver import solve
+from carescheduler.search.instance import compile_problem
+from carescheduler.search.solver import first_plan_order, solve
 from carescheduler.validator import validate
 from problem_factory import assert_valid, describe_plan, problem_dict
 from random_days import problems
@@ -101,6 +104,28 @@ def test_solver_plans_are_valid_and_priced_like_the_validator(problem: Problem) 
     listed = {u.visit for u in plan.unassigned}
     assert routed | listed == {v.id for v in problem.visits}
     assert not routed & listed
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problem=problems())
+def test_plans_from_a_first_plan_built_one_visit_at_a_time_are_valid(problem: Problem) -> None:
+    # how council-sized days start: visits in one at a time, double-handed first, by window
+    params = SolveParams(construction=ConstructionParams(in_order_min_tasks=0))
+    plan = solve(problem, params=params, **SOLVE_KWARGS)
+    _check_cost(plan, assert_valid(problem, plan))
+
+
+@settings(max_examples=30, **PROPERTY_SETTINGS)
+@given(problem=problems())
+def test_a_big_days_first_plan_takes_double_handed_visits_first_then_by_window(problem: Problem) -> None:
+    inst = compile_problem(problem)
+    order = first_plan_order(inst, np.arange(inst.n_visits)[::-1])
+    assert sorted(order.tolist()) == list(range(inst.n_visits))
+    double = inst.visit_tasks[order, 1] >= 0
+    assert not (~double[:-1] & double[1:]).any()  # no double-handed visit after a single one
+    opens = inst.task_release[inst.visit_tasks[order, 0]]
+    for group in (double, ~double):
+        assert (np.diff(opens[group]) >= 0).all()
 
 
 # ----------------------------------------------------------------------------------------

@@ -153,6 +153,13 @@ class ConstructionParams(_Params):
         "visit the compiled pricing could not place",
     )
     batch: int = Field(60, ge=1, description="past this many pending visits, visits go in in batches by window")
+    in_order_min_tasks: int = Field(
+        2000,
+        ge=0,
+        description="from this many carer-visits on, the first plan puts visits in one at a "
+        "time (double-handed first, then by window) instead of by regret, which prices "
+        "every pending visit again after each placement",
+    )
     exact_max_tasks: int = Field(
         2000,
         ge=0,

@@ -233,7 +233,7 @@ def _improve(
         removed = [int(v) for v in rng.choice(movable, size=q, replace=False)]
         for v in removed:
             trial.remove_visit(v)
-        trial.refresh()
+        trial.refresh_removed()
         again = removed + unassigned
         rng.shuffle(again)
         insert_visits(

@@ -92,6 +92,7 @@ def insert_visits(
     )
     all_carers = np.arange(K, dtype=np.int64)
     work = sol.scratch()
+    before = sol.copy()  # the plan before the latest placement, to undo it
     stale = all_carers
     cur_max = sol.max_lateness()
     left_out: list[int] = []
@@ -126,16 +127,17 @@ def insert_visits(
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
+        before.copy_from(sol)
         for t, k, p in best_move:
             sol.insert(t, k, p)
         placed = [(t, k) for t, k, _ in best_move]
         touched = [k for _, k in placed]
-        sol.refresh()
+        sol.refresh_inserted(np.array(touched, dtype=np.int64), np.array([t for t, _ in placed], dtype=np.int64))
         if not sol.feasible:
             # A break or synchronisation knock-on the pricing could not see: undo, rule
-            # that placement out and let the visit try its next best (a few times).
-            sol.remove_visit(v)
-            sol.refresh()
+            # that placement out and let the visit try its next best (a few times). The
+            # plan goes back exactly as it was: timing it afresh might place breaks anew.
+            sol.copy_from(before)
             retries[v] = retries.get(v, 0) + 1
             stale = np.zeros(0, dtype=np.int64)
             if retries[v] <= params.max_retries:

@@ -152,7 +152,7 @@ def large_neighbourhood_search(
             removed = operators[op](trial, q, rng) if len(assigned) else np.zeros(0, dtype=np.int64)
             for v in removed:
                 trial.remove_visit(int(v))
-            trial.refresh()
+            trial.refresh_removed()
             taken_out = set(map(int, removed))
             left = [int(v) for v in trial.unassigned_visits() if v not in taken_out]
             pending = list(dict.fromkeys([*map(int, removed), *left]))

@@ -107,6 +107,7 @@ class Solution:
         for t in self.route(k):
             self.route_of[t] = -1
         self.L[k] = len(tasks)
+        self.brk[k] = -1  # a new sequence: its break is placed when it is timed
         self.R[k, : len(tasks)] = tasks
         self.R[k, len(tasks) :] = -1
         for t in tasks:
@@ -144,6 +145,8 @@ class Solution:
         self.R[k, p] = t
         self.L[k] = n + 1
         self.route_of[t] = k
+        if self.brk[k] >= p:  # the break stays in its gap, which moved one place on
+            self.brk[k] += 1
 
     def remove_task(self, t: int) -> None:
         k = self.route_of[t]
@@ -156,6 +159,8 @@ class Solution:
         self.R[k, n - 1] = -1
         self.L[k] = n - 1
         self.route_of[t] = -1
+        if self.brk[k] >= p:  # the break stays between the same visits (none before the first)
+            self.brk[k] -= 1
 
     def remove_visit(self, v: int) -> None:
         for t in self.inst.visit_tasks[v]:
@@ -175,6 +180,33 @@ class Solution:
     def refresh(self) -> bool:
         """Re-time every route (breaks included) and recompute the cost."""
         return self._take(timing.evaluate(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
+
+    def refresh_inserted(self, carers: np.ndarray, tasks: np.ndarray) -> bool:
+        """``refresh`` after ``tasks`` were inserted into the routes of ``carers`` (and
+        nothing else changed since the last refresh): only the routes the insertion
+        moves are timed again, unless a rule or a break needs the whole day. A plan
+        that was not feasible when last timed is timed whole: its times hold nothing."""
+        if self._cost is None or not self.feasible:
+            return self.refresh()
+        return self._take(
+            timing.evaluate_inserted(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures, carers, tasks)
+        )
+
+    def refresh_removed(self) -> bool:
+        """``refresh`` after visits were taken out of a timed plan. The whole day is
+        timed with its breaks placed afresh; should that fail (placing breaks afresh is a
+        heuristic), it is timed with every break kept in its gap, which taking visits
+        out cannot make infeasible where travel times obey the triangle inequality."""
+        brk, hold = self.brk.copy(), self.hold.copy()
+        if self.refresh():
+            return True
+        self.brk[...] = brk
+        self.hold[...] = hold
+        return self.refresh_kept()
+
+    def refresh_kept(self) -> bool:
+        """Time the whole day with every break kept where ``brk`` has it (none placed)."""
+        return self._take(timing.evaluate_kept(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def account(self) -> bool:
         """Recompute the cost at the current starts, without re-timing: for times set

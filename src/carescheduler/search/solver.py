@@ -1,8 +1,9 @@
 """``solve()``: from a problem to a plan before a stop criterion is met.
 
-The pipeline: compile the problem to arrays, build a first plan by regret insertion,
-then improve it by large-neighbourhood search with CP-SAT route repairs until the stop
-criteria say so (``params``); small days are also handed whole to the CP-SAT model,
+The pipeline: compile the problem to arrays, build a first plan by regret insertion
+(on big days one visit at a time, which prices each visit once), then improve it by
+large-neighbourhood search with CP-SAT route repairs until the stop criteria say so
+(``params``); small days are also handed whole to the CP-SAT model,
 hinted with the best plan, which can prove them optimal. The best plan found so far is
 always what comes back.
 """
@@ -83,13 +84,18 @@ def solve(
     # The first plan stops where the time limit is: the visits not reached stay unassigned
     # and the progress callback (which may cancel) is heard throughout.
     budget = Budget(stop_at=deadline, report=_reporter(progress, started, sol, "construction"))
+    in_order = inst.n_tasks >= params.construction.in_order_min_tasks
+    visits = rng.permutation(inst.n_visits)
+    if in_order:
+        visits = first_plan_order(inst, visits)
     insert_visits(
         sol,
-        rng.permutation(inst.n_visits),
+        visits,
         rng,
         regret=2,
         deadline=deadline,
         exact=exact,
+        in_order=in_order,
         params=params.construction,
         budget=budget,
     )
@@ -150,6 +156,15 @@ def solve(
             stopped_by=run.stopped_by,
         ),
     )
+
+
+def first_plan_order(inst: Instance, visits: np.ndarray) -> np.ndarray:
+    """``visits`` in the order a big day's first plan puts them in: double-handed visits
+    first, while every carer still has room for both parts at once, then by when their
+    window opens, so routes mostly grow at their ends (cheap to price and to re-time)."""
+    first = inst.visit_tasks[visits, 0]
+    single = inst.visit_tasks[visits, 1] < 0
+    return visits[np.lexsort((inst.task_release[first], single))]
 
 
 def _reporter(

@@ -25,6 +25,8 @@ __all__ = [
     "break_gap",
     "carer_route",
     "evaluate",
+    "evaluate_inserted",
+    "evaluate_kept",
     "failing_route",
     "fit_in_shift",
     "lacks_break",
@@ -407,63 +409,72 @@ def right_shift(day, routes):
     allow it. Works backwards along each route; synchronised visits and carers with a
     break rule keep their earliest times (moving them could undo a partner or a break).
     """
+    for k in range(routes.L.shape[0]):
+        _right_shift_carer(day, routes, k)
+
+
+@njit(cache=True)
+def _right_shift_carer(day, routes, k):
+    """``right_shift`` of carer k alone."""
     R, L, start = routes.R, routes.L, routes.start
     task_loc, task_dur, task_latest, task_partner = day.task_loc, day.task_dur, day.task_latest, day.task_partner
     tgt_start = day.task_tgt_start
-    travel, carer_mode, carer_start, carer_end = day.travel, day.carer_mode, day.carer_start, day.carer_end
-    rule = (day.break_after, day.break_dur, day.break_earliest, day.break_latest)
+    n = L[k]
+    if n == 0 or day.break_after[k] < INF / 2:
+        return
+    route = carer_route(day, routes, k)
     shifts = (day.shift_start, day.shift_end, day.n_shifts)
-    for k in range(L.shape[0]):
-        n = L[k]
-        if n == 0 or rule[0][k] < INF / 2:
-            continue
-        route = _carer_route(k, R, L, travel, carer_mode, carer_start, carer_end, rule)
-        tr = route.travel
-        limit = INF
-        for i in range(n - 1, -1, -1):
-            t = R[k, i]
-            target = tgt_start[t]
-            if task_partner[t] < 0 and start[t] < target - EPS:
-                lst = limit
-                if task_latest[t] < lst:
-                    lst = task_latest[t]
-                cap = _shift_cap(route, t, start[t], i == n - 1, task_loc, task_dur, shifts)
-                if cap < lst:
-                    lst = cap
-                aim = target if target < lst else lst
-                if aim > start[t]:
-                    start[t] = aim
-            if i > 0:
-                prev = R[k, i - 1]
-                limit = start[t] - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
+    tr = route.travel
+    limit = INF
+    for i in range(n - 1, -1, -1):
+        t = R[k, i]
+        target = tgt_start[t]
+        if task_partner[t] < 0 and start[t] < target - EPS:
+            lst = limit
+            if task_latest[t] < lst:
+                lst = task_latest[t]
+            cap = _shift_cap(route, t, start[t], i == n - 1, task_loc, task_dur, shifts)
+            if cap < lst:
+                lst = cap
+            aim = target if target < lst else lst
+            if aim > start[t]:
+                start[t] = aim
+        if i > 0:
+            prev = R[k, i - 1]
+            limit = start[t] - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
 
 
 @njit(cache=True)
 def route_costs(day, routes, figures):
     """Per-carer travel and working minutes, per-task lateness and earliness, written into
     ``figures`` and ``routes.working`` at the current starts."""
+    for k in range(routes.L.shape[0]):
+        _carer_costs(day, routes, figures, k)
+
+
+@njit(cache=True)
+def _carer_costs(day, routes, figures, k):
+    """``route_costs`` of carer k alone."""
     R, L, start = routes.R, routes.L, routes.start
     travel_out, work_out, late_out, early_out = figures.travel, routes.working, figures.late, figures.early
     task_loc, task_dur, tgt_start, tgt_end = day.task_loc, day.task_dur, day.task_tgt_start, day.task_tgt_end
-    travel, carer_mode, carer_start, carer_end = day.travel, day.carer_mode, day.carer_start, day.carer_end
-    for k in range(L.shape[0]):
-        travel_out[k] = 0.0
-        work_out[k] = 0.0
-        if L[k] == 0:
-            continue
-        tr = travel[carer_mode[k]]
-        prev = carer_start[k]
-        for i in range(L[k]):
-            t = R[k, i]
-            travel_out[k] += tr[prev, task_loc[t]]
-            work_out[k] += task_dur[t]
-            prev = task_loc[t]
-            late = start[t] - tgt_end[t]
-            late_out[t] = late if late > 0.0 else 0.0
-            early = tgt_start[t] - start[t]
-            early_out[t] = early if early > 0.0 else 0.0
-        travel_out[k] += tr[prev, carer_end[k]]
-        work_out[k] += travel_out[k]
+    travel_out[k] = 0.0
+    work_out[k] = 0.0
+    if L[k] == 0:
+        return
+    tr = day.travel[day.carer_mode[k]]
+    prev = day.carer_start[k]
+    for i in range(L[k]):
+        t = R[k, i]
+        travel_out[k] += tr[prev, task_loc[t]]
+        work_out[k] += task_dur[t]
+        prev = task_loc[t]
+        late = start[t] - tgt_end[t]
+        late_out[t] = late if late > 0.0 else 0.0
+        early = tgt_start[t] - start[t]
+        early_out[t] = early if early > 0.0 else 0.0
+    travel_out[k] += tr[prev, day.carer_end[k]]
+    work_out[k] += travel_out[k]
 
 
 @njit(cache=True)
@@ -483,10 +494,114 @@ def evaluate(day, costs, routes, figures):
 
 
 @njit(cache=True)
+def evaluate_kept(day, costs, routes, figures):
+    """``evaluate`` with every carer's break kept where ``routes.brk`` has it (and the
+    late starts ``routes.hold`` asks for): the whole day timed once, no break placed.
+    Not feasible when a route breaks a rule or a carer lacks a break."""
+    feasible = schedule(day, routes)
+    if feasible:
+        for k in range(routes.L.shape[0]):
+            if _lacks_break(carer_route(day, routes, k), routes.brk[k], routes.start, day.task_loc, day.task_dur):
+                feasible = False
+                break
+    if feasible and day.w_early > 0.0:
+        right_shift(day, routes)
+    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(
+        day, costs, routes, figures
+    )
+    return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+
+
+@njit(cache=True)
+def evaluate_inserted(day, costs, routes, figures, carers, tasks):
+    """``evaluate`` after ``tasks`` were put into the routes of ``carers`` of a timed plan,
+    re-timing only the routes the insertion moves.
+
+    Inserting only adds constraints, so timing again from the plan's own starts and
+    lower bounds reaches the new earliest schedule; each carer's break stays in the gap
+    it was in. Putting a visit into a council day would otherwise re-time all of its
+    hundreds of routes. When a moved route breaks a rule or now lacks a break, the whole
+    day is timed again as ``evaluate`` does, breaks placed afresh.
+    """
+    changed = np.zeros(routes.L.shape[0], dtype=np.bool_)
+    if not _retime_inserted(day, routes, carers, tasks, changed):
+        return evaluate(day, costs, routes, figures)
+    for k in np.flatnonzero(changed):
+        if day.w_early > 0.0:
+            _right_shift_carer(day, routes, k)
+        _carer_costs(day, routes, figures, k)
+    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = _sum_terms(costs, routes, figures)
+    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+
+
+@njit(cache=True)
+def _retime_inserted(day, routes, carers, tasks, changed):
+    """The earliest schedule after an insertion, from the current one: re-time the routes
+    of ``carers``, then every route a partner's new start pushes, until nothing moves.
+    Marks the re-timed carers in ``changed``; False when a route breaks a rule, lacks a
+    break, or the pushes do not settle (the caller times the whole day instead)."""
+    R, L, brk = routes.R, routes.L, routes.brk
+    start, lb, hold, route_of = routes.start, routes.lb, routes.hold, routes.route_of
+    task_loc, task_dur, task_latest, release = day.task_loc, day.task_dur, day.task_latest, day.task_release
+    partner, gap_min, gap_max = day.task_partner, day.task_gap_min, day.task_gap_max
+    shifts = (day.shift_start, day.shift_end, day.n_shifts)
+    K = L.shape[0]
+    for t in tasks:
+        hold[t] = -INF
+        lb[t] = release[t]
+    dirty = np.zeros(K, dtype=np.bool_)
+    for k in carers:
+        dirty[k] = True
+    now = np.empty(K, dtype=np.int64)
+    for _ in range(2 * start.shape[0] + 20):
+        n_now = 0
+        for k in range(K):
+            if dirty[k]:
+                dirty[k] = False
+                changed[k] = True
+                now[n_now] = k
+                n_now += 1
+                if not _forward(
+                    carer_route(day, routes, k), start, lb, brk[k], task_loc, task_dur, task_latest, shifts
+                ):
+                    return False
+        if n_now == 0:
+            for k in range(K):
+                if changed[k] and _lacks_break(carer_route(day, routes, k), brk[k], start, task_loc, task_dur):
+                    return False
+            return True
+        for j in range(n_now):
+            k = now[j]
+            for i in range(L[k]):
+                t = R[k, i]
+                p = partner[t]
+                if p < 0 or route_of[p] < 0:
+                    continue
+                a = t if t < p else p
+                b = p if t < p else t
+                need_b = start[a] + gap_min[a]
+                if start[b] < need_b - EPS:
+                    lb[b] = need_b
+                    dirty[route_of[b]] = True
+                need_a = start[b] - gap_max[a]
+                if start[a] < need_a - EPS:
+                    lb[a] = need_a
+                    dirty[route_of[a]] = True
+    return False
+
+
+@njit(cache=True)
 def totals(day, costs, routes, figures):
     """The objective's raw terms at the given starts (no re-timing), as ``evaluate``;
     the first value says whether every carer stays within their maximum working time."""
     route_costs(day, routes, figures)
+    return _sum_terms(costs, routes, figures)
+
+
+@njit(cache=True)
+def _sum_terms(costs, routes, figures):
+    """The objective's raw terms from the figures as they stand (``totals`` without
+    computing them first)."""
     route_of, late_out, early_out = routes.route_of, figures.late, figures.early
     travel_k, working, assign_cost = figures.travel, routes.working, costs.assign_cost
     max_work, contracted = costs.max_work, costs.contracted
