@@ -17,8 +17,11 @@ def _names(row: dict) -> set[str]:
     return {row.get("label") or row["instance"], row["instance"], row["instance"].split("-")[0]}
 
 
-def jobs_for(set_name: str, instances: list[str] | None, time_limit: float, workers: int) -> list[dict]:
-    """One job per instance of the set (or of those named); ValueError names any unknown."""
+def jobs_for(
+    set_name: str, instances: list[str] | None, time_limit: float, workers: int, seeds: list[int] | None = None
+) -> list[dict]:
+    """One job per instance of the set (or of those named) and seed (0 alone by default);
+    ValueError names any unknown instance."""
     folder = shared_benchmarks() / ("mankowska2014" if set_name == "mankowska" else "ceschia2024_italian")
     jobs = []
     matched: set[str] = set()
@@ -31,15 +34,17 @@ def jobs_for(set_name: str, instances: list[str] | None, time_limit: float, work
                     continue
                 matched |= names
             bks = float(row["bks_published"] if set_name == "mankowska" else row["bks"])
-            jobs.append(
-                {
-                    "instance": label,
-                    "path": str(folder / row["instance_file"]),
-                    "bks": bks,
-                    "time_limit": time_limit,
-                    "workers": workers,
-                }
-            )
+            for seed in seeds or [0]:
+                jobs.append(
+                    {
+                        "instance": label,
+                        "path": str(folder / row["instance_file"]),
+                        "bks": bks,
+                        "time_limit": time_limit,
+                        "workers": workers,
+                        "seed": seed,
+                    }
+                )
     missing = sorted(set(instances or ()) - matched)
     if missing:
         raise ValueError(f"not in {folder.name}/bks.csv: {', '.join(missing)}")
@@ -53,10 +58,11 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1, help="cores per solve (parallel searches)")
     parser.add_argument("--jobs", type=int, default=2, help="instances solved at once")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per instance and seed")
     parser.add_argument("--name", help="result file name (default: SET-<time limit>s)")
     args = parser.parse_args()
     try:
-        jobs = jobs_for(args.set, args.instances, args.time_limit, args.workers)
+        jobs = jobs_for(args.set, args.instances, args.time_limit, args.workers, args.seeds)
     except ValueError as err:
         parser.error(str(err))
     run(args.name or f"{args.set}-{args.time_limit:g}s", jobs, args.jobs)

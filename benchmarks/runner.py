@@ -66,6 +66,7 @@ def solve_one(job: dict) -> dict:
     gap = 100.0 * (cost - bks) / bks if bks else None
     return {
         "instance": job["instance"],
+        "seed": job.get("seed", 0),
         "cost": round(cost, 3),
         "bks": bks,
         "gap_pct": None if gap is None else round(gap, 2),
@@ -112,12 +113,12 @@ def write(name: str, rows: list[dict]) -> None:
         "",
         summary,
         "",
-        "| instance | cost | best known | gap % | seconds | valid | export valid | unassigned |",
-        "|---|---:|---:|---:|---:|---|---|---:|",
+        "| instance | seed | cost | best known | gap % | seconds | valid | export valid | unassigned |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['instance']} | {r['cost']} | {r['bks']} | {r['gap_pct']} | {r['seconds']} | "
+            f"| {r['instance']} | {r['seed']} | {r['cost']} | {r['bks']} | {r['gap_pct']} | {r['seconds']} | "
             f"{r['valid']} | {r['export_valid']} | {r['unassigned']} |"
         )
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")

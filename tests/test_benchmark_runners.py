@@ -23,3 +23,9 @@ def test_instances_are_picked_by_label_name_or_number() -> None:
 def test_an_unknown_instance_is_named() -> None:
     with pytest.raises(ValueError, match=r"not in mankowska2014/bks\.csv: Z9"):
         jobs_for("mankowska", ["A1", "Z9"], 1, 1)
+
+
+def test_each_seed_is_a_run_of_its_own() -> None:
+    jobs = jobs_for("mankowska", ["A1", "B2"], 1, 1, seeds=[3, 4])
+    assert [(j["instance"], j["seed"]) for j in jobs] == [("A1", 3), ("A1", 4), ("B2", 3), ("B2", 4)]
+    assert {j["seed"] for j in jobs_for("mankowska", ["A1"], 1, 1)} == {0}

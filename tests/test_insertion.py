@@ -9,6 +9,9 @@
     another way); with them, the plan it gives is valid.
 (d) When timing a day afresh after visits were taken out fails, the day is timed with
     its breaks kept where they were.
+(e) A big day's first plan prices a visit in full only on a shortlist of carers, and on
+    everyone else when none of them can take it: a visit placed without the shortlist is
+    placed with it.
 """
 
 from __future__ import annotations
@@ -141,3 +144,29 @@ def test_taking_visits_out_keeps_the_breaks_when_timing_afresh_fails(problem) ->
 def _never_feasible(day, costs, routes, figures):
     """``timing.evaluate`` failing, as placing breaks afresh can."""
     return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_the_shortlist_holds_the_eligible_carers_best_first(problem) -> None:
+    sol, out = _half_built(problem, seed=17)
+    inst = sol.inst
+    for v in out:
+        t = int(inst.visit_tasks[v, 0])
+        eligible = set(np.flatnonzero(inst.eligible[t]).tolist())
+        every = pricing.shortlist(inst.arrays(), inst.costs(), sol.arrays, t, inst.n_carers).tolist()
+        assert set(every) == eligible
+        for most in range(len(every) + 1):
+            assert pricing.shortlist(inst.arrays(), inst.costs(), sol.arrays, t, most).tolist() == every[:most]
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_a_visit_placed_without_the_shortlist_is_placed_with_it(problem) -> None:
+    sol, out = _half_built(problem, seed=19)
+    for v in out:
+        full, short = sol.copy(), sol.copy()
+        placed = not insert_visits(full, [v], np.random.default_rng(0), regret=1, in_order=True)
+        if placed:
+            assert not insert_visits(short, [v], np.random.default_rng(0), regret=1, in_order=True, shortlist=1)
+            assert_valid(problem, plan_from_solution(short))

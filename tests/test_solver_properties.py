@@ -109,8 +109,9 @@ def test_solver_plans_are_valid_and_priced_like_the_validator(problem: Problem) 
 @settings(max_examples=60, **PROPERTY_SETTINGS)
 @given(problem=problems())
 def test_plans_from_a_first_plan_built_one_visit_at_a_time_are_valid(problem: Problem) -> None:
-    # how council-sized days start: visits in one at a time, double-handed first, by window
-    params = SolveParams(construction=ConstructionParams(in_order_min_tasks=0))
+    # how council-sized days start: visits in one at a time, double-handed first, by window,
+    # each priced in full on a shortlist of carers (here one) before everyone else
+    params = SolveParams(construction=ConstructionParams(in_order_min_tasks=0, first_plan_carers=1))
     plan = solve(problem, params=params, **SOLVE_KWARGS)
     _check_cost(plan, assert_valid(problem, plan))
 

@@ -160,6 +160,13 @@ class ConstructionParams(_Params):
         "time (double-handed first, then by window) instead of by regret, which prices "
         "every pending visit again after each placement",
     )
+    first_plan_carers: int = Field(
+        20,
+        ge=0,
+        description="carers a big day's first plan prices each single-handed visit on in full: "
+        "those its detour and pairing cost least (every carer when none of them can take "
+        "it; 0: every carer)",
+    )
     exact_max_tasks: int = Field(
         2000,
         ge=0,

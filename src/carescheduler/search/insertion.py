@@ -38,6 +38,7 @@ def insert_visits(
     in_order: bool = False,
     params: ConstructionParams = DEFAULTS,
     budget: Budget | None = None,
+    shortlist: int = 0,
 ) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
@@ -50,6 +51,10 @@ def insert_visits(
 
     With a ``budget``, no visit is placed after its ``stop_at``: the rest are left out
     and added to ``budget.untried``; ``budget.step`` is called after every placement.
+
+    With ``shortlist`` (and ``in_order``) each part of a visit is priced in full only on
+    that many carers, those ``pricing.shortlist`` ranks first, and on every other carer
+    only when none of those can take it: a big day's first plan, not the search.
     """
     inst = sol.inst
     pending = [int(v) for v in visits]
@@ -62,7 +67,9 @@ def insert_visits(
         return [
             out
             for v in pending
-            for out in insert_visits(sol, [v], rng, 1, noise, deadline, exact, params=params, budget=budget)
+            for out in insert_visits(
+                sol, [v], rng, 1, noise, deadline, exact, params=params, budget=budget, shortlist=shortlist
+            )
         ]
     if len(pending) > params.batch:
         # A council day has thousands of visits: regret over all of them at once prices
@@ -92,7 +99,6 @@ def insert_visits(
     )
     all_carers = np.arange(K, dtype=np.int64)
     work = sol.scratch()
-    before = sol.copy()  # the plan before the latest placement, to undo it
     stale = all_carers
     cur_max = sol.max_lateness()
     left_out: list[int] = []
@@ -100,6 +106,15 @@ def insert_visits(
     rng = rng or np.random.default_rng(0)
     # One single-handed visit without regret: only its cheapest carer matters.
     cheapest_only = len(pending) == 1 and regret < 2 and inst.visit_tasks[pending[0], 1] < 0
+    short = np.zeros(0, dtype=np.int64)
+    if len(pending) == 1 and regret < 2 and 0 < shortlist < K:
+        t0, t1 = (int(t) for t in inst.visit_tasks[pending[0]])
+        short = pricing.shortlist(day, costs, sol.arrays, t0, shortlist)
+        if t1 >= 0:  # either part's likely carers, and the one it is pinned to
+            short = np.union1d(short, pricing.shortlist(day, costs, sol.arrays, t1, shortlist))
+            if inst.task_pin[t0] >= 0:
+                short = np.union1d(short, [int(inst.task_pin[t0])])
+        stale = short
     ruled_out: set[int] = set()
     while pending:
         if budget is not None and not budget.step():
@@ -116,6 +131,11 @@ def insert_visits(
         jitter = noise * rng.random(len(pend)) if noise else np.zeros(len(pend))
         choice = Pending(pend, row0, row1, t0s, t1s, inst.task_pin[t0s], jitter, regret, params.pair_candidates)
         i, best_cost, k0, p0, k1, p1 = pricing.choose_insertion(day, costs, sol.arrays, work, choice, cache, cur_max)
+        if len(short) and (k0 < 0 or best_cost > inst.visit_penalty[pending[int(i)]]):
+            # none of the shortlist can take it (at less than leaving it out): price everyone else
+            stale = np.setdiff1d(all_carers, short)
+            short = np.zeros(0, dtype=np.int64)
+            continue
         v = pending.pop(int(i))
         t0, t1 = int(t0s[i]), int(t1s[i])
         best_move: Move | None = None
@@ -127,7 +147,7 @@ def insert_visits(
             left_out.append(v)
             stale = np.zeros(0, dtype=np.int64)
             continue
-        before.copy_from(sol)
+        sol.snapshot()  # to undo the placement
         for t, k, p in best_move:
             sol.insert(t, k, p)
         placed = [(t, k) for t, k, _ in best_move]
@@ -137,7 +157,7 @@ def insert_visits(
             # A break or synchronisation knock-on the pricing could not see: undo, rule
             # that placement out and let the visit try its next best (a few times). The
             # plan goes back exactly as it was: timing it afresh might place breaks anew.
-            sol.copy_from(before)
+            sol.restore()
             retries[v] = retries.get(v, 0) + 1
             stale = np.zeros(0, dtype=np.int64)
             if retries[v] <= params.max_retries:

@@ -20,7 +20,15 @@ from numba import njit
 from .records import EPS, INF, PairPrices, Placement, TaskPrices
 from .timing import fit_in_shift
 
-__all__ = ["GRANULAR_SLACK", "best_pair", "choose_insertion", "price_at", "price_pending", "single_costs"]
+__all__ = [
+    "GRANULAR_SLACK",
+    "best_pair",
+    "choose_insertion",
+    "price_at",
+    "price_pending",
+    "shortlist",
+    "single_costs",
+]
 
 GRANULAR_SLACK = 2
 """Positions priced beyond those whose visits start inside a task's window, each side."""
@@ -330,9 +338,7 @@ def single_costs(day, costs, routes, work, prices, carers, cur_max, cheapest_onl
     the best found so far is left at INF, which saves pushing most routes.
     """
     t = prices.task
-    R, L, start = routes.R, routes.L, routes.start
     out_cost, out_pos, out_start = prices.cost, prices.position, prices.start
-    due = day.task_latest[t] if day.task_latest[t] < day.task_tgt_end[t] else day.task_tgt_end[t]
     bound = INF
     for idx in range(carers.shape[0]):
         k = carers[idx]
@@ -341,16 +347,7 @@ def single_costs(day, costs, routes, work, prices, carers, cur_max, cheapest_onl
         out_start[k] = INF
         if not costs.eligible[t, k]:
             continue
-        # Granular positions: around the visits that start near this task's window.
-        n = L[k]
-        lo = 0
-        while lo < n and start[R[k, lo]] < day.task_release[t]:
-            lo += 1
-        hi = lo
-        while hi < n and start[R[k, hi]] <= due:
-            hi += 1
-        lo = lo - GRANULAR_SLACK if lo > GRANULAR_SLACK else 0
-        hi = hi + GRANULAR_SLACK if hi + GRANULAR_SLACK < n else n
+        lo, hi = _granular(day, routes, t, k)
         for p in range(lo, hi + 1):
             cutoff = out_cost[k]
             if cheapest_only and bound < cutoff:
@@ -362,6 +359,63 @@ def single_costs(day, costs, routes, work, prices, carers, cur_max, cheapest_onl
                 out_start[k] = st
         if out_cost[k] < bound:
             bound = out_cost[k]
+
+
+@njit(cache=True)
+def _granular(day, routes, t, k):
+    """The positions of carer k's route worth pricing for task t, lo..hi: around the
+    visits that start inside its window (granular neighbourhoods)."""
+    R, start = routes.R, routes.start
+    n = routes.L[k]
+    due = day.task_latest[t] if day.task_latest[t] < day.task_tgt_end[t] else day.task_tgt_end[t]
+    lo = 0
+    while lo < n and start[R[k, lo]] < day.task_release[t]:
+        lo += 1
+    hi = lo
+    while hi < n and start[R[k, hi]] <= due:
+        hi += 1
+    lo = lo - GRANULAR_SLACK if lo > GRANULAR_SLACK else 0
+    hi = hi + GRANULAR_SLACK if hi + GRANULAR_SLACK < n else n
+    return lo, hi
+
+
+@njit(cache=True)
+def shortlist(day, costs, routes, t, most):
+    """The ``most`` eligible carers where task t would likely cost least: ranked by the
+    travel its detour adds, the pairing's cost and the lateness of arriving straight
+    from the visit before, at the best of their granular positions. One pass over the
+    routes' arrays, without pushing anything: a big day's first plan prices only these
+    carers in full."""
+    R, start = routes.R, routes.start
+    K = routes.L.shape[0]
+    loc = day.task_loc[t]
+    score = np.full(K, INF)
+    for k in range(K):
+        if not costs.eligible[t, k]:
+            continue
+        n = routes.L[k]
+        tr = day.travel[day.carer_mode[k]]
+        lo, hi = _granular(day, routes, t, k)
+        for p in range(lo, hi + 1):
+            ready = day.task_release[t]
+            if p == 0:
+                prev_loc = day.carer_start[k]
+            else:
+                prev_loc = day.task_loc[R[k, p - 1]]
+                arrive = start[R[k, p - 1]] + day.task_dur[R[k, p - 1]] + tr[prev_loc, loc]
+                if arrive > ready:
+                    ready = arrive
+            next_loc = day.carer_end[k] if p == n else day.task_loc[R[k, p]]
+            detour = tr[prev_loc, loc] + tr[loc, next_loc] - (tr[prev_loc, next_loc] if n > 0 else 0.0)
+            late = ready - day.task_tgt_end[t]
+            c = day.w_travel * detour + costs.assign_cost[t, k] + (day.w_late * late if late > 0.0 else 0.0)
+            if c < score[k]:
+                score[k] = c
+    order = np.argsort(score)
+    m = 0
+    while m < most and m < K and score[order[m]] < INF:
+        m += 1
+    return order[:m]
 
 
 @njit(cache=True)

@@ -71,6 +71,7 @@ class Solution:
         self.figures = figures
         self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.working = arrays
         self.travel, self.late, self.early = figures
+        self._spare: Solution | None = None  # what ``snapshot`` keeps
 
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
@@ -89,6 +90,18 @@ class Solution:
             mine[...] = theirs
         self.feasible = other.feasible
         self._cost = other._cost
+
+    def snapshot(self) -> None:
+        """Keep the plan as it is now for ``restore`` (in one spare copy, reused)."""
+        if self._spare is None:
+            self._spare = self.copy()
+        else:
+            self._spare.copy_from(self)
+
+    def restore(self) -> None:
+        """Go back to the plan the last ``snapshot`` kept."""
+        assert self._spare is not None, "restore() without a snapshot()"
+        self.copy_from(self._spare)
 
     def scratch(self) -> Scratch:
         """Work space for the insertion pricing (pushed starts, stacks of partners)."""

@@ -98,6 +98,7 @@ def solve(
         in_order=in_order,
         params=params.construction,
         budget=budget,
+        shortlist=params.construction.first_plan_carers if in_order else 0,
     )
     if progress is not None:
         progress(Progress(time.monotonic() - started, 0, sol.total, len(sol.unassigned_visits()), "construction"))
