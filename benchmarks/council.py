@@ -15,12 +15,11 @@ its search processes. Writes ``results/council.md`` and ``.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
 import resource
 import time
 from pathlib import Path
 
-from .runner import RESULTS, stamp
+from .runner import write_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "fixtures" / "scenarios" / "council.json.gz"
@@ -94,20 +93,6 @@ def run(scenario: Path, time_limit: float, marks: list[float], workers: int, see
     return row
 
 
-def write(rows: list[dict], name: str) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    info = stamp()
-    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    lines = [f"# {name}", "", f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores", ""]
-    keys = list(rows[0])
-    lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
@@ -120,7 +105,7 @@ def main() -> None:
     row = run(args.scenario, args.time_limit, args.marks, args.workers, args.seed)
     for key, value in row.items():
         print(f"{key:>24}  {value}")
-    write([row], args.name)
+    write_rows(args.name, [row])
 
 
 if __name__ == "__main__":

@@ -20,11 +20,10 @@ solve. Writes ``results/replan_coverage.md`` and ``.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
-from .runner import RESULTS, stamp
+from .runner import write_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIUM = ROOT / "fixtures" / "scenarios" / "medium.json.gz"
@@ -85,27 +84,6 @@ def run(times: list[str], replan_seconds: list[float], fresh_seconds: float, pla
     return rows
 
 
-def write(rows: list[dict], name: str, plan_seconds: float) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    info = stamp()
-    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    keys = list(rows[0])
-    lines = [
-        f"# {name}",
-        "",
-        f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores; "
-        f"the medium day planned in {plan_seconds:g} s",
-        "",
-        "| " + " | ".join(keys) + " |",
-        "|" + "---|" * len(keys),
-    ]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--times", nargs="+", default=["08:00", "10:00", "14:00"])
@@ -116,7 +94,7 @@ def main() -> None:
     parser.add_argument("--name", default="replan_coverage")
     args = parser.parse_args()
     rows = run(args.times, args.replan_seconds, args.fresh_seconds, args.plan_seconds, args.seed)
-    write(rows, args.name, args.plan_seconds)
+    write_rows(args.name, rows, f"; the medium day planned in {args.plan_seconds:g} s")
 
 
 if __name__ == "__main__":

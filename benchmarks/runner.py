@@ -123,3 +123,24 @@ def write(name: str, rows: list[dict]) -> None:
         )
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print(summary)
+
+
+def write_rows(name: str, rows: list[dict], note: str = "") -> None:
+    """``results/NAME.csv`` and a Markdown table of the same rows, stamped with the date,
+    commit and machine (and ``note``)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    info = stamp()
+    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    keys = list(rows[0])
+    lines = [
+        f"# {name}",
+        "",
+        f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores{note}",
+        "",
+    ]
+    lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")

@@ -484,7 +484,13 @@ def evaluate(day, costs, routes, figures):
     Returns (feasible, unassigned penalty, total lateness, max lateness, total earliness,
     travel minutes, assignment cost, overtime minutes); the caller applies the weights.
     """
-    feasible = schedule_with_breaks(day, routes)
+    return _priced(day, costs, routes, figures, schedule_with_breaks(day, routes))
+
+
+@njit(cache=True)
+def _priced(day, costs, routes, figures, feasible):
+    """``evaluate``'s answer for a day just timed (``feasible`` if it was): visits wait
+    for their targets where nothing else moves, then the objective's terms are totalled."""
     if feasible and day.w_early > 0.0:
         right_shift(day, routes)
     within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(
@@ -504,12 +510,7 @@ def evaluate_kept(day, costs, routes, figures):
             if _lacks_break(carer_route(day, routes, k), routes.brk[k], routes.start, day.task_loc, day.task_dur):
                 feasible = False
                 break
-    if feasible and day.w_early > 0.0:
-        right_shift(day, routes)
-    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(
-        day, costs, routes, figures
-    )
-    return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+    return _priced(day, costs, routes, figures, feasible)
 
 
 @njit(cache=True)
