@@ -12,6 +12,8 @@
 (e) A big day's first plan prices a visit in full only on a shortlist of carers, and on
     everyone else when none of them can take it: a visit placed without the shortlist is
     placed with it.
+(f) Timing only the moved routes, without falling back on the whole day, accepts a
+    placement only where the whole day's timing does, at the same cost.
 """
 
 from __future__ import annotations
@@ -170,3 +172,28 @@ def test_a_visit_placed_without_the_shortlist_is_placed_with_it(problem) -> None
         if placed:
             assert not insert_visits(short, [v], np.random.default_rng(0), regret=1, in_order=True, shortlist=1)
             assert_valid(problem, plan_from_solution(short))
+
+
+@settings(max_examples=40, **PROPERTY_SETTINGS)
+@given(problems())
+def test_timing_only_the_moved_routes_without_the_whole_day_never_accepts_more(problem) -> None:
+    """Without ``whole_day`` (recommendations trying many placements) a placement is
+    accepted only where timing the whole day accepts it too, at the same cost."""
+    sol, out = _half_built(problem, seed=23)
+    inst = sol.inst
+    trial = sol.copy()
+    for v in out:
+        t = int(inst.visit_tasks[v, 0])
+        if inst.visit_tasks[v, 1] >= 0:
+            continue
+        for k in np.flatnonzero(inst.eligible[t]):
+            for p in range(int(sol.L[k]) + 1):
+                trial.copy_from(sol)
+                trial.insert(t, int(k), p)
+                moved, tasks = np.array([k], dtype=np.int64), np.array([t], dtype=np.int64)
+                if trial.refresh_inserted(moved, tasks, whole_day=False):
+                    quick = trial.total
+                    trial.copy_from(sol)
+                    trial.insert(t, int(k), p)
+                    assert trial.refresh_inserted(moved, tasks)
+                    assert np.isclose(trial.total, quick)

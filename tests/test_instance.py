@@ -14,7 +14,7 @@ import pytest
 
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
-from carescheduler.search.instance import Instance, TaskRows, compile_problem, compile_tasks
+from carescheduler.search.instance import Instance, TaskLookups, TaskRows, compile_problem, compile_tasks
 from conftest import SMALL
 from problem_factory import carer, client, location, make_problem, visit
 
@@ -76,6 +76,24 @@ def test_a_new_visit_compiles_to_the_rows_it_gets_in_a_full_compile(small: Probl
     assert_rows_equal(rows, rows_of(after, after.n_visits - 1, after.n_visits))
     assert rows.visit_tasks.tolist() == [[before.n_tasks, before.n_tasks + 1]]
     assert rows.task_partner.tolist() == [before.n_tasks + 1, before.n_tasks]
+
+
+def test_kept_lookups_with_a_new_client_compile_the_rows_of_a_fresh_compile(small: Problem) -> None:
+    """Recommendations keep the day's look-ups and add the new client (and place) to
+    them: the visit's rows must be those of compiling against the grown day afresh."""
+    from carescheduler.domain import Client, Location
+
+    place = Location(id="new-place", x=3.0, y=4.0)
+    newcomer = Client(id="new-client", location=place.id, gender_requirement="female")
+    grown = small.model_copy(update={"clients": [*small.clients, newcomer], "locations": [*small.locations, place]})
+    double = next(x for x in small.visits if x.carers_needed == 2)
+    visit = double.model_copy(update={"id": "new-visit", "client": newcomer.id})
+    kept = TaskLookups.of(small).with_client(newcomer, place)
+    rows = compile_tasks(grown, [visit], first_task=7, lookups=kept)
+    fresh = compile_tasks(grown, [visit], first_task=7)
+    assert_rows_equal(rows, {f.name: getattr(fresh, f.name) for f in fields(TaskRows)})
+    assert rows.task_loc.tolist() == [len(small.locations)] * 2
+    assert kept.locations[place.id] == len(small.locations) and "new-place" not in TaskLookups.of(small).locations
 
 
 # A tiny day for the rules: times are minutes after midnight.

@@ -3,16 +3,18 @@ true reason, and the carer who had a visit is always able to take it back."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carescheduler.day.recommend import Recommender, recommend
+from carescheduler.day.recommend import Recommender, _twin_parts, recommend
 from carescheduler.domain import Client, Location, Problem, Visit
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan, UnassignedVisit
 from carescheduler.search.solver import solve
 from random_days import problems
+from test_insertion import _half_built, _prices
 from test_solver_properties import PROPERTY_SETTINGS
 
 
@@ -68,6 +70,19 @@ def test_the_carer_who_had_a_visit_can_take_it_back(problem: Problem, pick: int)
             s.start - 1e-6 <= option.start and option.start + visit.part_duration(0) <= s.end + 1e-6
             for s in carer.shifts
         )
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problem=problems())
+def test_twin_parts_of_a_double_handed_visit_price_alike(problem: Problem) -> None:
+    """A recommendation prices a double-handed visit's second part from its first when
+    the two are alike in what pricing reads: they must then cost the same everywhere."""
+    sol, out = _half_built(problem, seed=29)
+    inst = sol.inst
+    for v in out:
+        t0, t1 = (int(t) for t in inst.visit_tasks[v])
+        if t1 >= 0 and _twin_parts(inst, t0, t1):
+            assert np.array_equal(_prices(sol, t0, False), _prices(sol, t1, False))
 
 
 def _street() -> Problem:

@@ -518,6 +518,34 @@ def test_estimate_defaults_and_limits() -> None:
         assert next(iter(bad)) in str(error.value)
 
 
+def test_new_places_are_estimated_alike_with_coordinates_kept_and_read_afresh(drive: RoadNetwork) -> None:
+    """A recommendation keeps the day's coordinates and adds a new client's place; that
+    must estimate exactly what reading every location afresh does, the same way there
+    and back, on the scale of the given road times."""
+    from carescheduler.domain import Location
+    from carescheduler.travel.estimate import PlaceCoordinates, estimate_new_places, estimate_times
+
+    problem = Problem.model_validate(road_problem(drive))
+    given = 1.7 * travel_matrix(problem, "drive")  # roads 1.7 times the straight-line guess
+    near = problem.locations[2]
+    new = Location(id="new", lat=near.lat + 0.001, lon=near.lon - 0.001)
+    grown = problem.model_copy(update={"locations": [*problem.locations, new]})
+    kept = PlaceCoordinates.of(problem.locations).plus([new])
+    afresh = PlaceCoordinates.of(grown.locations)
+    assert afresh.geographic is kept.geographic is True
+    assert np.array_equal(kept.a, afresh.a) and np.array_equal(kept.b, afresh.b)
+    rows, columns = estimate_new_places(grown, "drive", given, kept)
+    rows_afresh, columns_afresh = estimate_new_places(grown, "drive", given)
+    assert np.array_equal(rows, rows_afresh) and np.array_equal(columns, columns_afresh)
+    n = len(grown.locations)
+    assert rows.shape == (1, n) and columns.shape == (n, 1)
+    raw_out = estimate_times(grown, "drive", [n - 1], range(n))
+    raw_back = estimate_times(grown, "drive", range(n), [n - 1])
+    assert np.allclose(rows, raw_out * 1.7) and np.allclose(columns, raw_back * 1.7)
+    # a place with planar coordinates cannot join a day on lat/lon
+    assert PlaceCoordinates.of(problem.locations).plus([Location(id="xy", x=1, y=2)]).geographic is None
+
+
 # --------------------------------------------------------------------------- matrices as arrays
 
 

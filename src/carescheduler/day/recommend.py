@@ -4,7 +4,8 @@ For a new or unassigned visit a coordinator wants the few best carers, each with
 place in their day the visit would take, its start and what it adds to the plan's cost,
 and for every other carer the reason they cannot (skill, gender, ban, shift, pins, or
 no room in their day). Pricing is the search's fast insertion evaluation; each option
-offered is then checked by re-timing the day with the visit in it. No CP-SAT call.
+offered is then checked by re-timing the routes the visit moves (``refresh_inserted``).
+No CP-SAT call.
 
 ``Recommender`` keeps one published day ready (compiled at ``now``, the plan loaded,
 spare room for one new visit at one new place), so each question costs milliseconds;
@@ -27,12 +28,12 @@ from ..errors import InputError, describe_validation_error
 from ..params import SolveParams
 from ..plan import Plan, format_minutes
 from ..search import pricing
-from ..search.instance import INF, MODES, Instance, compile_tasks, fits_a_shift
+from ..search.instance import INF, MODES, Instance, TaskLookups, compile_tasks, fits_a_shift
 from ..search.pricing import GRANULAR_SLACK
-from ..search.reasons import carer_obstacle, window_text
+from ..search.reasons import CarerObstacles, window_text
 from ..search.records import PairPrices, TaskPrices
 from ..search.solution import Solution
-from ..travel.estimate import estimate_new_places
+from ..travel.estimate import PlaceCoordinates, estimate_new_places
 from .live import LiveDay, live_day
 
 if TYPE_CHECKING:
@@ -133,6 +134,10 @@ class Recommender:
         self._sol = Solution(self._inst)
         self._sol.replace_routes({k: day.solution.route(k) for k in range(day.model.n_carers)})
         self._sol.refresh()
+        self._without = self._sol.copy()  # the plan without a planned visit asked about
+        self._trial = self._sol.copy()  # work space for checking options
+        self._lookups = TaskLookups.of(self.problem)
+        self._places = PlaceCoordinates.of(self.problem.locations)
 
     # -- the question ---------------------------------------------------------------------
     def move(self, visit: str, carer: str, partner: str | None = None, *, since: Plan | None = None) -> MoveResult:
@@ -182,9 +187,10 @@ class Recommender:
             raise InputError("visit", f"visit {visit_id} has already started")
         sol = self._sol
         if sol.visit_assigned(v):  # the alternatives to where it is now
-            sol = sol.copy()
+            sol = self._without
+            sol.copy_from(self._sol)
             sol.remove_visit(v)
-            sol.refresh()
+            sol.refresh_removed()
         penalty = float(self._inst.visit_penalty[v])
         return self._answer(self.problem, self.problem.visits[v], tasks, sol, penalty, top)
 
@@ -192,9 +198,10 @@ class Recommender:
         self, visit: Visit, top: int, client: Client | None, location: Location | None
     ) -> Recommendation:
         problem = self._with_client(visit, client, location)
+        lookups = self._lookups if client is None else self._lookups.with_client(client, location)
         inst = self._inst
         T, V, N = inst.n_tasks - 2, inst.n_visits - 1, len(self.problem.locations)
-        rows = compile_tasks(problem, [visit], first_task=T)
+        rows = compile_tasks(problem, [visit], first_task=T, lookups=lookups)
         n = rows.n_tasks
         spare = slice(T, T + n)
         for name in (
@@ -216,8 +223,9 @@ class Recommender:
         inst.eligible[T + n : T + 2] = False
         inst.visit_tasks[V] = rows.visit_tasks[0]
         if location is not None:
+            places = self._places.plus([location])
             for m in range(inst.travel.shape[0]):
-                out, back = estimate_new_places(problem, MODES[m], inst.travel[m, :N, :N])
+                out, back = estimate_new_places(problem, MODES[m], inst.travel[m, :N, :N], places)
                 inst.travel[m, N, :] = out[0]
                 inst.travel[m, :, N] = back[:, 0]
         # As for any open task of the live day: nothing before now, and only in a shift.
@@ -236,7 +244,7 @@ class Recommender:
         problem = self.problem
         if visit.id in self._visit_index:
             raise InputError("visit.id", f"visit {visit.id!r} is already in the day; ask by its id instead")
-        known = {c.id for c in problem.clients}
+        known = self._lookups.clients
         if client is None:
             if visit.client not in known:
                 raise InputError("visit.client", f"unknown client {visit.client!r} (give the new client too)")
@@ -247,7 +255,7 @@ class Recommender:
             raise InputError("client.id", f"client {client.id!r} already exists")
         if visit.client != client.id:
             raise InputError("visit.client", f"is {visit.client!r}, not the new client {client.id!r}")
-        places = {x.id for x in problem.locations}
+        places = self._lookups.locations
         if location is None:
             if client.location not in places:
                 raise InputError("client.location", f"unknown location {client.location!r} (give it in location)")
@@ -266,7 +274,7 @@ class Recommender:
     def _answer(
         self, problem: Problem, visit: Visit, tasks: list[int], sol: Solution, penalty: float, top: int
     ) -> Recommendation:
-        offer = _Offer(problem, self._inst, sol, penalty, top)
+        offer = _Offer(problem, self._inst, sol, penalty, top, self._trial)
         candidates = self._candidates(tasks, sol)
         offer.take(candidates)
         if len(offer.options) < top and len(tasks) == 1:
@@ -291,8 +299,12 @@ class Recommender:
         carers = np.arange(K, dtype=np.int64)
         work = sol.scratch()
         cur_max = sol.max_lateness()
-        priced = []
+        priced: list[TaskPrices] = []
         for t in tasks:
+            if priced and _twin_parts(inst, tasks[0], t):  # most double-handed visits: price once
+                twin = priced[0]
+                priced.append(TaskPrices(t, twin.cost.copy(), twin.position.copy(), twin.start.copy()))
+                continue
             prices = TaskPrices(t, np.full(K, INF), np.full(K, -1, dtype=np.int64), np.full(K, INF))
             pricing.single_costs(day, costs, sol.arrays, work, prices, carers, cur_max)
             priced.append(prices)
@@ -332,48 +344,51 @@ class Recommender:
         self, problem: Problem, visit: Visit, tasks: list[int], offered: set[str], costlier: dict[str, float]
     ) -> list[CarerUnavailable]:
         inst = self._inst
-        client = next(c for c in reversed(problem.clients) if c.id == visit.client)
-        may = np.asarray(inst.eligible[tasks].any(axis=0))
-        after_now = f" after now ({format_minutes(self.now)})" if self.now > BEFORE_THE_DAY else ""
+        client = self._lookups.clients.get(visit.client) or next(
+            c
+            for c in reversed(problem.clients)
+            if c.id == visit.client  # a new client comes last
+        )
+        may: list[bool] = np.any(inst.eligible[tasks], axis=0).tolist()
+        obstacle_of = CarerObstacles(visit, client, self._lookups)
+        # The words that do not depend on the carer, written once for hundreds of carers.
+        window, now = window_text(visit), format_minutes(self.now)
+        after_now = f" after now ({now})" if self.now > BEFORE_THE_DAY else ""
         not_earlier = self._not_earlier(visit, tasks)
         passed = visit.window.end is not None and visit.window.end < self.now
+        too_late = f"cannot start it in time: its window ({window}) has passed (now {now})"
+        pinned = set(visit.pinned_carers)
+        pinned_to = f"the visit is pinned to {', '.join(visit.pinned_carers)}"
+        held = self._held.get(visit.id)
+        held_by = (
+            f"cannot take it: it starts within {self._params.replan.freeze_minutes:g} minutes of now "
+            f"({now}), so it stays with {', '.join(held)}"
+            if held
+            else ""
+        )
+        no_shift = f"has no shift time left for it {window}{after_now}{not_earlier}"
+        no_room = (
+            f"cannot fit it in {window} without breaking a window, shift, break or working-time limit{not_earlier}"
+        )
         out = []
         for k, carer in enumerate(problem.carers):
             if carer.id in offered:
                 continue
-            obstacle = carer_obstacle(problem, visit, client, carer)
+            obstacle = None if passed else obstacle_of(k)
             if passed:
-                code, words = (
-                    "time",
-                    (
-                        f"cannot start it in time: its window ({window_text(visit)}) has passed "
-                        f"(now {format_minutes(self.now)})"
-                    ),
-                )
+                code, words = "time", too_late
             elif obstacle is not None:
                 code, words = obstacle
-            elif visit.pinned_carers and carer.id not in visit.pinned_carers:
-                code, words = "pinned", f"the visit is pinned to {', '.join(visit.pinned_carers)}"
-            elif visit.id in self._held and carer.id not in self._held[visit.id]:
-                code, words = (
-                    "pinned",
-                    (
-                        f"cannot take it: it starts within {self._params.replan.freeze_minutes:g} minutes of now "
-                        f"({format_minutes(self.now)}), so it stays with {', '.join(self._held[visit.id])}"
-                    ),
-                )
+            elif pinned and carer.id not in pinned:
+                code, words = "pinned", pinned_to
+            elif held is not None and carer.id not in held:
+                code, words = "pinned", held_by
             elif not may[k]:
-                code, words = "shift", f"has no shift time left for it {window_text(visit)}{after_now}{not_earlier}"
+                code, words = "shift", no_shift
             elif carer.id in costlier:
                 code, words = "costlier", f"could take it, at a higher cost (about +{costlier[carer.id]:.1f})"
             else:
-                code, words = (
-                    "time",
-                    (
-                        f"cannot fit it in {window_text(visit)} without breaking a window, shift, "
-                        f"break or working-time limit{not_earlier}"
-                    ),
-                )
+                code, words = "time", no_room
             out.append(CarerUnavailable(carer=carer.id, code=code, reason=f"{carer.id} {words}"))
         return out
 
@@ -388,12 +403,12 @@ class Recommender:
 
 
 class _Offer:
-    """The options offered so far: placements checked by re-timing the day, the first
+    """The options offered so far: placements checked by re-timing the moved routes, the first
     ``top`` carers that can take the visit, and the carers that could at a higher cost."""
 
-    def __init__(self, problem: Problem, inst: Instance, sol: Solution, penalty: float, top: int):
+    def __init__(self, problem: Problem, inst: Instance, sol: Solution, penalty: float, top: int, trial: Solution):
         self.problem, self.inst, self.sol, self.top = problem, inst, sol, top
-        self.trial = sol.copy()
+        self.trial = trial  # overwritten for each placement tried
         self.base_cost = sol.total - penalty
         self.base_travel = float(sol.travel.sum())
         self.options: list[CarerOption] = []
@@ -414,7 +429,7 @@ class _Offer:
             trial.copy_from(self.sol)
             for t, k, p in placement:
                 trial.insert(t, k, p)
-            if not trial.refresh():
+            if not _refreshed(trial, placement):
                 continue
             t, k, _ = placement[0]
             route = trial.route(k)
@@ -433,12 +448,20 @@ class _Offer:
             self.offered.add(carers[0])
 
 
+def _refreshed(trial: Solution, placement: Placement, whole_day: bool = True) -> bool:
+    """Re-time ``trial`` after ``placement`` was put into it: only the routes it moves
+    (and, with ``whole_day``, the whole day when those cannot take it)."""
+    tasks = np.array([t for t, _, _ in placement], dtype=np.int64)
+    carers = np.array([k for _, k, _ in placement], dtype=np.int64)
+    return trial.refresh_inserted(carers, tasks, whole_day)
+
+
 def _retimed(
     sol: Solution, placements: Iterable[Placement], limit: int = EXACT_TRIALS
 ) -> list[tuple[float, Placement]]:
-    """Placements of one visit priced by re-timing the whole day (as the compiled pricing
-    prices them: what the visit adds), those that break a rule left out. Slower than the
-    compiled pricing, so at most ``limit`` of them."""
+    """Placements of one visit priced by re-timing the routes they move (as the compiled
+    pricing prices them: what the visit adds), those that break a rule left out. Slower
+    than the compiled pricing, so at most ``limit`` of them."""
     inst = sol.inst
     trial = sol.copy()
     out: list[tuple[float, Placement]] = []
@@ -447,7 +470,7 @@ def _retimed(
         trial.copy_from(sol)
         for t, k, p in placement:
             trial.insert(t, k, p)
-        if trial.refresh():
+        if _refreshed(trial, placement, whole_day=False):  # the options offered are checked in full
             out.append((float(trial.total - base), placement))
     return out
 
@@ -474,6 +497,17 @@ def _pair_places(sol: Solution, tasks: list[int], lead: int, others: list[int]) 
             for p in _positions_near(sol, mine, lead):
                 for q in _positions_near(sol, theirs, other):
                     yield [(mine, lead, p), (theirs, other, q)]
+
+
+def _twin_parts(inst: Instance, a: int, b: int) -> bool:
+    """Whether two parts of a double-handed visit are alike in everything pricing one
+    part alone reads (place, duration, window, target, pin, who may do it and at what
+    cost), so that they price alike on every carer."""
+    read = ("task_loc", "task_dur", "task_release", "task_latest", "task_tgt_start", "task_tgt_end", "task_pin")
+    same = all(getattr(inst, name)[a] == getattr(inst, name)[b] for name in read)
+    return same and bool(
+        np.array_equal(inst.eligible[a], inst.eligible[b]) and np.array_equal(inst.assign_cost[a], inst.assign_cost[b])
+    )
 
 
 def _cheapest_per_carer(priced: list[tuple[float, Placement]]) -> list[tuple[float, Placement]]:

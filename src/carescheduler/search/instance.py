@@ -8,16 +8,17 @@ plan and to explain unassigned visits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from ..domain import Client, Problem, TravelMode, Visit
+from ..domain import Client, Location, Problem, TravelMode, Visit
 from ..travel import estimated_modes, travel_matrix
 from .records import EPS, INF, CostArrays, DayArrays
 
-__all__ = ["EPS", "INF", "Instance", "TaskRows", "compile_problem", "compile_tasks", "fits_a_shift"]
+__all__ = ["EPS", "INF", "Instance", "TaskLookups", "TaskRows", "compile_problem", "compile_tasks", "fits_a_shift"]
 
 MODES = [TravelMode.drive, TravelMode.walk]
 
@@ -192,18 +193,54 @@ class TaskRows:
         return len(self.task_visit)
 
 
-def compile_tasks(problem: Problem, visits: Sequence[Visit], first_task: int = 0) -> TaskRows:
+@dataclass(frozen=True)
+class TaskLookups:
+    """What compiling tasks looks up: places and clients by id, and the carers' numbers,
+    genders, skills and shifts. Built once (``TaskLookups.of``) where single visits are
+    compiled again and again against one day, as recommendations do: on a council day
+    building them costs more than compiling the visit."""
+
+    locations: Mapping[str, int]
+    clients: Mapping[str, Client]
+    carer_index: dict[str, int]
+    carer_gender: np.ndarray
+    carer_skills: list[set[str]]
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+
+    @classmethod
+    def of(cls, problem: Problem) -> TaskLookups:
+        shift_start, shift_end, _ = _shift_table(problem)
+        return cls(
+            locations=problem.location_index(),
+            clients={c.id: c for c in problem.clients},
+            carer_index={c.id: k for k, c in enumerate(problem.carers)},
+            carer_gender=np.array([c.gender.value if c.gender is not None else "" for c in problem.carers], dtype=str),
+            carer_skills=[set(c.skills) for c in problem.carers],
+            shift_start=shift_start,
+            shift_end=shift_end,
+        )
+
+    def with_client(self, client: Client, location: Location | None = None) -> TaskLookups:
+        """These look-ups and a new client (at a new place, if given), the rest shared."""
+        places = self.locations if location is None else {**self.locations, location.id: len(self.locations)}
+        return dataclasses.replace(self, locations=places, clients={**self.clients, client.id: client})
+
+
+def compile_tasks(
+    problem: Problem, visits: Sequence[Visit], first_task: int = 0, lookups: TaskLookups | None = None
+) -> TaskRows:
     """The task rows of ``visits`` (whose clients, skills and carers are ``problem``'s),
     numbered from ``first_task``: one code path for a whole day and for a visit added
-    later, so both agree to the bit.
+    later, so both agree to the bit. ``lookups``: ``TaskLookups.of(problem)``, when the
+    caller keeps them.
 
     Eligibility and assignment cost are worked out per distinct skill set, client and
     time window and then gathered per task: a council day has thousands of tasks but a
     few hundred windows, a few dozen skill sets and many visits per client.
     """
-    loc_index = problem.location_index()
-    carer_index = {c.id: k for k, c in enumerate(problem.carers)}
-    clients_by_id = {c.id: c for c in problem.clients}
+    lookups = TaskLookups.of(problem) if lookups is None else lookups
+    loc_index, carer_index, clients_by_id = lookups.locations, lookups.carer_index, lookups.clients
     K = len(problem.carers)
     V = len(visits)
 
@@ -254,14 +291,12 @@ def compile_tasks(problem: Problem, visits: Sequence[Visit], first_task: int = 0
 
     # Who may do each task, and at what soft cost: the skill, client and window rules,
     # each evaluated once per distinct value and gathered by task.
-    carer_gender = np.array([c.gender.value if c.gender is not None else "" for c in problem.carers], dtype=str)
     client_allows, client_cost = _client_rules(
-        problem, [clients_by_id[c] for c in client_row], carer_index, carer_gender
+        problem, [clients_by_id[c] for c in client_row], carer_index, lookups.carer_gender
     )
     windows = np.array(list(window_row), dtype=np.float64).reshape(len(window_row), 3)
-    shift_start, shift_end, _ = _shift_table(problem)
-    window_fits = fits_a_shift(shift_start, shift_end, windows[:, 0], windows[:, 1], windows[:, 2])
-    carer_skills = [set(c.skills) for c in problem.carers]
+    window_fits = fits_a_shift(lookups.shift_start, lookups.shift_end, windows[:, 0], windows[:, 1], windows[:, 2])
+    carer_skills = lookups.carer_skills
     has_skills = np.array(
         [[needed <= skills for skills in carer_skills] for needed in skill_set_row], dtype=bool
     ).reshape(len(skill_set_row), K)

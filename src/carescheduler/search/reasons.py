@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..domain import Carer, Problem, Visit
+from ..domain import Carer, Client, Problem, Visit
 from ..plan import format_minutes
-from .instance import Instance
+from .instance import INF, Instance, TaskLookups, fits_a_shift
 
-__all__ = ["Reasons", "carer_obstacle", "window_text"]
+__all__ = ["CarerObstacles", "Reasons", "window_text"]
 
 
 def window_text(visit: Visit) -> str:
@@ -28,6 +28,7 @@ class Reasons:
         self._clients = {c.id: c for c in problem.clients}
         self._carers = {c.id: c for c in problem.carers}
         self._skilled: dict[tuple[str, ...], list[Carer]] = {}
+        self._lookups: TaskLookups | None = None  # built for the first pinned visit
         limit = f" ({time_limit:g} s)" if time_limit is not None else ""
         self._untried = (
             f"not tried: the time limit{limit} ran out before the solver reached this visit; "
@@ -72,8 +73,11 @@ class Reasons:
         if not visit.pinned_carers and self._open[tasks].all() and needed == 1:
             return None  # eligibility already holds skills, gender, bans and shifts
         client = self._clients[visit.client]
+        if visit.pinned_carers:
+            lookups = self._lookups = self._lookups or TaskLookups.of(problem)
+            obstacle_of = CarerObstacles(visit, client, lookups)
         for name in visit.pinned_carers:
-            obstacle = carer_obstacle(problem, visit, client, self._carers[name])
+            obstacle = obstacle_of(lookups.carer_index[name])
             if obstacle:
                 return f"pinned to {name}, who {obstacle[1]}"
         for part in range(needed):
@@ -118,21 +122,42 @@ class Reasons:
         return self._skilled[key]
 
 
-def carer_obstacle(problem: Problem, visit: Visit, client, carer) -> tuple[str, str] | None:
-    """The first rule that stops ``carer`` doing ``visit`` at all, as (code, words):
-    code is ``skill``, ``gender``, ``banned`` or ``shift``; None if nothing does."""
-    parts = range(visit.carers_needed)
-    if not any(set(visit.part_skills(p)) <= set(carer.skills) for p in parts):
-        missing = sorted(set(visit.part_skills(0)) - set(carer.skills))
-        return "skill", f"lacks skill {', '.join(repr(m) for m in missing)}"
-    if client.gender_requirement is not None and carer.gender != client.gender_requirement:
-        return "gender", f"is not {client.gender_requirement.value} as client {client.id} requires"
-    if carer.id in client.banned_carers:
-        return "banned", f"is banned by client {client.id}"
-    end = visit.window.end if visit.window.end is not None else float("inf")
-    if not any(
-        max(visit.window.start, s.start) <= end and max(visit.window.start, s.start) + visit.duration <= s.end
-        for s in carer.shifts
-    ):
-        return "shift", f"is not on shift {window_text(visit)}"
-    return None
+class CarerObstacles:
+    """The first rule that stops each carer doing one visit at all, as (code, words):
+    code is ``skill``, ``gender``, ``banned`` or ``shift``; None if nothing does. The
+    rules are checked for every carer at once: a recommendation on a council day gives
+    each of hundreds of carers a reason."""
+
+    def __init__(self, visit: Visit, client: Client, lookups: TaskLookups) -> None:
+        self.visit, self.client, self.lookups = visit, client, lookups
+        self.needs = [set(visit.part_skills(p)) for p in range(visit.carers_needed)]
+        # Python lists, not arrays: they are read one carer at a time.
+        self.skilled = [any(need <= skills for need in self.needs) for skills in lookups.carer_skills]
+        gender = client.gender_requirement
+        self.right_gender = (
+            [True] * len(self.skilled) if gender is None else (lookups.carer_gender == gender.value).tolist()
+        )
+        self.wrong_gender = "" if gender is None else f"is not {gender.value} as client {client.id} requires"
+        self.banned = {lookups.carer_index[c] for c in client.banned_carers if c in lookups.carer_index}
+        latest = INF if visit.window.end is None else visit.window.end
+        self.on_shift = fits_a_shift(
+            lookups.shift_start,
+            lookups.shift_end,
+            np.array([visit.window.start]),
+            np.array([latest]),
+            np.array([visit.duration]),
+        )[0].tolist()
+
+    def __call__(self, k: int) -> tuple[str, str] | None:
+        """The obstacle for carer number ``k``."""
+        client = self.client
+        if not self.skilled[k]:
+            missing = sorted(self.needs[0] - self.lookups.carer_skills[k])
+            return "skill", f"lacks skill {', '.join(repr(m) for m in missing)}"
+        if not self.right_gender[k]:
+            return "gender", self.wrong_gender
+        if k in self.banned:
+            return "banned", f"is banned by client {client.id}"
+        if not self.on_shift[k]:
+            return "shift", f"is not on shift {window_text(self.visit)}"
+        return None

@@ -194,16 +194,17 @@ class Solution:
         """Re-time every route (breaks included) and recompute the cost."""
         return self._take(timing.evaluate(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
-    def refresh_inserted(self, carers: np.ndarray, tasks: np.ndarray) -> bool:
+    def refresh_inserted(self, carers: np.ndarray, tasks: np.ndarray, whole_day: bool = True) -> bool:
         """``refresh`` after ``tasks`` were inserted into the routes of ``carers`` (and
         nothing else changed since the last refresh): only the routes the insertion
         moves are timed again, unless a rule or a break needs the whole day. A plan
-        that was not feasible when last timed is timed whole: its times hold nothing."""
+        that was not feasible when last timed is timed whole: its times hold nothing.
+        Without ``whole_day``, a plan the moved routes cannot take is simply not
+        feasible (and its times hold nothing): for trying many placements fast."""
         if self._cost is None or not self.feasible:
             return self.refresh()
-        return self._take(
-            timing.evaluate_inserted(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures, carers, tasks)
-        )
+        arrays, costs = self.inst.arrays(), self.inst.costs()
+        return self._take(timing.evaluate_inserted(arrays, costs, self.arrays, self.figures, carers, tasks, whole_day))
 
     def refresh_removed(self) -> bool:
         """``refresh`` after visits were taken out of a timed plan. The whole day is

@@ -514,7 +514,7 @@ def evaluate_kept(day, costs, routes, figures):
 
 
 @njit(cache=True)
-def evaluate_inserted(day, costs, routes, figures, carers, tasks):
+def evaluate_inserted(day, costs, routes, figures, carers, tasks, whole_day=True):
     """``evaluate`` after ``tasks`` were put into the routes of ``carers`` of a timed plan,
     re-timing only the routes the insertion moves.
 
@@ -522,11 +522,14 @@ def evaluate_inserted(day, costs, routes, figures, carers, tasks):
     lower bounds reaches the new earliest schedule; each carer's break stays in the gap
     it was in. Putting a visit into a council day would otherwise re-time all of its
     hundreds of routes. When a moved route breaks a rule or now lacks a break, the whole
-    day is timed again as ``evaluate`` does, breaks placed afresh.
+    day is timed again as ``evaluate`` does, breaks placed afresh; or, without
+    ``whole_day``, the answer is not feasible (the routes' times then hold nothing).
     """
     changed = np.zeros(routes.L.shape[0], dtype=np.bool_)
     if not _retime_inserted(day, routes, carers, tasks, changed):
-        return evaluate(day, costs, routes, figures)
+        if whole_day:
+            return evaluate(day, costs, routes, figures)
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     for k in np.flatnonzero(changed):
         if day.w_early > 0.0:
             _right_shift_carer(day, routes, k)

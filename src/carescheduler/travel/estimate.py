@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +22,7 @@ __all__ = [
     "DETOUR_FACTOR",
     "EARTH_RADIUS_KM",
     "SPEED_KMH",
+    "PlaceCoordinates",
     "estimate_matrix",
     "estimate_new_places",
     "estimate_times",
@@ -84,50 +86,94 @@ def _estimate_key(problem: Problem, mode: TravelMode) -> bytes:
     return digest.digest()
 
 
-def estimate_times(problem: Problem, mode: TravelMode, sources, targets) -> np.ndarray:
+@dataclass(frozen=True)
+class PlaceCoordinates:
+    """The places' coordinates as arrays, read once from the locations: a council day has
+    thousands of places, and a recommendation for a new client estimates four times.
+    ``geographic``: lat/lon (True), planar x/y (False), or None when a place has neither."""
+
+    geographic: bool | None
+    a: np.ndarray
+    b: np.ndarray
+
+    @classmethod
+    def of(cls, locations: list[Location]) -> PlaceCoordinates:
+        if all(x.lat is not None and x.lon is not None for x in locations):
+            return cls(True, _floats(x.lat for x in locations), _floats(x.lon for x in locations))
+        if all(x.x is not None and x.y is not None for x in locations):
+            return cls(False, _floats(x.x for x in locations), _floats(x.y for x in locations))
+        return cls(None, np.empty(0), np.empty(0))
+
+    def plus(self, locations: list[Location]) -> PlaceCoordinates:
+        """These places followed by ``locations``."""
+        new = PlaceCoordinates.of(locations)
+        if self.geographic is None or new.geographic is not self.geographic:
+            return PlaceCoordinates(None, np.empty(0), np.empty(0))
+        return PlaceCoordinates(self.geographic, np.concatenate([self.a, new.a]), np.concatenate([self.b, new.b]))
+
+
+def _floats(values) -> np.ndarray:
+    return np.array(list(values), dtype=float)
+
+
+def _indices(values) -> np.ndarray:
+    if isinstance(values, range):  # the usual case, and much faster than a list
+        return np.arange(values.start, values.stop, values.step, dtype=np.int64)
+    return np.asarray(list(values), dtype=np.int64)
+
+
+def estimate_times(
+    problem: Problem, mode: TravelMode, sources, targets, places: PlaceCoordinates | None = None
+) -> np.ndarray:
     """Estimated travel minutes from ``problem.locations[i]`` for i in ``sources`` to each
-    of ``targets`` (index sequences), so a few new places need not cost a whole matrix."""
-    locations = problem.locations
-    sources = np.asarray(list(sources), dtype=np.int64)
-    targets = np.asarray(list(targets), dtype=np.int64)
-    if all(x.lat is not None and x.lon is not None for x in locations):
-        lat = np.array([x.lat for x in locations], dtype=float)
-        lon = np.array([x.lon for x in locations], dtype=float)
-        km = haversine_km(lat[sources, None], lon[sources, None], lat[None, targets], lon[None, targets])
+    of ``targets`` (index sequences), so a few new places need not cost a whole matrix.
+    ``places``: the locations' coordinates when the caller has them already."""
+    places = PlaceCoordinates.of(problem.locations) if places is None else places
+    sources, targets = _indices(sources), _indices(targets)
+    a, b = places.a, places.b
+    if places.geographic:
+        km = haversine_km(a[sources, None], b[sources, None], a[None, targets], b[None, targets])
         settings = problem.travel_estimate
         return km * settings.detour_factor / settings.speed_kmh(mode) * 60.0
-    if all(x.x is not None and x.y is not None for x in locations):
-        x = np.array([p.x for p in locations], dtype=float)
-        y = np.array([p.y for p in locations], dtype=float)
-        return np.hypot(x[sources, None] - x[None, targets], y[sources, None] - y[None, targets])
+    if places.geographic is False:
+        return np.hypot(a[sources, None] - a[None, targets], b[sources, None] - b[None, targets])
     raise ValueError(f"no travel matrix for mode {mode.value!r} and locations lack coordinates")
 
 
-def estimate_new_places(problem: Problem, mode: TravelMode, given: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def estimate_new_places(
+    problem: Problem, mode: TravelMode, given: np.ndarray, places: PlaceCoordinates | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Travel minutes to and from places appended to ``problem.locations`` after the
     ``given`` matrix's: (rows from the new places to all, columns from all to the new).
 
     Estimated from coordinates and scaled by how the given times compare with the
     estimates among the known places nearest the new ones, so that a new client
-    lands on the scale of the road times the day already has.
+    lands on the scale of the road times the day already has. ``places``: the
+    locations' coordinates when the caller has them already.
     """
+    places = PlaceCoordinates.of(problem.locations) if places is None else places
     n_old, n = given.shape[0], len(problem.locations)
     new, everywhere = range(n_old, n), range(n)
-    factor = _calibration(problem, mode, given, new)
-    return (
-        estimate_times(problem, mode, new, everywhere) * factor,
-        estimate_times(problem, mode, everywhere, new) * factor,
-    )
+    rows = estimate_times(problem, mode, new, everywhere, places)
+    rows *= _calibration(problem, mode, given, rows[:, :n_old], places)
+    return rows, rows.T.copy()  # the estimate is the same either way
 
 
-def _calibration(problem: Problem, mode: TravelMode, given: np.ndarray, new: range, nearest: int = 30) -> float:
+def _calibration(
+    problem: Problem,
+    mode: TravelMode,
+    given: np.ndarray,
+    to_known: np.ndarray,
+    places: PlaceCoordinates,
+    nearest: int = 30,
+) -> float:
     """Given over estimated time among the known places nearest the new ones (1 when
-    that cannot tell)."""
+    that cannot tell). ``to_known``: the estimates from the new places to the known."""
     n_old = given.shape[0]
     if n_old < 2:
         return 1.0
-    near = np.unique(np.argsort(estimate_times(problem, mode, new, range(n_old)), axis=1)[:, :nearest])
-    guess = estimate_times(problem, mode, near, near)
+    near = np.unique(np.argsort(to_known, axis=1)[:, :nearest])
+    guess = estimate_times(problem, mode, near, near, places)
     mask = guess > 1e-6
     return float(np.median(given[np.ix_(near, near)][mask] / guess[mask])) if mask.any() else 1.0
 
