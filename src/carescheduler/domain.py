@@ -509,7 +509,10 @@ def _check_travel_minutes(field: str, minutes: list[list[float]] | np.ndarray, n
             f"{field}: must be {n} x {n} (one row and column per location), "
             f"got {len(minutes)} rows of lengths {sorted({len(row) for row in minutes})}"
         )
-    bad = np.argwhere(~(np.asarray(minutes, dtype=float).reshape(n, n) >= 0))  # also catches NaN
+    array = np.asarray(minutes, dtype=float).reshape(n, n)
+    if array.size == 0 or array.min() >= 0:  # the usual case in one pass (a NaN makes min NaN)
+        return
+    bad = np.argwhere(~(array >= 0))
     if len(bad):
         r, c = (int(x) for x in bad[0])
         raise ValueError(f"{field}[{r}][{c}]: travel time {float(minutes[r][c])} must be >= 0")

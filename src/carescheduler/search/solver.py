@@ -20,7 +20,7 @@ import numpy as np
 from ..domain import Problem
 from ..errors import InputError
 from ..params import SolveParams, StopCriterion, stop_rule
-from ..plan import CostBreakdown, KPIs, Plan, PlannedBreak, PlannedVisit, Route, SolverInfo, UnassignedVisit
+from ..plan import CostBreakdown, KPIs, Plan, Route, SolverInfo, UnassignedVisit
 from . import timing
 from .budget import Budget
 from .cpsat_model import build_seconds, solve_subproblem
@@ -192,43 +192,54 @@ def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None, unt
     problem = inst.problem
     routes = []
     day = inst.arrays()
-    for k, carer in enumerate(problem.carers):
-        seq = sol.route(k)
-        route = Route(carer=carer.id)
-        if seq:
+    # Python lists, not arrays: read one value at a time for every visit of the day.
+    task_visit, task_part, task_loc = inst.task_visit.tolist(), inst.task_part.tolist(), inst.task_loc.tolist()
+    task_partner, task_dur = inst.task_partner.tolist(), inst.task_dur.tolist()
+    start, route_of = sol.start.tolist(), sol.route_of.tolist()
+    visits, carers = problem.visits, problem.carers
+    with _no_collections():  # thousands of small models at once (see _no_collections)
+        for k, carer in enumerate(carers):
+            seq = sol.route(k)
+            if not seq:
+                routes.append(Route(carer=carer.id))
+                continue
             tr = inst.travel[inst.carer_mode[k]]
-            prev = inst.carer_start[k]
-            for t in seq:
-                v = int(inst.task_visit[t])
-                visit = problem.visits[v]
-                partner = None
-                p = inst.task_partner[t]
-                if p >= 0:
-                    partner = problem.carers[int(sol.route_of[p])].id
-                route.visits.append(
-                    PlannedVisit(
-                        visit=visit.id,
-                        part=int(inst.task_part[t]),
-                        client=visit.client,
-                        start=float(sol.start[t]),
-                        end=float(sol.start[t] + inst.task_dur[t]),
-                        travel_before=float(tr[prev, inst.task_loc[t]]),
-                        partner=partner,
-                    )
+            stops = [int(inst.carer_start[k]), *(task_loc[t] for t in seq)]
+            legs = tr[stops[:-1], stops[1:]].tolist()
+            planned = []
+            for t, leg in zip(seq, legs, strict=True):
+                visit = visits[task_visit[t]]
+                p = task_partner[t]
+                planned.append(
+                    {
+                        "visit": visit.id,
+                        "part": task_part[t],
+                        "client": visit.client,
+                        "start": start[t],
+                        "end": start[t] + task_dur[t],
+                        "travel_before": leg,
+                        "partner": carers[route_of[p]].id if p >= 0 else None,
+                    }
                 )
-                prev = inst.task_loc[t]
-            leave, back = timing.route_span(day, sol.arrays, k)
-            route.leave_home = float(leave)
-            route.return_home = float(back)
-            route.travel_minutes = float(sol.travel[k])
-            route.working_minutes = float(sol.working[k])
+            breaks = []
             if timing.needs_break(day, sol.arrays, k):
                 i = timing.break_gap(day, sol.arrays, k)
                 if i >= 0:
-                    end_i = sol.start[seq[i]] + inst.task_dur[seq[i]]
-                    b_start = max(end_i, inst.break_earliest[k])
-                    route.breaks.append(PlannedBreak(start=float(b_start), end=float(b_start + inst.break_dur[k])))
-        routes.append(route)
+                    b_start = max(start[seq[i]] + task_dur[seq[i]], float(inst.break_earliest[k]))
+                    breaks.append({"start": b_start, "end": b_start + float(inst.break_dur[k])})
+            leave, back = timing.route_span(day, sol.arrays, k)
+            # one validation per route, its visits included: cheaper than one per visit
+            routes.append(
+                Route(
+                    carer=carer.id,
+                    visits=planned,
+                    breaks=breaks,
+                    leave_home=float(leave),
+                    return_home=float(back),
+                    travel_minutes=float(sol.travel[k]),
+                    working_minutes=float(sol.working[k]),
+                )
+            )
     unassigned = []
     reasons = Reasons(inst, solver_info.time_limit if solver_info is not None else None)
     with _no_collections():
@@ -274,9 +285,10 @@ def _no_collections() -> Iterator[None]:
             gc.enable()
 
 
-def _pairs(sol: Solution):
+def _pairs(sol: Solution) -> zip[tuple[int, int]]:
+    """(visit, carer) of every task in a route, as Python ints (read one at a time)."""
     rows = np.flatnonzero(sol.route_of >= 0)
-    return rows, sol.route_of[rows]
+    return zip(sol.inst.task_visit[rows].tolist(), sol.route_of[rows].tolist(), strict=True)
 
 
 def _preference_cost(sol: Solution) -> float:
@@ -284,8 +296,8 @@ def _preference_cost(sol: Solution) -> float:
     w = inst.problem.weights
     clients = {c.id: c for c in inst.problem.clients}
     total = 0.0
-    for t, k in zip(*_pairs(sol), strict=True):
-        visit = inst.problem.visits[inst.task_visit[t]]
+    for v, k in _pairs(sol):
+        visit = inst.problem.visits[v]
         client = clients[visit.client]
         carer = inst.problem.carers[k]
         if client.gender_preference is not None and carer.gender != client.gender_preference:
@@ -303,8 +315,8 @@ def _kpis(sol: Solution) -> KPIs:
     unassigned = sol.unassigned_visits()
     with_history = known = 0
     clients = {c.id: c for c in problem.clients}
-    for t, k in zip(*_pairs(sol), strict=True):
-        client = clients[problem.visits[inst.task_visit[t]].client]
+    for v, k in _pairs(sol):
+        client = clients[problem.visits[v].client]
         if client.historical_carers:
             with_history += 1
             known += problem.carers[k].id in client.historical_carers
