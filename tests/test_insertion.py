@@ -14,6 +14,8 @@
     placed with it.
 (f) Timing only the moved routes, without falling back on the whole day, accepts a
     placement only where the whole day's timing does, at the same cost.
+(g) Visits inserted for some carers (a replan's repair near the carers it changed) go
+    only to those carers' routes.
 """
 
 from __future__ import annotations
@@ -197,3 +199,18 @@ def test_timing_only_the_moved_routes_without_the_whole_day_never_accepts_more(p
                     trial.insert(t, int(k), p)
                     assert trial.refresh_inserted(moved, tasks)
                     assert np.isclose(trial.total, quick)
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_visits_inserted_for_some_carers_go_only_to_their_routes(problem) -> None:
+    sol, out = _half_built(problem, seed=31)
+    inst = sol.inst
+    allowed = np.arange(0, inst.n_carers, 2, dtype=np.int64)  # every other carer
+    before = sol.route_of.copy()
+    left = insert_visits(sol, out, np.random.default_rng(0), carers=allowed)
+    assert sol.feasible
+    moved = np.flatnonzero(sol.route_of != before)
+    assert set(sol.route_of[moved].tolist()) <= set(allowed.tolist())
+    assert sorted(left) == sorted(int(v) for v in sol.unassigned_visits())
+    assert_valid(problem, plan_from_solution(sol))

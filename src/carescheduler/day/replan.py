@@ -50,7 +50,7 @@ from ..search.insertion import insert_visits
 from ..search.instance import Instance, compile_problem
 from ..search.lns import StoppedBy, routes_by_closeness
 from ..search.solution import Solution
-from ..search.solver import plan_from_solution
+from ..search.solver import collections_paused, plan_from_solution
 from .apply import DayUpdate
 from .events import EventBatch
 from .live import LiveDay, OldPlan, live_day, on_real_objective
@@ -61,6 +61,9 @@ DEFAULT_SECONDS = 1.0
 """The time limit of a replan whose stop criteria give none."""
 DEFAULT_PATIENCE = 15
 """Without stop criteria, improving stops after this many tries in a row find nothing better."""
+REPAIR_ROUTES = 12
+"""A try with every visit placed puts the visits it took out back into the routes of the
+carer it picked and this many of the routes closest to it."""
 
 
 class PlanChanges(BaseModel):
@@ -111,6 +114,21 @@ def replan(
     ``MaxRuntime(1)`` and ``NoImprovement(15)`` (``time_limit`` replaces only the first);
     ``settings`` is ``params.replan`` given alone.
     """
+    with collections_paused():
+        return _replan(problem, plan, events, now, stop, seed, params, settings, time_limit)
+
+
+def _replan(
+    problem: Problem,
+    plan: Plan,
+    events: EventBatch | list,
+    now: float | str | None,
+    stop: StopCriterion | list[StopCriterion] | float | None,
+    seed: int,
+    params: SolveParams | None,
+    settings: ReplanSettings | None,
+    time_limit: float | None,
+) -> ReplanResult:
     started = time.monotonic()
     rule = stop_rule(stop, DEFAULT_SECONDS, time_limit=time_limit)
     if stop is None:
@@ -224,7 +242,8 @@ def _improve(
             return best, tries, None
         trial.copy_from(best)
         k = int(rng.choice(touched))
-        near = [k, *routes_by_closeness(trial, k, np.flatnonzero(trial.L > 0))[:2]]
+        around = routes_by_closeness(trial, k, np.flatnonzero(trial.L > 0))
+        near = [k, *around[:2]]
         movable = sorted({int(inst.task_visit[t]) for c in near for t in trial.route(c)} - fixed)
         if not movable:
             misses += 1
@@ -246,6 +265,9 @@ def _improve(
             exact=set(unassigned) if rng.random() < 0.2 else set(),
             params=params.construction,
             budget=Budget(stop_at=deadline),
+            # With everyone placed, a try only reorders the routes around k: pricing the
+            # whole day's carers for it took most of a council replan's time.
+            carers=None if unassigned else np.array([k, *around[:REPAIR_ROUTES]], dtype=np.int64),
         )
         if trial.feasible and trial.total < best.total - 1e-9:
             best.copy_from(trial)

@@ -39,6 +39,7 @@ def insert_visits(
     params: ConstructionParams = DEFAULTS,
     budget: Budget | None = None,
     shortlist: int = 0,
+    carers: np.ndarray | None = None,
 ) -> list[int]:
     """Insert ``visits`` into ``sol`` (which must be refreshed); return those left out.
 
@@ -55,6 +56,10 @@ def insert_visits(
     With ``shortlist`` (and ``in_order``) each part of a visit is priced in full only on
     that many carers, those ``pricing.shortlist`` ranks first, and on every other carer
     only when none of those can take it: a big day's first plan, not the search.
+
+    With ``carers`` (an array of carer numbers) the visits go only to those carers'
+    routes, without the exact pricing: a replan's small repairs near the carers it
+    changed.
     """
     inst = sol.inst
     pending = [int(v) for v in visits]
@@ -68,7 +73,17 @@ def insert_visits(
             out
             for v in pending
             for out in insert_visits(
-                sol, [v], rng, 1, noise, deadline, exact, params=params, budget=budget, shortlist=shortlist
+                sol,
+                [v],
+                rng,
+                1,
+                noise,
+                deadline,
+                exact,
+                params=params,
+                budget=budget,
+                shortlist=shortlist,
+                carers=carers,
             )
         ]
     if len(pending) > params.batch:
@@ -81,7 +96,9 @@ def insert_visits(
         return [
             out
             for batch in batches
-            for out in insert_visits(sol, batch, rng, regret, noise, deadline, exact, params=params, budget=budget)
+            for out in insert_visits(
+                sol, batch, rng, regret, noise, deadline, exact, params=params, budget=budget, carers=carers
+            )
         ]
     day, costs = inst.arrays(), inst.costs()
     K = inst.n_carers
@@ -97,7 +114,7 @@ def insert_visits(
     cache = PriceCache(
         rows, np.full((len(rows), K), INF), np.full((len(rows), K), -1, dtype=np.int64), np.full((len(rows), K), INF)
     )
-    all_carers = np.arange(K, dtype=np.int64)
+    all_carers = np.arange(K, dtype=np.int64) if carers is None else np.asarray(carers, dtype=np.int64)
     work = sol.scratch()
     stale = all_carers
     cur_max = sol.max_lateness()
@@ -141,7 +158,12 @@ def insert_visits(
         best_move: Move | None = None
         if k0 >= 0:
             best_move = [(t0, int(k0), int(p0))] if t1 < 0 else [(t0, int(k0), int(p0)), (t1, int(k1), int(p1))]
-        if best_move is None and (exact is None or v in exact) and (deadline is None or time.monotonic() < deadline):
+        if (
+            best_move is None
+            and carers is None  # the exact pricing looks at every carer
+            and (exact is None or v in exact)
+            and (deadline is None or time.monotonic() < deadline)
+        ):
             best_cost, best_move = _exact_best(sol, v, deadline, params.exact_candidates)
         if best_move is None or best_cost > inst.visit_penalty[v]:
             left_out.append(v)
@@ -166,7 +188,7 @@ def insert_visits(
                     ruled_out.add(k)
                 pending.append(v)
                 if cheapest_only:  # the other carers' costs were not kept: price them again
-                    stale = np.array([k for k in range(K) if k not in ruled_out], dtype=np.int64)
+                    stale = np.array([k for k in all_carers if k not in ruled_out], dtype=np.int64)
             else:
                 left_out.append(v)
             continue
