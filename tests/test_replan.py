@@ -402,3 +402,31 @@ def test_now_is_required() -> None:
     with pytest.raises(InputError) as caught:
         replan(problem, Plan(), [])
     assert caught.value.field == "now"
+
+
+def test_a_visit_left_out_gets_room_when_another_visit_moves_out_of_its_way() -> None:
+    """The nurse's only visit sits across the new medication visit's window; the new
+    carer cannot give medication but can take the nurse's visit. The replan must move
+    that visit over (no LNS try starts without a changed route, so only making room for
+    the visit left out finds this)."""
+    coords = [(0, 0), (1, 0), (2, 0)]
+    locations = [location("office", 0, 0), location("A", 1, 0), location("B", 2, 0)]
+    problem = Problem.model_validate(
+        problem_dict(
+            locations,
+            [carer("nurse", shifts=[(480, 600)], skills=["meds"])],
+            [client("a", "A"), client("b", "B")],
+            [visit("wash", "a", 60, start=480, end=510)],
+            travel=matrix_from_coords(coords),
+        )
+    )
+    plan = solve(problem, time_limit=2, seed=0, max_iterations=20)
+    assert plan.route("nurse").visits[0].visit == "wash"
+    aide = carer("aide", shifts=[(480, 600)])
+    meds = visit("meds", "b", 60, start=480, end=510, skills=["meds"])
+    events = [{"type": "carer_added", "carer": aide}, {"type": "visit_added", "visit": meds}]
+    result = replan(problem, plan, events, "07:00", seed=0)
+    assert_valid(result.problem, result.plan)
+    assert not result.plan.unassigned
+    assert [pv.visit for pv in result.plan.route("nurse").visits] == ["meds"]
+    assert [pv.visit for pv in result.plan.route("aide").visits] == ["wash"]

@@ -12,8 +12,10 @@ wants a new plan in a second that the rest of the team hardly notices. ``replan`
    something happened, the visits nobody had) by regret insertion on a copy of the
    model in which changing a visit's carer costs ``reassign_cost`` and starting it more
    than ``tolerance_minutes`` later than planned costs lateness; then improves around
-   the carers concerned (re-insertion, and CP-SAT on the routes nearest a visit still
-   left out, hinted with the current routes) until the time limit;
+   the carers concerned (re-insertion into the routes near them; for a visit still
+   left out, taking a visit out of its way and placing that one elsewhere, and CP-SAT
+   on the routes nearest it, hinted with the current routes) until the time limit, or,
+   with every visit placed, until 15 tries in a row find nothing better;
 4. reports the new plan, per carer what changed (so only they are told), the visits
    that moved although their carer was not named in the events, and the unassigned
    visits with reasons.
@@ -61,6 +63,8 @@ DEFAULT_SECONDS = 1.0
 """The time limit of a replan whose stop criteria give none."""
 DEFAULT_PATIENCE = 15
 """Without stop criteria, improving stops after this many tries in a row find nothing better."""
+EJECTIONS = 25
+"""At most this many visits a try for a visit left out takes out of its way, one at a time."""
 REPAIR_ROUTES = 12
 """A try with every visit placed puts the visits it took out back into the routes of the
 carer it picked and this many of the routes closest to it."""
@@ -161,7 +165,7 @@ def _replan(
             params=params.construction,
             budget=Budget(stop_at=deadline),
         )
-        sol, tries, stopped_by = _improve(sol, day.old, deadline, rng, rule, params)
+        sol, tries, stopped_by = _improve(sol, day.old, deadline, rng, rule, params, patient=stop is None)
     else:
         tries, stopped_by = 0, None
     final, day_now = _finalise(day, sol)
@@ -206,12 +210,20 @@ def _unassigned_reason(update: DayUpdate, item: UnassignedVisit) -> str:
 
 
 def _improve(
-    sol: Solution, old: OldPlan, deadline: float, rng: np.random.Generator, rule: StopRule, params: SolveParams
+    sol: Solution,
+    old: OldPlan,
+    deadline: float,
+    rng: np.random.Generator,
+    rule: StopRule,
+    params: SolveParams,
+    patient: bool = False,
 ) -> tuple[Solution, int, StoppedBy | None]:
     """Re-insert small groups of movable visits on the routes the changes touched (and
     their neighbours), and hand a visit still left out to CP-SAT with its nearest routes.
     Returns the best solution, how many tries were made, and what stopped them (None:
-    nothing was left to try)."""
+    nothing was left to try). ``patient``: tries that find nothing better stop the
+    search only once every visit that could be done is placed (the default stop rule:
+    a visit left out matters more than a quick answer)."""
     inst = sol.inst
     best = sol.copy()
     trial = sol.copy()
@@ -221,13 +233,20 @@ def _improve(
     while True:
         if time.monotonic() >= deadline:
             return best, tries, "time"
-        if rule.no_improvement is not None and misses >= rule.no_improvement:
+        unassigned = [int(v) for v in best.unassigned_visits() if _could_be_done(inst, v)]
+        if rule.no_improvement is not None and misses >= rule.no_improvement and not (patient and unassigned):
             return best, tries, "no_improvement"
         if rule.iterations is not None and tries >= rule.iterations:
             return best, tries, "iterations"
         tries += 1
-        unassigned = [int(v) for v in best.unassigned_visits() if _could_be_done(inst, v)]
-        if unassigned and deadline - time.monotonic() > 0.3 and misses % 10 == 0:
+        if unassigned and misses % 5 == 0:
+            # Make room for a visit left out by moving one visit out of its way: cheap,
+            # and what a coordinator would try first.
+            u = unassigned[int(rng.integers(len(unassigned)))]
+            if _eject_for(best, trial, u, fixed, rng, deadline, params):
+                misses = 0
+                continue
+        if unassigned and deadline - time.monotonic() > 0.3 and misses % 10 == 9:
             trial.copy_from(best)
             if (
                 _cpsat_around(trial, unassigned[int(rng.integers(len(unassigned)))], deadline)
@@ -262,7 +281,9 @@ def _improve(
             regret=2,
             noise=0.05 * rng.random(),
             deadline=deadline,
-            exact=set(unassigned) if rng.random() < 0.2 else set(),
+            # the slow exact pricing for one visit left out at most: it re-times the
+            # whole day for each place it tries
+            exact={unassigned[int(rng.integers(len(unassigned)))]} if unassigned and rng.random() < 0.2 else set(),
             params=params.construction,
             budget=Budget(stop_at=deadline),
             # With everyone placed, a try only reorders the routes around k: pricing the
@@ -274,6 +295,65 @@ def _improve(
             misses = 0
         else:
             misses += 1
+
+
+def _eject_for(
+    best: Solution,
+    trial: Solution,
+    u: int,
+    fixed: set[int],
+    rng: np.random.Generator,
+    deadline: float,
+    params: SolveParams,
+) -> bool:
+    """Place the unassigned visit ``u`` by taking one visit out of a route that could
+    hold it (one near ``u``'s window) and putting that one back elsewhere. Tries the
+    carers who may do ``u``, nearest first, until the plan gets cheaper (``best`` then
+    holds it), ``EJECTIONS`` tries or ``deadline``."""
+    inst = best.inst
+    tasks = [int(t) for t in inst.visit_tasks[u] if t >= 0]
+    opens = float(inst.task_release[tasks].min())
+    closes = float(inst.task_latest[tasks].max()) + float(inst.task_dur[tasks].max())
+    carers = np.flatnonzero(inst.eligible[tasks].any(axis=0))
+    left = EJECTIONS
+    for k in sorted(map(int, carers), key=lambda k: _closeness(best, k, tasks[0])):
+        route = best.route(k)
+        in_the_way = [
+            int(inst.task_visit[t])
+            for t in route
+            if best.start[t] + inst.task_dur[t] > opens
+            and best.start[t] < closes
+            and int(inst.task_visit[t]) not in fixed
+            and inst.eligible[t].sum() > 1  # a visit held by its carer cannot go elsewhere
+        ]
+        for w in in_the_way:
+            left -= 1
+            if left < 0 or time.monotonic() >= deadline:
+                return False
+            trial.copy_from(best)
+            trial.remove_visit(w)
+            trial.refresh_removed()
+            if insert_visits(trial, [u], rng, regret=1, in_order=True, exact=set(), params=params.construction):
+                continue
+            if insert_visits(trial, [w], rng, regret=1, in_order=True, exact=set(), params=params.construction):
+                continue
+            if trial.feasible and trial.total < best.total - 1e-9:
+                best.copy_from(trial)
+                return True
+    return False
+
+
+def _closeness(sol: Solution, k: int, t: int) -> float:
+    """How near carer ``k``'s day comes to task ``t``: the travel from their nearest stop
+    plus a quarter of the time between that stop and when ``t`` opens (from home, plus
+    an hour, for a carer with nothing planned)."""
+    inst = sol.inst
+    loc, due = inst.task_loc[t], inst.task_release[t]
+    route = sol.R[k, : sol.L[k]]
+    tr = inst.travel[inst.carer_mode[k]]
+    if not len(route):
+        return float(tr[inst.carer_start[k], loc]) + 60.0
+    return float((tr[inst.task_loc[route], loc] + np.abs(sol.start[route] - due) / 4).min())
 
 
 def _could_be_done(inst: Instance, v: int) -> bool:
@@ -294,17 +374,7 @@ def _cpsat_around(sol: Solution, v: int, deadline: float) -> bool:
     carers = np.flatnonzero(inst.eligible[[t for t in inst.visit_tasks[v] if t >= 0]].any(axis=0))
     if len(carers) == 0:
         return False
-    loc = inst.task_loc[t0]
-    due = inst.task_release[t0]
-
-    def closeness(k: int) -> float:
-        route = sol.R[k, : sol.L[k]]
-        if not len(route):
-            return float(inst.travel[inst.carer_mode[k]][inst.carer_start[k], loc]) + 60.0
-        tr = inst.travel[inst.carer_mode[k]]
-        return float((tr[inst.task_loc[route], loc] + np.abs(sol.start[route] - due) / 4).min())
-
-    chosen = sorted(sorted(map(int, carers), key=closeness)[:3])
+    chosen = sorted(sorted(map(int, carers), key=lambda k: _closeness(sol, k, t0))[:3])
     visits = sorted({v, *(int(inst.task_visit[t]) for k in chosen for t in sol.route(k))})
     seconds = min(0.3, deadline - time.monotonic() - 0.05)
     if seconds <= 0.05 or build_seconds(inst, chosen, visits) > deadline - time.monotonic() - seconds:
