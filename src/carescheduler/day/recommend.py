@@ -282,7 +282,7 @@ class Recommender:
             # found too few places, the other carers' places are re-timed one by one.
             priced = {k for _, placement in candidates for _, k, _ in placement}
             others = [k for k in range(self._inst.n_carers) if k not in priced]
-            offer.take(_cheapest_per_carer(_retimed(sol, _single_places(sol, tasks[0], others))))
+            offer.take(_cheapest_per_carer(_retimed(sol, _single_places(sol, tasks[0], others), whole_day=False)))
         options = sorted(offer.options, key=lambda o: o.cost_delta)  # estimates chose them; re-timed costs order them
         in_options = {o.carer for o in options} | {o.partner for o in options if o.partner}
         return Recommendation(
@@ -332,7 +332,7 @@ class Recommender:
                 # The compiled pricing turns down a pair whose pushes run into the other
                 # part's route; re-timing the day finds whether such a pair works.
                 others = [int(k) for k in np.argsort(np.minimum(c0, c1))[: candidates + 1] if k != lead]
-                found += _retimed(sol, _pair_places(sol, tasks, lead, others))
+                found += _retimed(sol, _pair_places(sol, tasks, lead, others), whole_day=False)
         for price, placement in found:
             a, b = placement[0][1], placement[1][1]
             key = (min(a, b), max(a, b))  # the same two carers, whoever leads
@@ -457,11 +457,13 @@ def _refreshed(trial: Solution, placement: Placement, whole_day: bool = True) ->
 
 
 def _retimed(
-    sol: Solution, placements: Iterable[Placement], limit: int = EXACT_TRIALS
+    sol: Solution, placements: Iterable[Placement], limit: int = EXACT_TRIALS, whole_day: bool = True
 ) -> list[tuple[float, Placement]]:
     """Placements of one visit priced by re-timing the routes they move (as the compiled
     pricing prices them: what the visit adds), those that break a rule left out. Slower
-    than the compiled pricing, so at most ``limit`` of them."""
+    than the compiled pricing, so at most ``limit`` of them. Without ``whole_day`` a
+    placement the moved routes cannot take is left out without timing the whole day
+    (where placing a break afresh might save it): for a recommendation's many tries."""
     inst = sol.inst
     trial = sol.copy()
     out: list[tuple[float, Placement]] = []
@@ -470,7 +472,7 @@ def _retimed(
         trial.copy_from(sol)
         for t, k, p in placement:
             trial.insert(t, k, p)
-        if _refreshed(trial, placement, whole_day=False):  # the options offered are checked in full
+        if _refreshed(trial, placement, whole_day):
             out.append((float(trial.total - base), placement))
     return out
 

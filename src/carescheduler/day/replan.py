@@ -219,7 +219,8 @@ def _improve(
     patient: bool = False,
 ) -> tuple[Solution, int, StoppedBy | None]:
     """Re-insert small groups of movable visits on the routes the changes touched (and
-    their neighbours), and hand a visit still left out to CP-SAT with its nearest routes.
+    their neighbours); for a visit still left out, move a visit out of its way
+    (``_eject_for``) or hand it to CP-SAT with its nearest routes.
     Returns the best solution, how many tries were made, and what stopped them (None:
     nothing was left to try). ``patient``: tries that find nothing better stop the
     search only once every visit that could be done is placed (the default stop rule:
