@@ -33,6 +33,7 @@ from ..search.pricing import GRANULAR_SLACK
 from ..search.reasons import CarerObstacles, window_text
 from ..search.records import PairPrices, TaskPrices
 from ..search.solution import Solution
+from ..search.solver import collections_paused
 from ..travel.estimate import PlaceCoordinates, estimate_new_places
 from .live import LiveDay, live_day
 
@@ -174,9 +175,10 @@ class Recommender:
             visit, client, location = request.visit, request.client, request.location
         if top < 1:
             raise InputError("top", f"must be at least 1, got {top}")
-        if isinstance(visit, str):
-            return self._for_planned_visit(visit, top)
-        return self._for_new_visit(visit, top, client, location)
+        with collections_paused():  # a coordinator waits for it: collect afterwards
+            if isinstance(visit, str):
+                return self._for_planned_visit(visit, top)
+            return self._for_new_visit(visit, top, client, location)
 
     def _for_planned_visit(self, visit_id: str, top: int) -> Recommendation:
         v = self._visit_index.get(visit_id)
