@@ -161,14 +161,15 @@
         announce("Draft plan " + draft.number + ": " + visit + " to " + carer + ". Opening the preview…");
         location.assign(boardUrl(draft.number, isDraft ? [planNo].concat(back) : []));
       })
-      .catch(function (error) {
-        announce("Refused: " + error.message, true);
-        var block = document.querySelector('button.visit[data-visit="' + cssEscape(visit) + '"]');
-        if (block && (!selected || selected.visit !== visit)) choose(block);
-        var refusal = $("refusal");
-        refusal.textContent = "Cannot move " + visit + " to " + carer + ": " + error.message;
-        refusal.hidden = false;
-      });
+      .catch(function (error) { refuse(visit, carer, error.message); });
+  }
+  function refuse(visit, carer, why) {
+    announce("Refused: " + why, true);
+    var block = document.querySelector('button.visit[data-visit="' + cssEscape(visit) + '"]');
+    if (block && (!selected || selected.visit !== visit)) choose(block);
+    var refusal = $("refusal");
+    refusal.textContent = "Cannot move " + visit + " to " + carer + ": " + why;
+    refusal.hidden = false;
   }
   $("move-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -226,7 +227,18 @@
     all(".row.over,.row.may,.row.may-not").forEach(function (r) { r.classList.remove("over", "may", "may-not"); });
     $("drag-verdict").textContent = "";
   }
-  document.addEventListener("dragend", function () { endDrag(); dragged = null; });
+  // A row the rules refuse takes no drop (the browser fires no drop event there), so the
+  // refusal is said when the drag ends over it.
+  document.addEventListener("dragend", function (ev) {
+    var row = document.querySelector(".row.over[data-carer-id]");
+    var to = row && row.getAttribute("data-carer-id");
+    var v = to && verdicts && verdicts[to];
+    var refused = dragged && v && !v.ok && to !== dragged.from && ev.dataTransfer.dropEffect === "none";
+    var visit = dragged && dragged.visit;
+    endDrag();
+    dragged = null;
+    if (refused) refuse(visit, to, v.text);
+  });
 
   // -- events: a replan drafted, then previewed ----------------------------------------------
   function minutesOf(value) {
