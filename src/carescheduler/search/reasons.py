@@ -26,7 +26,6 @@ class Reasons:
         self.inst = inst
         problem: Problem = inst.problem
         self._clients = {c.id: c for c in problem.clients}
-        self._carers = {c.id: c for c in problem.carers}
         self._skilled: dict[tuple[str, ...], list[Carer]] = {}
         self._lookups: TaskLookups | None = None  # built for the first pinned visit
         limit = f" ({time_limit:g} s)" if time_limit is not None else ""

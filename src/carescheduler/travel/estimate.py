@@ -199,10 +199,11 @@ def grow_travel(problem: Problem, locations: list[Location]) -> list[TravelMatri
                 f"location {location.id!r} has no coordinates, so travel to the new places cannot be estimated",
             )
     grown = problem.model_copy(update={"locations": locations})
+    places = PlaceCoordinates.of(locations)  # read once for every mode
     matrices = []
     for matrix in problem.travel:
         given = np.asarray(matrix.minutes, dtype=float)
-        rows, columns = estimate_new_places(grown, matrix.mode, given)
+        rows, columns = estimate_new_places(grown, matrix.mode, given, places)
         full = np.empty((n, n))
         full[:n_old, :n_old] = given
         full[n_old:, :] = rows
