@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from carescheduler import solve, validate
-from carescheduler.domain import Gender, TravelMode
+from carescheduler.domain import Gender, Problem, TravelMode
 from carescheduler.formats import problem_to_json, read_problem
 from carescheduler.scenarios import generator
 from carescheduler.scenarios.generator import DaySettings, generate_day, generate_from_roads
@@ -55,6 +55,17 @@ def test_counts_are_exact_and_the_day_validates(big_day) -> None:
     assert len(big_day.carers) == 240
     ids = {c.id for c in big_day.clients}
     assert all(v.client in ids for v in big_day.visits)
+    # as a file: the schema takes it back whole (ids unique, every reference known)
+    assert problem_to_json(Problem.model_validate_json(problem_to_json(big_day))) == problem_to_json(big_day)
+    # and as a day to plan: the first plan routes nearly every visit, and the independent
+    # validator finds it keeps every rule (shifts, windows, skills, genders, bans, doubles,
+    # breaks, working time). An empty plan would pass trivially, hence the coverage floor.
+    # The iteration limit ends the run, not the clock (the limit is far off).
+    plan = solve(big_day, time_limit=120, max_iterations=1, seed=0)
+    report = validate(big_day, plan)
+    assert report.valid, report.violations[:5]
+    assert report.kpis.visits_total == 3000
+    assert report.kpis.coverage >= 0.95, report.kpis
 
 
 def test_same_seed_same_day_other_seed_other_day() -> None:

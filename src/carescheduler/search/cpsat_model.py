@@ -248,7 +248,9 @@ def _add_frozen_partners(sub: _SubModel) -> None:
 
 def _add_lateness(sub: _SubModel) -> None:
     """Lateness after and earliness before the target window, and the maximum lateness
-    (which cannot fall below that of the frozen routes)."""
+    (which cannot fall below that of the frozen routes). A visit left out is neither
+    late nor early: its start variable still lies in its window, and a target that
+    ends before the window opens would otherwise charge it lateness it never has."""
     inst, sol, model = sub.inst, sub.sol, sub.model
     S, horizon = sub.scale, sub.horizon
     cset = set(sub.carers)
@@ -257,14 +259,15 @@ def _add_lateness(sub: _SubModel) -> None:
     frozen_max = max((sol.late[t] for t in frozen), default=0.0)
     model.add(max_late >= (sub.up(frozen_max) if frozen_max > 0 else 0))
     for t in sub.tasks:
+        done = sub.done[int(inst.task_visit[t])]
         if inst.task_tgt_end[t] < INF / 2 and (inst.w_late > 0 or inst.w_maxlate > 0):
             late = model.new_int_var(0, horizon, f"l{t}")
-            model.add(late >= sub.start[t] - sub.down(inst.task_tgt_end[t]))
+            model.add(late >= sub.start[t] - sub.down(inst.task_tgt_end[t])).only_enforce_if(done)
             model.add(max_late >= late)
             sub.objective.append((inst.w_late / S, late))
         if inst.task_tgt_start[t] > -INF / 2 and inst.w_early > 0:
             early = model.new_int_var(0, horizon, f"e{t}")
-            model.add(early >= sub.up(inst.task_tgt_start[t]) - sub.start[t])
+            model.add(early >= sub.up(inst.task_tgt_start[t]) - sub.start[t]).only_enforce_if(done)
             sub.objective.append((inst.w_early / S, early))
     if inst.w_maxlate > 0:
         sub.objective.append((inst.w_maxlate / S, max_late))
