@@ -30,16 +30,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.metadata
-import subprocess
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from .runner import RESULTS, stamp
+from .runner import RESULTS, stamp_with_changes
 
 __all__ = ["Vrptw", "available", "compare_one", "plan_from_sequences", "run_compare", "solve_pyvrp", "solve_vroom"]
 
@@ -295,7 +293,12 @@ def compare_one(job: dict) -> dict:
     problem = read_problem(job["path"], integer_travel=True)
     data = Vrptw.from_problem(problem)
     limit, seed = job["time_limit"], job.get("seed", 0)
-    row: dict = {"instance": job["instance"], "customers": len(problem.visits), "vehicles_available": data.vehicles}
+    row: dict = {
+        "instance": job["instance"],
+        "seed": seed,
+        "customers": len(problem.visits),
+        "vehicles_available": data.vehicles,
+    }
     results: dict[str, dict] = {}
 
     def ours() -> tuple[object, dict]:
@@ -350,7 +353,7 @@ def _ok(result: dict) -> bool:
 
 
 FIELDS = (
-    ["instance", "customers", "vehicles_available"]
+    ["instance", "seed", "customers", "vehicles_available"]
     + [f"{s}_{f}" for f in ("cost",) for s in SOLVERS]
     + ["ours_vs_pyvrp", "ours_vs_vroom"]
     + [
@@ -362,35 +365,22 @@ FIELDS = (
 )
 
 
-def run_compare(name: str, jobs: list[dict], parallel: int) -> list[dict]:
+def run_compare(name: str, jobs: list[dict], parallel: int, command: str | None = None) -> list[dict]:
     """Compare on every job (``parallel`` instances at a time); write CSV and markdown."""
-    info = _stamp()  # before solving: the lead may commit while this runs
+    info = stamp_with_changes()  # before solving: the lead may commit while this runs
     rows = []
     with ProcessPoolExecutor(max_workers=parallel, initializer=_warm_up) as pool:
         for row in pool.map(compare_one, jobs):
             print(
-                f"{row['instance']:>12}  ours {row['ours_cost']}  pyvrp {row['pyvrp_cost']}  "
+                f"{row['instance']:>12}  seed {row['seed']}  ours {row['ours_cost']}  pyvrp {row['pyvrp_cost']}  "
                 f"vroom {row['vroom_cost']}  ours/pyvrp {row['ours_vs_pyvrp']}  ours/vroom {row['ours_vs_vroom']}  "
                 f"ok {row['ours_ok']}/{row['pyvrp_ok']}/{row['vroom_ok']}",
                 flush=True,
             )
             rows.append(row)
-    write_compare(name, rows, jobs[0] if jobs else {}, parallel, info)
+    seeds = sorted({job.get("seed", 0) for job in jobs})
+    write_compare(name, rows, {**(jobs[0] if jobs else {}), "seeds": seeds}, parallel, info, command)
     return rows
-
-
-def _stamp() -> dict:
-    """The runner's stamp; the commit is marked ``+changes`` when src/ has uncommitted edits."""
-    info = stamp()
-    try:
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True, cwd=Path(__file__).parent
-        ).stdout.strip()
-    except OSError:
-        changed = ""
-    if changed:
-        info["commit"] += "+changes"
-    return info
 
 
 def _mean(values: list[float]) -> float | None:
@@ -477,9 +467,11 @@ def table_lines(rows: list[dict]) -> list[str]:
         "| valid (ours/PyVRP/VROOM) | VROOM s |",
         "|---|---:|---:|---:|---:|---:|---|---|---:|",
     ]
+    seeded = len({r.get("seed", 0) for r in rows}) > 1
     for r in rows:
+        instance = f"{r['instance']} (seed {r.get('seed', 0)})" if seeded else r["instance"]
         lines.append(
-            f"| {r['instance']} | {_fmt(r['ours_cost'], 0)} | {_fmt(r['pyvrp_cost'], 0)} | {_fmt(r['vroom_cost'], 0)} "
+            f"| {instance} | {_fmt(r['ours_cost'], 0)} | {_fmt(r['pyvrp_cost'], 0)} | {_fmt(r['vroom_cost'], 0)} "
             f"| {_fmt(r['ours_vs_pyvrp'])} | {_fmt(r['ours_vs_vroom'])} "
             f"| {r['ours_vehicles']}/{r['pyvrp_vehicles']}/{r['vroom_vehicles']} "
             f"| {_validity(r, 'ours')}/{_validity(r, 'pyvrp')}/{_validity(r, 'vroom')} "
@@ -492,7 +484,7 @@ def setup_line(job: dict, parallel: int) -> str:
     threads = job.get("vroom_threads", 1)
     return (
         f"Time limit {job.get('time_limit', '?'):g} s each. ours: carescheduler, {job.get('workers', 1)} core(s) "
-        f"(parallel searches), seed {job.get('seed', 0)}; "
+        f"(parallel searches), seed {' '.join(map(str, job.get('seeds', [job.get('seed', 0)])))}; "
         f"PyVRP {_version('pyvrp')} (single-threaded), MaxRuntime, same seed; "
         f"VROOM (pyvroom {_version('pyvroom')}) exploration level {VROOM_EXPLORATION}, {threads} thread"
         f"{'s' if threads != 1 else ''}, timeout = time limit. The three solvers of an instance run one after "
@@ -500,9 +492,11 @@ def setup_line(job: dict, parallel: int) -> str:
     )
 
 
-def write_compare(name: str, rows: list[dict], job: dict, parallel: int, info: dict | None = None) -> None:
+def write_compare(
+    name: str, rows: list[dict], job: dict, parallel: int, info: dict | None = None, command: str | None = None
+) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    info = info or _stamp()
+    info = info or stamp_with_changes()
     summary = summarise(rows)
     with open(RESULTS / f"{name}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
@@ -515,6 +509,7 @@ def write_compare(name: str, rows: list[dict], job: dict, parallel: int, info: d
         "",
         setup_line(job, parallel),
         "",
+        *([f"`{command}`", ""] if command else []),
         "Costs are total integer travel recomputed by our validator from each solver's routes "
         '(`read_problem(..., integer_travel=True)`, capacity dropped). "valid": our validator '
         "finds no violation and every customer is planned.",

@@ -1,6 +1,9 @@
 """Home-care benchmark runner: Mankowska 2014 (A-G) and the Italian set of Ceschia et al.
 
-python -m benchmarks.hhcrsp --set mankowska --time-limit 10 [--instances A1 B3 ...] [--jobs 2]
+python -m benchmarks.hhcrsp --set mankowska --time-limit 10 [--instances A1 B3 ...] [--jobs 2] [--seeds 0 1]
+
+Each instance is solved once per seed (``--seed 3``, ``--seeds 0 1`` or ``--seeds 0,1``; 0 alone by
+default); the seed goes to ``solve`` and is a column of the result table.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 
-from .runner import run, shared_benchmarks
+from .runner import add_seed_option, command_line, run, shared_benchmarks
 
 
 def _names(row: dict) -> set[str]:
@@ -51,21 +54,21 @@ def jobs_for(
     return jobs
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--set", choices=["mankowska", "italian"], required=True)
     parser.add_argument("--instances", nargs="*")
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1, help="cores per solve (parallel searches)")
     parser.add_argument("--jobs", type=int, default=2, help="instances solved at once")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per instance and seed")
+    add_seed_option(parser)
     parser.add_argument("--name", help="result file name (default: SET-<time limit>s)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         jobs = jobs_for(args.set, args.instances, args.time_limit, args.workers, args.seeds)
     except ValueError as err:
         parser.error(str(err))
-    run(args.name or f"{args.set}-{args.time_limit:g}s", jobs, args.jobs)
+    run(args.name or f"{args.set}-{args.time_limit:g}s", jobs, args.jobs, command_line("hhcrsp", argv))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,14 @@ the date, commit, CPU and worker count so runs can be compared later.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import os
 import platform
+import shlex
 import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,6 +25,35 @@ RESULTS = Path(__file__).parent / "results"
 def shared_benchmarks() -> Path:
     env = os.environ.get("CARESCHEDULER_BENCHMARKS")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+class _Seeds(argparse.Action):
+    """``--seeds 0 1 2``, ``--seeds 0,1,2`` or ``--seed 3``: a flat list of ints."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        seeds = []
+        for value in values:
+            for part in value.split(","):
+                try:
+                    seeds.append(int(part))
+                except ValueError:
+                    parser.error(f"{option_string}: not a seed: {part!r}")
+        setattr(namespace, self.dest, seeds)
+
+
+def add_seed_option(parser: argparse.ArgumentParser) -> None:
+    """The runners' seed option: one run per instance and seed, each seed given to ``solve``
+    (and recorded in the result rows)."""
+    parser.add_argument(
+        "--seeds",
+        "--seed",
+        dest="seeds",
+        nargs="+",
+        action=_Seeds,
+        default=[0],
+        metavar="N",
+        help="solver seeds, one run per instance and seed: --seed 3, --seeds 0 1 or --seeds 0,1 (default: 0)",
+    )
 
 
 def stamp() -> dict:
@@ -45,6 +77,20 @@ def stamp() -> dict:
         "cpu": cpu,
         "cores": os.cpu_count(),
     }
+
+
+def stamp_with_changes() -> dict:
+    """``stamp()``, its commit marked ``+changes`` when src/ has uncommitted edits."""
+    info = stamp()
+    try:
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
+    except OSError:
+        changed = ""
+    if changed:
+        info["commit"] += "+changes"
+    return info
 
 
 def solve_one(job: dict) -> dict:
@@ -79,26 +125,39 @@ def solve_one(job: dict) -> dict:
     }
 
 
-def run(name: str, jobs: list[dict], parallel: int) -> list[dict]:
+def command_line(module: str, argv: list[str] | None) -> str:
+    """The command that reproduces a run, for its result file."""
+    return f"python -m benchmarks.{module} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
+
+
+def run(name: str, jobs: list[dict], parallel: int, command: str | None = None) -> list[dict]:
+    info = stamp_with_changes()  # before solving: a commit made while this runs is not what ran
     rows = []
     with ProcessPoolExecutor(max_workers=parallel) as pool:
         for row in pool.map(solve_one, jobs):
             print(
-                f"{row['instance']:>50}  cost {row['cost']:>10}  bks {row['bks']}  gap {row['gap_pct']}%  "
-                f"valid {row['valid']}  {row['seconds']} s",
+                f"{row['instance']:>50}  seed {row['seed']}  cost {row['cost']:>10}  bks {row['bks']}  "
+                f"gap {row['gap_pct']}%  valid {row['valid']}  {row['seconds']} s",
                 flush=True,
             )
             rows.append(row)
-    write(name, rows)
+    write(name, rows, command, info)
     return rows
 
 
-def write(name: str, rows: list[dict]) -> None:
+def write(name: str, rows: list[dict], command: str | None = None, info: dict | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    info = stamp()
+    info = info or stamp()
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    instances = len({r["instance"] for r in rows})
+    seeds = sorted({r["seed"] for r in rows})
+    runs = (
+        f"{len(rows)} instances"
+        if len(seeds) == 1
+        else f"{len(rows)} runs ({instances} instances, seeds {' '.join(map(str, seeds))})"
+    )
     summary = (
-        f"{len(rows)} instances, {sum(r['valid'] for r in rows)} valid, "
+        f"{runs}, {sum(r['valid'] for r in rows)} valid, "
         f"{sum(r['export_valid'] for r in rows)} iolab exports valid; "
         + (f"mean gap {sum(gaps) / len(gaps):.2f}%, max gap {max(gaps):.2f}%" if gaps else "no gaps")
     )
@@ -111,6 +170,7 @@ def write(name: str, rows: list[dict]) -> None:
         "",
         f"{info['date']}, commit {info['commit']}, {info['cpu']}, {info['cores']} cores",
         "",
+        *([f"`{command}`", ""] if command else []),
         summary,
         "",
         "| instance | seed | cost | best known | gap % | seconds | valid | export valid | unassigned |",

@@ -1,14 +1,15 @@
 """How long other requests wait while the service takes in a big day.
 
-    python -m benchmarks.upload_health [--root DIR] [--tries 3]
+    python -m benchmarks.upload_health [--root DIR] [--tries 3] [--oversized] [--name NAME]
 
 Starts the service (uvicorn, no job workers, SQLite in a temporary folder) from ``--root``
 (a checkout: this one by default, or another commit's worktree for a before/after), then
 PUTs a day near the service's limits (20,000 visits, 6,000 clients with 1,500 characters of
 notes each: about 17 MB of JSON; with ``--oversized`` the probe's 4 MB day of 100,000 visits,
 which the service refuses) while asking ``/health`` every 20 ms, and prints the PUT's
-time and the slowest and median ``/health`` answer while it ran. A day's validation used
-to run on the event loop, where every other request waited for it.
+time and the slowest and median ``/health`` answer while it ran; writes one row per try to
+``results/NAME.md`` and ``.csv`` (``upload_health``, or ``upload_health_oversized``). A day's
+validation used to run on the event loop, where every other request waited for it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import httpx
 from api.config import Settings
 from api.security import mint_token
 
+from .runner import command_line, write_rows
 from .service_load import _free_port
 from .time_limits import crowded_day
 
@@ -106,11 +108,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose service runs")
     parser.add_argument("--tries", type=int, default=3)
     parser.add_argument("--oversized", action="store_true", help="the probe's 100,000-visit day (refused)")
+    parser.add_argument("--name", help="result file name (default: upload_health[_oversized])")
     args = parser.parse_args(argv)
     body = oversized_day() if args.oversized else big_day()
     print(f"day: {len(body) / 1e6:.1f} MB of JSON; service from {args.root}")
-    for _ in range(args.tries):
-        print(one_try(args.root, body), flush=True)
+    rows = []
+    for number in range(args.tries):
+        row = {"try": number, **one_try(args.root, body)}
+        print(row, flush=True)
+        rows.append(row)
+    root = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=args.root
+    ).stdout.strip()
+    write_rows(
+        args.name or ("upload_health_oversized" if args.oversized else "upload_health"),
+        rows,
+        f"; `{command_line('upload_health', argv)}`; a {len(body) / 1e6:.1f} MB day; "
+        f"service from {args.root} (commit {root or 'unknown'}); seconds",
+    )
 
 
 if __name__ == "__main__":
