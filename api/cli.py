@@ -181,8 +181,12 @@ def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
     demo: bool = typer.Option(False, help="load the demo day (today) for organisation 'demo' and solve it"),
+    fd: int | None = typer.Option(
+        None, help="serve on this already-listening socket (a file descriptor) instead of --host and --port"
+    ),
 ) -> None:
-    """Run the service (OpenAPI docs at /docs)."""
+    """Run the service (OpenAPI docs at /docs). ``--fd`` takes a socket its parent opened
+    (socket activation, or a test that holds its port so no other program can take it)."""
     import uvicorn
 
     from .main import create_app
@@ -194,7 +198,10 @@ def serve(
     app_ = create_app(settings)
     if demo:
         load_demo(settings, service_url(host, port))
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    if fd is not None:
+        uvicorn.run(app_, fd=fd, log_level="info")
+    else:
+        uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
 def demo_road_files() -> dict[str, str]:

@@ -250,7 +250,7 @@ def check_solves_in_hand(session: Session, org: str, settings: Settings) -> None
 
 def check_date(date: str) -> str:
     """A path's date, checked (``dates.parse_date``), as given."""
-    parse_date(date, "date")
+    parse_date(date, "path.date")
     return date
 
 

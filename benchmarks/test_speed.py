@@ -1,22 +1,20 @@
-"""Speed benchmarks of the hot paths (pytest-benchmark), run with the test suite.
+"""Speed benchmarks of the hot paths (pytest-benchmark): ``make bench``, not ``make test``.
 
-    .venv/bin/python -m pytest benchmarks/test_speed.py            # times and checks
-    .venv/bin/python -m pytest benchmarks/test_speed.py --benchmark-autosave   # keep a baseline
-    .venv/bin/python -m pytest benchmarks/test_speed.py --benchmark-compare --benchmark-compare-fail=median:25%
-
-Seven timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
+Eight timings: building a first plan by regret insertion on a 100-visit day (Solomon C101),
 one iteration of the large-neighbourhood search, the independent validator on a plan of
 about 300 visits, and on that day a replan after an absence and a recommendation for a
 new visit (``benchmarks/replan.py`` measures those two at council scale), a visit moved to
 another carer and the coordinator's board rendered (``benchmarks/board_load.py`` times the
-board in a browser on the council day). Each is run a
-few rounds only (``benchmark.pedantic``) so the file takes seconds, and each also checks its
-result, so a fast but wrong kernel fails too.
+board in a browser on the council day), and the HTML report of that day. Each is run a
+few rounds only (``benchmark.pedantic``) so the file takes a minute, and each also checks
+its result, so a fast but wrong kernel fails too.
 
-The ``CEILING`` limits catch only gross slowdowns (an accidental quadratic loop, a
-search iteration that suddenly costs tens of milliseconds): they are about 20 times the
-times measured on a 2-core machine, so a busy CI machine does not fail them. Finer
-regressions are for ``--benchmark-compare`` against a baseline saved on the same machine.
+No test here asserts a time. ``make bench`` compares each benchmark's fastest round with
+the stored baseline (``benchmarks/baselines/speed.json``, saved by ``make bench-baseline``
+on a 2-core machine) and fails only when it is three times slower: a gross slowdown (an
+accidental quadratic loop, a search iteration that suddenly costs tens of milliseconds),
+not a busy machine. Finer comparisons are for two checkouts side by side (``farm-bench``,
+``benchmarks/replan_side_by_side.py``).
 """
 
 from __future__ import annotations
@@ -38,20 +36,6 @@ from carescheduler.search.solver import plan_from_solution, solve
 from carescheduler.validator import validate
 
 C101 = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks" / "c101.txt.gz"
-
-CEILING = {  # seconds per call (median); about 20x what a 2-core machine takes
-    "construction": 1.5,  # ~0.05 s
-    "lns_iteration": 0.1,  # ~2.5 ms
-    "validator": 0.25,  # ~5 ms
-    "replan": 10.0,  # ~0.8 s (it searches until its 1 s limit or it stops finding better)
-    "recommend": 0.2,  # ~3 ms
-    "board_page": 0.5,  # ~15 ms
-    "move": 0.3,  # ~8 ms
-}
-
-
-def _median(benchmark) -> float:
-    return benchmark.stats.stats.median
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +87,6 @@ def test_construction_c101(benchmark, c101):
     assert report.valid, report.violations[:3]
     assert report.kpis.visits_assigned == 100
     assert report.cost.travel == pytest.approx(float(sol.travel.sum()), abs=1e-6)
-    assert _median(benchmark) < CEILING["construction"]
 
 
 def test_one_lns_iteration(benchmark, constructed):
@@ -121,7 +104,6 @@ def test_one_lns_iteration(benchmark, constructed):
     assert best.feasible
     assert len(best.unassigned_visits()) == 0
     assert best.total <= before + 1e-9  # the best plan never gets worse
-    assert _median(benchmark) < CEILING["lns_iteration"]
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +123,6 @@ def test_validator_300_visits(benchmark, care_day):
     assert report.cost.total == pytest.approx(plan.cost.total, abs=0.01)
     assert report.kpis.visits_assigned + len(plan.unassigned) == len(problem.visits)
     assert report.kpis.visits_assigned >= 250
-    assert _median(benchmark) < CEILING["validator"]
 
 
 def test_replan_an_absence_300_visits(benchmark, care_day):
@@ -156,7 +137,6 @@ def test_replan_an_absence_300_visits(benchmark, care_day):
     )
     assert validate(result.problem, result.plan).valid
     assert all(pv.start < 600 for pv in result.plan.route(sick).visits)
-    assert _median(benchmark) < CEILING["replan"]
 
 
 def test_recommend_a_new_visit_300_visits(benchmark, care_day):
@@ -169,7 +149,6 @@ def test_recommend_a_new_visit_300_visits(benchmark, care_day):
     visit = Visit(id="extra", client=problem.clients[0].id, duration=30, window={"start": "11:00", "end": "13:00"})
     answer = benchmark.pedantic(recommender.recommend, args=(visit,), rounds=20, warmup_rounds=1)
     assert answer.options and len(answer.options) + len(answer.unavailable) >= len(problem.carers) - 1
-    assert _median(benchmark) < CEILING["recommend"]
 
 
 def test_board_page_300_visits(benchmark, care_day):
@@ -190,7 +169,6 @@ def test_board_page_300_visits(benchmark, care_day):
     working = [r for r in plan.routes if r.visits]
     assert page.count('<div class="row" role="listitem"') == min(len(working), 50)
     assert page.count('class="tl-chunk later"') == max(0, (len(working) - 1) // 25 + 1 - 2)
-    assert _median(benchmark) < CEILING["board_page"]
 
 
 def test_move_a_visit_300_visits(benchmark, care_day):
@@ -205,4 +183,12 @@ def test_move_a_visit_300_visits(benchmark, care_day):
     result = benchmark.pedantic(recommender.move, args=(visit, taker), rounds=5, warmup_rounds=1)
     assert validate(result.problem, result.plan).valid
     assert any(pv.visit == visit for pv in result.plan.route(taker).visits)
-    assert _median(benchmark) < CEILING["move"]
+
+
+def test_report_300_visits(benchmark, care_day):
+    """The HTML report of the 300-visit day (``carescheduler report``)."""
+    from carescheduler.report import render_report
+
+    problem, plan = care_day
+    text = benchmark.pedantic(render_report, args=(problem, plan), rounds=3, warmup_rounds=1)
+    assert all(f'data-visit="{pv.visit}"' in text for r in plan.routes for pv in r.visits)

@@ -1,5 +1,6 @@
 """What the tests share: where the data are, the days most tests start from, the service
-running in its own process (``live_server``), a Ray cluster of two nodes on loopback
+running in its own process (``live_server``), the service's databases (``database_url``:
+SQLite and a throwaway PostgreSQL server, ``postgres``), a Ray cluster of two nodes on loopback
 (``ray_cluster``: see ``ray_cluster.py``), and a real browser (``chromium_browser``,
 ``browser_page``, ``screenshots``: see ``browser.py``).
 
@@ -24,6 +25,7 @@ from browser import launch_chromium, new_page, screenshot_dir
 from carescheduler.domain import Problem
 from carescheduler.formats import read_problem
 from live_server import LiveServer
+from postgres_server import PostgresServer, server_programs
 from ray_cluster import RayCluster
 
 if TYPE_CHECKING:
@@ -58,6 +60,31 @@ def small_day() -> Problem:
 def medium_day() -> Problem:
     """The demo day: about 400 visits and 36 carers on real roads."""
     return read_problem(MEDIUM)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    """A PostgreSQL server for the session (``postgres_server.py``), or None where its server
+    programs are not installed."""
+    programs = server_programs()
+    if programs is None:
+        yield None
+        return
+    server = PostgresServer(programs).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, postgres) -> str:
+    """A fresh, empty database for the service: each test using it runs on SQLite and on
+    PostgreSQL (``pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)`` for
+    one only)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    if postgres is None:
+        pytest.skip("PostgreSQL's server is not installed here (make test installs it as root with apt-get)")
+    return postgres.new_database()
 
 
 @pytest.fixture()

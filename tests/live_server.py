@@ -1,4 +1,4 @@
-"""The service as it runs: ``python -m api serve`` in its own process on a free loopback port,
+"""The service as it runs: ``python -m api serve`` in its own process on a loopback port,
 with its worker processes, a SQLite database of its own and a clock that stands still.
 
 For tests that need real HTTP (a generated client, a browser, a kill -9, a stream of server
@@ -47,10 +47,15 @@ ORG = "north"
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A loopback socket on a port the system chose, already listening: held by the test for
+    as long as its server lives, so no other program can take the port between its choice
+    and its use (the server is handed the socket itself)."""
+    held = socket.socket()
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held.bind(("127.0.0.1", 0))
+    held.listen(128)
+    return held
 
 
 def wait_for(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.1) -> T:
@@ -69,11 +74,13 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, every: fl
 class LiveServer:
     """One server process. ``env`` adds to (or overrides) the service's settings; the database
     is ``workdir/service.db`` unless ``DATABASE_URL`` is given. ``start`` again after ``kill``
-    brings it back on the same port and database."""
+    brings it back on the same port and database: this process holds the listening socket
+    and hands it to each server process it starts."""
 
-    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None, port: int | None = None):
+    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None):
         self.workdir = workdir
-        self.port = port or free_port()
+        self.socket = listening_socket()
+        self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.database = workdir / "service.db"
         self.log = workdir / "server.log"
@@ -90,11 +97,12 @@ class LiveServer:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), **self.env}
         with self.log.open("ab") as log:  # the server's own output, for when it fails
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "api", "serve", "--fd", str(self.socket.fileno())],
                 cwd=self.workdir,  # no .env from the checkout
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                pass_fds=[self.socket.fileno()],
             )
         try:
             wait_for(self._answers, timeout, f"the server on port {self.port}")
@@ -145,6 +153,7 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        self.socket.close()
 
 
 class AppServer:
@@ -155,11 +164,11 @@ class AppServer:
 
     def __init__(self, settings: Settings):
         self.app = create_app(settings.model_copy(update={"worker": False}))
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        self._socket = listening_socket()
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
     def __enter__(self) -> AppServer:
         self._thread.start()
@@ -173,6 +182,7 @@ class AppServer:
     def __exit__(self, *exc) -> None:
         self._server.should_exit = True
         self._thread.join(15)
+        self._socket.close()
 
     def run_jobs(self) -> int:
         return run_pending_jobs(self.app.state.sessions, clock=self.app.state.clock)

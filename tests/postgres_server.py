@@ -2,7 +2,8 @@
 
 The service's tests run against SQLite and, when PostgreSQL's server programs are on this
 machine, against a real PostgreSQL too: a cluster made in a temporary folder, listening on
-127.0.0.1 at a free port, stopped at the end. ``make test`` installs the Debian package
+a Unix socket in that folder only (no TCP port another program could hold), stopped at the
+end. ``make test`` installs the Debian package
 when it can (root with apt-get); without it the PostgreSQL runs are skipped, saying why.
 As root the server runs as the ``postgres`` user (PostgreSQL refuses to run as root).
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -32,9 +32,6 @@ class PostgresServer:
         self.programs = programs
         self.folder = Path(tempfile.mkdtemp(prefix="carescheduler-pg-"))
         self.data = self.folder / "data"
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
         self._as_postgres = os.geteuid() == 0
         self._databases = 0
 
@@ -48,7 +45,7 @@ class PostgresServer:
         if self._as_postgres:
             shutil.chown(self.folder, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "tester", "--no-sync", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-k {self.folder} -c listen_addresses='' -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
         return self
 
@@ -58,9 +55,9 @@ class PostgresServer:
 
         self._databases += 1
         name = f"test_{self._databases}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=tester dbname=postgres", autocommit=True) as db:
+        with psycopg.connect(f"host={self.folder} user=tester dbname=postgres", autocommit=True) as db:
             db.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://tester@127.0.0.1:{self.port}/{name}"
+        return f"postgresql+psycopg://tester@/{name}?host={self.folder}"
 
     def stop(self) -> None:
         try:

@@ -15,9 +15,7 @@ import pytest
 from carescheduler.formats import read_problem
 from conftest import MEDIUM, SMALL
 from live_server import DATE, LiveServer, wait_for
-from test_api import _at_once, database_url, postgres  # both databases
-
-__all__ = ["database_url", "postgres"]
+from test_api import _at_once
 
 
 @pytest.fixture()

@@ -22,8 +22,6 @@ from test_api import (
     NOW,
     bearer,
     client,
-    database_url,
-    postgres,
     problem,
     published,
     run_jobs,
@@ -31,7 +29,7 @@ from test_api import (
 )
 from test_board import Elements, signed_in
 
-__all__ = ["client", "database_url", "postgres", "problem", "published", "settings"]
+__all__ = ["client", "problem", "published", "settings"]
 
 RANGE = {"from": DATE, "to": DATE}
 

@@ -28,8 +28,6 @@ from test_api import (  # the service's fixtures, on both databases
     DATE,
     bearer,
     client,
-    database_url,
-    postgres,
     problem,
     published,
     run_jobs,
@@ -37,7 +35,7 @@ from test_api import (  # the service's fixtures, on both databases
     settings,
 )
 
-__all__ = ["client", "database_url", "postgres", "problem", "published", "settings"]
+__all__ = ["client", "problem", "published", "settings"]
 
 
 def sweep(client) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""The Alembic migrations build exactly the schema the models describe, and go down again."""
+"""The Alembic migrations build exactly the schema the models describe, and go down again,
+on SQLite and on PostgreSQL (``database_url``: a fresh database each)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from api.migrate import alembic_config, upgrade
 from api.models import Base
 
 
-def test_migrations_match_the_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+def test_migrations_match_the_models(database_url):
+    url = database_url
     upgrade(url)
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -25,12 +26,12 @@ def test_migrations_match_the_models(tmp_path):
     engine.dispose()
 
 
-def test_days_stored_before_their_sizes_get_them_counted(tmp_path, small_day):
+def test_days_stored_before_their_sizes_get_them_counted(database_url, small_day):
     """Migration 0006 counts each stored day's carers, clients, visits and places (lists of
     days read the counts and parse no problem)."""
     import sqlalchemy as sa
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = database_url
     upgrade(url, "0005")
     engine = sa.create_engine(url)
     with engine.begin() as connection:

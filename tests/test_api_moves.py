@@ -16,15 +16,13 @@ from test_api import (  # the service's fixtures, on both databases
     bearer,
     client,
     count,
-    database_url,
-    postgres,
     problem,
     published,
     run_jobs,
     settings,
 )
 
-__all__ = ["client", "database_url", "postgres", "problem", "published", "settings"]
+__all__ = ["client", "problem", "published", "settings"]
 
 NOW = 9 * 60  # test_api's clock
 PLANS = f"/v1/days/{DATE}/plans"

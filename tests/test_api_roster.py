@@ -15,12 +15,10 @@ from test_api import (
     _at_once,
     bearer,
     client,
-    database_url,
-    postgres,
     settings,
 )  # the service's fixtures, on both databases
 
-__all__ = ["client", "database_url", "postgres", "settings"]
+__all__ = ["client", "settings"]
 
 TEMPLATE = ROOT / "docs" / "roster-template"
 

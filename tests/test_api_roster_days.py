@@ -16,13 +16,11 @@ from carescheduler.roster import DayChanges, Roster, day_from_roster
 from test_api import (
     bearer,
     client,
-    database_url,
-    postgres,
     run_jobs,
     settings,
 )  # the service's fixtures, on both databases: the clock stands at 09:00 on Monday 2030-06-03
 
-__all__ = ["client", "database_url", "postgres", "settings"]
+__all__ = ["client", "settings"]
 
 TODAY = dt.date(2030, 6, 3)
 WEEK = [(TODAY + dt.timedelta(days=n)).isoformat() for n in range(7)]

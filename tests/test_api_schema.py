@@ -2,17 +2,18 @@
 error as problem details (``application/problem+json``).
 
 Every operation is called with requests generated from the spec (valid and invalid),
-as a coordinator and as a carer, against a database holding a solved and published day.
+as a coordinator and as a carer, against a database holding a solved and published day,
+on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import secrets
-import tempfile
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
@@ -25,30 +26,53 @@ from conftest import SMALL
 
 SECRET = secrets.token_urlsafe(48)
 CONFIG = Settings(database_url="sqlite://", jwt_secret=SECRET)
+DATE = "2026-11-23"
 
 
-APP = create_app(
-    Settings(
-        database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='schema-')) / 'service.db'}",
-        jwt_secret=SECRET,
-        worker=False,
-    )
+class ServedApp:
+    """An ASGI app that hands each request to the app of the database under test (set by
+    ``service``): the schema is read once, the calls go to each database's app in turn."""
+
+    def __init__(self) -> None:
+        self.app: FastAPI | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        assert self.app is not None, "no database's app is being served"
+        await self.app(scope, receive, send)
+
+
+SERVED = ServedApp()
+schema = schemathesis.openapi.from_dict(create_app(CONFIG).openapi()).exclude(
+    operation_id=["coordinator_stream", "my_stream"]
 )
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(operation_id=["coordinator_stream", "my_stream"])
+schema.app = SERVED
 """The Server-Sent Events streams are left out: a stream a request opens never ends (their
 errors are tested in ``test_api_live.py``)."""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def live_app():
-    """The app started (database migrated) with a solved, published day in it."""
-    with TestClient(APP) as client:
+@pytest.fixture(scope="module", autouse=True, params=["sqlite", "postgresql"])
+def service(request, tmp_path_factory, postgres) -> Iterator[FastAPI]:
+    """The app started (database migrated) with a solved, published day in it, on SQLite
+    and on PostgreSQL: every test here runs on each."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('schema') / 'service.db'}"
+    elif postgres is None:
+        pytest.skip("PostgreSQL's server is not installed here (make test installs it as root with apt-get)")
+    else:
+        url = postgres.new_database()
+    app = create_app(Settings(database_url=url, jwt_secret=SECRET, worker=False))
+    with TestClient(app) as client:
         boss = {"Authorization": f"Bearer {mint_token(CONFIG, 'north', 'coordinator', 'boss')}"}
         problem = read_problem(SMALL)
-        client.put("/v1/days/2026-11-23", json=problem.model_dump(mode="json"), headers=boss)
-        client.post("/v1/days/2026-11-23/solve", json={"time_limit": 1, "publish": True}, headers=boss)
-        run_pending_jobs(APP.state.sessions)
-        yield APP
+        put = client.put(f"/v1/days/{DATE}", json=problem.model_dump(mode="json"), headers=boss)
+        assert put.status_code == 201, put.text
+        job = client.post(f"/v1/days/{DATE}/solve", json={"time_limit": 1, "publish": True}, headers=boss)
+        assert job.status_code == 202, job.text
+        assert run_pending_jobs(app.state.sessions) == 1
+        published = client.get(f"/v1/days/{DATE}/plan", headers=boss)
+        assert published.status_code == 200 and published.json()["plan"]["routes"], published.text
+        SERVED.app = app
+        yield app
 
 
 TOKENS = {

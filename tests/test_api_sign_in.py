@@ -35,14 +35,12 @@ from test_api import (  # the service's fixtures, on both databases
     _at_once,
     bearer,
     client,
-    database_url,
     identity_provider,
-    postgres,
     problem,
     settings,
 )
 
-__all__ = ["client", "database_url", "identity_provider", "postgres", "problem", "settings"]
+__all__ = ["client", "identity_provider", "problem", "settings"]
 
 ALICE = Principal(subject="alice", org="north", role="coordinator")
 

@@ -25,9 +25,9 @@ from carescheduler import warm_up
 from carescheduler.plan import Plan
 from carescheduler.roster import Roster, day_from_roster
 from carescheduler.validator import validate
-from test_api import bearer, client, database_url, postgres, run_jobs, settings  # the service's fixtures
+from test_api import bearer, client, run_jobs, settings  # the service's fixtures
 
-__all__ = ["client", "database_url", "postgres", "settings"]
+__all__ = ["client", "settings"]
 
 SECONDS = 0.3
 """Each day's solve: the days are tiny."""

@@ -14,11 +14,11 @@ from api import browser_sessions
 from api.browser_sessions import COOKIE
 from api.db import transaction
 from carescheduler.plan import Plan
-from test_api import DATE, bearer, client, database_url, postgres, problem, published, run_jobs, settings
+from test_api import DATE, bearer, client, problem, published, run_jobs, settings
 
-__all__ = ["client", "database_url", "postgres", "problem", "published", "settings"]
+__all__ = ["client", "problem", "published", "settings"]
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize(["sqlite"], indirect=True)
 
 
 class Elements(HTMLParser):

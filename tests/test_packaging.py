@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from live_server import listening_socket
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the virtual environment layout is POSIX")
 
@@ -51,12 +51,6 @@ def _outside_env(**extra: str) -> dict[str, str]:
     """The environment without anything that points back into the checkout."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return {**env, **extra}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, object]:
@@ -108,17 +102,19 @@ def test_the_installed_packages_come_from_the_environment_not_the_checkout(insta
 
 
 def test_the_installed_service_starts_and_answers(installed, tmp_path):
-    port = _free_port()
+    held = listening_socket()  # handed to the service: no other program can take the port meanwhile
+    port = held.getsockname()[1]
     env = _outside_env(
         CARESCHEDULER_JWT_SECRET=secrets.token_urlsafe(48), DATABASE_URL=f"sqlite:///{tmp_path / 'service.db'}"
     )
     service = installed / "bin" / "carescheduler-service"
     server = subprocess.Popen(
-        [str(service), "serve", "--port", str(port)],
+        [str(service), "serve", "--fd", str(held.fileno())],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        pass_fds=[held.fileno()],
     )
     try:
         deadline = time.monotonic() + 120  # a cold start migrates the database first
@@ -127,8 +123,8 @@ def test_the_installed_service_starts_and_answers(installed, tmp_path):
             try:
                 status, body = _get(f"http://127.0.0.1:{port}/health")
                 break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)  # polling until the port opens, not waiting a guessed time
+            except OSError:  # not listening yet (URLError), or not answering yet (a timeout)
+                time.sleep(0.2)  # polling until it answers, not waiting a guessed time
         assert status == 200, server.stderr.read().decode() if server.poll() is not None else "no answer"
         assert body == {"status": "ok"}
         token = subprocess.run(
@@ -146,3 +142,4 @@ def test_the_installed_service_starts_and_answers(installed, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        held.close()

@@ -25,8 +25,6 @@ cost = 87 travel + 50 for the optional visit not done = 137.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from carescheduler.domain import (
@@ -817,11 +815,9 @@ def big_problem(carers: int = 30, per_carer: int = 10) -> tuple[Problem, Plan]:
     return problem, Plan(routes=routes)
 
 
-def test_300_visits_validate_quickly():
+def test_300_visits_validate():
+    """How long it takes is measured in ``benchmarks/test_speed.py``."""
     problem, plan = big_problem()
-    started = time.perf_counter()
     report = validate(problem, plan)
-    seconds = time.perf_counter() - started
     assert report.valid, [v.message for v in report.violations[:5]]
     assert report.kpis.visits_assigned == 300
-    assert seconds < 1.0

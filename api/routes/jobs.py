@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from carescheduler import InputError
 
 from .. import feed, store
-from ..deps import Coordinator, Planner, SessionDep, job_out
+from ..deps import MAX_ID, Coordinator, Planner, SessionDep, job_out
 from ..models import AuditEntry, Day, Job, utcnow
 from ..pagination import PageDep
 from ..problems import error_responses
@@ -98,7 +98,8 @@ def read_audit(
     principal: Coordinator,
     page: PageDep,
     after: Annotated[
-        int | None, Query(ge=1, description="the id of the last entry you have (newest first: older ones follow)")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="the id of the last entry you have (newest first: older ones follow)"),
     ] = None,
 ) -> list[AuditOut]:
     query = select(AuditEntry).where(AuditEntry.org_id == principal.org)
