@@ -18,7 +18,7 @@ from test_api import DATE, bearer, client, problem, published, run_jobs, setting
 
 __all__ = ["client", "problem", "published", "settings"]
 
-pytestmark = pytest.mark.parametrize(["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 class Elements(HTMLParser):
