@@ -166,6 +166,11 @@ def problems(draw, tiny: bool = False, split_shifts: bool = True) -> Problem:
     if not tiny and _chance(draw, 2):
         # the published HHCRSP objective: thirds, max lateness, no soft wishes
         weights = ObjectiveWeights.hhcrsp().model_dump()
+    if not tiny and _chance(draw, 3):
+        # waiting priced: the unpaid gaps between visits and the longest one (not in the
+        # CP-SAT model yet, so not on the tiny days its optimality is checked on)
+        weights["waiting"] = draw(st.sampled_from([0.5, 3.0]))
+        weights["max_waiting"] = draw(st.sampled_from([0.0, 5.0]))
     if tiny:
         # Earliness is left out of the optimality property: with it, the cheapest schedule
         # of a sequence is not the earliest one (see the reproducers below).

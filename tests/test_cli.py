@@ -52,6 +52,22 @@ def test_solve_json_writes_plans_that_validate(tmp_path):
         assert last_json(check.stdout)["cost"] == pytest.approx(summary["cost"], abs=1e-3)
 
 
+def test_a_2025_instance_gets_its_own_solution_format(tmp_path):
+    """An extended (2025) instance, detected, is solved and its solution written with the
+    instance's own carer and patient ids, which ``validate`` reads back at the same cost."""
+    instance = next(FIXTURES.glob("small-000-*.json.gz"))
+    solution = tmp_path / "solution.json"
+    result = run("solve", str(instance), "--time-limit", "2", "--json", "--iolab-out", str(solution))
+    assert result.returncode == 0, result.stderr
+    written = json.loads(solution.read_text())
+    problem = read_problem(instance)
+    assert {r["caregiver_id"] for r in written["routes"]} == {c.id for c in problem.carers}
+    assert {stop["patient"] for r in written["routes"] for stop in r["locations"]} <= {c.id for c in problem.clients}
+    check = run("validate", str(instance), str(solution), "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert last_json(check.stdout)["cost"] == pytest.approx(last_json(result.stdout)["cost"], abs=1e-3)
+
+
 def test_validate_published_solution_and_reject_a_broken_one(tmp_path):
     assert A1_SOLUTION is not None
     ok = run("validate", str(A1), str(A1_SOLUTION))

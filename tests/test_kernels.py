@@ -93,13 +93,27 @@ def test_evaluate_totals_the_objective_terms():
     inst = day({"target": {"start": 500, "end": 520}})  # vd should start by 08:40: it is 10 min late
     (v1,), (d0, d1) = tasks(inst, "v1"), tasks(inst, "vd")
     sol = routed(inst, {0: [v1, d0], 1: [d1]})
-    feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = timing.evaluate(
+    feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max = timing.evaluate(
         inst.arrays(), inst.costs(), sol.arrays, sol.figures
     )
     assert feasible and unassigned == 0 and assignment == 0 and overtime == 0 and early_sum == 0
     assert late_sum == 20 and late_max == 10  # ten minutes late, for each carer
     assert travel == (10 + 10 + 20) + (20 + 20)  # out, between and home, for both carers
     assert sol.working[0] == 10 + 30 + 10 + 30 + 20
+    assert wait == wait_max == 0  # c1 goes straight from A to B; c2 has one visit
+
+
+def test_waiting_is_the_unpaid_gap_between_visits():
+    """vd opens at 09:20: c1, done at A at 08:40 and at B by 08:50, waits 30 minutes; c2
+    leaves just in time for its one visit (no wait before the first)."""
+    weights = {"waiting": 1.5, "max_waiting": 2.0}
+    inst = day({"window": {"start": 560}}, weights=weights)
+    (v1,), (d0, d1) = tasks(inst, "v1"), tasks(inst, "vd")
+    sol = routed(inst, {0: [v1, d0], 1: [d1]})
+    assert sol.refresh()
+    assert sol.start[v1] == 490 and sol.start[d0] == 560
+    assert list(sol.wait) == [30.0, 0.0] and list(sol.wait_max) == [30.0, 0.0]
+    assert sol.cost.waiting == 1.5 * 30 and sol.cost.max_waiting == 2.0 * 30
 
 
 # --- pricing -----------------------------------------------------------------------------

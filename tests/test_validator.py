@@ -821,3 +821,35 @@ def test_300_visits_validate():
     report = validate(problem, plan)
     assert report.valid, [v.message for v in report.violations[:5]]
     assert report.kpis.visits_assigned == 300
+
+
+# --- waiting: unpaid gaps between visits --------------------------------------------------
+
+
+def test_waiting_is_each_gap_between_visits_less_travel():
+    """c1 ends v1 at 08:40, drives 12 minutes to C and starts v3 at 10:00: 68 minutes'
+    wait; c2 ends v2 at 09:45, drives 8, starts at 10:00: 7. No wait before a first visit."""
+    report = validate(make_problem(waiting=2.0, max_waiting=1.0), make_plan())
+    assert report.valid, [v.message for v in report.violations]
+    assert report.kpis.waiting_by_carer == {"c1": 68.0, "c2": 7.0}
+    assert report.kpis.waiting_minutes == 75.0 and report.kpis.max_wait_minutes == 68.0
+    assert report.cost.waiting == 2.0 * 75 and report.cost.max_waiting == 68.0
+    unweighted = validate(make_problem(), make_plan())
+    assert report.cost.total == pytest.approx(unweighted.cost.total + 150 + 68)
+
+
+def test_a_break_in_a_gap_is_not_waiting():
+    plan = make_plan()
+    route(plan, "c1").breaks = [PlannedBreak(start=540, end=560)]
+    report = validate(make_problem(waiting=1.0), plan)
+    assert report.kpis.waiting_by_carer == {"c1": 68.0 - 20, "c2": 7.0}
+
+
+def test_the_gap_between_two_shifts_is_not_waiting():
+    """c1 works 08:00-09:00 and 09:55-14:00: off between v1 and v3, not waiting."""
+    problem = make_problem(waiting=1.0)
+    c1 = problem.carers[0]
+    c1.shifts = [Shift(start=480, end=540), Shift(start=595, end=840)]
+    report = validate(problem, make_plan())
+    assert report.valid, [v.message for v in report.violations]
+    assert report.kpis.waiting_by_carer == {"c2": 7.0} and report.kpis.max_wait_minutes == 7.0

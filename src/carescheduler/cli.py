@@ -43,6 +43,7 @@ class Format(str, Enum):
     native = "native"
     mankowska = "mankowska"
     iolab = "iolab"
+    extended = "extended"
     solomon = "solomon"
 
 
@@ -163,18 +164,23 @@ def solve(
         " the [ray] extra",
     ),
     out: Path | None = typer.Option(None, "--out", help="write the plan as native JSON"),
-    iolab_out: Path | None = typer.Option(None, "--iolab-out", help="write an iolab solution JSON (benchmark inputs)"),
+    iolab_out: Path | None = typer.Option(
+        None,
+        "--iolab-out",
+        help="write the benchmark's solution JSON (iolab 2024, or the 2025 extended format for its instances)",
+    ),
     roads: Path | None = typer.Option(None, "--roads", help="road file (.osm, .osm.bz2, .graphml) for travel times"),
     walk_roads: Path | None = typer.Option(None, "--walk-roads", help="road file for walkers (default: --roads)"),
     as_json: bool = typer.Option(False, "--json", help="end with one JSON line: feasible, cost, unassigned, seconds"),
 ) -> None:
     """Plan a day and print the plan's summary."""
-    from .formats import read_problem, write_iolab_solution, write_plan
+    from .formats import detect_format, read_problem, write_extended_solution, write_iolab_solution, write_plan
     from .validator import validate
 
     started = time.monotonic()
     try:
         problem = read_problem(instance, format.value)
+        extended = (format.value if format is not Format.auto else detect_format(instance)) == "extended"
         if roads is not None or walk_roads is not None:
             problem = _with_roads(problem, roads, walk_roads)
         params = _params(params_file)
@@ -193,7 +199,7 @@ def solve(
         if out is not None:
             write_plan(plan, out)
         if iolab_out is not None:
-            write_iolab_solution(problem, plan, iolab_out)
+            (write_extended_solution if extended else write_iolab_solution)(problem, plan, iolab_out)
     except (InputError, OSError) as e:
         _fail(str(e))
     if as_json:

@@ -393,6 +393,13 @@ class ObjectiveWeights(_Model):
         default=10.0, ge=0, description="per carer who has never visited a client with a non-empty history"
     )
     overtime: float = Field(default=1.0, ge=0, description="per minute worked beyond contracted minutes")
+    waiting: float = Field(
+        default=0.0,
+        ge=0,
+        description="per minute a carer waits between two visits of one shift (an unpaid gap: not visiting, "
+        "travelling or on a break)",
+    )
+    max_waiting: float = Field(default=0.0, ge=0, description="per minute of the longest single wait of any carer")
 
     @classmethod
     def hhcrsp(cls) -> ObjectiveWeights:

@@ -86,6 +86,8 @@ class CostBreakdown(_Model):
     preferences: float = 0.0
     continuity: float = 0.0
     overtime: float = 0.0
+    waiting: float = 0.0
+    max_waiting: float = 0.0
     total: float = 0.0
 
 
@@ -102,6 +104,13 @@ class KPIs(_Model):
     )
     overtime_minutes: float = 0.0
     working_minutes: dict[str, float] = Field(default_factory=dict)
+    waiting_minutes: float = Field(
+        default=0.0, description="minutes carers wait between visits of one shift: unpaid gaps, breaks not counted"
+    )
+    max_wait_minutes: float = Field(default=0.0, description="the longest single wait of any carer")
+    waiting_by_carer: dict[str, float] = Field(
+        default_factory=dict, description="each carer's unpaid gaps in minutes (carers who wait)"
+    )
     travel_estimated: bool = False
 
 

@@ -593,6 +593,26 @@ class _Validation:
                     carer=carer_id,
                 )
 
+    # -- 11: waiting -----------------------------------------------------------------------
+
+    def route_waits(self, checked: _CheckedRoute) -> list[float]:
+        """The carer's waits on this route: between two visits of one shift, the minutes
+        spent neither travelling nor on a break (unpaid gaps). None before the first visit
+        (the carer leaves just in time) and none between shifts (a split shift sends the
+        carer home)."""
+        waits = []
+        carer = checked.carer
+        for before, after in itertools.pairwise(checked.stops):
+            shift = self.shift_containing(carer, before.start, before.end)
+            if shift is None or shift is not self.shift_containing(carer, after.start, after.end):
+                continue
+            travel = self.travel(carer, before.location, after.location)
+            breaks = sum(b.end - b.start for b in self.breaks_between(checked, before.end, after.start))
+            gap = after.start - before.end - travel - breaks
+            if gap > self.tol:
+                waits.append(gap)
+        return waits
+
     # -- cost and KPIs ---------------------------------------------------------------------
 
     def compute_cost(self) -> tuple[CostBreakdown, KPIs]:
@@ -639,6 +659,10 @@ class _Validation:
             if contracted is not None:
                 overtime_minutes += max(0.0, minutes - contracted)
 
+        waits = {checked.carer.id: self.route_waits(checked) for checked in self.routes if checked.stops}
+        waiting_minutes = sum(sum(w) for w in waits.values())
+        longest_wait = max((max(w) for w in waits.values() if w), default=0.0)
+
         cost = CostBreakdown(
             unassigned=weights.unassigned_mandatory * mandatory_missed + weights.optional_value * optional_value_missed,
             lateness=weights.lateness * total_lateness,
@@ -648,6 +672,8 @@ class _Validation:
             preferences=weights.gender_preference * gender_misses + weights.non_preferred_carer * non_preferred,
             continuity=weights.continuity * (history_parts - history_kept),
             overtime=weights.overtime * overtime_minutes,
+            waiting=weights.waiting * waiting_minutes,
+            max_waiting=weights.max_waiting * longest_wait,
         )
         cost.total = (
             cost.unassigned
@@ -658,6 +684,8 @@ class _Validation:
             + cost.preferences
             + cost.continuity
             + cost.overtime
+            + cost.waiting
+            + cost.max_waiting
         )
 
         kpis = KPIs(
@@ -671,6 +699,9 @@ class _Validation:
             continuity=history_kept / history_parts if history_parts else 1.0,
             overtime_minutes=overtime_minutes,
             working_minutes=working,
+            waiting_minutes=waiting_minutes,
+            max_wait_minutes=longest_wait,
+            waiting_by_carer={carer: sum(w) for carer, w in waits.items() if w},
             travel_estimated=bool(estimated_modes(problem)),
         )
         return cost, kpis

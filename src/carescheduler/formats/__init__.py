@@ -5,7 +5,8 @@
     plan = read_plan(problem, "sol-InstanzCPLEX_HCSRP_10_1.json.gz")
 
 Formats: ``native`` (Problem/Plan JSON), ``mankowska`` (Mankowska 2014 text),
-``iolab`` (Ceschia et al. 2024 JSON instances and solutions), ``solomon``
+``iolab`` (Ceschia et al. 2024 JSON instances and solutions), ``extended`` (the unified
+formulation of Ceschia, Di Gaspero and Schaerf 2025: instances and solutions), ``solomon``
 (Solomon/Homberger VRPTW text). Files may be gzip-compressed (``.gz``). Every malformed
 input raises :class:`~carescheduler.errors.InputError` naming the field and the reason.
 """
@@ -19,6 +20,17 @@ from ..domain import Problem
 from ..errors import InputError
 from ..plan import Plan
 from ._io import PathLike, parse_json, read_text, stem_of, suffix_of
+from .extended import (
+    ExtendedComponents,
+    extended_components,
+    is_extended_instance,
+    problem_from_extended,
+    read_extended,
+    read_extended_solution,
+    to_extended_solution,
+    uses_problem_ids,
+    write_extended_solution,
+)
 from .iolab import (
     is_iolab_solution,
     problem_from_iolab,
@@ -44,11 +56,15 @@ from .solomon import problem_from_solomon, read_solomon, solomon_weights
 
 __all__ = [
     "FORMATS",
+    "ExtendedComponents",
     "detect_format",
     "events_from_json",
+    "extended_components",
+    "is_extended_instance",
     "is_iolab_solution",
     "plan_from_json",
     "plan_to_json",
+    "problem_from_extended",
     "problem_from_iolab",
     "problem_from_json",
     "problem_from_mankowska",
@@ -56,6 +72,8 @@ __all__ = [
     "problem_from_text",
     "problem_to_json",
     "read_events",
+    "read_extended",
+    "read_extended_solution",
     "read_iolab",
     "read_iolab_solution",
     "read_mankowska",
@@ -65,19 +83,22 @@ __all__ = [
     "read_problem",
     "read_solomon",
     "solomon_weights",
+    "to_extended_solution",
     "to_iolab_solution",
+    "uses_problem_ids",
+    "write_extended_solution",
     "write_iolab_solution",
     "write_plan",
     "write_problem",
 ]
 
-FORMATS = ("auto", "native", "mankowska", "iolab", "solomon")
+FORMATS = ("auto", "native", "mankowska", "iolab", "extended", "solomon")
 _MANKOWSKA = re.compile(r"^\s*nbNodes\s*$", re.MULTILINE)
 _SOLOMON = (re.compile(r"^\s*VEHICLE\s*$", re.MULTILINE), re.compile(r"^\s*CUSTOMER\s*$", re.MULTILINE))
 
 
 def detect_format(path: PathLike) -> str:
-    """``native``, ``iolab``, ``mankowska`` or ``solomon``, by file extension and content."""
+    """``native``, ``iolab``, ``extended``, ``mankowska`` or ``solomon``, by file extension and content."""
     return _detect(path, read_text(path))[0]
 
 
@@ -92,9 +113,10 @@ def read_problem(path: PathLike, format: str = "auto", *, integer_travel: bool =
     text = read_text(path)
     if format == "auto":
         format, data = _detect(path, text)
-        if format == "iolab":  # already parsed while detecting
+        if format in ("iolab", "extended"):  # already parsed while detecting
             _check_integer_travel(integer_travel, format, source)
-            return problem_from_iolab(data, name=stem_of(path), source=source)
+            read = problem_from_iolab if format == "iolab" else problem_from_extended
+            return read(data, name=stem_of(path), source=source)
     return problem_from_text(text, format, name=stem_of(path), source=source, integer_travel=integer_travel)
 
 
@@ -116,17 +138,25 @@ def problem_from_text(
         return problem_from_solomon(text, name=name, source=source, integer_travel=integer_travel)
     if format == "iolab":
         return problem_from_iolab(parse_json(text, source), name=name, source=source)
+    if format == "extended":
+        return problem_from_extended(parse_json(text, source), name=name, source=source)
     raise InputError("format", f"unknown format {format!r}; expected one of {', '.join(FORMATS[1:])}", source)
 
 
 def read_plan(problem: Problem, path: PathLike) -> Plan:
-    """Read a plan: a native Plan JSON or an iolab solution (a route with ``caregiver_id``)."""
+    """Read a plan: a native Plan JSON or an iolab solution (a route with ``caregiver_id``).
+
+    An iolab solution names carers and patients by the problem's own ids (the 2025 format)
+    when :func:`uses_problem_ids` says so, else by the 2024 numbering ``c<k>``/``p<k>``.
+    """
     source = str(path)
     if not suffix_of(path).startswith(".json"):
         raise InputError("path", "unknown plan file extension; expected .json or .json.gz", source)
     text = read_text(path)
     data = parse_json(text, source)
     if is_iolab_solution(data):
+        if uses_problem_ids(problem, data):
+            return read_extended_solution(problem, data, source=source)
         return read_iolab_solution(problem, data, source=source)
     return plan_from_json(text, source=source)
 
@@ -145,6 +175,8 @@ def _detect(path: PathLike, text: str) -> tuple[str, Any]:
     if suffix.startswith(".json"):
         data: Any = parse_json(text, source)
         if isinstance(data, dict):
+            if is_extended_instance(data):  # before iolab: both have patients
+                return "extended", data
             if "patients" in data:
                 return "iolab", data
             if "visits" in data:

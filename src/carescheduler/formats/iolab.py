@@ -48,8 +48,8 @@ __all__ = [
 
 UNROUTED_REASON = "not in the solution file"
 
-# Keys of the instances read here; others (e.g. of the richer "extended" iolab set) carry
-# constraints this reader would silently drop, so they are refused.
+# Keys of the instances read here; others (e.g. of the 2025 "extended" set, read by
+# .extended) carry constraints this reader would silently drop, so they are refused.
 _TOP_KEYS = {"name", "area", "distances", "central_offices", "patients", "caregivers", "services"}
 _PATIENT_KEYS = {"id", "location", "time_window", "required_caregivers", "synchronization"}
 _CAREGIVER_KEYS = {"id", "abilities"}
@@ -446,7 +446,7 @@ def _known_keys(obj: dict[str, Any], known: set[str], where: str, source: str | 
             raise InputError(
                 f"{where}{key}",
                 f"not supported by this reader (known: {', '.join(sorted(known))}); "
-                "files of the richer iolab 'extended' set cannot be read",
+                "files of the 2025 'extended' set are read with format 'extended'",
                 source,
             )
 

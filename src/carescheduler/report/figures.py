@@ -29,6 +29,12 @@ def kpi_cards(day: DayView) -> str:
         ),
         ("Continuity", f"{k.continuity:.0%}", "known carer, where the client has a history", False),
         ("Overtime", duration_text(k.overtime_minutes), "beyond contracted minutes", False),
+        (
+            "Unpaid gaps",
+            duration_text(k.waiting_minutes),
+            f"waiting between visits, {len(k.waiting_by_carer):,} carers · longest {k.max_wait_minutes:,.0f} min",
+            False,
+        ),
         ("Carers used", f"{len(day.routes):,}", f"of {len(day.problem.carers):,} on the rota", False),
     ]
     body = "".join(
@@ -75,6 +81,8 @@ _COST_TERMS = [  # field, label, what it measures (from the KPIs, where they hav
     ("preferences", "preferences not met", None),
     ("continuity", "new carer to a client", lambda p: f"{p.kpis.continuity:.0%} known"),
     ("overtime", "overtime", lambda p: f"{p.kpis.overtime_minutes:,.0f} min"),
+    ("waiting", "unpaid gaps (waiting)", lambda p: f"{p.kpis.waiting_minutes:,.0f} min"),
+    ("max_waiting", "longest wait", lambda p: f"{p.kpis.max_wait_minutes:,.0f} min"),
 ]
 
 

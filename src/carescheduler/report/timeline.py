@@ -197,6 +197,8 @@ def _row(day: DayView, route: Route, scale: _Scale, statuses: Statuses | None, i
         f"{label}: {len(route.visits)} visits, working {duration_text(route.working_minutes)}, "
         f"travel {duration_text(route.travel_minutes)}"
     )
+    if gaps := day.plan.kpis.waiting_by_carer.get(route.carer):
+        summary += f", unpaid gaps {duration_text(gaps)}"
     return (
         f'<div class="row" role="listitem" data-carer="{k}" data-carer-id="{esc(route.carer)}" '
         f'aria-label="{esc(summary)}"><div class="label" data-pick="{k}" data-tip="{esc(summary)}">'

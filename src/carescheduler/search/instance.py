@@ -67,6 +67,8 @@ class Instance:
     w_early: float
     w_travel: float
     w_overtime: float
+    w_wait: float
+    w_maxwait: float
     travel_estimated: bool
     cpsat_time_scale: int | None = field(default=None, init=False, repr=False, compare=False)
     """Cached by ``cpsat_model.time_scale`` (not copied by ``dataclasses.replace``)."""
@@ -157,6 +159,8 @@ def compile_problem(problem: Problem) -> Instance:
         w_early=w.earliness,
         w_travel=w.travel,
         w_overtime=w.overtime,
+        w_wait=w.waiting,
+        w_maxwait=w.max_waiting,
         travel_estimated=bool(estimated_modes(problem)),
     )
 

@@ -113,6 +113,8 @@ class RouteFigures(NamedTuple):
     travel: np.ndarray  # (K,) travel minutes per carer
     late: np.ndarray  # (T,) minutes after the target window
     early: np.ndarray  # (T,) minutes before the target window
+    wait: np.ndarray  # (K,) minutes each carer waits between visits of one shift
+    wait_max: np.ndarray  # (K,) each carer's longest single wait
 
 
 class CarerRoute(NamedTuple):

@@ -31,6 +31,8 @@ class Cost:
     travel: float
     assignment: float
     overtime: float
+    waiting: float = 0.0
+    max_waiting: float = 0.0
 
     @property
     def total(self) -> float:
@@ -42,6 +44,8 @@ class Cost:
             + self.travel
             + self.assignment
             + self.overtime
+            + self.waiting
+            + self.max_waiting
         )
 
 
@@ -61,7 +65,10 @@ class Solution:
             brk=np.full(K, -1, dtype=np.int64),
             working=np.zeros(K),
         )
-        self._own(inst, routes, RouteFigures(travel=np.zeros(K), late=np.zeros(T), early=np.zeros(T)))
+        figures = RouteFigures(
+            travel=np.zeros(K), late=np.zeros(T), early=np.zeros(T), wait=np.zeros(K), wait_max=np.zeros(K)
+        )
+        self._own(inst, routes, figures)
         self.feasible = True
         self._cost: Cost | None = None
 
@@ -70,7 +77,7 @@ class Solution:
         self.arrays = arrays
         self.figures = figures
         self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.working = arrays
-        self.travel, self.late, self.early = figures
+        self.travel, self.late, self.early, self.wait, self.wait_max = figures
         self._spare: Solution | None = None  # what ``snapshot`` keeps
 
     def copy(self) -> Solution:
@@ -228,7 +235,7 @@ class Solution:
         return self._take(timing.totals(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def _take(self, result: tuple) -> bool:
-        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = result
+        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max = result
         inst = self.inst
         self.feasible = bool(feasible)
         self._cost = Cost(
@@ -239,6 +246,8 @@ class Solution:
             travel=inst.w_travel * travel,
             assignment=assignment,
             overtime=inst.w_overtime * overtime,
+            waiting=inst.w_wait * wait,
+            max_waiting=inst.w_maxwait * wait_max,
         )
         return self.feasible
 

@@ -446,8 +446,8 @@ def _right_shift_carer(day, routes, k):
 
 @njit(cache=True)
 def route_costs(day, routes, figures):
-    """Per-carer travel and working minutes, per-task lateness and earliness, written into
-    ``figures`` and ``routes.working`` at the current starts."""
+    """Per-carer travel, waiting and working minutes, per-task lateness and earliness,
+    written into ``figures`` and ``routes.working`` at the current starts."""
     for k in range(routes.L.shape[0]):
         _carer_costs(day, routes, figures, k)
 
@@ -461,6 +461,8 @@ def _carer_costs(day, routes, figures, k):
     travel_out[k] = 0.0
     work_out[k] = 0.0
     if L[k] == 0:
+        figures.wait[k] = 0.0
+        figures.wait_max[k] = 0.0
         return
     tr = day.travel[day.carer_mode[k]]
     prev = day.carer_start[k]
@@ -475,6 +477,51 @@ def _carer_costs(day, routes, figures, k):
         early_out[t] = early if early > 0.0 else 0.0
     travel_out[k] += tr[prev, day.carer_end[k]]
     work_out[k] += travel_out[k]
+    _carer_waits(day, routes, figures, k)
+
+
+@njit(cache=True)
+def _shift_of(day, k, st, dur):
+    """The index of carer k's shift that holds a visit starting at ``st`` (-1: none)."""
+    for s in range(day.n_shifts[k]):
+        if day.shift_start[k, s] - EPS <= st and st + dur <= day.shift_end[k, s] + EPS:
+            return s
+    return -1
+
+
+@njit(cache=True)
+def _carer_waits(day, routes, figures, k):
+    """Carer k's waiting: the minutes between two visits of one shift spent neither
+    travelling nor on the break (an unpaid gap), their sum and the longest. Before the
+    first visit the carer leaves just in time, and between shifts they are off (a split
+    shift is how a rota sends a carer home); the break sits where the plan puts it
+    (``_break_gap``)."""
+    figures.wait[k] = 0.0
+    figures.wait_max[k] = 0.0
+    n = routes.L[k]
+    if n < 2:
+        return
+    start, task_loc, task_dur = routes.start, day.task_loc, day.task_dur
+    route = carer_route(day, routes, k)
+    tr = route.travel
+    brk = -1
+    if _needs_break(route, start, task_loc, task_dur):
+        brk = _break_gap(route, start, task_loc, task_dur)
+    t = routes.R[k, 0]
+    shift = _shift_of(day, k, start[t], task_dur[t])
+    for i in range(1, n):
+        u = routes.R[k, i]
+        then = _shift_of(day, k, start[u], task_dur[u])
+        if then == shift:
+            gap = start[u] - start[t] - task_dur[t] - tr[task_loc[t], task_loc[u]]
+            if brk == i - 1:
+                gap -= route.break_dur
+            if gap > EPS:
+                figures.wait[k] += gap
+                if gap > figures.wait_max[k]:
+                    figures.wait_max[k] = gap
+        t = u
+        shift = then
 
 
 @njit(cache=True)
@@ -482,7 +529,8 @@ def evaluate(day, costs, routes, figures):
     """Time every route and total the objective's raw terms in one compiled pass.
 
     Returns (feasible, unassigned penalty, total lateness, max lateness, total earliness,
-    travel minutes, assignment cost, overtime minutes); the caller applies the weights.
+    travel minutes, assignment cost, overtime minutes, waiting minutes, longest wait);
+    the caller applies the weights.
     """
     return _priced(day, costs, routes, figures, schedule_with_breaks(day, routes))
 
@@ -493,10 +541,10 @@ def _priced(day, costs, routes, figures, feasible):
     for their targets where nothing else moves, then the objective's terms are totalled."""
     if feasible and day.w_early > 0.0:
         right_shift(day, routes)
-    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = totals(
+    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max = totals(
         day, costs, routes, figures
     )
-    return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+    return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max
 
 
 @njit(cache=True)
@@ -529,13 +577,12 @@ def evaluate_inserted(day, costs, routes, figures, carers, tasks, whole_day=True
     if not _retime_inserted(day, routes, carers, tasks, changed):
         if whole_day:
             return evaluate(day, costs, routes, figures)
-        return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     for k in np.flatnonzero(changed):
         if day.w_early > 0.0:
             _right_shift_carer(day, routes, k)
         _carer_costs(day, routes, figures, k)
-    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime = _sum_terms(costs, routes, figures)
-    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+    return _sum_terms(costs, routes, figures)
 
 
 @njit(cache=True)
@@ -627,9 +674,14 @@ def _sum_terms(costs, routes, figures):
         assignment += assign_cost[t, k]
     travel = 0.0
     overtime = 0.0
+    wait = 0.0
+    wait_max = 0.0
     within = True
     for k in range(working.shape[0]):
         travel += travel_k[k]
+        wait += figures.wait[k]
+        if figures.wait_max[k] > wait_max:
+            wait_max = figures.wait_max[k]
         if working[k] > max_work[k] + EPS:
             within = False
         extra = working[k] - contracted[k]
@@ -639,4 +691,4 @@ def _sum_terms(costs, routes, figures):
     for v in range(visit_tasks.shape[0]):
         if route_of[visit_tasks[v, 0]] < 0:
             unassigned += visit_penalty[v]
-    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime
+    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max
