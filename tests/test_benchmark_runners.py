@@ -87,3 +87,31 @@ def test_the_vrptw_runner_takes_seeds_too(monkeypatch: pytest.MonkeyPatch) -> No
     jobs.clear()
     benchmarks.vrptw.main(["--set", "solomon", "--instances", "C101", "--seeds", "1", "2", "--no-compare"])
     assert [(j["instance"], j["seed"]) for j in jobs] == [("C101", 1), ("C101", 2)]
+
+
+def test_the_waiting_tradeoff_prices_waiting_as_asked(monkeypatch: pytest.MonkeyPatch, small_day) -> None:
+    """One row per weight, each solved with that waiting weight (and nothing else changed),
+    its figures the validator's."""
+    import benchmarks.waiting_tradeoff as tradeoff
+    import carescheduler.search.solver as solver
+
+    asked: list[float] = []
+    real = solver.solve
+
+    def solve(problem, **kwargs):
+        asked.append(problem.weights.waiting)
+        assert problem.weights.model_copy(update={"waiting": 0.0}) == small_day.weights.model_copy(
+            update={"waiting": 0.0}
+        )
+        return real(problem, **{**kwargs, "max_iterations": 5})
+
+    monkeypatch.setattr(solver, "solve", solve)
+    written: list = []
+    monkeypatch.setattr(tradeoff, "write_rows", lambda name, rows, note="": written.append((name, rows)))
+    monkeypatch.setattr(tradeoff, "load", lambda scenario: small_day)
+    tradeoff.main(["--scenario", "small.json", "--weights", "0", "2", "--time-limit", "5"])
+    assert asked == [0.0, 2.0]
+    [(name, rows)] = written
+    assert name == "waiting_tradeoff_small" and [r["waiting_weight"] for r in rows] == [0.0, 2.0]
+    assert all(r["valid"] for r in rows)
+    assert all(r["waiting_min"] >= r["longest_wait_min"] >= 0 for r in rows)

@@ -202,3 +202,28 @@ def test_a_double_visit_is_paired_on_two_carers_at_one_start():
     assert sol.refresh()
     assert sol.start[d0] == sol.start[d1]  # the two carers meet
     assert sol.total - before == pytest.approx(cost - inst.visit_penalty[1])  # the price is the real change
+
+
+def test_a_break_left_after_the_last_visit_is_no_break():
+    """Regression (a council plan with a 6.4-hour day and no break passed the search): the
+    break sat between the last two visits, the last was taken out, and the break was left
+    "after" the new last visit, where the timing never puts it, yet counted as placed."""
+    problem = make_problem(
+        locations=[location("office"), location("a", 10, 0), location("b", 20, 0), location("c", 0, 10)],
+        carers=[carer("c1", break_rule={"after_minutes": 60, "duration": 20})],
+        clients=[client("A", "a"), client("B", "b"), client("C", "c")],
+        visits=[visit("va", "A", start=480), visit("vb", "B", start=480), visit("vc", "C", start=480)],
+        travel=matrix_from_coords(COORDS),
+    )
+    inst = compile_problem(problem)
+    (a,), (b,), (c,) = tasks(inst, "va"), tasks(inst, "vb"), tasks(inst, "vc")
+    sol = Solution(inst)
+    sol.replace_routes({0: [a, b, c]})
+    sol.brk[0] = 1  # between vb and vc
+    assert sol.refresh_kept() and sol.start[c] - sol.start[b] >= 30 + 22 + 20
+    sol.remove_task(c)
+    assert sol.brk[0] == -1
+    sol.brk[0] = 1  # as the search left it before: "after" vb, the last visit
+    routes = sol.arrays
+    assert timing.lacks_break(inst.arrays(), routes, 0)  # office-A-B-office is 10+30+10+30+20 > 60
+    assert not sol.refresh_kept()

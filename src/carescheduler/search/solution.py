@@ -181,6 +181,8 @@ class Solution:
         self.route_of[t] = -1
         if self.brk[k] >= p:  # the break stays between the same visits (none before the first)
             self.brk[k] -= 1
+        if self.brk[k] >= n - 2:  # it followed the last visit, now gone: no gap is left for it
+            self.brk[k] = -1
 
     def remove_visit(self, v: int) -> None:
         for t in self.inst.visit_tasks[v]:

@@ -167,8 +167,13 @@ def _break_gap(route, start, task_loc, task_dur):
 
 @njit(cache=True)
 def _lacks_break(route, brk, start, task_loc, task_dur):
+    """The route needs a break and has none: none placed (a break "after" the last visit is
+    between no two visits: none) and no gap that holds one."""
+    placed = 0 <= brk < route.tasks.shape[0] - 1
     return (
-        brk < 0 and _needs_break(route, start, task_loc, task_dur) and _break_gap(route, start, task_loc, task_dur) < 0
+        not placed
+        and _needs_break(route, start, task_loc, task_dur)
+        and _break_gap(route, start, task_loc, task_dur) < 0
     )
 
 
