@@ -1,7 +1,7 @@
 """Random small care days for property tests (hypothesis strategies).
 
-2-4 carers, 3-8 visits, split shifts, breaks, working-time limits, gender rules, bans and
-wishes, double-handed visits (simultaneous and sequential, with parts), optional visits,
+2-4 carers, 3-8 visits, split shifts (some ending soft), breaks, working-time limits, gender
+rules, bans and wishes, double-handed visits (simultaneous and sequential, with parts), optional visits,
 pins, integer or fractional travel; ``tiny`` days stay within reach of an exhaustive
 search.
 """
@@ -82,6 +82,12 @@ def problems(draw, tiny: bool = False, split_shifts: bool = True) -> Problem:
             "start_location": draw(st.sampled_from(["office", "home1"])),
             "shifts": draw(_shifts(split_shifts)),
         }
+        if not tiny and _chance(draw, 2):
+            # soft ends: the carer may finish a little after a shift's end, at a cost (the
+            # first of a split shift no later than the next begins: gaps are 30 min or more)
+            for shift in c["shifts"]:
+                if _chance(draw, 6):
+                    shift["latest_end"] = shift["end"] + draw(st.sampled_from([15, 30]))
         if draw(st.booleans()):
             c["end_location"] = draw(st.sampled_from(["office", "home1"]))
         if not tiny:

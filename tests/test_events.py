@@ -11,7 +11,7 @@ import pytest
 
 from carescheduler.day.apply import apply_events, apply_in_order, refused_event, refused_events
 from carescheduler.day.events import EventBatch
-from carescheduler.domain import Problem
+from carescheduler.domain import Problem, Shift
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan, PlannedVisit, Route
 from carescheduler.validator import validate
@@ -108,6 +108,19 @@ def test_a_late_check_in_holds_up_the_next_visit(day) -> None:
     assert update.problem.visit("a1").duration == 35  # what the visit really took
     late = apply_events(problem, plan, events, "09:10")
     assert ("a2", 0) not in late.happened  # 09:15 is after now: not started
+
+
+def test_an_absence_keeps_a_soft_end_only_where_the_shift_still_ends(day) -> None:
+    """bob's shift 08:00-14:00 may run to 15:00. Away 10:00-11:00: the morning piece ends
+    hard at 10:00 (he is away then), the afternoon piece keeps the soft end."""
+    problem, plan = day
+    bob = problem.carer("bob")
+    soft = bob.model_copy(update={"shifts": [Shift(start=480, end=840, latest_end=900)]})
+    problem = problem.model_copy(update={"carers": [soft if c.id == "bob" else c for c in problem.carers]})
+    absent = [{"type": "carer_absent", "carer": "bob", "start": "10:00", "end": "11:00"}]
+    update = apply_events(problem, plan, absent, "09:00")
+    shifts = update.problem.carer("bob").shifts
+    assert [(s.start, s.end, s.latest_end) for s in shifts] == [(480, 600, None), (660, 840, 900)]
 
 
 def test_an_absence_cuts_the_shift_and_unstarts_what_it_covers(day) -> None:

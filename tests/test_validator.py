@@ -853,3 +853,38 @@ def test_the_gap_between_two_shifts_is_not_waiting():
     report = validate(problem, make_plan())
     assert report.valid, [v.message for v in report.violations]
     assert report.kpis.waiting_by_carer == {"c2": 7.0} and report.kpis.max_wait_minutes == 7.0
+
+
+# --- soft shift ends ----------------------------------------------------------------------
+
+
+def test_finishing_after_a_soft_shift_end_costs_each_minute():
+    """c1's shift ends at 10:30 but may run to 11:30: v3 ends at 11:00 and C to the office
+    is 21 minutes, so c1 is home at 11:21, 51 minutes past the end."""
+    problem = make_problem(past_shift_end=2.0)
+    problem.carers[0].shifts = [Shift(start=480, end=630, latest_end=690)]
+    report = validate(problem, make_plan())
+    assert report.valid, [v.message for v in report.violations]
+    assert report.kpis.past_shift_end_minutes == 51.0 and report.cost.past_shift_end == 2.0 * 51
+    assert validate(make_problem(), make_plan()).kpis.past_shift_end_minutes == 0  # hard ends, kept
+
+
+def test_a_soft_shift_end_still_has_a_latest():
+    problem = make_problem()
+    problem.carers[0].shifts = [Shift(start=480, end=600, latest_end=670)]  # home at 11:21 is too late
+    violation = assert_only(validate(problem, make_plan()), "shift")
+    assert "11:10" in violation.message
+
+
+def test_only_the_last_visit_of_each_soft_shift_counts():
+    """c2 works 08:00-09:40 (soft to 10:00) and 09:50-14:00 (soft to 14:30): v2 ends at
+    09:45 inside the first's soft end (5 minutes past); v3, the day's last, ends 11:00 and
+    c2 is home 11:21, within the second shift."""
+    problem = make_problem()
+    problem.carers[1].shifts = [
+        Shift(start=480, end=580, latest_end=600),
+        Shift(start=590, end=840, latest_end=870),
+    ]
+    report = validate(problem, make_plan())
+    assert report.valid, [v.message for v in report.violations]
+    assert report.kpis.past_shift_end_minutes == 5.0

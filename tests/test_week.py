@@ -373,3 +373,15 @@ def test_replanning_a_date_not_in_the_week_is_refused() -> None:
     with pytest.raises(InputError) as error:
         replan_day(roster(), week, SAT, days[SAT], time_limit=SECONDS)
     assert error.value.field == "date"
+
+
+def test_a_rest_rule_ends_a_soft_shift_by_the_rest_hard():
+    """A carer must rest before tomorrow's first visit: today's shift ends by then, its soft
+    end (latest_end) first, then the shift itself."""
+    from carescheduler.domain import Shift
+    from carescheduler.roster.week import _ending_by
+
+    shift = Shift(start=480, end=840, latest_end=900)
+    assert _ending_by(shift, 1000) is shift
+    assert _ending_by(shift, 870) == Shift(start=480, end=840, latest_end=870)
+    assert _ending_by(shift, 800) == Shift(start=480, end=800)

@@ -130,16 +130,31 @@ class TimeWindow(_Model):
 
 
 class Shift(_Model):
-    """An availability interval; a carer may have several (split shifts)."""
+    """An availability interval; a carer may have several (split shifts).
+
+    ``end`` is hard unless ``latest_end`` is later: then the carer may still be finishing
+    (their last visit of the shift, and getting home after the day's last) until
+    ``latest_end``, each minute past ``end`` at ``ObjectiveWeights.past_shift_end``.
+    """
 
     start: Minutes
     end: Minutes
+    latest_end: Minutes | None = Field(
+        default=None, description="a soft end: the latest the carer may finish, minutes past `end` costed"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Shift:
         if self.end <= self.start:
             raise ValueError(f"shift end {self.end:g} is not after its start {self.start:g}")
+        if self.latest_end is not None and self.latest_end < self.end:
+            raise ValueError(f"latest_end {self.latest_end:g} is before the shift's end {self.end:g}")
         return self
+
+    @property
+    def hard_end(self) -> float:
+        """When the carer must be done: ``latest_end`` where the end is soft, else ``end``."""
+        return self.end if self.latest_end is None else self.latest_end
 
 
 class BreakRule(_Model):
@@ -400,6 +415,11 @@ class ObjectiveWeights(_Model):
         "travelling or on a break)",
     )
     max_waiting: float = Field(default=0.0, ge=0, description="per minute of the longest single wait of any carer")
+    past_shift_end: float = Field(
+        default=1.0,
+        ge=0,
+        description="per minute a carer finishes after a shift's end, where the shift allows it (`latest_end`)",
+    )
 
     @classmethod
     def hhcrsp(cls) -> ObjectiveWeights:
@@ -414,6 +434,7 @@ class ObjectiveWeights(_Model):
             non_preferred_carer=0.0,
             continuity=0.0,
             overtime=0.0,
+            past_shift_end=0.0,
         )
 
 

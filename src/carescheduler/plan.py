@@ -88,6 +88,7 @@ class CostBreakdown(_Model):
     overtime: float = 0.0
     waiting: float = 0.0
     max_waiting: float = 0.0
+    past_shift_end: float = 0.0
     total: float = 0.0
 
 
@@ -110,6 +111,9 @@ class KPIs(_Model):
     max_wait_minutes: float = Field(default=0.0, description="the longest single wait of any carer")
     waiting_by_carer: dict[str, float] = Field(
         default_factory=dict, description="each carer's unpaid gaps in minutes (carers who wait)"
+    )
+    past_shift_end_minutes: float = Field(
+        default=0.0, description="minutes carers finish after their shifts' ends, where a shift's end is soft"
     )
     travel_estimated: bool = False
 

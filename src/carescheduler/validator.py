@@ -110,7 +110,8 @@ def _gender(gender: object) -> str:
 
 
 def _shift_text(shift: Shift) -> str:
-    return f"{_clock(shift.start)}-{_clock(shift.end)}"
+    soft = f" (finishing by {_clock(shift.latest_end)} at the latest)" if shift.latest_end is not None else ""
+    return f"{_clock(shift.start)}-{_clock(shift.end)}{soft}"
 
 
 # ----------------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ class _Validation:
 
     def shift_containing(self, carer: Carer, start: float, end: float) -> Shift | None:
         for shift in carer.shifts:
-            if start >= shift.start - self.tol and end <= shift.end + self.tol:
+            if start >= shift.start - self.tol and end <= shift.hard_end + self.tol:
                 return shift
         return None
 
@@ -480,11 +481,11 @@ class _Validation:
         last = stops[-1]
         home = last.end + self.travel(carer, last.location, self.home_end(carer))
         shift = self.shift_containing(carer, last.start, last.end)
-        if shift is not None and home > shift.end + self.tol:
+        if shift is not None and home > shift.hard_end + self.tol:
             self.report(
                 "shift",
                 f"carer {carer.id} gets home at {_clock(home)} after visit {last.visit.id}, "
-                f"after their shift ends at {_clock(shift.end)}",
+                f"after their shift ends at {_clock(shift.hard_end)}",
                 carer=carer.id,
                 visit=last.visit.id,
             )
@@ -613,6 +614,23 @@ class _Validation:
                 waits.append(gap)
         return waits
 
+    def route_past_shift_end(self, checked: _CheckedRoute) -> float:
+        """Minutes the carer finishes after soft shift ends: for each shift with a
+        ``latest_end``, how long after its ``end`` its last visit ends (and, after the day's
+        last visit, the carer gets home)."""
+        carer, stops = checked.carer, checked.stops
+        past = 0.0
+        for i, stop in enumerate(stops):
+            shift = self.shift_containing(carer, stop.start, stop.end)
+            after = stops[i + 1] if i + 1 < len(stops) else None
+            if shift is None or shift.latest_end is None:
+                continue
+            if after is not None and self.shift_containing(carer, after.start, after.end) is shift:
+                continue  # not the shift's last visit
+            finish = stop.end + (self.travel(carer, stop.location, self.home_end(carer)) if after is None else 0.0)
+            past += max(0.0, finish - shift.end)
+        return past
+
     # -- cost and KPIs ---------------------------------------------------------------------
 
     def compute_cost(self) -> tuple[CostBreakdown, KPIs]:
@@ -660,6 +678,7 @@ class _Validation:
                 overtime_minutes += max(0.0, minutes - contracted)
 
         waits = {checked.carer.id: self.route_waits(checked) for checked in self.routes if checked.stops}
+        past_shift_end = sum(self.route_past_shift_end(checked) for checked in self.routes)
         waiting_minutes = sum(sum(w) for w in waits.values())
         longest_wait = max((max(w) for w in waits.values() if w), default=0.0)
 
@@ -674,6 +693,7 @@ class _Validation:
             overtime=weights.overtime * overtime_minutes,
             waiting=weights.waiting * waiting_minutes,
             max_waiting=weights.max_waiting * longest_wait,
+            past_shift_end=weights.past_shift_end * past_shift_end,
         )
         cost.total = (
             cost.unassigned
@@ -686,6 +706,7 @@ class _Validation:
             + cost.overtime
             + cost.waiting
             + cost.max_waiting
+            + cost.past_shift_end
         )
 
         kpis = KPIs(
@@ -702,6 +723,7 @@ class _Validation:
             waiting_minutes=waiting_minutes,
             max_wait_minutes=longest_wait,
             waiting_by_carer={carer: sum(w) for carer, w in waits.items() if w},
+            past_shift_end_minutes=past_shift_end,
             travel_estimated=bool(estimated_modes(problem)),
         )
         return cost, kpis

@@ -418,7 +418,7 @@ class _DayEdit:
                 elif end + home > shifts[inside[0]][1] + 1e-9:
                     shifts = _stretch(shifts, start, end + home)  # they can still get home
             if shifts != [(s.start, s.end) for s in carer.shifts]:
-                self.carers[carer_id] = carer.model_copy(update={"shifts": [Shift(start=s, end=e) for s, e in shifts]})
+                self.carers[carer_id] = carer.model_copy(update={"shifts": _with_soft_ends(carer.shifts, shifts)})
 
     def _home_leg(self, carer_id: str, visit_id: str) -> float:
         """Travel minutes from a visit's client to the carer's home (end location)."""
@@ -552,6 +552,18 @@ def _widened(window: TimeWindow, starts: list[float]) -> dict:
     return {
         "window": TimeWindow(start=min(window.start, low), end=None if window.end is None else max(window.end, high))
     }
+
+
+def _with_soft_ends(before: list[Shift], after: list[tuple[float, float]]) -> list[Shift]:
+    """The shifts ``after`` an absence or a stretch, each keeping the soft end
+    (``latest_end``) of the shift it still ends with: a shift cut short by an absence ends
+    hard where the absence begins."""
+    soft = {s.end: s.latest_end for s in before if s.latest_end is not None}
+    shifts = []
+    for start, end in after:
+        latest = soft.get(end)
+        shifts.append(Shift(start=start, end=end, latest_end=latest if latest is not None and latest > end else None))
+    return shifts
 
 
 def _subtract(shifts: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:

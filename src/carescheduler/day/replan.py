@@ -427,7 +427,8 @@ def _finalise(day: LiveDay, sol: Solution) -> tuple[Solution, Problem]:
             _, home = timing.route_span(base.arrays(), sol.arrays._replace(start=start), k)
             last = carer.shifts[-1]
             if home > last.end:
-                changes["shifts"] = [*carer.shifts[:-1], Shift(start=last.start, end=float(home))]
+                latest = last.latest_end if last.latest_end is not None and last.latest_end > home else None
+                changes["shifts"] = [*carer.shifts[:-1], Shift(start=last.start, end=float(home), latest_end=latest)]
             update.warnings.append(
                 f"carer {carer.id}: their recorded times beat the travel times; their day is timed from the records"
             )

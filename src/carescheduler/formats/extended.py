@@ -22,19 +22,13 @@ Mapping to a :class:`Problem` (the 2024 mapping of :mod:`.iolab` wherever the tw
   ``default_duration``. Two required caregivers give two parts in listed order (part 0 is the
   "first" of a sequential synchronisation, ``distance = [min_gap, max_gap]``) and
   ``duration = max`` of the two;
+* a shift's end is soft, as in the formulation: the carer may finish after it (``latest_end``
+  late enough for any visit), each minute past it costed (``past_shift_end``);
 * weights: :meth:`ObjectiveWeights.hhcrsp` (travel, total and highest tardiness, a third
-  each): the authors publish no weights combining the components, and these three are the
-  ones our objective has.
-
-Not represented yet:
-
-* the shift end is soft in the formulation (getting back late is "extra time", a cost) but
-  our shifts end hard, so here a carer must be home by ``working_shift[1]`` and a visit that
-  only fits with extra time is left unassigned. The soft shift end arrives with the objective
-  work on carers' shifts; :func:`extended_components` already reports extra time;
-* waiting and max idle are ``ObjectiveWeights.waiting`` and ``max_waiting``, 0 here as in
-  ``hhcrsp()``; extra time and balance have no weight yet. :func:`extended_components`
-  reports all four.
+  each) and extra time (minutes past a shift's end) a third too: the authors publish no
+  weights combining the components. Waiting and max idle are ``ObjectiveWeights.waiting``
+  and ``max_waiting``, 0 here; balance has no weight. :func:`extended_components` reports
+  all of them.
 
 Solutions follow the ``Solution`` model of the authors' toolbox (``iolab-uniud/hhcrsp-toolbox``,
 ``hhcrsp/models.py``): ``{"instance": name, "routes": [{"caregiver_id", "locations":
@@ -157,6 +151,9 @@ def problem_from_extended(data: Any, name: str | None = None, source: str | None
         visits.append(_visit(fields, patient, pid, where, default_duration))
 
     problem_name = name or (data["name"] if isinstance(data.get("name"), str) and data["name"] else "extended")
+    travel = _travel(fields, distances, rows, owners, len(points))
+    _soft_shift_ends(carers, visits, travel)
+    weights = ObjectiveWeights.hhcrsp().model_copy(update={"past_shift_end": ObjectiveWeights.hhcrsp().travel})
     return validate_problem(
         {
             "name": problem_name,
@@ -165,11 +162,25 @@ def problem_from_extended(data: Any, name: str | None = None, source: str | None
             "carers": carers,
             "clients": clients,
             "visits": visits,
-            "travel": [{"mode": "drive", "minutes": _travel(fields, distances, rows, owners, len(points))}],
-            "weights": ObjectiveWeights.hhcrsp().model_dump(),
+            "travel": [{"mode": "drive", "minutes": travel}],
+            "weights": weights.model_dump(),
         },
         source,
     )
+
+
+def _soft_shift_ends(carers: list[dict[str, Any]], visits: list[dict[str, Any]], travel: np.ndarray) -> None:
+    """The formulation's shift end is soft and unbounded: each shift may run on (at a cost
+    per minute, ``past_shift_end``) until any visit could be done and the carer home, which
+    bounds the day for the search without ruling out a plan the formulation allows."""
+    latest_start = max((v["target"]["end"] for v in visits), default=0.0)
+    longest = max((v["duration"] for v in visits), default=0.0)
+    gaps = [v["synchronisation"].get("max_gap") or 0.0 for v in visits if v.get("synchronisation")]
+    finish = latest_start + max(gaps, default=0.0) + longest + float(travel.max(initial=0.0))
+    for carer in carers:
+        for shift in carer["shifts"]:
+            if finish > shift["end"]:
+                shift["latest_end"] = finish
 
 
 class _Fields:

@@ -83,6 +83,7 @@ _COST_TERMS = [  # field, label, what it measures (from the KPIs, where they hav
     ("overtime", "overtime", lambda p: f"{p.kpis.overtime_minutes:,.0f} min"),
     ("waiting", "unpaid gaps (waiting)", lambda p: f"{p.kpis.waiting_minutes:,.0f} min"),
     ("max_waiting", "longest wait", lambda p: f"{p.kpis.max_wait_minutes:,.0f} min"),
+    ("past_shift_end", "finishing after a shift's end", lambda p: f"{p.kpis.past_shift_end_minutes:,.0f} min"),
 ]
 
 

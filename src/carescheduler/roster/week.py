@@ -429,7 +429,7 @@ def _bounded_day(
         before = ledger.previous(carer.id, date)
         if before is not None:
             earliest = _local_after(zone, before, rest, date)
-            clipped = [Shift(start=max(s.start, earliest), end=s.end) for s in shifts if s.end > earliest]
+            clipped = [s.model_copy(update={"start": max(s.start, earliest)}) for s in shifts if s.end > earliest]
             if clipped != shifts:
                 why = f"{hours_text(rest)} rest after getting home at {format_minutes(before[1])} on {before[0]}"
                 if clipped:
@@ -440,7 +440,7 @@ def _bounded_day(
         after = ledger.following(carer.id, date)
         if after is not None and shifts:
             latest = _local_before(zone, after, rest, date)
-            clipped = [Shift(start=s.start, end=min(s.end, latest)) for s in shifts if s.start < latest]
+            clipped = [_ending_by(s, latest) for s in shifts if s.start < latest]
             if clipped != shifts:
                 why = f"{hours_text(rest)} rest before leaving home at {format_minutes(after[1])} on {after[0]}"
                 if clipped:
@@ -460,6 +460,15 @@ def _bounded_day(
         weights = weights.model_copy(update={"continuity": rules.continuity_weight})
     bounded = problem.model_copy(update={"carers": carers, "clients": clients, "weights": weights})
     return bounded, notes, capped, uncapped
+
+
+def _ending_by(shift: Shift, latest: float) -> Shift:
+    """``shift`` ending by ``latest`` (a rest rule: hard), its soft end kept where it still fits."""
+    if shift.hard_end <= latest:
+        return shift
+    if shift.end >= latest:
+        return Shift(start=shift.start, end=latest)
+    return shift.model_copy(update={"latest_end": latest})
 
 
 def _days_left(

@@ -51,7 +51,8 @@ class Instance:
     carer_start: np.ndarray  # int (K,) location index
     carer_end: np.ndarray  # int (K,)
     shift_start: np.ndarray  # float (K, S), padded with INF
-    shift_end: np.ndarray  # float (K, S), padded with -INF
+    shift_end: np.ndarray  # float (K, S), padded with -INF: the hard end (a soft shift's latest_end)
+    shift_soft_end: np.ndarray  # float (K, S): where finishing later costs (INF: a hard end, no cost)
     n_shifts: np.ndarray  # int (K,)
     max_work: np.ndarray  # float (K,) INF if none
     contracted: np.ndarray  # float (K,) INF if none
@@ -69,6 +70,7 @@ class Instance:
     w_overtime: float
     w_wait: float
     w_maxwait: float
+    w_past_end: float
     travel_estimated: bool
     cpsat_time_scale: int | None = field(default=None, init=False, repr=False, compare=False)
     """Cached by ``cpsat_model.time_scale`` (not copied by ``dataclasses.replace``)."""
@@ -129,6 +131,7 @@ def compile_problem(problem: Problem) -> Instance:
     )
     tasks = compile_tasks(problem, problem.visits)
     shift_start, shift_end, n_shifts = _shift_table(problem)
+    shift_soft_end = _soft_ends(problem, shift_end.shape[1])
 
     def opt(value):
         return INF if value is None else float(value)
@@ -142,6 +145,7 @@ def compile_problem(problem: Problem) -> Instance:
         carer_end=np.array([loc_index[c.home_end] for c in carers], dtype=np.int64),
         shift_start=shift_start,
         shift_end=shift_end,
+        shift_soft_end=shift_soft_end,
         n_shifts=n_shifts,
         max_work=np.array([opt(c.max_working_minutes) for c in carers]),
         contracted=np.array([opt(c.contracted_minutes) for c in carers]),
@@ -161,6 +165,7 @@ def compile_problem(problem: Problem) -> Instance:
         w_overtime=w.overtime,
         w_wait=w.waiting,
         w_maxwait=w.max_waiting,
+        w_past_end=w.past_shift_end,
         travel_estimated=bool(estimated_modes(problem)),
     )
 
@@ -365,8 +370,20 @@ def _shift_table(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n_shifts[k] = len(carer.shifts)
         for s, shift in enumerate(carer.shifts):
             shift_start[k, s] = shift.start
-            shift_end[k, s] = shift.end
+            shift_end[k, s] = shift.hard_end
     return shift_start, shift_end, n_shifts
+
+
+def _soft_ends(problem: Problem, width: int) -> np.ndarray:
+    """Each carer's soft shift ends as a (K, S) array: a shift's ``end`` where it has a
+    later ``latest_end``, INF where its end is hard (finishing later is impossible, not
+    costed) and for padding."""
+    soft = np.full((len(problem.carers), width), INF)
+    for k, carer in enumerate(problem.carers):
+        for s, shift in enumerate(carer.shifts):
+            if shift.latest_end is not None and shift.latest_end > shift.end:
+                soft[k, s] = shift.end
+    return soft
 
 
 def _client_rules(

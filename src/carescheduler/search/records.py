@@ -68,7 +68,8 @@ class DayArrays(NamedTuple):
     carer_start: np.ndarray  # int: location index of home (start and end)
     carer_end: np.ndarray
     shift_start: np.ndarray  # (K, S), padded with INF
-    shift_end: np.ndarray  # (K, S), padded with -INF
+    shift_end: np.ndarray  # (K, S), padded with -INF: the hard end
+    shift_soft_end: np.ndarray  # (K, S): finishing later costs (INF: the end is hard)
     n_shifts: np.ndarray  # int
     break_after: np.ndarray  # a break is due when the day is longer than this (INF: no rule)
     break_dur: np.ndarray
@@ -115,6 +116,7 @@ class RouteFigures(NamedTuple):
     early: np.ndarray  # (T,) minutes before the target window
     wait: np.ndarray  # (K,) minutes each carer waits between visits of one shift
     wait_max: np.ndarray  # (K,) each carer's longest single wait
+    past_end: np.ndarray  # (K,) minutes each carer finishes after their shifts' (soft) ends
 
 
 class CarerRoute(NamedTuple):

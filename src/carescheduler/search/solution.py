@@ -33,6 +33,7 @@ class Cost:
     overtime: float
     waiting: float = 0.0
     max_waiting: float = 0.0
+    past_shift_end: float = 0.0
 
     @property
     def total(self) -> float:
@@ -46,6 +47,7 @@ class Cost:
             + self.overtime
             + self.waiting
             + self.max_waiting
+            + self.past_shift_end
         )
 
 
@@ -66,7 +68,12 @@ class Solution:
             working=np.zeros(K),
         )
         figures = RouteFigures(
-            travel=np.zeros(K), late=np.zeros(T), early=np.zeros(T), wait=np.zeros(K), wait_max=np.zeros(K)
+            travel=np.zeros(K),
+            late=np.zeros(T),
+            early=np.zeros(T),
+            wait=np.zeros(K),
+            wait_max=np.zeros(K),
+            past_end=np.zeros(K),
         )
         self._own(inst, routes, figures)
         self.feasible = True
@@ -77,7 +84,7 @@ class Solution:
         self.arrays = arrays
         self.figures = figures
         self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.working = arrays
-        self.travel, self.late, self.early, self.wait, self.wait_max = figures
+        self.travel, self.late, self.early, self.wait, self.wait_max, self.past_end = figures
         self._spare: Solution | None = None  # what ``snapshot`` keeps
 
     def copy(self) -> Solution:
@@ -237,7 +244,9 @@ class Solution:
         return self._take(timing.totals(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def _take(self, result: tuple) -> bool:
-        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max = result
+        feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max, past_end = (
+            result
+        )
         inst = self.inst
         self.feasible = bool(feasible)
         self._cost = Cost(
@@ -250,6 +259,7 @@ class Solution:
             overtime=inst.w_overtime * overtime,
             waiting=inst.w_wait * wait,
             max_waiting=inst.w_maxwait * wait_max,
+            past_shift_end=inst.w_past_end * past_end,
         )
         return self.feasible
 

@@ -441,12 +441,28 @@ def _right_shift_carer(day, routes, k):
             cap = _shift_cap(route, t, start[t], i == n - 1, task_loc, task_dur, shifts)
             if cap < lst:
                 lst = cap
+            home = tr[task_loc[t], route.home_end] if i == n - 1 else 0.0
+            cap = _soft_cap(day, k, start[t], task_dur[t], home)
+            if cap < lst:
+                lst = cap
             aim = target if target < lst else lst
             if aim > start[t]:
                 start[t] = aim
         if i > 0:
             prev = R[k, i - 1]
             limit = start[t] - tr[task_loc[prev], task_loc[t]] - task_dur[prev]
+
+
+@njit(cache=True)
+def _soft_cap(day, k, st, dur, home):
+    """The latest start of a visit now at ``st`` that finishes it (and, after the day's
+    last, gets the carer home) by its shift's soft end: waiting for a target is free, going
+    past the soft end is not. ``st`` itself when already past it; INF for a hard end."""
+    s = _shift_of(day, k, st, dur)
+    if s < 0 or day.shift_soft_end[k, s] >= INF / 2:
+        return INF
+    cap = day.shift_soft_end[k, s] - dur - home
+    return cap if cap > st else st
 
 
 @njit(cache=True)
@@ -468,6 +484,7 @@ def _carer_costs(day, routes, figures, k):
     if L[k] == 0:
         figures.wait[k] = 0.0
         figures.wait_max[k] = 0.0
+        figures.past_end[k] = 0.0
         return
     tr = day.travel[day.carer_mode[k]]
     prev = day.carer_start[k]
@@ -482,7 +499,7 @@ def _carer_costs(day, routes, figures, k):
         early_out[t] = early if early > 0.0 else 0.0
     travel_out[k] += tr[prev, day.carer_end[k]]
     work_out[k] += travel_out[k]
-    _carer_waits(day, routes, figures, k)
+    _carer_time_costs(day, routes, figures, k)
 
 
 @njit(cache=True)
@@ -495,29 +512,31 @@ def _shift_of(day, k, st, dur):
 
 
 @njit(cache=True)
-def _carer_waits(day, routes, figures, k):
-    """Carer k's waiting: the minutes between two visits of one shift spent neither
-    travelling nor on the break (an unpaid gap), their sum and the longest. Before the
-    first visit the carer leaves just in time, and between shifts they are off (a split
-    shift is how a rota sends a carer home); the break sits where the plan puts it
-    (``_break_gap``)."""
+def _carer_time_costs(day, routes, figures, k):
+    """Carer k's waiting and finishing late. Waiting: the minutes between two visits of
+    one shift spent neither travelling nor on the break (an unpaid gap), their sum and the
+    longest; before the first visit the carer leaves just in time, and between shifts they
+    are off (a split shift is how a rota sends a carer home); the break sits where the plan
+    puts it (``_break_gap``). Finishing late: for each shift, how long after its soft end
+    its last visit ends (for the day's last, the carer gets home)."""
     figures.wait[k] = 0.0
     figures.wait_max[k] = 0.0
+    figures.past_end[k] = 0.0
     n = routes.L[k]
-    if n < 2:
+    if n == 0:
         return
     start, task_loc, task_dur = routes.start, day.task_loc, day.task_dur
     route = carer_route(day, routes, k)
     tr = route.travel
     brk = -1
-    if _needs_break(route, start, task_loc, task_dur):
+    if n > 1 and _needs_break(route, start, task_loc, task_dur):
         brk = _break_gap(route, start, task_loc, task_dur)
     t = routes.R[k, 0]
     shift = _shift_of(day, k, start[t], task_dur[t])
-    for i in range(1, n):
-        u = routes.R[k, i]
-        then = _shift_of(day, k, start[u], task_dur[u])
-        if then == shift:
+    for i in range(1, n + 1):
+        u = routes.R[k, i] if i < n else -1
+        then = _shift_of(day, k, start[u], task_dur[u]) if u >= 0 else -1
+        if u >= 0 and then == shift:
             gap = start[u] - start[t] - task_dur[t] - tr[task_loc[t], task_loc[u]]
             if brk == i - 1:
                 gap -= route.break_dur
@@ -525,6 +544,11 @@ def _carer_waits(day, routes, figures, k):
                 figures.wait[k] += gap
                 if gap > figures.wait_max[k]:
                     figures.wait_max[k] = gap
+        elif shift >= 0:  # t ends its shift's work
+            finish = start[t] + task_dur[t] + (tr[task_loc[t], route.home_end] if u < 0 else 0.0)
+            past = finish - day.shift_soft_end[k, shift]
+            if past > EPS:
+                figures.past_end[k] += past
         t = u
         shift = then
 
@@ -534,8 +558,8 @@ def evaluate(day, costs, routes, figures):
     """Time every route and total the objective's raw terms in one compiled pass.
 
     Returns (feasible, unassigned penalty, total lateness, max lateness, total earliness,
-    travel minutes, assignment cost, overtime minutes, waiting minutes, longest wait);
-    the caller applies the weights.
+    travel minutes, assignment cost, overtime minutes, waiting minutes, longest wait,
+    minutes past soft shift ends); the caller applies the weights.
     """
     return _priced(day, costs, routes, figures, schedule_with_breaks(day, routes))
 
@@ -546,10 +570,22 @@ def _priced(day, costs, routes, figures, feasible):
     for their targets where nothing else moves, then the objective's terms are totalled."""
     if feasible and day.w_early > 0.0:
         right_shift(day, routes)
-    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max = totals(
+    within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max, past_end = totals(
         day, costs, routes, figures
     )
-    return feasible and within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max
+    return (
+        feasible and within,
+        unassigned,
+        late_sum,
+        late_max,
+        early_sum,
+        travel,
+        assignment,
+        overtime,
+        wait,
+        wait_max,
+        past_end,
+    )
 
 
 @njit(cache=True)
@@ -582,7 +618,7 @@ def evaluate_inserted(day, costs, routes, figures, carers, tasks, whole_day=True
     if not _retime_inserted(day, routes, carers, tasks, changed):
         if whole_day:
             return evaluate(day, costs, routes, figures)
-        return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     for k in np.flatnonzero(changed):
         if day.w_early > 0.0:
             _right_shift_carer(day, routes, k)
@@ -681,9 +717,11 @@ def _sum_terms(costs, routes, figures):
     overtime = 0.0
     wait = 0.0
     wait_max = 0.0
+    past_end = 0.0
     within = True
     for k in range(working.shape[0]):
         travel += travel_k[k]
+        past_end += figures.past_end[k]
         wait += figures.wait[k]
         if figures.wait_max[k] > wait_max:
             wait_max = figures.wait_max[k]
@@ -696,4 +734,4 @@ def _sum_terms(costs, routes, figures):
     for v in range(visit_tasks.shape[0]):
         if route_of[visit_tasks[v, 0]] < 0:
             unassigned += visit_penalty[v]
-    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max
+    return within, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max, past_end
