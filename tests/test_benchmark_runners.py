@@ -115,3 +115,19 @@ def test_the_waiting_tradeoff_prices_waiting_as_asked(monkeypatch: pytest.Monkey
     assert name == "waiting_tradeoff_small" and [r["waiting_weight"] for r in rows] == [0.0, 2.0]
     assert all(r["valid"] for r in rows)
     assert all(r["waiting_min"] >= r["longest_wait_min"] >= 0 for r in rows)
+
+
+def test_the_extended_runner_reports_the_formulations_components() -> None:
+    """One 2025 instance (the fixture copy) through the runner's job: its row holds the
+    validator's verdict, the solution file's round trip and the components (that they are
+    the validator's own figures is ``test_formats_extended.py``'s)."""
+    import benchmarks.extended as extended
+    from conftest import BENCHMARK_SAMPLES
+
+    path = next(BENCHMARK_SAMPLES.glob("small-000-*.json.gz"))
+    row = extended.solve_one((str(path), 2.0, 7))
+    assert row["instance"] == path.name.removesuffix(".json.gz") and row["seed"] == 7
+    assert row["valid"] and row["solution_file_valid"]
+    components = ["travel", "total_tardiness", "highest_tardiness", "total_waiting", "max_idle", "total_extra_time"]
+    assert all(row[c] >= 0 for c in components) and row["travel"] > 0
+    assert row["total_tardiness"] >= row["highest_tardiness"] and row["total_waiting"] >= row["max_idle"]
