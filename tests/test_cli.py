@@ -65,7 +65,12 @@ def test_a_2025_instance_gets_its_own_solution_format(tmp_path):
     assert {stop["patient"] for r in written["routes"] for stop in r["locations"]} <= {c.id for c in problem.clients}
     check = run("validate", str(instance), str(solution), "--json")
     assert check.returncode == 0, check.stdout + check.stderr
-    assert last_json(check.stdout)["cost"] == pytest.approx(last_json(result.stdout)["cost"], abs=1e-3)
+    verdict = last_json(check.stdout)
+    assert verdict["cost"] == pytest.approx(last_json(result.stdout)["cost"], abs=1e-3)
+    # and the formulation's components: its travel is the plan's, its extra time the validator's
+    assert (verdict["components"]["unserved"] == 0) == (verdict["unassigned"] == 0)
+    assert verdict["components"]["travel"] * (1 / 3) == pytest.approx(verdict["breakdown"]["travel"])
+    assert verdict["components"]["total_extra_time"] * (1 / 3) == pytest.approx(verdict["breakdown"]["past_shift_end"])
 
 
 def test_validate_published_solution_and_reject_a_broken_one(tmp_path):

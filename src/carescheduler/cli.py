@@ -321,16 +321,19 @@ def validate(
     format: Format = typer.Option(Format.auto, "--format", help="problem format (detected by default)"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
-    """Check a plan against every hard rule and recompute its cost. Exit 0 valid, 1 invalid."""
-    from .formats import read_plan, read_problem
+    """Check a plan against every hard rule and recompute its cost. Exit 0 valid, 1 invalid.
+    For a 2025 unified-formulation instance, also the formulation's cost components."""
+    from .formats import detect_format, extended_components, read_plan, read_problem
     from .validator import validate as run_validator
 
     try:
         problem = read_problem(instance, format.value)
         plan = read_plan(problem, plan_file)
+        extended = (format.value if format is not Format.auto else detect_format(instance)) == "extended"
     except (InputError, OSError) as e:
         _fail(str(e))
     report = run_validator(problem, plan)
+    components = extended_components(problem, plan).model_dump() if extended else None
     if as_json:
         print(
             json.dumps(
@@ -340,6 +343,7 @@ def validate(
                     "unassigned": len(plan.unassigned),
                     "violations": [v.model_dump() for v in report.violations],
                     "breakdown": report.cost.model_dump(),
+                    **({"components": components} if components is not None else {}),
                 }
             )
         )
@@ -348,6 +352,8 @@ def validate(
             print(f"violation [{v.code}] {v.message}")
         state = "valid" if report.valid else f"INVALID ({len(report.violations)} violations)"
         print(f"{state}; cost {report.cost.total:.3f}; unassigned {len(plan.unassigned)}")
+        if components is not None:
+            print("components: " + ", ".join(f"{name} {value:g}" for name, value in components.items()))
     raise typer.Exit(0 if report.valid else 1)
 
 
