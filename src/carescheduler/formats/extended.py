@@ -171,16 +171,20 @@ def problem_from_extended(data: Any, name: str | None = None, source: str | None
 
 def _soft_shift_ends(carers: list[dict[str, Any]], visits: list[dict[str, Any]], travel: np.ndarray) -> None:
     """The formulation's shift end is soft and unbounded: each shift may run on (at a cost
-    per minute, ``past_shift_end``) until any visit could be done and the carer home, which
+    per minute, ``past_shift_end``) until one carer could have done every service, each as
+    early as its window allows, with the longest journey before each and home after. That
     bounds the day for the search without ruling out a plan the formulation allows."""
-    latest_start = max((v["target"]["end"] for v in visits), default=0.0)
-    longest = max((v["duration"] for v in visits), default=0.0)
-    gaps = [v["synchronisation"].get("max_gap") or 0.0 for v in visits if v.get("synchronisation")]
-    finish = latest_start + max(gaps, default=0.0) + longest + float(travel.max(initial=0.0))
+    longest_leg = float(travel.max(initial=0.0))
+    opens = max((v["window"]["start"] for v in visits), default=0.0)
+    work = 0.0
+    for v in visits:
+        durations = [part["duration"] for part in v["parts"]] if v.get("parts") else [v["duration"]]
+        work += sum(durations) + len(durations) * longest_leg
+        sync = v.get("synchronisation") or {}
+        work += sync.get("max_gap") or 0.0
     for carer in carers:
         for shift in carer["shifts"]:
-            if finish > shift["end"]:
-                shift["latest_end"] = finish
+            shift["latest_end"] = max(opens, shift["end"]) + work + longest_leg
 
 
 class _Fields:
