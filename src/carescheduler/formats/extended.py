@@ -52,7 +52,7 @@ from ..errors import InputError
 from ..plan import Plan
 from ..travel import travel_matrix
 from ._io import PathLike, dump_json, number, parse_json, read_text, stem_of, validate_problem, write_text
-from .iolab import _kind, _synchronisation, read_iolab_solution, to_iolab_solution
+from .iolab import _kind, _patient_visit, read_iolab_solution, to_iolab_solution
 
 __all__ = [
     "ExtendedComponents",
@@ -328,23 +328,7 @@ def _visit(
         else:
             raise fields.fail(f"{entry_where}.duration", "missing (and the service has no default_duration)")
         parts.append((service, duration))
-    visit: dict[str, Any] = {
-        "id": pid,
-        "client": pid,
-        "window": {"start": e, "end": None},
-        "target": {"start": e, "end": l},
-    }
-    if len(parts) == 1:
-        visit.update(duration=parts[0][1], skills=[parts[0][0]])
-    else:
-        visit.update(
-            duration=max(d for _, d in parts),
-            carers_needed=2,
-            skills=[],
-            parts=[{"skills": [s], "duration": d} for s, d in parts],
-            synchronisation=_synchronisation(patient, where, fields.source),
-        )
-    return visit
+    return _patient_visit(pid, e, l, parts, patient, where, fields.source)
 
 
 def _travel(fields: _Fields, distances: list[Any], rows: list[int], owners: list[str], points: int) -> np.ndarray:

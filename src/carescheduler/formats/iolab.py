@@ -153,23 +153,7 @@ def problem_from_iolab(data: Any, name: str | None = None, source: str | None = 
             else:
                 raise InputError(f"{entry_where}.duration", "missing (and the service has no default_duration)", source)
             parts.append((service_id, duration))
-        visit: dict[str, Any] = {
-            "id": pid,
-            "client": pid,
-            "window": {"start": start, "end": None},
-            "target": {"start": start, "end": l},
-        }
-        if len(parts) == 1:
-            visit.update(duration=parts[0][1], skills=[parts[0][0]])
-        else:
-            visit.update(
-                duration=max(d for _, d in parts),
-                carers_needed=2,
-                skills=[],
-                parts=[{"skills": [s], "duration": d} for s, d in parts],
-                synchronisation=_synchronisation(patient, where, source),
-            )
-        visits.append(visit)
+        visits.append(_patient_visit(pid, start, l, parts, patient, where, source))
 
     carers = []
     for i in range(len(caregivers)):
@@ -220,6 +204,31 @@ def problem_from_iolab(data: Any, name: str | None = None, source: str | None = 
         },
         source,
     )
+
+
+def _patient_visit(
+    pid: str, start: float, due: float, parts: list[tuple[str, float]], patient: dict, where: str, source: str | None
+) -> dict[str, Any]:
+    """A patient's visit (the 2024 and 2025 formats alike): no start before ``start``,
+    tardiness after ``due``; one service, or two carers' parts (``(service, duration)``)
+    synchronised as the patient says."""
+    visit: dict[str, Any] = {
+        "id": pid,
+        "client": pid,
+        "window": {"start": start, "end": None},
+        "target": {"start": start, "end": due},
+    }
+    if len(parts) == 1:
+        visit.update(duration=parts[0][1], skills=[parts[0][0]])
+    else:
+        visit.update(
+            duration=max(d for _, d in parts),
+            carers_needed=2,
+            skills=[],
+            parts=[{"skills": [s], "duration": d} for s, d in parts],
+            synchronisation=_synchronisation(patient, where, source),
+        )
+    return visit
 
 
 def _synchronisation(patient: dict[str, Any], where: str, source: str | None) -> dict[str, Any]:
