@@ -128,6 +128,43 @@ def test_a_visit_nobody_can_fit_is_left_out_and_costs_its_penalty():
     assert sol.cost.unassigned == problem.weights.unassigned_mandatory
 
 
+@pytest.mark.parametrize(("weight", "goes"), [(3.0, "c2"), (0.5, "c1")])
+def test_finishing_past_a_soft_shift_end_is_priced(weight, goes):
+    """c1 lives by A but is home 20 minutes past the soft end of their shift (08:00-09:00,
+    up to 10:00) if they take vA; c2, from C, travels 20 minutes more. At 3 per minute the
+    late finish costs more than the journey, at 0.5 less; the model's cost is the plan's."""
+    shift = {"start": 480, "end": 540, "latest_end": 600}
+    _, inst = compiled(
+        [carer("c1") | {"shifts": [shift]}, carer("c2", start="c")],
+        [visit("vA", "A", duration=30, start=520)],
+        weights={"past_shift_end": weight},
+    )
+    sol, result = solved(inst)
+    assert result.status == "OPTIMAL"
+    assert take_routes(sol, result, [0, 1], [0])
+    assert inst.problem.carers[sol.route_of[0]].id == goes
+    assert sol.cost.past_shift_end == pytest.approx(weight * 20 if goes == "c1" else 0.0)
+    assert result.objective == pytest.approx(sol.total)
+
+
+@pytest.mark.parametrize(("weight", "goes"), [(0.5, "c2"), (0.0, "c1")])
+def test_waiting_is_priced(weight, goes):
+    """vA must start by 08:20; vB opens at 10:00. c1, after vA, would wait at B over an
+    hour for 20 minutes' more travel; c2 starts at 09:50 and travels 40. Priced at 0.5 a
+    minute the wait sends c2; unpriced, c1 goes."""
+    _, inst = compiled(
+        [carer("c1"), carer("c2", shifts=[(590, 960)])],
+        [visit("vA", "A", duration=10, start=480, end=500), visit("vB", "B", duration=10, start=600)],
+        weights={"waiting": weight},
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0, 1], [0, 1])
+    v_b = inst.visit_tasks[1, 0]
+    assert inst.problem.carers[sol.route_of[v_b]].id == goes
+    waiting, _, _ = sol.time_costs()
+    assert waiting.sum() == (0.0 if goes == "c2" else 90.0)  # c1: vA 08:10-08:20, at B 08:30
+
+
 def test_the_hint_is_never_beaten_by_a_worse_answer():
     _, inst = compiled(
         [carer("c1"), carer("c2")], [visit(f"v{x}", x, duration=20, start=480 + 20 * i) for i, x in enumerate("ABC")]

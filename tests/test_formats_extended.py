@@ -404,6 +404,10 @@ def test_components_agree_with_the_validator(small: Problem, solved: Plan) -> No
     assert components.unserved == sum(v.carers_needed for v in small.visits) - len(parts)
     # extra time is the validator's minutes past the (soft) shift ends
     assert components.total_extra_time == pytest.approx(kpis.past_shift_end_minutes)
+    # waiting and idle are the validator's unpaid gaps (one shift per carer, no breaks here)
+    assert kpis.waiting_minutes > 0  # (the day's windows make carers wait: a real check)
+    assert components.total_waiting == pytest.approx(kpis.waiting_minutes)
+    assert components.max_idle == pytest.approx(kpis.max_wait_minutes)
 
 
 # --------------------------------------------------------------------------- the shared set

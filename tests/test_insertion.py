@@ -16,18 +16,22 @@
     placement only where the whole day's timing does, at the same cost.
 (g) Visits inserted for some carers (a replan's repair near the carers it changed) go
     only to those carers' routes.
+(h) With waiting and finishing past soft shift ends priced, the price of a place is the
+    real change in the plan's cost (days without breaks or double-handed visits, where
+    the price is exact; filling a gap makes it fall).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 from carescheduler.domain import Problem
 from carescheduler.search import pricing, solution
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import INF, compile_problem
-from carescheduler.search.records import TaskPrices
+from carescheduler.search.records import Placement, TaskPrices
 from carescheduler.search.solution import Solution
 from carescheduler.search.solver import plan_from_solution
 from problem_factory import assert_valid
@@ -214,3 +218,46 @@ def test_visits_inserted_for_some_carers_go_only_to_their_routes(problem) -> Non
     assert set(sol.route_of[moved].tolist()) <= set(allowed.tolist())
     assert sorted(left) == sorted(int(v) for v in sol.unassigned_visits())
     assert_valid(problem, plan_from_solution(sol))
+
+
+def _exactly_priced(problem: Problem) -> Problem:
+    """``problem`` with waiting and soft shift ends priced, and without what the price of a
+    place only estimates: breaks, double-handed visits, earliness (a visit waiting for
+    its target moves its neighbours) and the longest wait."""
+    weights = problem.weights.model_copy(
+        update={"waiting": 1.5, "max_waiting": 0.0, "past_shift_end": 2.0, "earliness": 0.0}
+    )
+    singles = [v for v in problem.visits if v.carers_needed == 1]
+    carers = [c.model_copy(update={"break_rule": None}) for c in problem.carers]
+    return problem.model_copy(update={"weights": weights, "visits": singles, "carers": carers})
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_the_price_of_a_place_is_the_real_change_with_waiting_priced(problem) -> None:
+    problem = _exactly_priced(problem)
+    sol, out = _half_built(problem, seed=5)
+    inst = sol.inst
+    assert inst.prices_time
+    before = sol.total
+    for v in out:
+        t = int(inst.visit_tasks[v, 0])
+        for k in range(inst.n_carers):
+            if not inst.eligible[t, k]:
+                continue
+            for p in range(int(sol.L[k]) + 1):
+                cost, _, _ = pricing.price_at(
+                    inst.arrays(),
+                    inst.costs(),
+                    sol.arrays,
+                    sol.scratch(),
+                    Placement(t, k, p, -1.0, -1),
+                    sol.max_lateness(),
+                    INF,
+                )
+                if cost >= INF:
+                    continue
+                trial = sol.copy()
+                trial.insert(t, k, p)
+                assert trial.refresh()
+                assert trial.total - before == pytest.approx(cost - inst.visit_penalty[v], abs=1e-6)

@@ -117,6 +117,20 @@ def test_waiting_is_the_unpaid_gap_between_visits():
     assert sol.cost.waiting == 1.5 * 30 and sol.cost.max_waiting == 2.0 * 30
 
 
+def test_waiting_is_worked_out_for_the_plan_when_it_costs_nothing():
+    """With waiting unpriced the kernels skip it (the search's hot path), yet the plan's
+    figures still say how long c1 waits."""
+    inst = day({"window": {"start": 560}}, weights={"waiting": 0.0, "max_waiting": 0.0})
+    assert not inst.prices_time
+    (v1,), (d0, d1) = tasks(inst, "v1"), tasks(inst, "vd")
+    sol = routed(inst, {0: [v1, d0], 1: [d1]})
+    assert sol.refresh()
+    assert list(sol.wait) == [0.0, 0.0] and sol.cost.waiting == 0.0
+    wait, wait_max, past_end = sol.time_costs()
+    assert list(wait) == [30.0, 0.0] and list(wait_max) == [30.0, 0.0] and list(past_end) == [0.0, 0.0]
+    assert list(sol.wait) == [0.0, 0.0]  # the search's figures are left as they were
+
+
 # --- pricing -----------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from carescheduler.domain import Problem
 from carescheduler.errors import InputError
 from carescheduler.plan import Plan, PlannedVisit, Route, format_minutes
 from carescheduler.report import render_run_sheet, render_run_sheets
+from carescheduler.validator import validate
 from problem_factory import carer, client, location, problem_dict, visit
 
 DAY = dt.date(2030, 6, 3)
@@ -193,6 +194,27 @@ def test_breaks_are_in_their_place_and_the_totals_add_up(day):
     assert totals["Breaks"] == minutes_text(sum(b.end - b.start for b in route.breaks))
     home_leg = route.travel_minutes - sum(pv.travel_before for pv in route.visits)
     assert body[-1].cells()["travel"].text() == minutes_text(home_leg)
+
+
+def test_each_sheet_shows_the_carers_unpaid_gaps(day):
+    """The unpaid gaps between calls are the validator's, carer by carer ("none" when the
+    carer never waits)."""
+    problem, plan = day
+    waits = validate(problem, plan).kpis.waiting_by_carer
+    assert waits
+
+    def shown(plan: Plan, carer: str) -> str:
+        page = parse(render_run_sheet(problem, plan, carer))
+        totals = {d.all("dt")[0].text(): d.all("dd")[0].text() for d in page.one("section", "totals").all("div")}
+        return totals["Unpaid gaps"]
+
+    for route in plan.routes:
+        if route.visits:
+            assert shown(plan, route.carer) == (minutes_text(waits[route.carer]) if route.carer in waits else "none")
+    carer = next(iter(waits))
+    idle_free = {k: v for k, v in waits.items() if k != carer}
+    unwaiting = plan.model_copy(update={"kpis": plan.kpis.model_copy(update={"waiting_by_carer": idle_free})})
+    assert shown(unwaiting, carer) == "none"
 
 
 def test_a_double_up_names_the_other_carer_on_both_sheets(day):

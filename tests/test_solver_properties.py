@@ -6,12 +6,14 @@
     validator, and the cost (every term) and KPIs the plan states are the ones the
     validator recomputes.
 (b) On tiny problems (two carers, at most four carer-visits, no breaks, integer data,
-    earliness weight 0) the solver proves its plan optimal (CP-SAT, on its deterministic
-    clock: ``PROVING_KWARGS``) and it costs exactly what an exhaustive search written here finds:
+    earliness weight 0, soft shift ends only for a carer with one shift) the solver
+    proves its plan optimal (CP-SAT, on its deterministic clock: ``PROVING_KWARGS``) and
+    it costs exactly what an exhaustive search written here finds:
     every assignment of visit parts to carers (or none), every order per carer,
     earliest-start timing with synchronisation by fixed-point iteration, each candidate
     plan judged by the validator. Without earliness and breaks every cost term and hard
-    rule is monotone in the start times, so earliest starts are optimal for a fixed
+    rule is monotone in the start times (finishing past a soft end too, when a visit
+    cannot move to another shift instead), so earliest starts are optimal for a fixed
     sequence and the search is exact.
 
 The exhaustive reference only ever *builds* plans; whether a plan is valid and what it
@@ -170,7 +172,7 @@ def _earliest_schedule(
                 placed = None
                 for s in carer.shifts:
                     st_ = max(ready, s.start + (matrix[home][here] if i == 0 else 0))
-                    if st_ + dur + back <= s.end:
+                    if st_ + dur + back <= s.hard_end:
                         placed = (st_, s)
                         break
                 if placed is None:

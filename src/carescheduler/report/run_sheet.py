@@ -4,8 +4,9 @@ Not every carer has a phone that works in every village, and many like a sheet i
 anyway. A run sheet is that carer's day in the order they will drive or walk it: when to
 leave home, each call with its planned times, the client, the address, what to do there and
 who else comes for a double-handed call, the minutes of travel before each stop, the breaks,
-and the day's totals. It is a complete HTML page with its style inline (``@media print``
-lays it out on A4) and no script, so it prints from any browser, offline.
+and the day's totals (the unpaid gaps between calls among them). It is a complete HTML page
+with its style inline (``@media print`` lays it out on A4) and no script, so it prints from
+any browser, offline.
 
     from carescheduler.report import render_run_sheet, render_run_sheets
     Path("carer001.html").write_text(render_run_sheet(problem, plan, "carer001"), encoding="utf-8")
@@ -164,7 +165,7 @@ def _sheet(
     else:
         stops = [_Stop(n, pv, day.visits[pv.visit]) for n, pv in enumerate(route.visits, start=1)]
         out.append(_stops_table(day, route, stops, access_notes))
-        out.append(_totals(route))
+        out.append(_totals(route, day.plan.kpis.waiting_by_carer.get(carer_id, 0.0)))
     out.append(
         f'<p class="foot">{_e(problem.name)} · {_e(carer.id)} · planned times; the plan may change after '
         "this sheet is printed, so check with the office or the app if in doubt.</p></article>"
@@ -281,7 +282,9 @@ def _break_row(b: PlannedBreak) -> str:
     )
 
 
-def _totals(route: Route) -> str:
+def _totals(route: Route, waiting: float) -> str:
+    """The day's sums; ``waiting`` is the carer's unpaid gaps (the plan's KPIs), shown so
+    a carer sees the idle time the office planned."""
     visiting = sum(pv.end - pv.start for pv in route.visits)
     breaks = sum(b.end - b.start for b in route.breaks)
     totals = [
@@ -289,6 +292,7 @@ def _totals(route: Route) -> str:
         ("Time with clients", _minutes(visiting)),
         ("Travel", _minutes(route.travel_minutes)),
         ("Breaks", _minutes(breaks) if route.breaks else "none"),
+        ("Unpaid gaps", _minutes(waiting) if waiting > LATE_TOLERANCE else "none"),
         ("Working time", _minutes(route.working_minutes)),
     ]
     if route.leave_home is not None and route.return_home is not None:

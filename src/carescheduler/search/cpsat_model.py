@@ -91,6 +91,8 @@ class _CarerRoute:
     depart: cp_model.IntVar  # leaves home
     back_home: cp_model.IntVar  # gets home
     breaks: dict[int, cp_model.IntVar] = field(default_factory=dict)  # task -> the break follows it
+    in_shift: dict[int, list[cp_model.IntVar]] = field(default_factory=dict)  # task -> in shift s (if done)
+    goes_home: dict[int, cp_model.IntVar] = field(default_factory=dict)  # task -> the day's last
     travel_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
     work_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
 
@@ -287,7 +289,7 @@ def _add_carer(sub: _SubModel, k: int) -> None:
         route.arcs.append((route.node[t], route.node[t], does.negated()))  # a task not done is skipped
         route.work_terms.append((sub.inst.task_dur[t], does))
         sub.objective.append((float(sub.inst.assign_cost[t, k]), does))
-        shift_of = _add_shift_membership(sub, route, t)
+        shift_of = route.in_shift[t] = _add_shift_membership(sub, route, t)
         if has_break:
             route.breaks[t] = sub.model.new_bool_var(f"b{t}_{k}")
             sub.model.add_implication(route.breaks[t], does)
@@ -303,6 +305,8 @@ def _add_carer(sub: _SubModel, k: int) -> None:
         sub.objective.append((sub.inst.w_travel * coef, lit))
     _add_break_rule(sub, route)
     _add_working_time(sub, route)
+    _add_past_shift_end(sub, route)
+    _add_waiting(sub, route)
 
 
 def _new_route(sub: _SubModel, k: int) -> _CarerRoute:
@@ -362,7 +366,7 @@ def _add_way_home(sub: _SubModel, route: _CarerRoute, t: int, shift_of: list) ->
     """Task t as the day's last: the carer is home by the end of its shift (no break after it)."""
     inst, model = sub.inst, sub.model
     k = route.k
-    arc = model.new_bool_var(f"a{t}_0_{k}")
+    arc = route.goes_home[t] = model.new_bool_var(f"a{t}_0_{k}")
     route.arcs.append((route.node[t], 0, arc))
     d_out = inst.travel[inst.carer_mode[k]][inst.task_loc[t], inst.carer_end[k]]
     route.travel_terms.append((d_out, arc))
@@ -426,6 +430,46 @@ def _add_working_time(sub: _SubModel, route: _CarerRoute) -> None:
         overtime = model.new_int_var(0, 10**9, f"ot{k}")
         model.add(overtime >= work - round(inst.contracted[k] * 1000))
         sub.objective.append((inst.w_overtime / 1000.0, overtime))
+
+
+def _add_past_shift_end(sub: _SubModel, route: _CarerRoute) -> None:
+    """Minutes past each soft shift end: the shift's last visit ends (the day's last: the
+    carer gets home) that long after it, as ``timing`` counts them; exact for the model's
+    earliest times, which the search's timing keeps."""
+    inst, model = sub.inst, sub.model
+    k = route.k
+    if inst.w_past_end <= 0:
+        return
+    tr = inst.travel[inst.carer_mode[k]]
+    for s in range(len(route.shifts)):
+        if inst.shift_soft_end[k, s] >= INF / 2:
+            continue
+        soft = sub.down(inst.shift_soft_end[k, s])
+        past = model.new_int_var(0, 2 * sub.horizon, f"past{k}_{s}")
+        for t in route.tasks:
+            end = sub.start[t] + sub.up(inst.task_dur[t])
+            model.add(past >= end - soft).only_enforce_if(route.in_shift[t][s])
+            home = sub.up(tr[inst.task_loc[t], inst.carer_end[k]])
+            model.add(past >= end + home - soft).only_enforce_if([route.in_shift[t][s], route.goes_home[t]])
+        sub.objective.append((inst.w_past_end / sub.scale, past))
+
+
+def _add_waiting(sub: _SubModel, route: _CarerRoute) -> None:
+    """A one-shift carer's waiting: the day from leaving home to getting back, less the
+    visits, the journeys and the break. Priced at the model's own times, which may wait
+    less than the search's earliest ones: a guide for the repair, not a proof (a carer
+    with split shifts is off between them, which this sum cannot tell apart; their
+    waiting is priced by the search alone, as is the longest wait)."""
+    inst, model = sub.inst, sub.model
+    k = route.k
+    if inst.w_wait <= 0 or len(route.shifts) != 1:
+        return
+    busy = sum(sub.up(inst.task_dur[t]) * sub.does[t, k] for t in route.tasks)
+    busy += sum(sub.up(d) * arc for d, arc in route.travel_terms)
+    busy += sum(sub.up(inst.break_dur[k]) * brk for brk in route.breaks.values())
+    wait = model.new_int_var(0, 2 * sub.horizon, f"wait{k}")
+    model.add(wait >= route.back_home - route.depart - busy).only_enforce_if(route.used)
+    sub.objective.append((inst.w_wait / sub.scale, wait))
 
 
 # --- objective, hints, solving -----------------------------------------------------------

@@ -103,6 +103,14 @@ class Instance:
         longest = float(span.max(initial=0.0))
         return int(max(1, min(T, np.floor(longest / positive.min() + 1e-6) + 1)))
 
+    @property
+    def prices_time(self) -> bool:
+        """Whether the objective prices carers' waiting or finishing past a soft shift end.
+        Working those minutes out on every re-timed route is a cost the search only pays
+        when they count; the plan's KPIs work them out once otherwise."""
+        soft_ends = self.w_past_end > 0 and bool((self.shift_soft_end < INF / 2).any())
+        return self.w_wait > 0 or self.w_maxwait > 0 or soft_ends
+
     def arrays(self) -> DayArrays:
         """The arrays the compiled timing reads, by name (``records.DayArrays``).
 

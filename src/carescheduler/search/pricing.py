@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from .records import EPS, INF, PairPrices, Placement, TaskPrices
-from .timing import fit_in_shift
+from .timing import fit_in_shift, shift_of
 
 __all__ = [
     "GRANULAR_SLACK",
@@ -198,18 +198,20 @@ def price_at(day, costs, routes, work, at, cur_max, cutoff):
     old_ot = routes.working[k] - costs.contracted[k]
     new_ot = new_work - costs.contracted[k]
     cost += day.w_overtime * ((new_ot if new_ot > 0.0 else 0.0) - (old_ot if old_ot > 0.0 else 0.0))
-    if day.w_early == 0.0 and cost + day.w_maxlate * (new_max - cur_max) >= cutoff:
-        return INF, INF, cur_max
+    if day.w_early == 0.0 and day.w_wait == 0.0 and cost + day.w_maxlate * (new_max - cur_max) >= cutoff:
+        return INF, INF, cur_max  # (filling a gap lowers the waiting: no cut-off then)
     # push the rest of the route, queueing the partners of pushed double visits
     end = st + dur
     cur_loc = loc
     n_touched = 0
     n_stack = 0
     ok = True
+    last = n - 1  # the last position the push may have moved
     for q in range(p, n):
         u = R[k, q]
         arr = end + tr[cur_loc, day.task_loc[u]]
         if arr <= start[u] + EPS:
+            last = q
             break
         tail_u = tr[day.task_loc[u], day.carer_end[k]] if q == n - 1 else 0.0
         su, shift = fit_in_shift(day.shift_start, day.shift_end, day.n_shifts, k, arr, day.task_dur[u], 0.0, tail_u)
@@ -262,12 +264,79 @@ def price_at(day, costs, routes, work, at, cur_max, cutoff):
             if oe > 0.0:
                 ne = day.task_tgt_start[w] - sw
                 cost -= day.w_early * (oe - (ne if ne > 0.0 else 0.0))
+        if day.prices_time:
+            s_t = est if day.w_early > 0.0 else st
+            wait, past = _time_cost_change(day, routes, work, k, t, p, s_t, last)
+            cost += day.w_wait * wait + day.w_past_end * past
     for i in range(n_touched):
         new_start[work.touched[i]] = -INF
     if not ok:
         return INF, INF, cur_max
     cost += day.w_maxlate * (new_max - cur_max)
     return cost, st, new_max
+
+
+@njit(cache=True)
+def _time_cost_change(day, routes, work, k, t, p, s_t, last):
+    """Change in carer k's waiting and minutes past soft shift ends when task t goes in at
+    position p starting at ``s_t`` and the visits it pushes start at ``work.new_start``:
+    only the stretch from the visit before p to position ``last`` (the last the push may
+    move) can change. The break and the routes of pushed partners are left out; the
+    exact figures come when the route is timed (``timing``)."""
+    lo = p - 1 if p > 0 else 0
+    wait_before, past_before = _stretch_time_costs(day, routes, work, k, lo, last, -1, p, 0.0)
+    wait_after, past_after = _stretch_time_costs(day, routes, work, k, lo, last, t, p, s_t)
+    return wait_after - wait_before, past_after - past_before
+
+
+@njit(cache=True)
+def _stretch_time_costs(day, routes, work, k, lo, hi, t, p, s_t):
+    """Waiting between the visits at positions lo..hi of carer k's route and minutes past
+    the soft ends of the shifts they close, as ``timing`` counts them; with task t put in
+    at position p starting at ``s_t`` and the pushed visits at ``work.new_start`` (t = -1:
+    the route as it is). Gaps and shift ends beyond the stretch are the same either way."""
+    R, start, new_start = routes.R, routes.start, work.new_start
+    tr = day.travel[day.carer_mode[k]]
+    loc, dur = day.task_loc, day.task_dur
+    m = hi - lo + 1 + (1 if t >= 0 else 0)
+    wait = 0.0
+    past = 0.0
+    x = -1
+    sx = 0.0
+    shx = -1
+    for j in range(m):
+        i = lo + j
+        if t >= 0 and i == p:
+            y = t
+            sy = s_t
+        else:
+            y = R[k, i - 1] if t >= 0 and i > p else R[k, i]
+            sy = start[y]
+            if t >= 0 and new_start[y] > -INF / 2:
+                sy = new_start[y]
+        shy = shift_of(day, k, sy, dur[y])
+        if x >= 0:
+            if shy == shx:
+                gap = sy - sx - dur[x] - tr[loc[x], loc[y]]
+                if gap > EPS:
+                    wait += gap
+            else:
+                past += _past_soft_end(day, k, shx, sx + dur[x])
+        x = y
+        sx = sy
+        shx = shy
+    if x >= 0 and hi == routes.L[k] - 1:  # the stretch ends the day: the carer goes home
+        past += _past_soft_end(day, k, shx, sx + dur[x] + tr[loc[x], day.carer_end[k]])
+    return wait, past
+
+
+@njit(cache=True)
+def _past_soft_end(day, k, s, finish):
+    """Minutes past the soft end of carer k's shift s of work finishing at ``finish``."""
+    if s < 0 or day.shift_soft_end[k, s] >= INF / 2:
+        return 0.0
+    past = finish - day.shift_soft_end[k, s]
+    return past if past > 0.0 else 0.0
 
 
 @njit(cache=True)

@@ -82,6 +82,9 @@ class DayArrays(NamedTuple):
     w_early: float
     w_travel: float
     w_overtime: float
+    w_wait: float
+    w_past_end: float
+    prices_time: bool  # waiting or a soft shift end costs something (else the kernels skip them)
 
 
 class CostArrays(NamedTuple):

@@ -275,5 +275,16 @@ class Solution:
     def total(self) -> float:
         return self.cost.total if self.feasible else INF
 
+    def time_costs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each carer's waiting minutes, longest wait and minutes past soft shift ends at
+        the current times: the figures when the objective prices them (the kernels then
+        keep them), else worked out here, leaving the figures as they are."""
+        if self.inst.prices_time:
+            return self.wait, self.wait_max, self.past_end
+        K = self.inst.n_carers
+        figures = self.figures._replace(wait=np.zeros(K), wait_max=np.zeros(K), past_end=np.zeros(K))
+        timing.time_costs(self.inst.arrays(), self.arrays, figures)
+        return figures.wait, figures.wait_max, figures.past_end
+
     def max_lateness(self) -> float:
         return float(self.late.max(initial=0.0))

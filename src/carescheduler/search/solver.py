@@ -25,7 +25,7 @@ from . import timing
 from .budget import Budget
 from .cpsat_model import build_seconds, solve_subproblem
 from .insertion import insert_visits
-from .instance import INF, Instance, compile_problem
+from .instance import Instance, compile_problem
 from .lns import Progress, SearchRun, large_neighbourhood_search
 from .parallel import parallel_search
 from .reasons import Reasons
@@ -188,9 +188,9 @@ def warm_up() -> None:
 
 
 def _beyond_the_model(inst: Instance) -> bool:
-    """Whether the objective has a term the CP-SAT model does not price (so it proves nothing)."""
-    soft_ends = inst.w_past_end > 0 and bool((inst.shift_soft_end < INF / 2).any())
-    return inst.w_wait > 0 or inst.w_maxwait > 0 or soft_ends
+    """Whether the objective has a term the CP-SAT model does not price exactly (so it
+    proves nothing): waiting, which it counts at its own times, not the search's."""
+    return inst.w_wait > 0 or inst.w_maxwait > 0
 
 
 def plan_from_solution(sol: Solution, solver_info: SolverInfo | None = None, untried: Collection[int] = ()) -> Plan:
@@ -328,6 +328,7 @@ def _kpis(sol: Solution) -> KPIs:
     unassigned = sol.unassigned_visits()
     with_history = known = 0
     clients = {c.id: c for c in problem.clients}
+    wait, wait_max, past_end = sol.time_costs()
     for v, k in _pairs(sol):
         client = clients[problem.visits[v].client]
         if client.historical_carers:
@@ -344,9 +345,9 @@ def _kpis(sol: Solution) -> KPIs:
         continuity=known / with_history if with_history else 1.0,
         overtime_minutes=float(np.maximum(0.0, sol.working - inst.contracted).sum()),
         working_minutes={problem.carers[k].id: float(sol.working[k]) for k in range(inst.n_carers) if sol.L[k] > 0},
-        waiting_minutes=float(sol.wait.sum()),
-        max_wait_minutes=float(sol.wait_max.max(initial=0.0)),
-        waiting_by_carer={problem.carers[k].id: float(sol.wait[k]) for k in range(inst.n_carers) if sol.wait[k] > 0},
-        past_shift_end_minutes=float(sol.past_end.sum()),
+        waiting_minutes=float(wait.sum()),
+        max_wait_minutes=float(wait_max.max(initial=0.0)),
+        waiting_by_carer={problem.carers[k].id: float(wait[k]) for k in range(inst.n_carers) if wait[k] > 0},
+        past_shift_end_minutes=float(past_end.sum()),
         travel_estimated=inst.travel_estimated,
     )

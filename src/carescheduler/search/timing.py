@@ -36,6 +36,8 @@ __all__ = [
     "route_span",
     "schedule",
     "schedule_with_breaks",
+    "shift_of",
+    "time_costs",
     "totals",
 ]
 
@@ -457,8 +459,11 @@ def _right_shift_carer(day, routes, k):
 def _soft_cap(day, k, st, dur, home):
     """The latest start of a visit now at ``st`` that finishes it (and, after the day's
     last, gets the carer home) by its shift's soft end: waiting for a target is free, going
-    past the soft end is not. ``st`` itself when already past it; INF for a hard end."""
-    s = _shift_of(day, k, st, dur)
+    past the soft end is not. ``st`` itself when already past it; INF for a hard end, or
+    when going past a soft end costs nothing."""
+    if not day.prices_time:
+        return INF
+    s = shift_of(day, k, st, dur)
     if s < 0 or day.shift_soft_end[k, s] >= INF / 2:
         return INF
     cap = day.shift_soft_end[k, s] - dur - home
@@ -499,16 +504,29 @@ def _carer_costs(day, routes, figures, k):
         early_out[t] = early if early > 0.0 else 0.0
     travel_out[k] += tr[prev, day.carer_end[k]]
     work_out[k] += travel_out[k]
-    _carer_time_costs(day, routes, figures, k)
+    if day.prices_time:
+        _carer_time_costs(day, routes, figures, k)
+    else:
+        figures.wait[k] = 0.0
+        figures.wait_max[k] = 0.0
+        figures.past_end[k] = 0.0
 
 
 @njit(cache=True)
-def _shift_of(day, k, st, dur):
+def shift_of(day, k, st, dur):
     """The index of carer k's shift that holds a visit starting at ``st`` (-1: none)."""
     for s in range(day.n_shifts[k]):
         if day.shift_start[k, s] - EPS <= st and st + dur <= day.shift_end[k, s] + EPS:
             return s
     return -1
+
+
+@njit(cache=True)
+def time_costs(day, routes, figures):
+    """Every carer's waiting and finishing late at the current starts, into ``figures``
+    (``route_costs`` works them out only when the objective prices them)."""
+    for k in range(routes.L.shape[0]):
+        _carer_time_costs(day, routes, figures, k)
 
 
 @njit(cache=True)
@@ -532,10 +550,10 @@ def _carer_time_costs(day, routes, figures, k):
     if n > 1 and _needs_break(route, start, task_loc, task_dur):
         brk = _break_gap(route, start, task_loc, task_dur)
     t = routes.R[k, 0]
-    shift = _shift_of(day, k, start[t], task_dur[t])
+    shift = shift_of(day, k, start[t], task_dur[t])
     for i in range(1, n + 1):
         u = routes.R[k, i] if i < n else -1
-        then = _shift_of(day, k, start[u], task_dur[u]) if u >= 0 else -1
+        then = shift_of(day, k, start[u], task_dur[u]) if u >= 0 else -1
         if u >= 0 and then == shift:
             gap = start[u] - start[t] - task_dur[t] - tr[task_loc[t], task_loc[u]]
             if brk == i - 1:
