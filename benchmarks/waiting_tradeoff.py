@@ -8,7 +8,8 @@ The same day solved once per waiting weight (``ObjectiveWeights.waiting``, per m
 unpaid gap between visits of one shift; everything else at its default), one core, the
 same seed and time limit. Each plan is checked by the independent validator, and the row
 gives what a provider weighs: unpaid gaps in all and per carer who waits, the longest
-wait, travel, lateness and the visits left out. ``--scenario`` is ``council`` (about 5,000
+wait, travel, lateness, earliness, continuity (familiar faces), clients' wishes, overtime
+and the visits left out. ``--scenario`` is ``council`` (about 5,000
 visits on the Liechtenstein roads, ``benchmarks/council.py``), ``medium`` (the demo day)
 or a path. Writes ``results/waiting_tradeoff[_NAME].md`` and ``.csv``.
 """
@@ -60,6 +61,11 @@ def run_one(problem, weight: float, time_limit: float, seed: int) -> dict:
         "travel_min": round(k.travel_minutes, 1),
         "lateness_min": round(k.total_lateness, 1),
         "late_max_min": round(k.max_lateness, 1),
+        "earliness_cost": round(report.cost.earliness, 1),
+        "continuity": round(k.continuity, 4),
+        "continuity_cost": round(report.cost.continuity, 1),
+        "preferences_cost": round(report.cost.preferences, 1),
+        "overtime_min": round(k.overtime_minutes, 1),
         "cost_without_waiting": round(report.cost.total - report.cost.waiting - report.cost.max_waiting, 1),
         "seconds": round(seconds, 1),
     }

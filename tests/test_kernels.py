@@ -147,7 +147,8 @@ def test_pricing_follows_a_push_into_the_partners_route():
         inst.arrays(), inst.costs(), sol.arrays, sol.scratch(), Placement(v2, 1, 0, -1.0, -1), 0.0, INF
     )
     assert start == 490 and new_max == 0
-    assert cost == pytest.approx(10 + 22 - 20)  # only the detour costs: nothing is late
+    # only the detour costs (nothing is late), and c1 waits 2 minutes more at B for c2
+    assert cost == pytest.approx(10 + 22 - 20 + inst.w_wait * 2)
     sol.insert(v2, 1, 0)
     assert sol.refresh()
     assert sol.start[d0] == sol.start[d1] == 532

@@ -325,7 +325,9 @@ def test_solver_matches_exhaustive_search_on_tiny_problems(problem: Problem) -> 
 def _tiny(
     carers: list[dict], visits: list[dict], travel: list[list[int]], clients: list[dict] | None = None, **weights: float
 ) -> Problem:
+    """A day for the regressions below, priced as the tiny days of the property are (no waiting)."""
     locations = [{"id": f"l{i}", "x": 0, "y": 0} for i in range(len(travel))]
+    weights = {"waiting": 0.0, **weights}
     clients = clients or [{"id": "A", "location": "l1"}, {"id": "B", "location": f"l{min(2, len(travel) - 1)}"}]
     return Problem.model_validate(problem_dict(locations, carers, clients, visits, travel=travel, weights=weights))
 

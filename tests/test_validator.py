@@ -19,8 +19,9 @@ The valid plan:
     c3: no visits
     v4 (optional, value 50) unassigned
 
-so travel = (10 + 12 + 21) + (15 + 8 + 21) = 87 and, with default weights,
-cost = 87 travel + 50 for the optional visit not done = 137.
+so travel = (10 + 12 + 21) + (15 + 8 + 21) = 87, c1 waits 68 minutes at C and c2 7, and
+with default weights cost = 87 travel + 50 for the optional visit not done + 75 minutes'
+waiting at 0.05 = 140.75 (``BASE_COST``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ def make_problem(**weights: float) -> Problem:
     )
 
 
+WAITING_COST = 75 * ObjectiveWeights().waiting
+"""c1's and c2's unpaid gaps in the valid plan at the default weight."""
+BASE_COST = 87 + 50 + WAITING_COST
+"""The valid plan's cost at the default weights."""
+
+
 def pv(visit: str, client: str, start: float, duration: float, part: int = 0) -> PlannedVisit:
     return PlannedVisit(visit=visit, part=part, client=client, start=start, end=start + duration)
 
@@ -139,7 +146,7 @@ def test_valid_plan_is_valid_with_exact_cost_and_kpis():
     assert report.cost.unassigned == 50.0
     assert report.cost.lateness == report.cost.max_lateness == report.cost.earliness == 0.0
     assert report.cost.preferences == report.cost.continuity == report.cost.overtime == 0.0
-    assert report.cost.total == 137.0
+    assert report.cost.total == pytest.approx(BASE_COST)
 
     kpis = report.kpis
     assert kpis.visits_total == 4
@@ -161,7 +168,7 @@ def test_plan_claims_are_not_trusted():
     route(plan, "c1").working_minutes = 0.0
     report = validate(make_problem(), plan)
     assert report.valid
-    assert report.cost.total == 137.0
+    assert report.cost.total == pytest.approx(BASE_COST)
 
 
 def test_within_tolerance_is_valid_beyond_is_not():
@@ -267,7 +274,8 @@ def test_unassigned_visits_are_allowed_but_cost():
     # c2 now goes office -> C -> office: 20 + 21.
     assert report.cost.travel == 43 + 41
     assert report.cost.unassigned == 10_000 + 50
-    assert report.cost.total == 10_000 + 50 + 84
+    # c1 still waits 68 minutes at C; c2 none (one visit)
+    assert report.cost.total == pytest.approx(10_000 + 50 + 84 + 68 * ObjectiveWeights().waiting)
     assert report.kpis.visits_assigned == 2
     assert report.kpis.mandatory_unassigned == 1
     assert report.kpis.coverage == 0.5
@@ -641,7 +649,7 @@ def test_lateness_and_max_lateness():
     assert report.cost.lateness == 20.0 * 25
     assert report.cost.max_lateness == 3.0 * 10
     assert report.cost.earliness == 0.0
-    assert report.cost.total == 137 + 500 + 30
+    assert report.cost.total == pytest.approx(BASE_COST + 500 + 30)
 
 
 def test_open_target_end_has_no_lateness():
@@ -659,7 +667,7 @@ def test_earliness():
     report = validate(problem, make_plan())
     assert report.cost.earliness == 2.0 * (20 + 3 + 3)
     assert report.cost.lateness == 0.0
-    assert report.cost.total == 137 + 52
+    assert report.cost.total == pytest.approx(BASE_COST + 52)
 
 
 def test_preferences():
@@ -670,7 +678,7 @@ def test_preferences():
     report = validate(problem, make_plan())
     assert report.valid
     assert report.cost.preferences == 15.0 + 10.0
-    assert report.cost.total == 137 + 25
+    assert report.cost.total == pytest.approx(BASE_COST + 25)
 
 
 def test_continuity():
@@ -680,7 +688,7 @@ def test_continuity():
     report = validate(problem, make_plan())
     assert report.cost.continuity == 10.0 * 2
     assert report.kpis.continuity == pytest.approx(1 / 3)
-    assert report.cost.total == 137 + 20
+    assert report.cost.total == pytest.approx(BASE_COST + 20)
 
 
 def test_overtime():
@@ -742,7 +750,7 @@ def test_cost_of_an_invalid_plan_is_best_effort():
     report = validate(make_problem(), plan)
     assert not report.valid
     assert codes(report) == {"unknown_visit", "unknown_carer"}
-    assert report.cost.total == 137.0
+    assert report.cost.total == pytest.approx(BASE_COST)
 
 
 # ----------------------------------------------------------------------------------------
@@ -834,7 +842,7 @@ def test_waiting_is_each_gap_between_visits_less_travel():
     assert report.kpis.waiting_by_carer == {"c1": 68.0, "c2": 7.0}
     assert report.kpis.waiting_minutes == 75.0 and report.kpis.max_wait_minutes == 68.0
     assert report.cost.waiting == 2.0 * 75 and report.cost.max_waiting == 68.0
-    unweighted = validate(make_problem(), make_plan())
+    unweighted = validate(make_problem(waiting=0.0), make_plan())
     assert report.cost.total == pytest.approx(unweighted.cost.total + 150 + 68)
 
 

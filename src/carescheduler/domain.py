@@ -385,7 +385,10 @@ class ObjectiveWeights(_Model):
 
     Defaults are lexicographic in spirit: an uncovered mandatory visit costs more than
     any realistic amount of lateness, lateness more than travel, travel more than the
-    soft wishes (preferences, continuity) and fairness (overtime).
+    soft wishes (preferences, continuity) and fairness (overtime). Waiting between visits
+    (an unpaid gap) costs a twentieth of travel: on a council day that takes out about a
+    third of the gaps with travel, lateness and continuity about as they were
+    (``benchmarks/RESULTS.md``, "Carers' waiting as a cost").
     """
 
     unassigned_mandatory: float = Field(default=10_000.0, ge=0, description="per mandatory visit left unassigned")
@@ -409,7 +412,7 @@ class ObjectiveWeights(_Model):
     )
     overtime: float = Field(default=1.0, ge=0, description="per minute worked beyond contracted minutes")
     waiting: float = Field(
-        default=0.0,
+        default=0.05,
         ge=0,
         description="per minute a carer waits between two visits of one shift (an unpaid gap: not visiting, "
         "travelling or on a break)",
@@ -434,6 +437,8 @@ class ObjectiveWeights(_Model):
             non_preferred_carer=0.0,
             continuity=0.0,
             overtime=0.0,
+            waiting=0.0,
+            max_waiting=0.0,
             past_shift_end=0.0,
         )
 

@@ -37,6 +37,8 @@ def solomon_weights() -> ObjectiveWeights:
         non_preferred_carer=0.0,
         continuity=0.0,
         overtime=0.0,
+        waiting=0.0,
+        max_waiting=0.0,
     )
 
 

@@ -266,7 +266,7 @@ def price_at(day, costs, routes, work, at, cur_max, cutoff):
                 cost -= day.w_early * (oe - (ne if ne > 0.0 else 0.0))
         if day.prices_time:
             s_t = est if day.w_early > 0.0 else st
-            wait, past = _time_cost_change(day, routes, work, k, t, p, s_t, last)
+            wait, past = _time_cost_change(day, routes, work, k, t, p, s_t, last, n_touched)
             cost += day.w_wait * wait + day.w_past_end * past
     for i in range(n_touched):
         new_start[work.touched[i]] = -INF
@@ -277,24 +277,43 @@ def price_at(day, costs, routes, work, at, cur_max, cutoff):
 
 
 @njit(cache=True)
-def _time_cost_change(day, routes, work, k, t, p, s_t, last):
-    """Change in carer k's waiting and minutes past soft shift ends when task t goes in at
-    position p starting at ``s_t`` and the visits it pushes start at ``work.new_start``:
-    only the stretch from the visit before p to position ``last`` (the last the push may
-    move) can change. The break and the routes of pushed partners are left out; the
-    exact figures come when the route is timed (``timing``)."""
+def _time_cost_change(day, routes, work, k, t, p, s_t, last, n_touched):
+    """Change in the carers' waiting and minutes past soft shift ends when task t goes in
+    at position p of carer k's route starting at ``s_t`` and the visits it pushes start at
+    ``work.new_start``. On k's route only the stretch from the visit before p to position
+    ``last`` (the last the push may move) can change; the route of each partner it
+    pushes is walked whole. Breaks are left out: the exact figures come when the routes
+    are timed (``timing``)."""
     lo = p - 1 if p > 0 else 0
-    wait_before, past_before = _stretch_time_costs(day, routes, work, k, lo, last, -1, p, 0.0)
-    wait_after, past_after = _stretch_time_costs(day, routes, work, k, lo, last, t, p, s_t)
-    return wait_after - wait_before, past_after - past_before
+    wait_before, past_before = _stretch_time_costs(day, routes, work, k, lo, last, -1, p, 0.0, False)
+    wait_after, past_after = _stretch_time_costs(day, routes, work, k, lo, last, t, p, s_t, True)
+    wait = wait_after - wait_before
+    past = past_after - past_before
+    for i in range(n_touched):
+        k2 = routes.route_of[work.touched[i]]
+        if k2 == k:
+            continue
+        seen = False
+        for j in range(i):
+            if routes.route_of[work.touched[j]] == k2:
+                seen = True
+                break
+        if seen:
+            continue
+        last2 = routes.L[k2] - 1
+        wait_before, past_before = _stretch_time_costs(day, routes, work, k2, 0, last2, -1, -1, 0.0, False)
+        wait_after, past_after = _stretch_time_costs(day, routes, work, k2, 0, last2, -1, -1, 0.0, True)
+        wait += wait_after - wait_before
+        past += past_after - past_before
+    return wait, past
 
 
 @njit(cache=True)
-def _stretch_time_costs(day, routes, work, k, lo, hi, t, p, s_t):
+def _stretch_time_costs(day, routes, work, k, lo, hi, t, p, s_t, moved):
     """Waiting between the visits at positions lo..hi of carer k's route and minutes past
     the soft ends of the shifts they close, as ``timing`` counts them; with task t put in
-    at position p starting at ``s_t`` and the pushed visits at ``work.new_start`` (t = -1:
-    the route as it is). Gaps and shift ends beyond the stretch are the same either way."""
+    at position p starting at ``s_t`` (t = -1: none) and, when ``moved``, the pushed visits
+    at ``work.new_start``. Gaps and shift ends beyond the stretch are the same either way."""
     R, start, new_start = routes.R, routes.start, work.new_start
     tr = day.travel[day.carer_mode[k]]
     loc, dur = day.task_loc, day.task_dur
@@ -312,7 +331,7 @@ def _stretch_time_costs(day, routes, work, k, lo, hi, t, p, s_t):
         else:
             y = R[k, i - 1] if t >= 0 and i > p else R[k, i]
             sy = start[y]
-            if t >= 0 and new_start[y] > -INF / 2:
+            if moved and new_start[y] > -INF / 2:
                 sy = new_start[y]
         shy = shift_of(day, k, sy, dur[y])
         if x >= 0:
