@@ -386,9 +386,9 @@ class ObjectiveWeights(_Model):
     Defaults are lexicographic in spirit: an uncovered mandatory visit costs more than
     any realistic amount of lateness, lateness more than travel, travel more than the
     soft wishes (preferences, continuity) and fairness (overtime). Waiting between visits
-    (an unpaid gap) costs a twentieth of travel: on a council day that takes out about a
-    third of the gaps with travel, lateness and continuity about as they were
-    (``benchmarks/RESULTS.md``, "Carers' waiting as a cost").
+    (an unpaid gap) costs a twentieth of travel: on a council day that takes out 29% of the
+    gaps with travel, lateness and continuity about as they were (``benchmarks/RESULTS.md``,
+    "Carers' waiting as a cost").
     """
 
     unassigned_mandatory: float = Field(default=10_000.0, ge=0, description="per mandatory visit left unassigned")
