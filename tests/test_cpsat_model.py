@@ -165,6 +165,51 @@ def test_waiting_is_priced(weight, goes):
     assert waiting.sum() == (0.0 if goes == "c2" else 90.0)  # c1: vA 08:10-08:20, at B 08:30
 
 
+@pytest.mark.parametrize(
+    ("weights", "goes"),
+    [
+        ({"waiting": 0.0, "max_waiting": 0.5}, "c2"),  # the longest wait, gap by gap
+        ({"waiting": 0.0, "max_waiting": 0.0}, "c1"),
+    ],
+)
+def test_the_longest_wait_is_priced(weights, goes):
+    """As ``test_waiting_is_priced``, with only the longest wait weighted: c1's 90-minute
+    wait would be the day's longest."""
+    _, inst = compiled(
+        [carer("c1"), carer("c2", shifts=[(590, 960)])],
+        [visit("vA", "A", duration=10, start=480, end=500), visit("vB", "B", duration=10, start=600)],
+        weights=weights,
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0, 1], [0, 1])
+    assert inst.problem.carers[sol.route_of[inst.visit_tasks[1, 0]]].id == goes
+
+
+@pytest.mark.parametrize(("weight", "goes"), [(2.0, "c2"), (0.0, "c1")])
+def test_waiting_is_priced_for_a_carer_with_split_shifts(weight, goes):
+    """c1 works 08:00-09:00 and 09:30-12:00 and does vA (by 08:20) and vB (by 10:00); vC
+    opens at 11:00. After vB c1 would wait 40 minutes at C at best, for 20 minutes' more
+    travel; c2 (from 10:30) travels 60. At 2 a minute c2 goes; unpriced, c1. The time
+    between c1's shifts is not waiting: where c2 goes, the model's cost is the plan's."""
+    _, inst = compiled(
+        [carer("c1", shifts=[(480, 540), (570, 720)]), carer("c2", shifts=[(630, 900)])],
+        [
+            visit("vA", "A", duration=10, start=480, end=500),
+            visit("vB", "B", duration=10, start=580, end=600),
+            visit("vC", "C", duration=10, start=660),
+        ],
+        weights={"waiting": weight},
+    )
+    sol, result = solved(inst)
+    assert take_routes(sol, result, [0, 1], [0, 1, 2])
+    who = {
+        inst.problem.visits[inst.task_visit[t]].id: inst.problem.carers[k].id for k in range(2) for t in sol.route(k)
+    }
+    assert who == {"vA": "c1", "vB": "c1", "vC": goes}
+    if goes == "c2":
+        assert result.objective == pytest.approx(sol.total)
+
+
 def test_the_hint_is_never_beaten_by_a_worse_answer():
     _, inst = compiled(
         [carer("c1"), carer("c2")], [visit(f"v{x}", x, duration=20, start=480 + 20 * i) for i, x in enumerate("ABC")]

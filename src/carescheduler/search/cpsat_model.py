@@ -13,8 +13,9 @@ caller recomputes with the search's own timing.
 The model is built in named steps, each adding one family of variables and rules
 (``_SubModel`` keeps them in dicts keyed by task, visit and carer): start times, who
 does which visit, partners frozen on other routes, lateness, then per carer the route
-(a circuit through home), its timing within shifts, its break and working time, and last
-the objective.
+(a circuit through home), its timing within shifts, its break and working time, the
+minutes past soft shift ends and the waiting, then the longest wait, and last the
+objective.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class _CarerRoute:
     breaks: dict[int, cp_model.IntVar] = field(default_factory=dict)  # task -> the break follows it
     in_shift: dict[int, list[cp_model.IntVar]] = field(default_factory=dict)  # task -> in shift s (if done)
     goes_home: dict[int, cp_model.IntVar] = field(default_factory=dict)  # task -> the day's last
+    waits: list[cp_model.IntVar] = field(default_factory=list)  # per arc between two visits: its wait
     travel_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
     work_terms: list[tuple[float, cp_model.IntVar]] = field(default_factory=list)
 
@@ -151,6 +153,7 @@ def solve_subproblem(
     _add_lateness(sub)
     for k in sub.carers:
         _add_carer(sub, k)
+    _add_longest_wait(sub)
     has_objective = _set_objective(sub)
     if hint:
         _add_hints(sub)
@@ -394,6 +397,8 @@ def _add_one_after_another(sub: _SubModel, route: _CarerRoute, t: int, u: int) -
     route.arcs.append((route.node[t], route.node[u], arc))
     route.travel_terms.append((d, arc))
     ready = sub.start[t] + sub.up(inst.task_dur[t]) + sub.up(d)
+    if _waits_by_arc(sub, route):
+        _add_arc_wait(sub, route, t, u, arc, ready)
     if t not in route.breaks:
         model.add(sub.start[u] >= ready).only_enforce_if(arc)
         return
@@ -406,6 +411,29 @@ def _add_one_after_another(sub: _SubModel, route: _CarerRoute, t: int, u: int) -
     # the break lies between the visits and starts in its window, before or after the journey
     model.add(sub.start[u] >= earliest + length).only_enforce_if([arc, brk])
     model.add(sub.start[t] + sub.up(inst.task_dur[t]) <= latest).only_enforce_if([arc, brk])
+
+
+def _waits_by_arc(sub: _SubModel, route: _CarerRoute) -> bool:
+    """Whether the carer's waits are modelled gap by gap: for the longest wait, and for
+    waiting where the carer has split shifts (``_add_waiting`` sums one shift's day)."""
+    inst = sub.inst
+    return inst.w_maxwait > 0 or (inst.w_wait > 0 and len(route.shifts) > 1)
+
+
+def _add_arc_wait(sub: _SubModel, route: _CarerRoute, t: int, u: int, arc, ready) -> None:
+    """The wait before u when the carer goes straight from t to u within one shift: u's
+    start less t's end, the journey and the break if it goes there."""
+    model = sub.model
+    wait = model.new_int_var(0, 2 * sub.horizon, f"w{t}_{u}_{route.k}")
+    idle = sub.start[u] - ready
+    if t in route.breaks:
+        idle -= sub.up(sub.inst.break_dur[route.k]) * route.breaks[t]
+    if len(route.shifts) == 1:
+        model.add(wait >= idle).only_enforce_if(arc)
+    else:
+        for s in range(len(route.shifts)):
+            model.add(wait >= idle).only_enforce_if([arc, route.in_shift[t][s], route.in_shift[u][s]])
+    route.waits.append(wait)
 
 
 def _add_break_rule(sub: _SubModel, route: _CarerRoute) -> None:
@@ -455,14 +483,18 @@ def _add_past_shift_end(sub: _SubModel, route: _CarerRoute) -> None:
 
 
 def _add_waiting(sub: _SubModel, route: _CarerRoute) -> None:
-    """A one-shift carer's waiting: the day from leaving home to getting back, less the
-    visits, the journeys and the break. Priced at the model's own times, which may wait
-    less than the search's earliest ones: a guide for the repair, not a proof (a carer
-    with split shifts is off between them, which this sum cannot tell apart; their
-    waiting is priced by the search alone, as is the longest wait)."""
+    """The carer's waiting, priced at the model's own times, which may wait less than the
+    search's earliest ones: a guide for the repair, not a proof. With one shift it is the
+    day from leaving home to getting back less the visits, the journeys and the break
+    (one variable); with split shifts (off between them) the sum of the waits gap by gap
+    (``_add_arc_wait``), which also give the longest wait (``_add_longest_wait``)."""
     inst, model = sub.inst, sub.model
     k = route.k
-    if inst.w_wait <= 0 or len(route.shifts) != 1:
+    if inst.w_wait <= 0:
+        return
+    if len(route.shifts) != 1:
+        for wait in route.waits:
+            sub.objective.append((inst.w_wait / sub.scale, wait))
         return
     busy = sum(sub.up(inst.task_dur[t]) * sub.does[t, k] for t in route.tasks)
     busy += sum(sub.up(d) * arc for d, arc in route.travel_terms)
@@ -470,6 +502,22 @@ def _add_waiting(sub: _SubModel, route: _CarerRoute) -> None:
     wait = model.new_int_var(0, 2 * sub.horizon, f"wait{k}")
     model.add(wait >= route.back_home - route.depart - busy).only_enforce_if(route.used)
     sub.objective.append((inst.w_wait / sub.scale, wait))
+
+
+def _add_longest_wait(sub: _SubModel) -> None:
+    """The longest single wait of any carer, no shorter than that of the routes kept
+    frozen outside the model."""
+    inst, sol, model = sub.inst, sub.sol, sub.model
+    if inst.w_maxwait <= 0:
+        return
+    cset = set(sub.carers)
+    frozen = max((float(w) for k, w in enumerate(sol.wait_max) if k not in cset), default=0.0)
+    floor = sub.up(frozen) if frozen > 0 else 0
+    longest = model.new_int_var(floor, max(floor, 2 * sub.horizon), "maxwait")
+    for route in sub.routes.values():
+        for wait in route.waits:
+            model.add(longest >= wait)
+    sub.objective.append((inst.w_maxwait / sub.scale, longest))
 
 
 # --- objective, hints, solving -----------------------------------------------------------
