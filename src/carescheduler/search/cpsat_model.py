@@ -496,9 +496,10 @@ def _add_waiting(sub: _SubModel, route: _CarerRoute) -> None:
         for wait in route.waits:
             sub.objective.append((inst.w_wait / sub.scale, wait))
         return
-    busy = sum(sub.up(inst.task_dur[t]) * sub.does[t, k] for t in route.tasks)
-    busy += sum(sub.up(d) * arc for d, arc in route.travel_terms)
-    busy += sum(sub.up(inst.break_dur[k]) * brk for brk in route.breaks.values())
+    terms = [(sub.up(inst.task_dur[t]), sub.does[t, k]) for t in route.tasks]
+    terms += [(sub.up(d), arc) for d, arc in route.travel_terms]
+    terms += [(sub.up(inst.break_dur[k]), brk) for brk in route.breaks.values()]
+    busy = cp_model.LinearExpr.weighted_sum([lit for _, lit in terms], [c for c, _ in terms])
     wait = model.new_int_var(0, 2 * sub.horizon, f"wait{k}")
     model.add(wait >= route.back_home - route.depart - busy).only_enforce_if(route.used)
     sub.objective.append((inst.w_wait / sub.scale, wait))
