@@ -100,10 +100,14 @@ def insert_visits(
                 sol, batch, rng, regret, noise, deadline, exact, params=params, budget=budget, carers=carers
             )
         ]
-    day, costs = inst.arrays(), inst.costs()
-    K = inst.n_carers
     if not pending:
         return []
+    if len(pending) == 1 and regret < 2 and shortlist == 0 and inst.visit_tasks[pending[0], 1] < 0:
+        if _insert_single(sol, pending[0], rng, noise, deadline, exact, params, budget, carers):
+            return []
+        return pending
+    day, costs = inst.arrays(), inst.costs()
+    K = inst.n_carers
     # Caches: one row per pending task, its cheapest position (and start) on each carer.
     row_of: dict[int, int] = {}
     for v in pending:
@@ -201,6 +205,64 @@ def insert_visits(
             stale = np.array(sorted(set(touched)), dtype=np.int64)
         cur_max = new_max
     return left_out
+
+
+def _insert_single(
+    sol: Solution,
+    v: int,
+    rng: np.random.Generator | None,
+    noise: float,
+    deadline: float | None,
+    exact,
+    params: ConstructionParams,
+    budget: Budget | None,
+    carers: np.ndarray | None,
+) -> bool:
+    """``insert_visits`` for one single-handed visit without regret (a search's repair
+    puts its visits back one by one): the same choices without the regret's caches, as
+    only the cheapest carer matters. Returns whether the visit was placed."""
+    inst = sol.inst
+    day, costs = inst.arrays(), inst.costs()
+    K = inst.n_carers
+    t = int(inst.visit_tasks[v, 0])
+    all_carers = np.arange(K, dtype=np.int64) if carers is None else np.asarray(carers, dtype=np.int64)
+    stale = all_carers
+    work = sol.scratch()
+    cost_of, position_of, start_of = np.empty(K), np.empty(K, dtype=np.int64), np.empty(K)
+    cur_max = sol.max_lateness()
+    rng = rng or np.random.default_rng(0)
+    tries = 0
+    while True:
+        if budget is not None and not budget.step():
+            budget.untried.add(v)
+            return False
+        if noise:
+            rng.random(1)  # the draw the regret's jitter takes: one random stream either way
+        cost, k, p = pricing.cheapest_place(
+            day, costs, sol.arrays, work, t, stale, cur_max, cost_of, position_of, start_of
+        )
+        if k < 0:
+            if carers is not None or (exact is not None and v not in exact):
+                return False
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            cost, move = _exact_best(sol, v, deadline, params.exact_candidates)
+            if move is None:
+                return False
+            (t, k, p), *_ = move
+        if cost > inst.visit_penalty[v]:
+            return False
+        sol.snapshot()  # to undo the placement
+        sol.insert(t, int(k), int(p))
+        sol.refresh_inserted(np.array([k], dtype=np.int64), np.array([t], dtype=np.int64))
+        if sol.feasible:
+            return True
+        # as in ``insert_visits``: undo exactly, rule the carer out, try the next best
+        sol.restore()
+        tries += 1
+        if tries > params.max_retries:
+            return False
+        stale = stale[stale != k]
 
 
 def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:

@@ -18,11 +18,12 @@ import numpy as np
 from numba import njit
 
 from .records import EPS, INF, PairPrices, Placement, TaskPrices
-from .timing import fit_in_shift, shift_of
+from .timing import fit_in_shift, past_soft_end, shift_of
 
 __all__ = [
     "GRANULAR_SLACK",
     "best_pair",
+    "cheapest_place",
     "choose_insertion",
     "price_at",
     "price_pending",
@@ -340,22 +341,13 @@ def _stretch_time_costs(day, routes, work, k, lo, hi, t, p, s_t, moved):
                 if gap > EPS:
                     wait += gap
             else:
-                past += _past_soft_end(day, k, shx, sx + dur[x])
+                past += past_soft_end(day, k, shx, sx + dur[x])
         x = y
         sx = sy
         shx = shy
     if x >= 0 and hi == routes.L[k] - 1:  # the stretch ends the day: the carer goes home
-        past += _past_soft_end(day, k, shx, sx + dur[x] + tr[loc[x], day.carer_end[k]])
+        past += past_soft_end(day, k, shx, sx + dur[x] + tr[loc[x], day.carer_end[k]])
     return wait, past
-
-
-@njit(cache=True)
-def _past_soft_end(day, k, s, finish):
-    """Minutes past the soft end of carer k's shift s of work finishing at ``finish``."""
-    if s < 0 or day.shift_soft_end[k, s] >= INF / 2:
-        return 0.0
-    past = finish - day.shift_soft_end[k, s]
-    return past if past > 0.0 else 0.0
 
 
 @njit(cache=True)
@@ -447,6 +439,23 @@ def single_costs(day, costs, routes, work, prices, carers, cur_max, cheapest_onl
                 out_start[k] = st
         if out_cost[k] < bound:
             bound = out_cost[k]
+
+
+@njit(cache=True)
+def cheapest_place(day, costs, routes, work, t, carers, cur_max, cost, position, start):
+    """Task t's cheapest place on ``carers`` as (cost, carer, position), carer -1 when none
+    (cost INF): one single-handed visit placed without regret, where only the cheapest
+    carer matters (``single_costs`` with ``cheapest_only``). ``cost``, ``position`` and
+    ``start`` are per-carer work space; on a tie the lowest carer number wins."""
+    cost[:] = INF
+    single_costs(day, costs, routes, work, TaskPrices(t, cost, position, start), carers, cur_max, True)
+    best = INF
+    k = -1
+    for kk in range(cost.shape[0]):
+        if cost[kk] < best:
+            best = cost[kk]
+            k = kk
+    return best, k, position[k] if k >= 0 else -1
 
 
 @njit(cache=True)

@@ -31,6 +31,7 @@ __all__ = [
     "fit_in_shift",
     "lacks_break",
     "needs_break",
+    "past_soft_end",
     "right_shift",
     "route_costs",
     "route_span",
@@ -522,6 +523,16 @@ def shift_of(day, k, st, dur):
 
 
 @njit(cache=True)
+def past_soft_end(day, k, s, finish):
+    """Minutes past the soft end of carer k's shift s for work finishing at ``finish``
+    (0 when s is -1, the shift has no soft end, or the work ends in time)."""
+    if s < 0:
+        return 0.0
+    past = finish - day.shift_soft_end[k, s]
+    return past if past > EPS else 0.0
+
+
+@njit(cache=True)
 def time_costs(day, routes, figures):
     """Every carer's waiting and finishing late at the current starts, into ``figures``
     (``route_costs`` works them out only when the objective prices them)."""
@@ -562,11 +573,9 @@ def _carer_time_costs(day, routes, figures, k):
                 figures.wait[k] += gap
                 if gap > figures.wait_max[k]:
                     figures.wait_max[k] = gap
-        elif shift >= 0:  # t ends its shift's work
+        else:  # t ends its shift's work
             finish = start[t] + task_dur[t] + (tr[task_loc[t], route.home_end] if u < 0 else 0.0)
-            past = finish - day.shift_soft_end[k, shift]
-            if past > EPS:
-                figures.past_end[k] += past
+            figures.past_end[k] += past_soft_end(day, k, shift, finish)
         t = u
         shift = then
 
