@@ -19,6 +19,11 @@
 (h) With waiting and finishing past soft shift ends priced, the price of a place is the
     real change in the plan's cost (days without breaks or double-handed visits, where
     the price is exact; filling a gap makes it fall).
+(i) One single-handed visit put in without regret (the search's repair, one visit at a
+    time, through ``pricing.cheapest_place``) goes exactly where the regret's caches put
+    it, or stays out alike.
+(j) The compiled placement undoes a refused placement by copying every array of the plan
+    back: none of them is left out of the copy.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import pytest
 from hypothesis import given, settings
 
 from carescheduler.domain import Problem
-from carescheduler.search import pricing, solution
+from carescheduler.search import placing, pricing, solution
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import INF, compile_problem
 from carescheduler.search.records import Placement, TaskPrices
@@ -261,3 +266,36 @@ def test_the_price_of_a_place_is_the_real_change_with_waiting_priced(problem) ->
                 trial.insert(t, k, p)
                 assert trial.refresh()
                 assert trial.total - before == pytest.approx(cost - inst.visit_penalty[v], abs=1e-6)
+
+
+@settings(max_examples=60, **PROPERTY_SETTINGS)
+@given(problems())
+def test_one_visit_without_regret_goes_where_the_regret_puts_it(problem) -> None:
+    sol, out = _half_built(problem, seed=37)
+    inst = sol.inst
+    for v in out:
+        if inst.visit_tasks[v, 1] >= 0:
+            continue
+        quick, regret = sol.copy(), sol.copy()
+        left_quick = insert_visits(quick, [v], np.random.default_rng(0), regret=1)
+        left_regret = insert_visits(regret, [v], np.random.default_rng(0), regret=2)
+        assert left_quick == left_regret
+        assert np.array_equal(quick.R, regret.R) and np.array_equal(quick.start, regret.start)
+        assert quick.feasible == regret.feasible and np.isclose(quick.total, regret.total)
+
+
+@settings(max_examples=20, **PROPERTY_SETTINGS)
+@given(problems())
+def test_the_compiled_placement_copies_every_array_of_a_plan(problem) -> None:
+    built, _ = _half_built(problem, seed=41)
+    empty = Solution(built.inst)
+    for array in (*empty.arrays, *empty.figures):
+        array[...] = 7  # nothing a plan holds
+    placing._copy_into(empty.arrays, empty.figures, built.arrays, built.figures)
+    for name, mine, theirs in zip(
+        (*built.arrays._fields, *built.figures._fields),
+        (*empty.arrays, *empty.figures),
+        (*built.arrays, *built.figures),
+        strict=True,
+    ):
+        assert np.array_equal(mine, theirs), name

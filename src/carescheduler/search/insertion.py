@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ..params import ConstructionParams
-from . import pricing
+from . import placing, pricing
 from .budget import Budget
 from .instance import INF
 from .records import Pending, PriceCache
@@ -228,7 +228,7 @@ def _insert_single(
     all_carers = np.arange(K, dtype=np.int64) if carers is None else np.asarray(carers, dtype=np.int64)
     stale = all_carers
     work = sol.scratch()
-    cost_of, position_of, start_of = np.empty(K), np.empty(K, dtype=np.int64), np.empty(K)
+    buffers = (np.empty(K), np.empty(K, dtype=np.int64), np.empty(K))  # per-carer prices
     cur_max = sol.max_lateness()
     rng = rng or np.random.default_rng(0)
     tries = 0
@@ -238,9 +238,36 @@ def _insert_single(
             return False
         if noise:
             rng.random(1)  # the draw the regret's jitter takes: one random stream either way
-        cost, k, p = pricing.cheapest_place(
-            day, costs, sol.arrays, work, t, stale, cur_max, cost_of, position_of, start_of
-        )
+        if sol.timed:  # price, insert and time in one compiled call
+            spare = sol.spare()
+            status, k, result = placing.place_cheapest(
+                day,
+                costs,
+                sol.arrays,
+                sol.figures,
+                spare.arrays,
+                spare.figures,
+                work,
+                t,
+                stale,
+                cur_max,
+                inst.visit_penalty[v],
+                buffers,
+            )
+            if status == placing.PLACED:
+                sol.take(result)
+                return True
+            if status == placing.LEFT_OUT:
+                return False
+            if status == placing.RULED_OUT:
+                tries += 1
+                if tries > params.max_retries:
+                    return False
+                stale = stale[stale != k]
+                continue
+            cost, k, p = INF, -1, -1
+        else:
+            cost, k, p = pricing.cheapest_place(day, costs, sol.arrays, work, t, stale, cur_max, *buffers)
         if k < 0:
             if carers is not None or (exact is not None and v not in exact):
                 return False

@@ -112,6 +112,13 @@ class Solution:
         else:
             self._spare.copy_from(self)
 
+    def spare(self) -> Solution:
+        """The spare copy ``snapshot`` keeps, as work space of this plan's shapes: a
+        compiled placement (``placing``) keeps the plan in it to undo itself."""
+        if self._spare is None:
+            self._spare = self.copy()
+        return self._spare
+
     def restore(self) -> None:
         """Go back to the plan the last ``snapshot`` kept."""
         assert self._spare is not None, "restore() without a snapshot()"
@@ -208,7 +215,7 @@ class Solution:
     # --- timing and cost -------------------------------------------------------------
     def refresh(self) -> bool:
         """Re-time every route (breaks included) and recompute the cost."""
-        return self._take(timing.evaluate(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
+        return self.take(timing.evaluate(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def refresh_inserted(self, carers: np.ndarray, tasks: np.ndarray, whole_day: bool = True) -> bool:
         """``refresh`` after ``tasks`` were inserted into the routes of ``carers`` (and
@@ -217,10 +224,10 @@ class Solution:
         that was not feasible when last timed is timed whole: its times hold nothing.
         Without ``whole_day``, a plan the moved routes cannot take is simply not
         feasible (and its times hold nothing): for trying many placements fast."""
-        if self._cost is None or not self.feasible:
+        if not self.timed:
             return self.refresh()
         arrays, costs = self.inst.arrays(), self.inst.costs()
-        return self._take(timing.evaluate_inserted(arrays, costs, self.arrays, self.figures, carers, tasks, whole_day))
+        return self.take(timing.evaluate_inserted(arrays, costs, self.arrays, self.figures, carers, tasks, whole_day))
 
     def refresh_removed(self) -> bool:
         """``refresh`` after visits were taken out of a timed plan. The whole day is
@@ -236,14 +243,16 @@ class Solution:
 
     def refresh_kept(self) -> bool:
         """Time the whole day with every break kept where ``brk`` has it (none placed)."""
-        return self._take(timing.evaluate_kept(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
+        return self.take(timing.evaluate_kept(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
     def account(self) -> bool:
         """Recompute the cost at the current starts, without re-timing: for times set
         from outside (a replan keeps what already happened at its actual times)."""
-        return self._take(timing.totals(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
+        return self.take(timing.totals(self.inst.arrays(), self.inst.costs(), self.arrays, self.figures))
 
-    def _take(self, result: tuple) -> bool:
+    def take(self, result: tuple) -> bool:
+        """Adopt a timing kernel's answer (``timing.evaluate``'s tuple) for these arrays as
+        they now are: whether the plan is feasible and what it costs."""
         feasible, unassigned, late_sum, late_max, early_sum, travel, assignment, overtime, wait, wait_max, past_end = (
             result
         )
@@ -262,6 +271,12 @@ class Solution:
             past_shift_end=inst.w_past_end * past_end,
         )
         return self.feasible
+
+    @property
+    def timed(self) -> bool:
+        """Whether the plan was last timed feasible: if nothing changed since, an
+        insertion can re-time only the routes it moves (``refresh_inserted``)."""
+        return self._cost is not None and self.feasible
 
     @property
     def cost(self) -> Cost:
