@@ -227,8 +227,7 @@ def _insert_single(
     t = int(inst.visit_tasks[v, 0])
     all_carers = np.arange(K, dtype=np.int64) if carers is None else np.asarray(carers, dtype=np.int64)
     stale = all_carers
-    work = sol.scratch()
-    buffers = (np.empty(K), np.empty(K, dtype=np.int64), np.empty(K))  # per-carer prices
+    work, buffers = sol.placing_space()
     cur_max = sol.max_lateness()
     rng = rng or np.random.default_rng(0)
     tries = 0

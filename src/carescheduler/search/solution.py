@@ -86,6 +86,7 @@ class Solution:
         self.R, self.L, self.route_of, self.start, self.lb, self.hold, self.brk, self.working = arrays
         self.travel, self.late, self.early, self.wait, self.wait_max, self.past_end = figures
         self._spare: Solution | None = None  # what ``snapshot`` keeps
+        self._placing: tuple[Scratch, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def copy(self) -> Solution:
         other = Solution.__new__(Solution)
@@ -127,6 +128,14 @@ class Solution:
     def scratch(self) -> Scratch:
         """Work space for the insertion pricing (pushed starts, stacks of partners)."""
         return scratch_for(self.inst.n_tasks)
+
+    def placing_space(self) -> tuple[Scratch, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Work space kept for placing visits into this plan one at a time (the pricing's
+        scratch and per-carer prices): a search's repair places tens of thousands."""
+        if self._placing is None:
+            K = self.inst.n_carers
+            self._placing = (self.scratch(), (np.empty(K), np.empty(K, dtype=np.int64), np.empty(K)))
+        return self._placing
 
     # --- structure -------------------------------------------------------------------
     def route(self, k: int) -> list[int]:
@@ -187,8 +196,7 @@ class Solution:
         if k < 0:
             return
         n = self.L[k]
-        row = self.R[k, :n]
-        p = int(np.flatnonzero(row == t)[0])
+        p = self.R[k, :n].tolist().index(t)
         self.R[k, p : n - 1] = self.R[k, p + 1 : n].copy()
         self.R[k, n - 1] = -1
         self.L[k] = n - 1
