@@ -5,6 +5,7 @@ solution      carers' task sequences, their times and cost (cheap to copy)
 records       the named arrays the compiled kernels take
 timing        compiled timing of routes: the earliest schedule, breaks, costs (numba)
 pricing       compiled pricing of insertions, pushes through partners included (numba)
+placing       one visit priced, put in and timed in one compiled call (a repair's step)
 insertion     putting visits where they cost least (first plan, repairs)
 budget        when an insertion must stop (the time limit) and who hears from it (cancel)
 lns           large-neighbourhood search: remove a related group, put it back better

@@ -225,8 +225,7 @@ def _insert_single(
     day, costs = inst.arrays(), inst.costs()
     K = inst.n_carers
     t = int(inst.visit_tasks[v, 0])
-    all_carers = np.arange(K, dtype=np.int64) if carers is None else np.asarray(carers, dtype=np.int64)
-    stale = all_carers
+    stale = np.arange(K, dtype=np.int64) if carers is None else np.asarray(carers, dtype=np.int64)
     work, buffers = sol.placing_space()
     cur_max = sol.max_lateness()
     rng = rng or np.random.default_rng(0)
@@ -237,6 +236,7 @@ def _insert_single(
             return False
         if noise:
             rng.random(1)  # the draw the regret's jitter takes: one random stream either way
+        refused = False  # the cheapest carer's timing turned the visit down
         if sol.timed:  # price, insert and time in one compiled call
             spare = sol.spare()
             status, k, result = placing.place_cheapest(
@@ -258,33 +258,28 @@ def _insert_single(
                 return True
             if status == placing.LEFT_OUT:
                 return False
-            if status == placing.RULED_OUT:
-                tries += 1
-                if tries > params.max_retries:
-                    return False
-                stale = stale[stale != k]
-                continue
-            cost, k, p = INF, -1, -1
+            refused = status == placing.RULED_OUT
+            cost, p = INF, -1
         else:
             cost, k, p = pricing.cheapest_place(day, costs, sol.arrays, work, t, stale, cur_max, *buffers)
-        if k < 0:
-            if carers is not None or (exact is not None and v not in exact):
+        if not refused:
+            if k < 0:
+                if carers is not None or (exact is not None and v not in exact):
+                    return False
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                cost, move = _exact_best(sol, v, deadline, params.exact_candidates)
+                if move is None:
+                    return False
+                (t, k, p), *_ = move
+            if cost > inst.visit_penalty[v]:
                 return False
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            cost, move = _exact_best(sol, v, deadline, params.exact_candidates)
-            if move is None:
-                return False
-            (t, k, p), *_ = move
-        if cost > inst.visit_penalty[v]:
-            return False
-        sol.snapshot()  # to undo the placement
-        sol.insert(t, int(k), int(p))
-        sol.refresh_inserted(np.array([k], dtype=np.int64), np.array([t], dtype=np.int64))
-        if sol.feasible:
-            return True
-        # as in ``insert_visits``: undo exactly, rule the carer out, try the next best
-        sol.restore()
+            sol.snapshot()  # to undo the placement
+            sol.insert(t, int(k), int(p))
+            sol.refresh_inserted(np.array([k], dtype=np.int64), np.array([t], dtype=np.int64))
+            if sol.feasible:
+                return True
+            sol.restore()  # as in ``insert_visits``: undo exactly, then the next best carer
         tries += 1
         if tries > params.max_retries:
             return False
