@@ -7,6 +7,7 @@ timing        compiled timing of routes: the earliest schedule, breaks, costs (n
 pricing       compiled pricing of insertions, pushes through partners included (numba)
 placing       one visit priced, put in and timed in one compiled call (a repair's step)
 insertion     putting visits where they cost least (first plan, repairs)
+between_routes  moves between two carers' routes after a repair (relocate, swap, 2-opt*)
 budget        when an insertion must stop (the time limit) and who hears from it (cancel)
 lns           large-neighbourhood search: remove a related group, put it back better
 parallel      several searches on several cores, pooling their best plan

@@ -2,9 +2,10 @@
 
 Each iteration picks a removal (random, related by place and time, whole routes, the
 costliest visits, strings of neighbouring routes, or a slice of the day) and puts the
-visits back one at a time, each where it costs least (random, window or doubles-first order);
-every few iterations a CP-SAT sub-model re-plans two to four neighbouring routes from
-the incumbent instead. A simulated-annealing acceptance lets the search climb out of
+visits back one at a time, each where it costs least (random, window or doubles-first
+order), then tries moves between routes around them (``between_routes``); every few
+iterations a CP-SAT sub-model re-plans two to four neighbouring routes from the
+incumbent instead. A simulated-annealing acceptance lets the search climb out of
 local optima; the best solution seen is what is returned.
 """
 
@@ -19,6 +20,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from ..params import SearchParams, SolveParams
+from . import between_routes
 from .budget import Budget
 from .cpsat_model import build_seconds, solve_subproblem, take_routes
 from .insertion import insert_visits
@@ -91,6 +93,7 @@ def large_neighbourhood_search(
         _string_removal,
     ]
     weights = np.ones(len(operators))
+    neighbours = between_routes.no_neighbours(inst.n_tasks)
     iteration = 0
     last_report = 0.0
     trial = current.copy()
@@ -175,6 +178,8 @@ def large_neighbourhood_search(
                 params=params.construction,
                 budget=budget,
             )
+            if settings.between_routes_tries and trial.timed:
+                _improve_between_routes(trial, pending, neighbours, settings.between_routes_tries)
         if not trial.feasible:
             continue
         delta = trial.total - current.total
@@ -190,6 +195,20 @@ def large_neighbourhood_search(
             last_report = now
             progress(Progress(now - started, iteration, best.total, len(best.unassigned_visits()), "search"))
     return SearchRun(best, iteration, stopped_by)
+
+
+def _improve_between_routes(sol: Solution, visits: list[int], neighbours: np.ndarray, tries: int) -> None:
+    """Moves between routes around ``visits`` (just put back) while they make the plan
+    cheaper (``between_routes``); ``sol`` must be timed."""
+    inst = sol.inst
+    seeds = inst.visit_tasks[visits].ravel()
+    seeds = seeds[seeds >= 0]
+    mode = int(np.bincount(inst.carer_mode).argmax())
+    terms, kept = between_routes.improve(
+        inst.arrays(), inst.costs(), sol.arrays, sol.figures, inst.w_maxwait, mode, neighbours, seeds, tries
+    )
+    if kept:
+        sol.take(terms)
 
 
 def _insertion_order(inst: Instance, pending: list[int], rng) -> list[int]:

@@ -1,0 +1,164 @@
+"""Moves between routes after a repair (``search.between_routes``).
+
+(a) On random small days (breaks, split shifts, soft ends, double-handed visits), a plan
+    built in a random order and then improved by moves around every visit is one the
+    independent validator accepts, costing what the solver says it costs and no more
+    than before; routes holding a part of a double-handed visit are as they were.
+(b) Two carers whose days cross (each drives to the other's side of town and back)
+    swap the ends of their days (2-opt*): the plan gets cheaper, every visit ends up with
+    the carer on its side, and the plan is valid.
+(c) A move that would give a visit to a carer who may not do it (a skill they lack) is
+    never made, even where it saves travel.
+(d) A visit is moved next to its nearest neighbour on another route when that saves
+    travel, and nothing moves when no move saves any.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+
+from carescheduler.search import between_routes
+from carescheduler.search.insertion import insert_visits
+from carescheduler.search.instance import compile_problem
+from carescheduler.search.solution import Solution
+from carescheduler.search.solver import plan_from_solution
+from problem_factory import assert_valid, carer, client, location, make_problem, visit
+from random_days import problems
+from test_solver_properties import PROPERTY_SETTINGS, _close
+
+
+def _improve(sol: Solution, seeds=None, tries: int = 10_000) -> int:
+    """Run the moves around ``seeds`` (every task when None); how many were kept."""
+    inst = sol.inst
+    seeds = np.arange(inst.n_tasks, dtype=np.int64) if seeds is None else np.asarray(seeds, dtype=np.int64)
+    terms, kept = between_routes.improve(
+        inst.arrays(),
+        inst.costs(),
+        sol.arrays,
+        sol.figures,
+        inst.w_maxwait,
+        0,
+        between_routes.no_neighbours(inst.n_tasks),
+        seeds,
+        tries,
+    )
+    sol.take(terms)
+    return kept
+
+
+def _built(problem, order: list[int] | None = None, seed: int = 0) -> Solution:
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    sol.refresh()
+    rng = np.random.default_rng(seed)
+    order = [int(v) for v in rng.permutation(inst.n_visits)] if order is None else order
+    insert_visits(sol, order, rng, in_order=True)
+    return sol
+
+
+@settings(max_examples=80, **PROPERTY_SETTINGS)
+@given(problems())
+def test_moves_between_routes_keep_the_plan_valid_and_never_dearer(problem) -> None:
+    sol = _built(problem, seed=5)
+    if not sol.timed:
+        return
+    inst = sol.inst
+    before = sol.total
+    with_partner = [k for k in range(inst.n_carers) if (inst.task_partner[sol.route(k)] >= 0).any()]
+    routes_before = {k: sol.route(k) for k in with_partner}
+    _improve(sol)
+    assert sol.feasible
+    assert sol.total <= before + 1e-6
+    assert {k: sol.route(k) for k in with_partner} == routes_before
+    report = assert_valid(problem, plan_from_solution(sol))
+    assert _close(report.cost.total, sol.total), (report.cost.total, sol.total)
+
+
+def _crossing_day(west_needs: list[str] | None = None):
+    """Two carers, one living west and one east, and two visits on each side: each
+    carer's morning visit is near home, the afternoon one on the other side. The west
+    visit of the afternoon may need a skill only the east carer has."""
+    locations = [
+        location("west_home", 0, 0),
+        location("east_home", 100, 0),
+        location("w1", 5, 0),
+        location("w2", 8, 0),
+        location("e1", 95, 0),
+        location("e2", 92, 0),
+    ]
+    clients = [client(c, c) for c in ("w1", "w2", "e1", "e2")]
+    visits = [
+        visit("vw1", "w1", 30, 480, 600),
+        visit("ve2", "e2", 30, 600, 900),
+        visit("ve1", "e1", 30, 480, 600),
+        visit("vw2", "w2", 30, 600, 900, skills=west_needs or []),
+    ]
+    carers = [
+        carer("west", "west_home", ((420, 1080),), skills=[]),
+        carer("east", "east_home", ((420, 1080),), skills=["hoist"]),
+    ]
+    return make_problem(locations=locations, clients=clients, visits=visits, carers=carers)
+
+
+def _crossing_plan(problem) -> Solution:
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    ids = {v.id: i for i, v in enumerate(problem.visits)}
+    task = inst.visit_tasks[:, 0]
+    sol.replace_routes(
+        {
+            0: [int(task[ids["vw1"]]), int(task[ids["ve2"]])],
+            1: [int(task[ids["ve1"]]), int(task[ids["vw2"]])],
+        }
+    )
+    assert sol.refresh()
+    return sol
+
+
+def _carers_of(problem, sol: Solution) -> dict[str, int]:
+    return {v.id: int(sol.route_of[sol.inst.visit_tasks[i, 0]]) for i, v in enumerate(problem.visits)}
+
+
+def test_carers_whose_days_cross_swap_the_ends_of_their_days() -> None:
+    problem = _crossing_day()
+    sol = _crossing_plan(problem)
+    before = sol.total
+    assert _improve(sol) >= 1
+    assert sol.total < before - 1.0
+    assert _carers_of(problem, sol) == {"vw1": 0, "vw2": 0, "ve1": 1, "ve2": 1}
+    report = assert_valid(problem, plan_from_solution(sol))
+    assert _close(report.cost.total, sol.total)
+
+
+def test_a_visit_never_goes_to_a_carer_who_may_not_do_it() -> None:
+    problem = _crossing_day(west_needs=["hoist"])
+    sol = _crossing_plan(problem)
+    _improve(sol)
+    assert _carers_of(problem, sol)["vw2"] == 1  # only the east carer has the skill
+    assert_valid(problem, plan_from_solution(sol))
+
+
+def test_a_visit_joins_its_neighbour_when_that_saves_travel_and_nothing_moves_otherwise() -> None:
+    locations = [
+        location("office", 0, 0),
+        location("a", 10, 0),
+        location("b", 11, 0),
+        location("c", 0, 10),
+    ]
+    clients = [client(c, c) for c in ("a", "b", "c")]
+    visits = [visit("va", "a", 30, 480, 900), visit("vb", "b", 30, 480, 900), visit("vc", "c", 30, 480, 900)]
+    carers = [carer("one"), carer("two")]
+    problem = make_problem(locations=locations, clients=clients, visits=visits, carers=carers)
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    task = inst.visit_tasks[:, 0]
+    sol.replace_routes({0: [int(task[0]), int(task[2])], 1: [int(task[1])]})
+    assert sol.refresh()
+    before = sol.total
+    assert _improve(sol) >= 1
+    assert sol.total < before
+    assert sol.route_of[task[0]] == sol.route_of[task[1]]
+    settled = sol.arrays.R.copy()
+    assert _improve(sol) == 0
+    assert (settled == sol.arrays.R).all()
