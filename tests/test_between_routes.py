@@ -11,6 +11,7 @@
     never made, even where it saves travel.
 (d) A visit is moved next to its nearest neighbour on another route when that saves
     travel, and nothing moves when no move saves any.
+(e) A visit moves within its own route when that saves travel.
 """
 
 from __future__ import annotations
@@ -162,3 +163,22 @@ def test_a_visit_joins_its_neighbour_when_that_saves_travel_and_nothing_moves_ot
     settled = sol.arrays.R.copy()
     assert _improve(sol) == 0
     assert (settled == sol.arrays.R).all()
+
+
+def test_a_visit_moves_within_its_route_when_that_saves_travel() -> None:
+    locations = [location("office", 0, 0), location("a", 10, 0), location("b", 20, 0), location("c", 30, 0)]
+    clients = [client(c, c) for c in ("a", "b", "c")]
+    visits = [visit(f"v{c}", c, 30, 480, 1000) for c in ("a", "b", "c")]
+    problem = make_problem(
+        locations=locations, clients=clients, visits=visits, carers=[carer("one", shifts=((420, 1080),))]
+    )
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    task = inst.visit_tasks[:, 0]
+    sol.replace_routes({0: [int(task[2]), int(task[0]), int(task[1])]})  # c, a, b: out and back twice
+    assert sol.refresh()
+    before = sol.total
+    assert _improve(sol) >= 1
+    assert sol.total < before
+    assert sol.route(0) in ([int(t) for t in task], [int(t) for t in task[::-1]])
+    assert_valid(problem, plan_from_solution(sol))

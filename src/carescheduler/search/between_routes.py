@@ -1,5 +1,6 @@
-"""Local search between routes: move a visit to another carer, swap two carers' visits,
-or swap the ends of two carers' days (2-opt*), keeping a move only when the plan costs less.
+"""Local search between routes: move a visit to another carer (or elsewhere in its own
+route), swap two carers' visits, or swap the ends of two carers' days (2-opt*), keeping a
+move only when the plan costs less.
 
 The search's repair puts visits back one at a time, each where it costs least as the
 plan then stands. On long routes the order they went back in leaves gains no single
@@ -173,6 +174,17 @@ def _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
             buf2[n2] = t
             n2 += 1
         keep1, keep2 = p1 + 1, p2
+    elif move == _RELOCATE and k1 == k2:  # within one route: before position p2 of the route as it was
+        t = R[k1, p1]
+        for i in range(L[k1] + 1):
+            if i == p2:
+                buf1[n1] = t
+                n1 += 1
+            if i < L[k1] and i != p1:
+                buf1[n1] = R[k1, i]
+                n1 += 1
+        _write(routes, k1, buf1, n1, min(p1, p2))
+        return True
     elif move == _RELOCATE:
         t = R[k1, p1]
         if not eligible[t, k2] or L[k2] + 1 > M:
@@ -340,7 +352,7 @@ _MOVES = 8
 
 
 @njit(cache=True)
-def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max_tries):
+def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max_tries, within=True):
     """Improve a timed, feasible plan in place by moves between each task of ``seeds``
     and its nearest tasks (``neighbours``, filled as needed by ``nearest_tasks`` in
     travel mode ``mode``), first improvement first, until a pass over the seeds finds
@@ -381,7 +393,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                     break
                 a = route_of[u]
                 b = route_of[v]
-                if b < 0 or b == a or not free[b]:
+                if b < 0 or not free[b] or (b == a and not within):
                     continue
                 i = _position(R, L, a, u)
                 j = _position(R, L, b, v)
@@ -389,6 +401,8 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                     move, k1, p1, k2, p2 = _candidate(m, a, i, b, j)
                     if p2 < 0 or (move == _SWAP and p2 >= L[k2]):
                         continue
+                    if a == b and (move != _RELOCATE or p2 == p1 or p2 == p1 + 1):
+                        continue  # within one route only a visit moves, and somewhere else
                     if move == _TAILS and p1 + 1 >= L[k1] and p2 >= L[k2]:
                         continue  # both tails empty: nothing moves
                     if _travel_saved(day, R, L, move, k1, p1, k2, p2) > -EPS:
@@ -397,7 +411,9 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                     n = _keep(routes, figures, k1, k2, rows, per_carer, tasks, per_task)
                     if not _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
                         continue
-                    if _time_route(day, routes, figures, k1) and _time_route(day, routes, figures, k2):
+                    if _time_route(day, routes, figures, k1) and (
+                        k1 == k2 or _time_route(day, routes, figures, k2)
+                    ):
                         after = _sum_terms(costs, routes, figures)
                         cost = _weighted(day, w_maxwait, after)
                         if cost < current - 1e-9:
