@@ -411,9 +411,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                     n = _keep(routes, figures, k1, k2, rows, per_carer, tasks, per_task)
                     if not _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
                         continue
-                    if _time_route(day, routes, figures, k1) and (
-                        k1 == k2 or _time_route(day, routes, figures, k2)
-                    ):
+                    if _time_route(day, routes, figures, k1) and (k1 == k2 or _time_route(day, routes, figures, k2)):
                         after = _sum_terms(costs, routes, figures)
                         cost = _weighted(day, w_maxwait, after)
                         if cost < current - 1e-9:
