@@ -3,7 +3,7 @@
 (a) On random small days (breaks, split shifts, soft ends, double-handed visits), a plan
     built in a random order and then improved by moves around every visit is one the
     independent validator accepts, costing what the solver says it costs and no more
-    than before; routes holding a part of a double-handed visit are as they were.
+    than before; every part of a double-handed visit keeps its carer and its start.
 (b) Two carers whose days cross (each drives to the other's side of town and back)
     swap the ends of their days (2-opt*): the plan gets cheaper, every visit ends up with
     the carer on its side, and the plan is valid.
@@ -12,6 +12,8 @@
 (d) A visit is moved next to its nearest neighbour on another route when that saves
     travel, and nothing moves when no move saves any.
 (e) A visit moves within its own route when that saves travel.
+(f) Carers who do a double-handed visit together before their days cross still swap the
+    ends of their days, the visit's two parts staying with them at their times.
 """
 
 from __future__ import annotations
@@ -66,12 +68,13 @@ def test_moves_between_routes_keep_the_plan_valid_and_never_dearer(problem) -> N
         return
     inst = sol.inst
     before = sol.total
-    with_partner = [k for k in range(inst.n_carers) if (inst.task_partner[sol.route(k)] >= 0).any()]
-    routes_before = {k: sol.route(k) for k in with_partner}
+    parts = np.flatnonzero((inst.task_partner >= 0) & (sol.route_of >= 0))
+    carers, starts = sol.route_of[parts].copy(), sol.start[parts].copy()
     _improve(sol)
     assert sol.feasible
     assert sol.total <= before + 1e-6
-    assert {k: sol.route(k) for k in with_partner} == routes_before
+    assert (sol.route_of[parts] == carers).all()
+    assert np.allclose(sol.start[parts], starts)
     report = assert_valid(problem, plan_from_solution(sol))
     assert _close(report.cost.total, sol.total), (report.cost.total, sol.total)
 
@@ -181,4 +184,33 @@ def test_a_visit_moves_within_its_route_when_that_saves_travel() -> None:
     assert _improve(sol) >= 1
     assert sol.total < before
     assert sol.route(0) in ([int(t) for t in task], [int(t) for t in task[::-1]])
+    assert_valid(problem, plan_from_solution(sol))
+
+
+def test_days_with_a_double_handed_visit_still_swap_their_ends_around_it() -> None:
+    base = _crossing_day()
+    data = base.model_dump(mode="json")
+    data["locations"].append(location("mid", 50, 0))
+    data["clients"].append(client("pm", "mid"))
+    data["visits"].append(visit("vd", "pm", 20, 420, 470, carers_needed=2))
+    problem = type(base).model_validate(data)
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    ids = {v.id: i for i, v in enumerate(problem.visits)}
+    task = inst.visit_tasks[:, 0]
+    d0, d1 = (int(t) for t in inst.visit_tasks[ids["vd"]])
+    sol.replace_routes(
+        {
+            0: [d0, int(task[ids["vw1"]]), int(task[ids["ve2"]])],
+            1: [d1, int(task[ids["ve1"]]), int(task[ids["vw2"]])],
+        }
+    )
+    assert sol.refresh()
+    starts = sol.start[[d0, d1]].copy()
+    before = sol.total
+    assert _improve(sol) >= 1
+    assert sol.total < before - 1.0
+    assert _carers_of(problem, sol) == {"vw1": 0, "vw2": 0, "ve1": 1, "ve2": 1, "vd": 0}
+    assert sol.route_of[d0] == 0 and sol.route_of[d1] == 1
+    assert np.allclose(sol.start[[d0, d1]], starts)
     assert_valid(problem, plan_from_solution(sol))

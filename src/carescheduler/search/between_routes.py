@@ -10,8 +10,9 @@ visit and one of its nearest neighbours (a granular neighbourhood). A move's tra
 priced first at the joins it changes; only one that saves travel there is timed, on
 the two routes it changes, and kept if the whole plan then costs less.
 
-Routes holding a part of a double-handed visit are left alone: moving any of their
-visits could push the partner's route, which these moves do not re-time.
+The parts of double-handed visits stay on their carers at the times they have: a move
+that would start one earlier or later is turned down, so the partner's route, which these
+moves do not time, always still fits.
 """
 
 from __future__ import annotations
@@ -145,9 +146,10 @@ def _travel_saved(day, R, L, move, k1, p1, k2, p2):
 
 
 @njit(cache=True)
-def _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
+def _apply(costs, partner, routes, move, k1, p1, k2, p2, buf1, buf2):
     """Write the move's two new routes into ``routes``; False, with nothing written, when
-    a task may not go to its new carer or a route would grow too long to hold."""
+    a task may not go to its new carer, would move although it is a part of a
+    double-handed visit, or a route would grow too long to hold."""
     R, L, eligible = routes.R, routes.L, costs.eligible
     M = R.shape[1]
     n1 = 0
@@ -160,7 +162,7 @@ def _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
             n1 += 1
         for i in range(p2, L[k2]):
             t = R[k2, i]
-            if not eligible[t, k1]:
+            if not eligible[t, k1] or partner[t] >= 0:
                 return False
             buf1[n1] = t
             n1 += 1
@@ -169,13 +171,15 @@ def _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
             n2 += 1
         for i in range(p1 + 1, L[k1]):
             t = R[k1, i]
-            if not eligible[t, k2]:
+            if not eligible[t, k2] or partner[t] >= 0:
                 return False
             buf2[n2] = t
             n2 += 1
         keep1, keep2 = p1 + 1, p2
     elif move == _RELOCATE and k1 == k2:  # within one route: before position p2 of the route as it was
         t = R[k1, p1]
+        if partner[t] >= 0:
+            return False
         for i in range(L[k1] + 1):
             if i == p2:
                 buf1[n1] = t
@@ -187,7 +191,7 @@ def _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
         return True
     elif move == _RELOCATE:
         t = R[k1, p1]
-        if not eligible[t, k2] or L[k2] + 1 > M:
+        if not eligible[t, k2] or partner[t] >= 0 or L[k2] + 1 > M:
             return False
         for i in range(L[k1]):
             if i != p1:
@@ -205,7 +209,7 @@ def _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
     else:  # _SWAP
         t = R[k1, p1]
         u = R[k2, p2]
-        if not eligible[t, k2] or not eligible[u, k1]:
+        if not eligible[t, k2] or not eligible[u, k1] or partner[t] >= 0 or partner[u] >= 0:
             return False
         for i in range(L[k1]):
             buf1[n1] = u if i == p1 else R[k1, i]
@@ -289,15 +293,16 @@ def _put_back(routes, figures, k1, k2, rows, per_carer, tasks, per_task, n):
 
 @njit(cache=True)
 def _time_route(day, routes, figures, k):
-    """Time carer k's changed route afresh (no partners on it) and work out its costs;
-    a break that no longer fits where it was is placed again. False if no timing holds."""
+    """Time carer k's changed route afresh and work out its costs; a break that no longer
+    fits where it was is placed again. A part of a double-handed visit must keep the start
+    it has (its partner's route is not timed again). False if no timing holds."""
     R, L, brk, start, lb = routes.R, routes.L, routes.brk, routes.start, routes.lb
-    task_loc, task_dur, task_latest = day.task_loc, day.task_dur, day.task_latest
+    task_loc, task_dur, task_latest, partner = day.task_loc, day.task_dur, day.task_latest, day.task_partner
     shifts = (day.shift_start, day.shift_end, day.n_shifts)
     for i in range(L[k]):
         t = R[k, i]
         routes.hold[t] = -INF
-        lb[t] = day.task_release[t]
+        lb[t] = start[t] if partner[t] >= 0 else day.task_release[t]  # a part waits for its start
     if L[k] > 0:
         route = carer_route(day, routes, k)
         if not _forward(route, start, lb, brk[k], task_loc, task_dur, task_latest, shifts):
@@ -312,6 +317,10 @@ def _time_route(day, routes, figures, k):
                 return False
             brk[k] = i
             if not _forward(route, start, lb, i, task_loc, task_dur, task_latest, shifts):
+                return False
+        for i in range(L[k]):
+            t = R[k, i]
+            if partner[t] >= 0 and start[t] > lb[t] + EPS:  # the part would start later than its partner expects
                 return False
         if day.w_early > 0.0:
             _right_shift_carer(day, routes, k)
@@ -360,14 +369,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
     the plan as it ends and how many moves were kept."""
     R, L, route_of = routes.R, routes.L, routes.route_of
     partner = day.task_partner
-    K = L.shape[0]
     M = R.shape[1]
-    free = np.ones(K, dtype=np.bool_)
-    for k in range(K):
-        for i in range(L[k]):
-            if partner[R[k, i]] >= 0:
-                free[k] = False
-                break
     terms = _sum_terms(costs, routes, figures)
     current = _weighted(day, w_maxwait, terms)
     if current >= INF / 2 or day.w_travel <= 0.0:
@@ -385,7 +387,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
         improved = False
         for u in seeds:
             a = route_of[u]
-            if a < 0 or not free[a]:
+            if a < 0:
                 continue
             near = nearest_tasks(day, mode, neighbours, u)
             for v in near:
@@ -393,7 +395,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                     break
                 a = route_of[u]
                 b = route_of[v]
-                if b < 0 or not free[b] or (b == a and not within):
+                if b < 0 or (b == a and not within):
                     continue
                 i = _position(R, L, a, u)
                 j = _position(R, L, b, v)
@@ -409,7 +411,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                         continue
                     tries += 1
                     n = _keep(routes, figures, k1, k2, rows, per_carer, tasks, per_task)
-                    if not _apply(costs, routes, move, k1, p1, k2, p2, buf1, buf2):
+                    if not _apply(costs, partner, routes, move, k1, p1, k2, p2, buf1, buf2):
                         continue
                     if _time_route(day, routes, figures, k1) and (k1 == k2 or _time_route(day, routes, figures, k2)):
                         after = _sum_terms(costs, routes, figures)
