@@ -14,6 +14,8 @@
 (e) A visit moves within its own route when that saves travel.
 (f) Carers who do a double-handed visit together before their days cross still swap the
     ends of their days, the visit's two parts staying with them at their times.
+(g) A move that saves travel but would start a part of a double-handed visit later than
+    its partner expects is turned down.
 """
 
 from __future__ import annotations
@@ -212,5 +214,33 @@ def test_days_with_a_double_handed_visit_still_swap_their_ends_around_it() -> No
     assert sol.total < before - 1.0
     assert _carers_of(problem, sol) == {"vw1": 0, "vw2": 0, "ve1": 1, "ve2": 1, "vd": 0}
     assert sol.route_of[d0] == 0 and sol.route_of[d1] == 1
+    assert np.allclose(sol.start[[d0, d1]], starts)
+    assert_valid(problem, plan_from_solution(sol))
+
+
+def test_a_move_that_would_start_a_double_handed_part_later_is_turned_down() -> None:
+    """Carer A goes out to a double-handed visit with B at 08:00 and straight home before
+    their shift ends at 09:20; B then calls on a client on A's way. Taking that call on
+    the way out saves A and B ten minutes' travel, but A would reach the shared visit only
+    at 08:20, after B started it: not a move to make."""
+    xs = {"home_a": 0, "home_b": 100, "mid": 50, "y": 45}
+    names = list(xs)
+    travel = [[abs(xs[a] - xs[b]) for b in names] for a in names]
+    problem = make_problem(
+        locations=[location(n, xs[n], 0) for n in names],
+        clients=[client("pm", "mid"), client("py", "y")],
+        visits=[visit("vd", "pm", 10, 480, 520, carers_needed=2), visit("vy", "py", 30, 420, 900)],
+        carers=[carer("a", "home_a", ((420, 560),)), carer("b", "home_b", ((420, 1080),))],
+        travel=travel,
+    )
+    inst = compile_problem(problem)
+    sol = Solution(inst)
+    d0, d1 = (int(t) for t in inst.visit_tasks[0])
+    y = int(inst.visit_tasks[1, 0])
+    sol.replace_routes({0: [d0], 1: [d1, y]})
+    assert sol.refresh()
+    starts = sol.start[[d0, d1]].copy()
+    assert _improve(sol) == 0
+    assert sol.route(0) == [d0] and sol.route(1) == [d1, y]
     assert np.allclose(sol.start[[d0, d1]], starts)
     assert_valid(problem, plan_from_solution(sol))

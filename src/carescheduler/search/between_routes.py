@@ -361,7 +361,7 @@ _MOVES = 8
 
 
 @njit(cache=True)
-def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max_tries, within=True):
+def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max_tries):
     """Improve a timed, feasible plan in place by moves between each task of ``seeds``
     and its nearest tasks (``neighbours``, filled as needed by ``nearest_tasks`` in
     travel mode ``mode``), first improvement first, until a pass over the seeds finds
@@ -395,7 +395,7 @@ def improve(day, costs, routes, figures, w_maxwait, mode, neighbours, seeds, max
                     break
                 a = route_of[u]
                 b = route_of[v]
-                if b < 0 or (b == a and not within):
+                if b < 0:
                     continue
                 i = _position(R, L, a, u)
                 j = _position(R, L, b, v)
