@@ -49,6 +49,32 @@ def test_two_workers_give_a_valid_plan_that_repeats_for_a_fixed_budget(day) -> N
     assert first.solver.iterations > 120
 
 
+def test_a_repeatable_runs_rounds_end_by_iterations_not_the_clock(day, monkeypatch) -> None:
+    """A round cut by the clock (a searcher slowed by compiling its kernels, a loaded node)
+    would stop at another iteration and give another plan: in a repeatable run every
+    round, this process's and the helpers', may run to the solve's deadline."""
+    real = parallel.large_neighbourhood_search
+    own: list[float] = []
+    sent: list[float] = []
+    send = parallel._Helper.send
+
+    def noting(sol, deadline, *args, **kwargs):
+        own.append(deadline)
+        return real(sol, deadline, *args, **kwargs)
+
+    def send_noting(helper, message):
+        sent.append(message[2])  # the round's end the helper is given
+        send(helper, message)
+
+    monkeypatch.setattr(parallel, "large_neighbourhood_search", noting)
+    monkeypatch.setattr(parallel._Helper, "send", send_noting)
+    called = time.monotonic()
+    solve(day, time_limit=60, seed=5, workers=2, max_iterations=120)
+    assert len(own) == parallel.rounds_for(None, 120) > 1
+    assert len(set(own)) == 1 and sent == own  # one end for every round: the deadline
+    assert called + 59 < own[0] <= time.monotonic() + 60
+
+
 def test_pooled_search_is_no_worse_than_its_start_and_keeps_the_helpers_work(day) -> None:
     inst = compile_problem(day)
     sol = Solution(inst)

@@ -196,11 +196,10 @@ class SearchParams(_Params):
         description="chance per iteration that a visit left out before gets the slow exact pricing again",
     )
     between_routes_tries: int = Field(
-        0,
+        200,
         ge=0,
         description="after each repair, most moves between routes (relocate, swap, 2-opt*) timed "
-        "around the visits put back (0: none; 200 is what the benchmarks used; off by default "
-        "until a pooled run on Ray gives the forked run's plan with it on)",
+        "around the visits put back (0: none)",
     )
     cpsat_every: int = Field(
         200, ge=0, description="iterations between CP-SAT route repairs at the start (it adapts; 0: never)"

@@ -86,7 +86,11 @@ def parallel_search(
             now = time.monotonic()
             if now >= deadline:
                 break
-            round_end = deadline if r == n_rounds - 1 else begun + span * (r + 1) / n_rounds
+            # a repeatable run's rounds end by iterations alone (a round cut by the clock,
+            # say by a searcher compiling kernels, would give another plan): only the
+            # deadline stops it
+            last = r == n_rounds - 1 or max_iterations is not None
+            round_end = deadline if last else begun + span * (r + 1) / n_rounds
             cooling = (r / n_rounds, (r + 1) / n_rounds)
             per_round = None if max_iterations is None else max(1, max_iterations // n_rounds)
             # a searcher still starting (a Ray actor loading the day) joins a later round

@@ -181,10 +181,15 @@ def _reporter(
 
 def warm_up() -> None:
     """Compile the numba kernels once (they are cached on disk), so that the first real
-    solve on a machine spends its time limit searching rather than compiling."""
+    solve on a machine spends its time limit searching rather than compiling: a small day
+    (solved whole by CP-SAT) and one big enough for the search, with its moves between
+    routes on whatever the defaults say (a cold compile of those takes tens of seconds)."""
+    from ..params import SearchParams
     from ..scenarios.demo import demo_problem
 
     solve(demo_problem(clients=6, carers=3), time_limit=5.0, max_iterations=3)
+    with_moves = SolveParams(search=SearchParams(between_routes_tries=50))
+    solve(demo_problem(clients=30, carers=10, seed=3), time_limit=60.0, max_iterations=20, params=with_moves)
 
 
 def _beyond_the_model(inst: Instance) -> bool:
