@@ -16,6 +16,8 @@
     ends of their days, the visit's two parts staying with them at their times.
 (g) A move that saves travel but would start a part of a double-handed visit later than
     its partner expects is turned down.
+(h) A move turned down is undone in full: whatever it changed on its two carers' routes
+    and their visits, in every array of the plan (one added later included), is as it was.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 
+from carescheduler.scenarios.demo import demo_problem
 from carescheduler.search import between_routes
 from carescheduler.search.insertion import insert_visits
 from carescheduler.search.instance import compile_problem
@@ -244,3 +247,26 @@ def test_a_move_that_would_start_a_double_handed_part_later_is_turned_down() -> 
     assert sol.route(0) == [d0] and sol.route(1) == [d1, y]
     assert np.allclose(sol.start[[d0, d1]], starts)
     assert_valid(problem, plan_from_solution(sol))
+
+
+def test_a_move_undone_leaves_every_array_of_its_two_routes_as_it_was() -> None:
+    sol = _built(demo_problem(clients=30, carers=10, seed=3))
+    inst, routes, figures = sol.inst, sol.arrays, sol.figures
+    K, T, M = inst.n_carers, inst.n_tasks, routes.R.shape[1]
+    assert K not in (T, M)  # per carer and per task arrays are told apart by their length
+    k1, k2 = (int(k) for k in np.argsort(-routes.L)[:2])
+    on_them = np.concatenate([routes.R[k, : routes.L[k]] for k in (k1, k2)])
+    arrays = {f"routes.{n}": a for n, a in routes._asdict().items()}
+    arrays |= {f"figures.{n}": a for n, a in figures._asdict().items()}
+    before = {n: a.copy() for n, a in arrays.items()}
+    rows, per_carer = np.empty((2, M), dtype=np.int64), np.empty((2, 7))
+    tasks, per_task = np.empty(2 * M, dtype=np.int64), np.empty((2 * M, 5))
+    n = between_routes._keep(routes, figures, k1, k2, rows, per_carer, tasks, per_task)
+    # what a move may do: the two routes' tasks traded, and everything of theirs changed
+    routes.R[[k1, k2]] = routes.R[[k2, k1]]
+    for a in arrays.values():
+        index = [k1, k2] if len(a) == K else on_them
+        a[index] = a[index] + 7
+    between_routes._put_back(routes, figures, k1, k2, rows, per_carer, tasks, per_task, n)
+    for name, a in arrays.items():
+        assert np.array_equal(a, before[name]), f"{name} not put back"

@@ -147,6 +147,10 @@ class NodeLoss:
     first run on the doomed node then raises a flag (an actor on the head, as in Ray's own
     tests) and blocks until its node is killed. ``on_solved`` waits for that flag at the
     first result, then kills the node, so the kill always finds the task running.
+
+    Ray may keep every task on the head, whose worker it leases again and again (seen in a
+    full test run: the other node stayed idle), so the head's core is held until the flag
+    is raised: the first task has to start on the doomed node.
     """
 
     def __init__(self, cluster, marks: Path):
@@ -159,6 +163,17 @@ class NodeLoss:
         on_head = NodeAffinitySchedulingStrategy(cluster.head_id(), soft=False)
         self.flag = ray.remote(num_cpus=0, scheduling_strategy=on_head)(Flag).remote()
         marks.mkdir()
+        held = cluster.hold_core(cluster.head_id())
+        threading.Thread(target=self._free_the_head, args=(held,), daemon=True).start()
+
+    def _free_the_head(self, held) -> None:
+        """Let the head take tasks again once one is blocked on the doomed node."""
+        import ray
+
+        try:
+            ray.get(self.flag.wait.remote(), timeout=BLOCK_SECONDS)
+        finally:
+            ray.kill(held)
 
     @property
     def task(self):
