@@ -295,11 +295,12 @@ def _natural_positions(sol: Solution, t: int, k: int) -> list[int]:
 
 
 def _exact_best(sol: Solution, v: int, deadline: float | None, most: int) -> tuple[float, Move | None]:
-    """Price a visit by re-timing the whole plan for each candidate placement.
+    """Price a visit by re-timing the plan for each candidate placement.
 
     Slower than the kernels but exact for every knock-on (breaks moving, partners
-    pushed in turn), so it can place a visit the kernels' pricing turned down. Used only
-    for visits the kernels cannot place.
+    pushed in turn; the whole day is re-timed where the moved routes cannot take it),
+    so it can place a visit the kernels' pricing turned down. Used only for visits the
+    kernels cannot place.
     """
     inst = sol.inst
     base = sol.total
@@ -332,7 +333,9 @@ def _exact_best(sol: Solution, v: int, deadline: float | None, most: int) -> tup
         trial.copy_from(sol)
         for t, k, p in move:
             trial.insert(t, k, p)
-        if trial.refresh():
+        # the routes it moves, or the whole day where a rule or a break needs it
+        moved = np.array([k for _, k, _ in move], dtype=np.int64)
+        if trial.refresh_inserted(moved, np.array([t for t, _, _ in move], dtype=np.int64)):
             cost = trial.total - base + inst.visit_penalty[v]
             if cost < best_cost:
                 best_cost, best_move = cost, move

@@ -280,24 +280,31 @@ def _route_removal(sol: Solution, q: int, rng) -> np.ndarray:
 
 
 def _worst_removal(sol: Solution, q: int, rng) -> np.ndarray:
-    inst = sol.inst
+    """The visits that cost most where they are (``removal_savings``), with some noise."""
     assigned = sol.assigned_visits()
-    score = np.zeros(len(assigned))
-    for i, v in enumerate(assigned):
-        for t in inst.visit_tasks[v]:
-            if t < 0:
-                continue
-            k = sol.route_of[t]
-            row = sol.R[k, : sol.L[k]]
-            p = int(np.flatnonzero(row == t)[0])
-            tr = inst.travel[inst.carer_mode[k]]
-            prev = inst.carer_start[k] if p == 0 else inst.task_loc[row[p - 1]]
-            nxt = inst.carer_end[k] if p == len(row) - 1 else inst.task_loc[row[p + 1]]
-            here = inst.task_loc[t]
-            score[i] += inst.w_travel * (tr[prev, here] + tr[here, nxt] - tr[prev, nxt])
-            score[i] += inst.w_late * sol.late[t] + inst.assign_cost[t, k]
+    score = removal_savings(sol)[assigned]
     score *= rng.random(len(assigned)) ** 0.3
     return assigned[np.argsort(-score)[:q]]
+
+
+def removal_savings(sol: Solution) -> np.ndarray:
+    """Per visit, what its parts cost where they are: the detour to them (weighted travel),
+    their lateness and assignment costs (0 for a visit not planned). All routes at once:
+    a loop over a council day's 5,000 visits took 50 ms a call."""
+    inst = sol.inst
+    K, M = sol.R.shape
+    on_route = np.arange(M)[None, :] < sol.L[:, None]
+    tasks = sol.R[on_route]  # route by route, in order
+    carer = np.repeat(np.arange(K), sol.L)
+    position = np.broadcast_to(np.arange(M), (K, M))[on_route]
+    here = inst.task_loc[tasks]
+    before = np.where(position == 0, inst.carer_start[carer], np.roll(here, 1))
+    after = np.where(position == sol.L[carer] - 1, inst.carer_end[carer], np.roll(here, -1))
+    mode = inst.carer_mode[carer]
+    detour = inst.travel[mode, before, here] + inst.travel[mode, here, after] - inst.travel[mode, before, after]
+    cost = inst.w_travel * detour + inst.w_late * sol.late[tasks] + inst.assign_cost[tasks, carer]
+    savings = np.bincount(inst.task_visit[tasks], weights=cost, minlength=inst.n_visits)
+    return savings.astype(float, copy=False)  # int when no route has a visit
 
 
 def _string_removal(sol: Solution, q: int, rng) -> np.ndarray:
