@@ -283,7 +283,7 @@ def _improve(
             noise=0.05 * rng.random(),
             deadline=deadline,
             # the slow exact pricing for one visit left out at most: it re-times the
-            # whole day for each place it tries
+            # routes of each place it tries (the whole day where they cannot take it)
             exact={unassigned[int(rng.integers(len(unassigned)))]} if unassigned and rng.random() < 0.2 else set(),
             params=params.construction,
             budget=Budget(stop_at=deadline),
